@@ -1,0 +1,152 @@
+"""People and their roles: customers, providers, merchant staff and platform operators."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from yuyue.core.crypto import EncryptedTextField, mask_phone
+
+from .phones import normalize_phone, phone_index
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone: str | None = None, password: str | None = None, **extra):
+        user = self.model(**extra)
+        if phone:
+            user.set_phone(phone)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone_index: str | None = None, password: str | None = None,
+                         phone: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("is_operator", True)
+        return self.create_user(phone=phone or phone_index, password=password, **extra)
+
+    def get_by_phone(self, raw: str) -> User:
+        return self.get(phone_index=phone_index(normalize_phone(raw)))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Anyone with a phone number is a customer; other roles are added to it.
+
+    The phone number is kept encrypted; `phone_index` (a keyed hash) finds a person by it.
+    """
+
+    phone_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone = EncryptedTextField(blank=True, default="")
+    name = models.CharField(max_length=100, blank=True)
+    wx_openid = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log into the admin.")
+    is_operator = models.BooleanField(default=False, help_text="Platform operator 平台运营.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone_index"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "person"
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return self.name or self.masked_phone or f"user {self.pk}"
+
+    def set_phone(self, raw: str) -> None:
+        e164 = normalize_phone(raw)
+        self.phone = e164
+        self.phone_index = phone_index(e164)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "female"
+    MALE = "male", "male"
+    UNDISCLOSED = "undisclosed", "undisclosed"
+
+
+class Provider(models.Model):
+    """A person who delivers services 服务人员: cleaner, technician, caregiver, consultant."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="provider")
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="providers",
+    )
+    display_name = models.CharField(max_length=100)
+    gender = models.CharField(max_length=12, choices=Gender.choices, default=Gender.UNDISCLOSED)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    experience_years = models.PositiveSmallIntegerField(default=0)
+    bio = models.TextField(blank=True)
+    rating = models.DecimalField(max_digits=3, decimal_places=2, default=5)
+    services = models.ManyToManyField("catalog.Service", blank=True, related_name="providers")
+    # Home base and how far the provider travels for on-site work.
+    lat = models.FloatField(null=True, blank=True, db_index=True)
+    lng = models.FloatField(null=True, blank=True)
+    service_radius_km = models.FloatField(default=10)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    verified = models.BooleanField(default=False, help_text="Real name and credentials checked.")
+    active = models.BooleanField(default=True)
+    max_open_orders = models.PositiveSmallIntegerField(default=5)
+
+    def __str__(self):
+        return self.display_name
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", "owner"
+    MANAGER = "manager", "manager"
+    CLERK = "clerk", "clerk"
+
+
+class MerchantStaff(models.Model):
+    """A person working for one merchant, as owner, manager or clerk."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
+    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=10, choices=StaffRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="staff_one_role_per_merchant")
+        ]
+        verbose_name_plural = "merchant staff"
+
+    def __str__(self):
+        return f"{self.user} · {self.role} · {self.merchant}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API (what a mini-program sends). Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    via = models.CharField(max_length=16, help_text="password, otp or wechat")
+
+
+class OneTimeCode(models.Model):
+    """A login code sent to a phone. Only its hash is stored; attempts are counted."""
+
+    phone_index = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,95 @@
+"""The JSON API: one NinjaAPI with a router per part of the business; OpenAPI at /api/docs."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from yuyue.core.errors import DomainError, problem
+
+log = logging.getLogger("yuyue.api")
+
+api = NinjaAPI(
+    title="yuyue API",
+    version="1",
+    description=(
+        "Booking and delivering services at a time and place. Authenticate with "
+        "`Authorization: Bearer <token>` from `/api/auth/*`. Every refusal is an RFC 9457 problem "
+        "with a stable `code`; messages follow `Accept-Language` (zh-Hans by default, or en)."
+    ),
+    urls_namespace="api",
+)
+
+
+def _problem_response(request, body: dict, status: int):
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = "application/problem+json"
+    return response
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    body = problem(exc.code, status=exc.status, detail=exc.message(), errors=exc.errors)
+    return _problem_response(request, body, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "problem": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return _problem_response(request, problem("invalid_input", errors=errors), 422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _problem_response(request, problem("auth_required"), 401)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return _problem_response(request, problem("forbidden"), 403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _problem_response(request, problem("not_found"), 404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    code = {401: "auth_required", 403: "forbidden", 404: "not_found"}.get(
+        exc.status_code, "invalid_input")
+    return _problem_response(request, problem(code, status=exc.status_code, detail=str(exc)),
+                             exc.status_code)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if settings.DEBUG:
+        raise exc
+    return _problem_response(request, problem("internal_error"), 500)
+
+
+def _register_routers() -> None:
+    from yuyue.accounts.api import router as accounts_router
+    from yuyue.catalog.api import router as catalog_router
+    from yuyue.core.api import router as core_router
+    from yuyue.orders.api import router as orders_router
+    from yuyue.scheduling.api import router as scheduling_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/", catalog_router)
+    api.add_router("/", scheduling_router)
+    api.add_router("/", orders_router)
+    api.add_router("/", core_router)
+
+
+_register_routers()

@@ -1,0 +1,145 @@
+"""Merchants, their halls and stores, categories, services and booking forms."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class MerchantStatus(models.TextChoices):
+    PENDING = "pending", "pending approval"
+    ACTIVE = "active", "active"
+    SUSPENDED = "suspended", "suspended"
+
+
+class Merchant(models.Model):
+    """A company, salon or service hall 商家 / 服务厅 that sells services."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    address = models.CharField(max_length=300, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=12, choices=MerchantStatus.choices,
+                              default=MerchantStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Hall(models.Model):
+    """A hall, room or store 服务厅 / 门店 of a merchant where hall-slot services happen."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="halls")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"{self.merchant} · {self.name}"
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=80, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+
+    class Meta:
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceKind(models.TextChoices):
+    HALL_SLOT = "hall_slot", "capacity slots at a place"
+    ON_SITE = "on_site", "on-site service"
+    REMOTE = "remote", "timed remote session"
+
+
+class CancelPolicy(models.TextChoices):
+    NEVER = "never", "never"
+    ANY_TIME = "any_time", "any time"
+    BEFORE_START = "before_start", "only before start"
+
+
+class DeadlineRule(models.TextChoices):
+    SLOT_END = "slot_end", "until the slot ends"
+    BEFORE_START = "before_start", "X minutes before start"
+
+
+class Service(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="services")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="services")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=12, choices=ServiceKind.choices)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    base_price_fen = models.PositiveBigIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    # hall-slot rules
+    per_user_limit = models.PositiveSmallIntegerField(
+        default=1, help_text="Bookings one customer may hold in one slot.")
+    max_places_per_booking = models.PositiveSmallIntegerField(default=10)
+    deadline_rule = models.CharField(max_length=12, choices=DeadlineRule.choices,
+                                     default=DeadlineRule.BEFORE_START)
+    deadline_minutes = models.PositiveIntegerField(
+        default=0, help_text="With 'before start': booking closes this many minutes before.")
+    cancel_policy = models.CharField(max_length=12, choices=CancelPolicy.choices,
+                                     default=CancelPolicy.BEFORE_START)
+    # provider time rules (on-site and remote)
+    buffer_minutes = models.PositiveIntegerField(
+        default=0, help_text="Travel / rest time kept free after each job.")
+    step_minutes = models.PositiveIntegerField(default=30, help_text="Start times go in these steps.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="service_duration_pos"),
+            models.CheckConstraint(condition=Q(step_minutes__gt=0), name="service_step_pos"),
+            models.CheckConstraint(condition=Q(per_user_limit__gt=0), name="service_limit_pos"),
+            models.CheckConstraint(condition=Q(max_places_per_booking__gt=0),
+                                   name="service_max_places_pos"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "text"
+    NUMBER = "number", "number"
+    PHONE = "phone", "phone number"
+    ID_NUMBER = "id_number", "Chinese resident ID number"
+    CHOICE = "choice", "choice"
+    DATE = "date", "date"
+
+
+class FormField(models.Model):
+    """One question of a service's booking form, answered once per participant."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="form_fields")
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=12, choices=FieldType.choices)
+    required = models.BooleanField(default=True)
+    choices = models.JSONField(default=list, blank=True)
+    min_value = models.FloatField(null=True, blank=True)
+    max_value = models.FloatField(null=True, blank=True)
+    max_length = models.PositiveIntegerField(default=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "key"], name="form_field_unique_key")
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.label}"

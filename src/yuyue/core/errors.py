@@ -1,0 +1,169 @@
+"""Domain errors: every refusal has a stable code, an HTTP status and a message in zh-Hans and en.
+
+The catalogue is the single place where codes are defined. Messages may use ``{name}`` fields
+filled from the error's params. We keep the two languages side by side here rather than in
+gettext catalogues so that adding a code is one line and needs no compile step (see
+docs/adr/0002-error-catalogue.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+
+# code: (http status, English, 简体中文)
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    # generic
+    "invalid_input": (422, "The request is not valid.", "请求参数无效。"),
+    "not_found": (404, "Not found.", "未找到。"),
+    "auth_required": (401, "Please sign in.", "请先登录。"),
+    "forbidden": (403, "You may not do this.", "无权执行此操作。"),
+    "internal_error": (500, "Something went wrong on our side.", "服务器内部错误。"),
+    "idempotency_key_reused": (
+        422,
+        "This Idempotency-Key was already used for a different request.",
+        "该幂等键已用于另一个不同的请求。",
+    ),
+    "idempotency_key_invalid": (
+        422, "The Idempotency-Key must be 1 to 100 characters.", "幂等键须为 1 到 100 个字符。"
+    ),
+    # accounts
+    "invalid_phone": (422, "This is not a valid mobile phone number.", "手机号码格式不正确。"),
+    "invalid_credentials": (401, "Wrong phone number or password.", "手机号或密码错误。"),
+    "otp_invalid": (401, "The code is wrong or has expired.", "验证码错误或已过期。"),
+    "otp_too_many_attempts": (
+        429, "Too many wrong codes. Ask for a new code.", "验证码错误次数过多，请重新获取。"
+    ),
+    "otp_too_soon": (
+        429, "A code was sent moments ago. Wait {seconds} s.", "验证码刚刚已发送，请 {seconds} 秒后再试。"
+    ),
+    "wechat_login_failed": (
+        401, "WeChat login failed: {reason}", "微信登录失败：{reason}"
+    ),
+    "wechat_unavailable": (
+        503, "WeChat could not be reached. Try again.", "暂时无法连接微信，请重试。"
+    ),
+    "phone_taken": (409, "This phone number is already registered.", "该手机号已注册。"),
+    "weak_password": (422, "The password is too weak: {reason}", "密码强度不足：{reason}"),
+    "account_disabled": (403, "This account is disabled.", "该账号已停用。"),
+    # catalog
+    "merchant_inactive": (409, "This merchant is not open for bookings.", "该商家暂不接受预约。"),
+    "service_inactive": (409, "This service is not open for bookings.", "该服务暂不接受预约。"),
+    "wrong_service_kind": (
+        422, "This service is not booked this way.", "该服务不支持此预约方式。"
+    ),
+    "invalid_form": (422, "Some answers are not valid.", "部分表单内容填写有误。"),
+    "invalid_timezone": (422, "Unknown time zone.", "未知时区。"),
+    # scheduling
+    "invalid_slot_range": (
+        422, "A slot must end after it starts.", "时段的结束时间必须晚于开始时间。"
+    ),
+    "slot_overlaps": (
+        409, "This slot overlaps an existing slot.", "该时段与已有时段重叠。"
+    ),
+    "slot_exists": (409, "A slot already starts at this time.", "该开始时间已有时段。"),
+    "capacity_below_booked": (
+        409,
+        "Capacity cannot go below the {booked} places already booked.",
+        "容量不能低于已预约的 {booked} 个名额。",
+    ),
+    "invalid_date_range": (
+        422, "The date range is not valid (at most {max_days} days).", "日期范围无效（最多 {max_days} 天）。"
+    ),
+    "invalid_hours": (422, "Working hours are not valid.", "工作时间无效。"),
+    # booking
+    "slot_full": (409, "This slot is full.", "该时段已约满。"),
+    "slot_closed": (409, "This slot is closed.", "该时段已关闭预约。"),
+    "slot_past": (409, "This slot has already started or passed.", "该时段已开始或已结束。"),
+    "booking_closed": (
+        409, "Bookings for this slot closed at {deadline}.", "该时段已于 {deadline} 截止预约。"
+    ),
+    "per_user_limit": (
+        409,
+        "You can book this slot at most {limit} time(s).",
+        "每人最多可预约该时段 {limit} 次。",
+    ),
+    "invalid_places": (
+        422,
+        "The number of places must be between 1 and {max}.",
+        "预约人数须在 1 到 {max} 之间。",
+    ),
+    "participants_mismatch": (
+        422,
+        "Give one participant form for each of the {places} places.",
+        "请为 {places} 个名额各填写一份参与人信息。",
+    ),
+    "provider_busy": (
+        409, "The provider is not free at this time.", "服务人员在该时间已有安排。"
+    ),
+    "provider_unavailable": (
+        409, "The provider does not work at this time.", "服务人员该时间不在工作时间内。"
+    ),
+    "provider_unqualified": (
+        409, "The provider does not offer this service.", "该服务人员不提供此项服务。"
+    ),
+    "time_past": (409, "This time has already passed.", "该时间已过去。"),
+    "time_off_step": (
+        422, "Start times go in steps of {step} minutes.", "开始时间须按 {step} 分钟间隔选择。"
+    ),
+    "cancel_not_allowed": (
+        409, "This booking can no longer be cancelled: {reason}", "该预约无法取消：{reason}"
+    ),
+    "already_cancelled": (409, "This booking is already cancelled.", "该预约已取消。"),
+    "reason_required": (422, "Please give a reason.", "请填写原因。"),
+    # check-in
+    "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
+    "already_checked_in": (
+        409, "This booking was already checked in at {at}.", "该预约已于 {at} 核销。"
+    ),
+    "booking_cancelled": (409, "This booking was cancelled.", "该预约已取消。"),
+    "wrong_merchant": (
+        403, "This booking belongs to another merchant.", "该预约不属于本商家。"
+    ),
+    "not_today": (
+        409, "This booking is for {date}, not today.", "该预约日期为 {date}，不是今天。"
+    ),
+}
+
+
+class DomainError(Exception):
+    """A broken rule or bad input. Raised by services; the API turns it into a problem."""
+
+    def __init__(self, code: str, message: str | None = None, *, status: int | None = None,
+                 errors: list | dict | None = None, **params: Any):
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown error code {code!r}: add it to core/errors.py")
+        self.code = code
+        self.params = params
+        self.errors = errors
+        self.status = status or CATALOGUE[code][0]
+        self._message = message
+        super().__init__(f"{code}: {self.message('en')}")
+
+    def message(self, language: str | None = None) -> str:
+        if self._message:
+            return self._message
+        _, en, zh = CATALOGUE[self.code]
+        language = language or translation.get_language() or "zh-hans"
+        template = en if language.lower().startswith("en") else zh
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError):
+            return template
+
+
+def problem(code: str, status: int | None = None, detail: str | None = None,
+            **extra: Any) -> dict:
+    """An RFC 9457 problem body for `code`."""
+    status_, en, zh = CATALOGUE[code]
+    language = translation.get_language() or "zh-hans"
+    body = {
+        "type": f"https://yuyue.dev/problems/{code}",
+        "title": en if language.lower().startswith("en") else zh,
+        "status": status or status_,
+        "code": code,
+        "detail": detail or (en if language.lower().startswith("en") else zh),
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import path
+
+from yuyue.api import api
+from yuyue.web import views as web
+
+admin.site.site_header = "yuyue 预约 · operations"
+admin.site.site_title = "yuyue admin"
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("bookings/<str:code>/qr.svg", web.booking_qr, name="booking-qr"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
