@@ -119,9 +119,6 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if env_bool("YUYUE_FAST_HASHER"):
-    # Tests and benchmarks create thousands of people; a slow hasher only measures itself there.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/admin/login/"
 
 YUYUE_DEFAULT_REGION = "CN"  # phone numbers without +country are read as Chinese numbers

@@ -1,0 +1,146 @@
+"""Shared fixtures: people with roles, a demo-sized merchant, and an API client with a token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from yuyue.accounts.models import MerchantStaff, Provider, StaffRole, User
+from yuyue.accounts.tokens import issue_token
+from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service, ServiceKind
+
+_phone_counter = iter(range(10_000_000))
+
+
+def next_phone() -> str:
+    return f"+86139{next(_phone_counter):08d}"
+
+
+class Api:
+    """A JSON client for /api that sends a bearer token and returns (status, body)."""
+
+    def __init__(self, token: str | None = None, language: str = "en"):
+        self.client = Client()
+        self.token = token
+        self.language = language
+
+    def _headers(self, extra: dict | None = None) -> dict:
+        headers = {"Accept-Language": self.language}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def _decode(self, response):
+        if response.get("Content-Type", "").endswith("json"):
+            return response.status_code, json.loads(response.content or b"null")
+        return response.status_code, response.content
+
+    def get(self, path, params=None, headers=None):
+        return self._decode(self.client.get(path, params or {}, headers=self._headers(headers)))
+
+    def post(self, path, body=None, headers=None):
+        return self._decode(self.client.post(path, json.dumps(body if body is not None else {}),
+                                             content_type="application/json",
+                                             headers=self._headers(headers)))
+
+    def put(self, path, body=None, headers=None):
+        return self._decode(self.client.put(path, json.dumps(body if body is not None else {}),
+                                            content_type="application/json",
+                                            headers=self._headers(headers)))
+
+    def patch(self, path, body=None, headers=None):
+        return self._decode(self.client.patch(path, json.dumps(body if body is not None else {}),
+                                              content_type="application/json",
+                                              headers=self._headers(headers)))
+
+    def delete(self, path, headers=None):
+        return self._decode(self.client.delete(path, headers=self._headers(headers)))
+
+
+def make_user(name="someone", password="s3cret-pass", **extra) -> User:
+    return User.objects.create_user(phone=next_phone(), password=password, name=name, **extra)
+
+
+def api_for(user: User | None, language: str = "en") -> Api:
+    if user is None:
+        return Api(language=language)
+    key, _ = issue_token(user=user, via="password")
+    return Api(key, language=language)
+
+
+@pytest.fixture
+def customer(db) -> User:
+    return make_user("Customer Chen")
+
+
+@pytest.fixture
+def other_customer(db) -> User:
+    return make_user("Customer Li")
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return make_user("Operator Wang", is_operator=True, is_staff=True)
+
+
+@pytest.fixture
+def merchant(db) -> Merchant:
+    return Merchant.objects.create(name="Sunrise Hall", slug="sunrise", status=MerchantStatus.ACTIVE,
+                                   timezone="Asia/Shanghai", address="1 Century Ave, Shanghai")
+
+
+@pytest.fixture
+def other_merchant(db) -> Merchant:
+    return Merchant.objects.create(name="Moon Hall", slug="moon", status=MerchantStatus.ACTIVE)
+
+
+@pytest.fixture
+def owner(merchant) -> User:
+    user = make_user("Owner Zhao")
+    MerchantStaff.objects.create(user=user, merchant=merchant, role=StaffRole.OWNER)
+    return user
+
+
+@pytest.fixture
+def clerk(merchant) -> User:
+    user = make_user("Clerk Sun")
+    MerchantStaff.objects.create(user=user, merchant=merchant, role=StaffRole.CLERK)
+    return user
+
+
+@pytest.fixture
+def hall(merchant) -> Hall:
+    return Hall.objects.create(merchant=merchant, name="Hall A")
+
+
+@pytest.fixture
+def hall_service(merchant) -> Service:
+    return Service.objects.create(merchant=merchant, name="Passport photo", kind=ServiceKind.HALL_SLOT,
+                                  duration_minutes=60, base_price_fen=0)
+
+
+@pytest.fixture
+def onsite_service(merchant) -> Service:
+    return Service.objects.create(merchant=merchant, name="Home cleaning", kind=ServiceKind.ON_SITE,
+                                  duration_minutes=120, base_price_fen=12000, buffer_minutes=30,
+                                  step_minutes=30)
+
+
+@pytest.fixture
+def provider(merchant, onsite_service) -> Provider:
+    user = make_user("Provider Liu")
+    p = Provider.objects.create(user=user, merchant=merchant, display_name="Liu", verified=True,
+                                lat=31.23, lng=121.47, service_radius_km=15)
+    p.services.add(onsite_service)
+    return p
+
+
+@pytest.fixture
+def tomorrow_local():
+    """Tomorrow's date in Shanghai."""
+    return (timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)).date()
