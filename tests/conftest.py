@@ -36,7 +36,7 @@ class Api:
         return headers
 
     def _decode(self, response):
-        if response.get("Content-Type", "").endswith("json"):
+        if "json" in response.get("Content-Type", ""):
             return response.status_code, json.loads(response.content or b"null")
         return response.status_code, response.content
 

@@ -80,6 +80,7 @@ def on_unexpected(request, exc: Exception):
 
 def _register_routers() -> None:
     from yuyue.accounts.api import router as accounts_router
+    from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
     from yuyue.core.api import router as core_router
     from yuyue.orders.api import router as orders_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/", scheduling_router)
     api.add_router("/", orders_router)
     api.add_router("/", core_router)
+    api.add_router("/ops", catalog_ops_router)
 
 
 _register_routers()

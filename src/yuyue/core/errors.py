@@ -107,8 +107,14 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "time_off_step": (
         422, "Start times go in steps of {step} minutes.", "开始时间须按 {step} 分钟间隔选择。"
     ),
-    "cancel_not_allowed": (
-        409, "This booking can no longer be cancelled: {reason}", "该预约无法取消：{reason}"
+    "cancel_never": (
+        409, "Bookings of this service cannot be cancelled.", "该服务的预约不可取消。"
+    ),
+    "cancel_after_start": (
+        409, "Bookings can only be cancelled before they start.", "预约开始后不可取消。"
+    ),
+    "cancel_checked_in": (
+        409, "A checked-in booking cannot be cancelled.", "已核销的预约不可取消。"
     ),
     "already_cancelled": (409, "This booking is already cancelled.", "该预约已取消。"),
     "reason_required": (422, "Please give a reason.", "请填写原因。"),

@@ -1,3 +1,267 @@
-from ninja import Router
+"""Booking API: customers book, list, view and cancel; merchant staff list, export, check in."""
 
-router = Router(tags=["orders"])
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Status, Field, Header, Query, Router, Schema
+
+from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_role
+from yuyue.accounts.models import StaffRole
+from yuyue.catalog.models import Merchant
+from yuyue.core.crypto import mask_id_number, mask_phone
+from yuyue.core.errors import DomainError
+from yuyue.core.idempotency import run_idempotent
+from yuyue.core.timeutil import zone
+
+from . import queries, services
+from .models import Booking
+
+router = Router(tags=["bookings"])
+
+
+class ParticipantOut(Schema):
+    position: int
+    answers: dict
+
+
+class BookingOut(Schema):
+    id: int
+    code: str
+    qr_url: str
+    status: str
+    merchant_id: int
+    merchant_name: str
+    service_id: int
+    service_name: str
+    slot_id: int | None
+    hall_name: str | None
+    provider_id: int | None
+    provider_name: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    local_start: str = Field(description="Start in the merchant's zone")
+    timezone: str
+    places: int
+    price_fen: int
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+    cancel_reason: str
+    checked_in_at: dt.datetime | None
+    participants: list[ParticipantOut]
+
+
+class StaffBookingOut(BookingOut):
+    customer_name: str
+    customer_phone: str
+
+
+def _masked_answers(booking: Booking, answers: dict, full: bool) -> dict:
+    if full:
+        return answers
+    kinds = {f.key: f.type for f in booking.service.form_fields.all()}
+    out = {}
+    for key, value in answers.items():
+        if kinds.get(key) == "id_number":
+            value = mask_id_number(value)
+        elif kinds.get(key) == "phone":
+            value = mask_phone(value)
+        out[key] = value
+    return out
+
+
+def booking_out(booking: Booking, *, full_answers: bool = True, staff: bool = False) -> dict:
+    tzname = booking.merchant.timezone
+    data = {
+        "id": booking.pk, "code": booking.code, "qr_url": f"/bookings/{booking.code}/qr.svg",
+        "status": booking.status, "merchant_id": booking.merchant_id,
+        "merchant_name": booking.merchant.name, "service_id": booking.service_id,
+        "service_name": booking.service.name, "slot_id": booking.slot_id,
+        "hall_name": booking.slot.hall.name if booking.slot_id else None,
+        "provider_id": booking.provider_id,
+        "provider_name": booking.provider.display_name if booking.provider_id else None,
+        "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+        "local_start": booking.starts_at.astimezone(zone(tzname)).strftime("%Y-%m-%dT%H:%M"),
+        "timezone": tzname, "places": booking.places, "price_fen": booking.price_fen,
+        "created_at": booking.created_at, "cancelled_at": booking.cancelled_at,
+        "cancel_reason": booking.cancel_reason, "checked_in_at": booking.checked_in_at,
+        "participants": [
+            {"position": p.position,
+             "answers": _masked_answers(booking, p.answers or {}, full_answers)}
+            for p in booking.participants.all()
+        ],
+    }
+    if staff:
+        data["customer_name"] = booking.customer.name
+        data["customer_phone"] = (booking.customer.phone if full_answers
+                                  else booking.customer.masked_phone)
+    return data
+
+
+def _load(booking_id: int) -> Booking:
+    return Booking.objects.select_related(
+        "service", "merchant", "slot__hall", "provider", "customer").get(pk=booking_id)
+
+
+# --- customers -------------------------------------------------------------------------------
+
+class ParticipantIn(Schema):
+    answers: dict = {}
+
+
+class BookSlotIn(Schema):
+    slot_id: int
+    places: int = Field(1, strict=True, description="Places to book, one participant each")
+    participants: list[ParticipantIn] = Field(default=[], max_length=1000)
+
+
+class BookProviderIn(Schema):
+    service_id: int
+    provider_id: int
+    starts_at: dt.datetime
+
+
+@router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
+def book_slot(request, body: BookSlotIn,
+              idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """Book places in a hall slot. Send an Idempotency-Key to make retries safe."""
+    def produce():
+        booking = services.book_slot(actor=request.auth, slot_id=body.slot_id, places=body.places,
+                                     participants=[p.dict() for p in body.participants])
+        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+
+    return Status(*run_idempotent(user=request.auth, key=idempotency_key, scope="book_slot",
+                                  payload=body.dict(), produce=produce))
+
+
+@router.post("/provider-bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
+def book_provider(request, body: BookProviderIn,
+                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """Book a chosen provider's time for an on-site or remote service."""
+    def produce():
+        booking = services.book_provider(actor=request.auth, service_id=body.service_id,
+                                         provider_id=body.provider_id, starts_at=body.starts_at)
+        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+
+    return Status(*run_idempotent(user=request.auth, key=idempotency_key, scope="book_provider",
+                                  payload=body.dict(), produce=produce))
+
+
+@router.get("/bookings", response=list[BookingOut], auth=bearer)
+def my_bookings(request,
+                view: Literal["all", "upcoming", "checked_in", "expired", "cancelled"] = "all",
+                offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
+    """Your bookings: all, upcoming, checked in, expired without check-in, or cancelled."""
+    qs = queries.customer_bookings(request.auth, view).prefetch_related(
+        "participants", "service__form_fields")
+    return [booking_out(b) for b in qs[offset:offset + limit]]
+
+
+def _own(request, booking_id: int) -> Booking:
+    booking = Booking.objects.filter(pk=booking_id, customer=request.auth).first()
+    if booking is None:  # someone else's booking looks exactly like a missing one
+        raise DomainError("not_found")
+    return _load(booking.pk)
+
+
+@router.get("/bookings/{booking_id}", response=BookingOut, auth=bearer)
+def my_booking(request, booking_id: int):
+    return booking_out(_own(request, booking_id))
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=300)
+
+
+@router.post("/bookings/{booking_id}/cancel", response=BookingOut, auth=bearer)
+def cancel_my_booking(request, booking_id: int, body: CancelIn | None = None):
+    booking = services.cancel_booking(actor=request.auth, booking_id=booking_id,
+                                      reason=body.reason if body else "")
+    return booking_out(_load(booking.pk))
+
+
+# --- merchant staff --------------------------------------------------------------------------
+
+def _full_view(user, merchant_id: int) -> bool:
+    return bool(user.is_operator) or staff_role(user, merchant_id) in (
+        StaffRole.OWNER, StaffRole.MANAGER)
+
+
+def _staff_merchant(request, merchant_id: int) -> Merchant:
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        raise DomainError("not_found")
+    require_staff(request.auth, merchant_id, ANY_STAFF)
+    return merchant
+
+
+StatusFilter = Literal["booked", "checked_in", "cancelled", "cancelled_by_staff", "cancelled_any"]
+
+
+@router.get("/merchants/{merchant_id}/bookings", response=list[StaffBookingOut], auth=bearer)
+def merchant_bookings(request, merchant_id: int, date_from: dt.date | None = None,
+                      date_to: dt.date | None = None, service_id: int | None = None,
+                      hall_id: int | None = None, slot_id: int | None = None,
+                      status: StatusFilter | None = None, q: str = Query("", max_length=50),
+                      offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=500)):
+    merchant = _staff_merchant(request, merchant_id)
+    qs = queries.merchant_bookings(merchant, date_from=date_from, date_to=date_to,
+                                   service_id=service_id, hall_id=hall_id, slot_id=slot_id,
+                                   status=status, q=q).prefetch_related("service__form_fields")
+    full = _full_view(request.auth, merchant_id)
+    return [booking_out(b, full_answers=full, staff=True) for b in qs[offset:offset + limit]]
+
+
+@router.get("/merchants/{merchant_id}/bookings/export.xlsx", auth=bearer,
+            response={200: None}, openapi_extra={"responses": {200: {
+                "description": "An Excel workbook, one row per participant",
+                "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                            {}}}}})
+def export_bookings(request, merchant_id: int, date_from: dt.date | None = None,
+                    date_to: dt.date | None = None, service_id: int | None = None,
+                    hall_id: int | None = None, slot_id: int | None = None,
+                    status: StatusFilter | None = None):
+    """The booking list as .xlsx, form answers as columns, times in the merchant's zone."""
+    from .export import export_bookings_xlsx
+
+    merchant = _staff_merchant(request, merchant_id)
+    qs = queries.merchant_bookings(merchant, date_from=date_from, date_to=date_to,
+                                   service_id=service_id, hall_id=hall_id, slot_id=slot_id,
+                                   status=status)
+    content = export_bookings_xlsx(actor=request.auth, merchant=merchant, bookings=qs)
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"bookings-{merchant.slug}-{date_from or 'all'}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class CheckInIn(Schema):
+    code: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/merchants/{merchant_id}/checkins", response=StaffBookingOut, auth=bearer)
+def check_in(request, merchant_id: int, body: CheckInIn):
+    """Redeem a check-in code 核销 (typed, or read from the booking's QR code)."""
+    booking = services.check_in(actor=request.auth, merchant_id=merchant_id, code=body.code)
+    return booking_out(_load(booking.pk), full_answers=_full_view(request.auth, merchant_id),
+                       staff=True)
+
+
+class StaffCancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+@router.post("/merchants/{merchant_id}/bookings/{booking_id}/cancel", response=StaffBookingOut,
+             auth=bearer)
+def staff_cancel(request, merchant_id: int, booking_id: int, body: StaffCancelIn):
+    booking = Booking.objects.filter(pk=booking_id, merchant_id=merchant_id).first()
+    if booking is None:
+        raise DomainError("not_found")
+    booking = services.cancel_booking_by_staff(actor=request.auth, booking=booking,
+                                               reason=body.reason)
+    return booking_out(_load(booking.pk), full_answers=_full_view(request.auth, merchant_id),
+                       staff=True)

@@ -1,0 +1,54 @@
+"""Idempotency-Key for create endpoints: a retry with the same key gets the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+
+from .errors import DomainError
+from .models import IdempotencyRecord
+
+
+def _hash(payload) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def run_idempotent(*, user, key: str | None, scope: str, payload,
+                   produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """Run `produce` once per (user, scope, key); store and replay its (status, body).
+
+    The record is written in the same transaction as the work, so either both exist or neither:
+    two concurrent requests with one key cannot both create, because the loser's insert of the
+    record fails on the unique key and rolls its work back, and it then answers with the winner's.
+    Refusals (DomainError) are not stored: they changed nothing and may be retried.
+    """
+    if key is None:
+        return produce()
+    if not (1 <= len(key) <= 100):
+        raise DomainError("idempotency_key_invalid")
+    request_hash = _hash(payload)
+
+    def replay(record: IdempotencyRecord) -> tuple[int, dict]:
+        if record.request_hash != request_hash:
+            raise DomainError("idempotency_key_reused")
+        return record.status, record.body
+
+    existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
+    if existing is not None:
+        return replay(existing)
+    try:
+        with transaction.atomic():
+            status, body = produce()
+            IdempotencyRecord.objects.create(user=user, scope=scope, key=key,
+                                             request_hash=request_hash, status=status, body=body)
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return replay(existing)
+    return status, body

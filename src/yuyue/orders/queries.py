@@ -1,0 +1,63 @@
+"""Reading bookings: the customer's list with its filters, and the merchant's booking list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from yuyue.catalog.models import Merchant
+from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import local_day_bounds, zone
+
+from .models import Booking, BookingStatus
+
+CUSTOMER_FILTERS = ("all", "upcoming", "checked_in", "expired", "cancelled")
+CANCELLED = (BookingStatus.CANCELLED, BookingStatus.CANCELLED_BY_STAFF)
+
+
+def customer_bookings(customer, view: str = "all") -> QuerySet[Booking]:
+    """The customer's bookings: all, upcoming, checked in, expired without check-in, cancelled."""
+    qs = Booking.objects.filter(customer=customer)
+    now = timezone.now()
+    if view == "upcoming":
+        qs = qs.filter(status=BookingStatus.BOOKED, ends_at__gt=now).order_by("starts_at", "id")
+    elif view == "checked_in":
+        qs = qs.filter(status=BookingStatus.CHECKED_IN)
+    elif view == "expired":
+        qs = qs.filter(status=BookingStatus.BOOKED, ends_at__lte=now)
+    elif view == "cancelled":
+        qs = qs.filter(status__in=CANCELLED)
+    elif view != "all":
+        raise DomainError("invalid_input", f"view is one of {', '.join(CUSTOMER_FILTERS)}")
+    return qs.select_related("service", "merchant", "slot__hall", "provider")
+
+
+def merchant_bookings(merchant: Merchant, *, date_from: dt.date | None = None,
+                      date_to: dt.date | None = None, service_id: int | None = None,
+                      hall_id: int | None = None, slot_id: int | None = None,
+                      status: str | None = None, q: str = "") -> QuerySet[Booking]:
+    """A merchant's bookings, filtered by local dates, service, hall, slot, status or code."""
+    qs = Booking.objects.filter(merchant=merchant)
+    tz = zone(merchant.timezone)
+    if date_from:
+        qs = qs.filter(starts_at__gte=local_day_bounds(date_from, tz)[0])
+    if date_to:
+        qs = qs.filter(starts_at__lt=local_day_bounds(date_to, tz)[1])
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if hall_id:
+        qs = qs.filter(slot__hall_id=hall_id)
+    if slot_id:
+        qs = qs.filter(slot_id=slot_id)
+    if status == "cancelled_any":
+        qs = qs.filter(status__in=CANCELLED)
+    elif status:
+        if status not in BookingStatus.values:
+            raise DomainError("invalid_input", "Unknown status.")
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(code=q.strip().upper()) | Q(customer__name__icontains=q))
+    return (qs.select_related("service", "merchant", "slot__hall", "provider", "customer")
+            .prefetch_related("participants").order_by("starts_at", "id"))

@@ -1,0 +1,330 @@
+"""Booking use cases: book a slot or a provider's time, cancel, check in.
+
+Every guard is in the database:
+- capacity: `UPDATE slot SET booked = booked + n WHERE booked + n <= capacity`, row count checked,
+  and a CHECK constraint `booked <= capacity` behind it;
+- per-user limit: a SlotUsage row per (slot, customer) raised by a conditional UPDATE;
+- provider time: the provider row locked FOR UPDATE, then an overlap check, with PostgreSQL's
+  exclusion constraint behind it (SQLite serialises writers with BEGIN IMMEDIATE);
+- status changes (cancel, check-in): `UPDATE … WHERE status = 'booked'`, row count checked.
+Locks are taken in one order (usage → slot → booking) so concurrent bookings cannot deadlock.
+
+`settings.YUYUE_UNGUARDED` (tests only) replaces each guard with the naive read-then-write, so the
+concurrency tests can show the race that the guards prevent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from yuyue.accounts.auth import ANY_STAFF, require_staff
+from yuyue.accounts.models import Provider, User
+from yuyue.catalog.forms import clean_answers
+from yuyue.catalog.models import CancelPolicy, MerchantStatus, Service, ServiceKind
+from yuyue.core.audit import audit
+from yuyue.core.codes import new_checkin_code, normalize_checkin_code
+from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import zone
+from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
+from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
+
+from .models import Booking, BookingStatus, Participant, SlotUsage
+
+RACE_WINDOW_SECONDS = 0.05  # how long the unguarded (test-only) path waits between read and write
+LIVE = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN)
+
+
+def _unguarded() -> bool:
+    return bool(settings.YUYUE_UNGUARDED)
+
+
+def _fmt_local(moment: dt.datetime, tzname: str) -> str:
+    return moment.astimezone(zone(tzname)).strftime("%Y-%m-%d %H:%M")
+
+
+def _require_customer(actor) -> User:
+    if not getattr(actor, "pk", None):
+        raise DomainError("auth_required")
+    return actor
+
+
+def _create_booking(**fields) -> Booking:
+    """Insert a booking with a fresh check-in code; a (very unlikely) code collision retries."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Booking.objects.create(code=new_checkin_code(), **fields)
+        except IntegrityError as exc:
+            if "code" not in str(exc).lower():
+                raise
+    raise RuntimeError("could not draw a unique check-in code")
+
+
+# --- hall slots ------------------------------------------------------------------------------
+
+def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
+    """Book `places` places in a hall slot, one participant (with form answers) per place."""
+    customer = _require_customer(actor)
+    slot = (TimeSlot.objects.select_related("service", "service__merchant", "hall")
+            .filter(pk=slot_id).first())
+    if slot is None:
+        raise DomainError("not_found")
+    service = slot.service
+    if service.kind != ServiceKind.HALL_SLOT:
+        raise DomainError("wrong_service_kind")
+    if isinstance(places, bool) or not isinstance(places, int) or not (
+        1 <= places <= service.max_places_per_booking
+    ):
+        raise DomainError("invalid_places", max=service.max_places_per_booking)
+    if service.merchant.status != MerchantStatus.ACTIVE:
+        raise DomainError("merchant_inactive")
+    if not service.active:
+        raise DomainError("service_inactive")
+    if slot.status != SlotStatus.OPEN:
+        raise DomainError("slot_closed")
+    now = timezone.now()
+    if now >= slot.ends_at:
+        raise DomainError("slot_past")
+    deadline = booking_deadline(slot, service)
+    if now >= deadline:
+        raise DomainError("booking_closed",
+                          deadline=_fmt_local(deadline, service.merchant.timezone))
+    fields = list(service.form_fields.all())
+    participants = participants or []
+    if fields or participants:
+        if len(participants) != places:
+            raise DomainError("participants_mismatch", places=places)
+    answers: list[dict[str, Any]] = []
+    errors: list[dict] = []
+    for i, item in enumerate(participants):
+        raw = item.get("answers") if isinstance(item, dict) else item
+        try:
+            answers.append(clean_answers(fields, raw, index=i))
+        except DomainError as exc:
+            errors.extend(exc.errors or [])
+    if errors:
+        raise DomainError("invalid_form", errors=errors)
+    if not answers:
+        answers = [{} for _ in range(places)]
+
+    if _unguarded():
+        return _book_slot_unguarded(customer, slot, places, answers)
+
+    with transaction.atomic():
+        SlotUsage.objects.bulk_create([SlotUsage(slot=slot, customer=customer)],
+                                      ignore_conflicts=True)
+        if not SlotUsage.objects.filter(
+            slot=slot, customer=customer, count__lt=service.per_user_limit
+        ).update(count=F("count") + 1):
+            raise DomainError("per_user_limit", limit=service.per_user_limit)
+        taken = TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN).filter(
+            Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places)
+        ).update(booked=F("booked") + places)
+        if not taken:
+            status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
+            raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
+        booking = _create_booking(
+            customer=customer, merchant_id=service.merchant_id, service=service, slot=slot,
+            starts_at=slot.starts_at, ends_at=slot.ends_at, places=places,
+            price_fen=service.base_price_fen * places,
+        )
+        Participant.objects.bulk_create(
+            [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
+        )
+        audit(customer, "booking.create", booking, slot=slot.pk, places=places)
+    return booking
+
+
+def _book_slot_unguarded(customer, slot: TimeSlot, places: int, answers) -> Booking:
+    """The classic check-then-write bug, kept only so the concurrency tests have a control."""
+    fresh = TimeSlot.objects.get(pk=slot.pk)
+    used = SlotUsage.objects.filter(slot=slot, customer=customer).values_list(
+        "count", flat=True).first() or 0
+    if used >= slot.service.per_user_limit:
+        raise DomainError("per_user_limit", limit=slot.service.per_user_limit)
+    if fresh.capacity is not None and fresh.booked + places > fresh.capacity:
+        raise DomainError("slot_full")
+    time.sleep(RACE_WINDOW_SECONDS)
+    with transaction.atomic():
+        SlotUsage.objects.update_or_create(slot=slot, customer=customer,
+                                           defaults={"count": used + 1})
+        TimeSlot.objects.filter(pk=slot.pk).update(booked=fresh.booked + places)
+        booking = _create_booking(
+            customer=customer, merchant_id=slot.service.merchant_id, service=slot.service,
+            slot=slot, starts_at=slot.starts_at, ends_at=slot.ends_at, places=places,
+        )
+        Participant.objects.bulk_create(
+            [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
+        )
+    return booking
+
+
+# --- provider time ---------------------------------------------------------------------------
+
+def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.datetime) -> Booking:
+    """Book a chosen provider's time for an on-site or remote service."""
+    customer = _require_customer(actor)
+    service = Service.objects.select_related("merchant").filter(pk=service_id).first()
+    provider = Provider.objects.filter(pk=provider_id).first()
+    if service is None or provider is None:
+        raise DomainError("not_found")
+    if service.kind == ServiceKind.HALL_SLOT:
+        raise DomainError("wrong_service_kind")
+    if service.merchant.status != MerchantStatus.ACTIVE:
+        raise DomainError("merchant_inactive")
+    if not service.active:
+        raise DomainError("service_inactive")
+    if not (provider.active and provider.verified) or not provider.services.filter(
+        pk=service.pk
+    ).exists():
+        raise DomainError("provider_unqualified")
+    if starts_at.tzinfo is None:
+        raise DomainError("invalid_input", "starts_at must carry a zone offset.")
+    if starts_at <= timezone.now():
+        raise DomainError("time_past")
+    if not on_step(service, starts_at, provider.timezone):
+        raise DomainError("time_off_step", step=service.step_minutes)
+    ends_at = starts_at + dt.timedelta(minutes=service.duration_minutes)
+    blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)
+    if not provider_works(provider, starts_at, ends_at):
+        raise DomainError("provider_unavailable")
+
+    def overlapping():
+        return ProviderReservation.objects.filter(
+            provider=provider, active=True, starts_at__lt=blocked_until,
+            blocked_until__gt=starts_at,
+        ).exists()
+
+    if _unguarded():
+        if overlapping():
+            raise DomainError("provider_busy")
+        time.sleep(RACE_WINDOW_SECONDS)
+
+    with transaction.atomic():
+        if not _unguarded():
+            # Serialise bookings of this provider, then check; the exclusion constraint (PG)
+            # stands behind the check.
+            Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").get()
+            if overlapping():
+                raise DomainError("provider_busy")
+        try:
+            with transaction.atomic():
+                reservation = ProviderReservation.objects.create(
+                    provider=provider, starts_at=starts_at, ends_at=ends_at,
+                    blocked_until=blocked_until,
+                )
+        except IntegrityError as exc:
+            raise DomainError("provider_busy") from exc
+        booking = _create_booking(
+            customer=customer, merchant_id=service.merchant_id, service=service,
+            provider=provider, reservation=reservation, starts_at=starts_at, ends_at=ends_at,
+            places=1, price_fen=service.base_price_fen,
+        )
+        audit(customer, "booking.create", booking, provider=provider.pk,
+              starts_at=starts_at.isoformat())
+    return booking
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+def _cancel(booking: Booking, *, actor, status: str, reason: str) -> Booking:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(
+            status=status, cancelled_at=now, cancelled_by=actor, cancel_reason=reason[:300],
+        )
+        if not changed:
+            current = Booking.objects.get(pk=booking.pk)
+            if current.is_cancelled:
+                raise DomainError("already_cancelled")
+            raise DomainError("cancel_checked_in")
+        if booking.slot_id:
+            SlotUsage.objects.filter(slot_id=booking.slot_id, customer_id=booking.customer_id,
+                                     count__gt=0).update(count=F("count") - 1)
+            counter = ("cancelled" if status == BookingStatus.CANCELLED
+                       else "cancelled_by_staff")
+            TimeSlot.objects.filter(pk=booking.slot_id).update(
+                booked=F("booked") - booking.places, **{counter: F(counter) + booking.places})
+        if booking.reservation_id:
+            ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
+        audit(actor, f"booking.{status}", booking, reason=reason[:300])
+    booking.refresh_from_db()
+    return booking
+
+
+def cancel_booking(*, actor, booking_id: int, reason: str = "") -> Booking:
+    """The customer cancels their own booking, as the service's cancel policy allows."""
+    booking = Booking.objects.select_related("service").filter(
+        pk=booking_id, customer_id=getattr(actor, "pk", None)).first()
+    if booking is None:
+        raise DomainError("not_found")
+    if booking.is_cancelled:
+        raise DomainError("already_cancelled")
+    policy = booking.service.cancel_policy
+    if booking.status == BookingStatus.CHECKED_IN:
+        raise DomainError("cancel_checked_in")
+    if policy == CancelPolicy.NEVER:
+        raise DomainError("cancel_never")
+    if policy == CancelPolicy.BEFORE_START and timezone.now() >= booking.starts_at:
+        raise DomainError("cancel_after_start")
+    return _cancel(booking, actor=actor, status=BookingStatus.CANCELLED, reason=reason)
+
+
+def cancel_booking_by_staff(*, actor, booking: Booking | int, reason: str) -> Booking:
+    """Merchant staff (or an operator) cancel a booking, always with a reason."""
+    if not isinstance(booking, Booking):
+        booking = Booking.objects.filter(pk=booking).first()
+        if booking is None:
+            raise DomainError("not_found")
+    require_staff(actor, booking.merchant_id, ANY_STAFF)
+    if not reason or not reason.strip():
+        raise DomainError("reason_required")
+    return _cancel(booking, actor=actor, status=BookingStatus.CANCELLED_BY_STAFF,
+                   reason=reason.strip())
+
+
+# --- check-in 核销 ----------------------------------------------------------------------------
+
+def _refuse_check_in(booking: Booking) -> None:
+    if booking.is_cancelled:
+        raise DomainError("booking_cancelled")
+    if booking.status == BookingStatus.CHECKED_IN:
+        raise DomainError("already_checked_in",
+                          at=_fmt_local(booking.checked_in_at, booking.merchant.timezone))
+
+
+def check_in(*, actor, merchant_id: int, code: str) -> Booking:
+    """Redeem a booking's code at its merchant, once, on the booking's local day."""
+    require_staff(actor, merchant_id, ANY_STAFF)
+    code = normalize_checkin_code(code or "")
+    booking = Booking.objects.select_related("merchant").filter(code=code).first() if code else None
+    if booking is None:
+        raise DomainError("code_unknown")
+    if booking.merchant_id != merchant_id:
+        raise DomainError("wrong_merchant")
+    _refuse_check_in(booking)
+    tz = zone(booking.merchant.timezone)
+    day = booking.starts_at.astimezone(tz).date()
+    if day != timezone.now().astimezone(tz).date():
+        raise DomainError("not_today", date=day.isoformat())
+    rows = Booking.objects.filter(pk=booking.pk)
+    if _unguarded():
+        time.sleep(RACE_WINDOW_SECONDS)
+    else:
+        rows = rows.filter(status=BookingStatus.BOOKED)
+    with transaction.atomic():
+        if not rows.update(status=BookingStatus.CHECKED_IN, checked_in_at=timezone.now(),
+                           checked_in_by=actor):
+            booking.refresh_from_db()
+            _refuse_check_in(booking)
+            raise DomainError("already_checked_in", at="?")
+        audit(actor, "booking.check_in", booking)
+    booking.refresh_from_db()
+    return booking

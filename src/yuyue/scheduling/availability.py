@@ -1,0 +1,247 @@
+"""Reading calendars: free places in hall slots, and free start times of providers near a point.
+
+Provider availability works in whole minutes from the local midnight of the asked day, so the
+inner loop compares integers: working windows (weekly hours + extra hours − leave) minus
+reservations (each blocking its buffer too), sampled on the service's step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from yuyue.accounts.models import Provider
+from yuyue.catalog.models import Service, ServiceKind
+from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import UTC, zone
+
+from .models import (
+    AvailabilityException,
+    ExceptionKind,
+    ProviderReservation,
+    SlotStatus,
+    TimeSlot,
+    WorkingHours,
+)
+
+MAX_RANGE_DAYS = 62
+SEARCH_RADIUS_KM = 50.0
+EARTH_KM = 6371.0088
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+# --- hall slots ------------------------------------------------------------------------------
+
+def booking_deadline(slot: TimeSlot, service: Service) -> dt.datetime:
+    if service.deadline_rule == "slot_end":
+        return slot.ends_at
+    return slot.starts_at - dt.timedelta(minutes=service.deadline_minutes)
+
+
+def hall_availability(*, service: Service, date_from: dt.date, date_to: dt.date,
+                      hall_id: int | None = None) -> list[dict]:
+    """Every slot of the service in a local date range, with remaining places and bookability."""
+    if service.kind != ServiceKind.HALL_SLOT:
+        raise DomainError("wrong_service_kind")
+    days = (date_to - date_from).days + 1
+    if days < 1 or days > MAX_RANGE_DAYS:
+        raise DomainError("invalid_date_range", max_days=MAX_RANGE_DAYS)
+    tz = zone(service.merchant.timezone)
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    slots = TimeSlot.objects.filter(service=service, starts_at__gte=start, starts_at__lt=end)
+    if hall_id is not None:
+        slots = slots.filter(hall_id=hall_id)
+    now = timezone.now()
+    out = []
+    for slot in slots.select_related("hall").order_by("starts_at", "hall_id"):
+        remaining = slot.remaining
+        deadline = booking_deadline(slot, service)
+        out.append({
+            "slot": slot,
+            "remaining": remaining,
+            "deadline": deadline,
+            "bookable": (slot.status == SlotStatus.OPEN and now < deadline and now < slot.ends_at
+                         and (remaining is None or remaining > 0)),
+        })
+    return out
+
+
+# --- provider time ---------------------------------------------------------------------------
+
+@dataclass
+class ProviderDay:
+    provider_id: int
+    tz: ZoneInfo
+    day_start: dt.datetime  # local midnight, as an aware datetime
+    windows: list[tuple[int, int]] = field(default_factory=list)  # minutes from local midnight
+    busy: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _subtract(windows: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    out = []
+    for a, b in windows:
+        if cut[1] <= a or cut[0] >= b:
+            out.append((a, b))
+            continue
+        if a < cut[0]:
+            out.append((a, cut[0]))
+        if cut[1] < b:
+            out.append((cut[1], b))
+    return out
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(windows):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, ProviderDay]:
+    """Working windows and busy intervals on a local day for each provider id."""
+    ids = list(provider_tz)
+    days: dict[int, ProviderDay] = {}
+    for pid, tzname in provider_tz.items():
+        tz = zone(tzname)
+        days[pid] = ProviderDay(pid, tz, dt.datetime.combine(day, dt.time.min, tzinfo=tz))
+    weekly: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pid, start, end in WorkingHours.objects.filter(
+        provider_id__in=ids, weekday=day.weekday()
+    ).values_list("provider_id", "start", "end"):
+        weekly[pid].append((_minutes(start), _minutes(end)))
+    extra: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    leave: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pid, start, end, kind in AvailabilityException.objects.filter(
+        provider_id__in=ids, date=day
+    ).values_list("provider_id", "start", "end", "kind"):
+        (extra if kind == ExceptionKind.EXTRA else leave)[pid].append(
+            (_minutes(start), _minutes(end)))
+    for pid, pd in days.items():
+        windows = _merge(weekly.get(pid, []) + extra.get(pid, []))
+        for cut in leave.get(pid, []):
+            windows = _subtract(windows, cut)
+        pd.windows = windows
+    # One query for every reservation touching the day in any of the zones involved.
+    lo = min(pd.day_start for pd in days.values()) if days else None
+    hi = max(pd.day_start for pd in days.values()) + dt.timedelta(days=1, hours=1) if days else None
+    if days:
+        for pid, start, blocked in ProviderReservation.objects.filter(
+            provider_id__in=[pid for pid, pd in days.items() if pd.windows],
+            active=True, starts_at__lt=hi, blocked_until__gt=lo,
+        ).values_list("provider_id", "starts_at", "blocked_until"):
+            pd = days[pid]
+            a = math.floor((start - pd.day_start).total_seconds() / 60)
+            b = math.ceil((blocked - pd.day_start).total_seconds() / 60)
+            pd.busy.append((a, b))
+    return days
+
+
+def free_starts(pd: ProviderDay, *, duration: int, buffer: int, step: int,
+                not_before_minute: int) -> list[int]:
+    """Start minutes (on the step grid) where the job fits a window and its time + buffer is free."""
+    busy = sorted(pd.busy)
+    out = []
+    for a, b in pd.windows:
+        t = max(a, not_before_minute)
+        t = -(-t // step) * step  # round up to the grid
+        while t + duration <= b:
+            end = t + duration + buffer
+            clash = next((bb for ba, bb in busy if ba < end and bb > t), None)
+            if clash is None:
+                out.append(t)
+                t += step
+            else:
+                t = -(-clash // step) * step  # jump past the reservation
+        # windows are disjoint and sorted
+    return out
+
+
+def _now_minute(pd: ProviderDay) -> int:
+    now = timezone.now()
+    return math.ceil((now - pd.day_start).total_seconds() / 60)
+
+
+def provider_availability(*, service: Service, day: dt.date, lat: float, lng: float,
+                          limit: int = 20, provider_id: int | None = None) -> list[dict]:
+    """Nearest qualified providers who can come to (lat, lng) on a local day, with free starts.
+
+    Qualified: active, verified, offering the service, and covering the point with their radius.
+    Providers are considered nearest first, in chunks, until `limit` with free time are found.
+    """
+    if service.kind == ServiceKind.HALL_SLOT:
+        raise DomainError("wrong_service_kind")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("invalid_input", "lat/lng out of range.")
+    dlat = SEARCH_RADIUS_KM / 111.0
+    dlng = SEARCH_RADIUS_KM / (111.0 * max(math.cos(math.radians(lat)), 0.01))
+    rows = Provider.objects.filter(
+        active=True, verified=True, services=service,
+        lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng,
+    )
+    if provider_id is not None:
+        rows = rows.filter(pk=provider_id)
+    candidates = []
+    for pid, name, plat, plng, radius, tzname in rows.values_list(
+        "id", "display_name", "lat", "lng", "service_radius_km", "timezone"
+    ):
+        distance = haversine_km(lat, lng, plat, plng)
+        if distance <= radius:
+            candidates.append((distance, pid, name, tzname))
+    candidates.sort()
+    duration, buffer, step = service.duration_minutes, service.buffer_minutes, service.step_minutes
+    out: list[dict] = []
+    chunk = max(limit * 2, 20)
+    for i in range(0, len(candidates), chunk):
+        part = candidates[i:i + chunk]
+        days = provider_days({pid: tzname for _, pid, _, tzname in part}, day)
+        for distance, pid, name, _ in part:
+            pd = days[pid]
+            starts = free_starts(pd, duration=duration, buffer=buffer, step=step,
+                                 not_before_minute=_now_minute(pd))
+            if not starts:
+                continue
+            out.append({
+                "provider_id": pid,
+                "name": name,
+                "distance_km": round(distance, 2),
+                "starts": [(pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC)
+                           for m in starts],
+            })
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def provider_works(provider: Provider, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+    """Whether [starts_at, ends_at) lies inside one of the provider's working windows."""
+    tz = zone(provider.timezone)
+    local = starts_at.astimezone(tz)
+    pd = provider_days({provider.pk: provider.timezone}, local.date())[provider.pk]
+    a = round((starts_at - pd.day_start).total_seconds() / 60)
+    b = round((ends_at - pd.day_start).total_seconds() / 60)
+    return any(wa <= a and b <= wb for wa, wb in pd.windows)
+
+
+def on_step(service: Service, starts_at: dt.datetime, tzname: str) -> bool:
+    local = starts_at.astimezone(zone(tzname))
+    minute = local.hour * 60 + local.minute
+    return local.second == 0 and local.microsecond == 0 and minute % service.step_minutes == 0
