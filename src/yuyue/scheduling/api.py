@@ -169,7 +169,7 @@ def create_slot(request, merchant_id: int, body: SlotIn):
     return Status(201, _slot_out(slot, service.merchant.timezone, staff=True))
 
 
-@router.patch("/merchants/{merchant_id}/slots/{slot_id}", response=SlotStaffOut, auth=bearer)
+@router.patch("/merchants/{merchant_id}/slots/{int:slot_id}", response=SlotStaffOut, auth=bearer)
 def update_slot(request, merchant_id: int, slot_id: int, body: SlotPatch):
     slot = _staff_slot(merchant_id, slot_id)
     changes = body.dict(exclude_unset=True)
