@@ -106,6 +106,11 @@ class Provider(models.Model):
     def __str__(self):
         return self.display_name
 
+    @property
+    def zone_name(self) -> str:
+        """Working hours are read in the merchant's zone; a freelancer's own zone otherwise."""
+        return self.merchant.timezone if self.merchant_id else self.timezone
+
 
 class StaffRole(models.TextChoices):
     OWNER = "owner", "owner"

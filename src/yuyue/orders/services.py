@@ -172,7 +172,7 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
     """Book a chosen provider's time for an on-site or remote service."""
     customer = _require_customer(actor)
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
-    provider = Provider.objects.filter(pk=provider_id).first()
+    provider = Provider.objects.select_related("merchant").filter(pk=provider_id).first()
     if service is None or provider is None:
         raise DomainError("not_found")
     if service.kind == ServiceKind.HALL_SLOT:
@@ -189,7 +189,7 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
         raise DomainError("invalid_input", "starts_at must carry a zone offset.")
     if starts_at <= timezone.now():
         raise DomainError("time_past")
-    if not on_step(service, starts_at, provider.timezone):
+    if not on_step(service, starts_at, provider.zone_name):
         raise DomainError("time_off_step", step=service.step_minutes)
     ends_at = starts_at + dt.timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)

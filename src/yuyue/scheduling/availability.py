@@ -200,9 +200,10 @@ def provider_availability(*, service: Service, day: dt.date, lat: float, lng: fl
     if provider_id is not None:
         rows = rows.filter(pk=provider_id)
     candidates = []
-    for pid, name, plat, plng, radius, tzname in rows.values_list(
-        "id", "display_name", "lat", "lng", "service_radius_km", "timezone"
+    for pid, name, plat, plng, radius, own_tz, merchant_tz in rows.values_list(
+        "id", "display_name", "lat", "lng", "service_radius_km", "timezone", "merchant__timezone"
     ):
+        tzname = merchant_tz or own_tz
         distance = haversine_km(lat, lng, plat, plng)
         if distance <= radius:
             candidates.append((distance, pid, name, tzname))
@@ -233,9 +234,9 @@ def provider_availability(*, service: Service, day: dt.date, lat: float, lng: fl
 
 def provider_works(provider: Provider, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
     """Whether [starts_at, ends_at) lies inside one of the provider's working windows."""
-    tz = zone(provider.timezone)
+    tz = zone(provider.zone_name)
     local = starts_at.astimezone(tz)
-    pd = provider_days({provider.pk: provider.timezone}, local.date())[provider.pk]
+    pd = provider_days({provider.pk: provider.zone_name}, local.date())[provider.pk]
     a = round((starts_at - pd.day_start).total_seconds() / 60)
     b = round((ends_at - pd.day_start).total_seconds() / 60)
     return any(wa <= a and b <= wb for wa, wb in pd.windows)
