@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -68,6 +69,14 @@ def on_http_error(request, exc: HttpError):
         exc.status_code, "invalid_input")
     return _problem_response(request, problem(code, status=exc.status_code, detail=str(exc)),
                              exc.status_code)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_out_of_range(request, exc):
+    """A number too large for the database column (an id of 10**30, say) is bad input."""
+    return _problem_response(
+        request, problem("invalid_input", detail="A number is out of range."), 422)
 
 
 @api.exception_handler(Exception)
