@@ -1,0 +1,46 @@
+"""Background jobs run by the real database-backed worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tests.conftest import make_user
+from yuyue.accounts.models import ApiToken, OneTimeCode
+from yuyue.accounts.tokens import issue_token
+from yuyue.core.models import IdempotencyRecord
+from yuyue.core.tasks import ensure_periodic_jobs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_runs_in_the_worker_and_schedules_itself():
+    user = make_user()
+    now = timezone.now()
+    OneTimeCode.objects.create(phone_index="x", code_hash="h", expires_at=now - dt.timedelta(days=2))
+    fresh_code = OneTimeCode.objects.create(phone_index="y", code_hash="h",
+                                            expires_at=now + dt.timedelta(minutes=5))
+    _, old_token = issue_token(user=user, via="password")
+    ApiToken.objects.filter(pk=old_token.pk).update(expires_at=now - dt.timedelta(seconds=1))
+    _, live_token = issue_token(user=user, via="password")
+    old = IdempotencyRecord.objects.create(user=user, key="a", scope="s", request_hash="h",
+                                           status=201, body={})
+    IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(days=3))
+    IdempotencyRecord.objects.create(user=user, key="b", scope="s", request_hash="h", status=201,
+                                     body={})
+
+    assert ensure_periodic_jobs() == ["yuyue.core.tasks.purge_expired"]
+    assert ensure_periodic_jobs() == []  # one waiting run is enough
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    assert list(OneTimeCode.objects.values_list("pk", flat=True)) == [fresh_code.pk]
+    assert list(ApiToken.objects.values_list("pk", flat=True)) == [live_token.pk]
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["b"]
+    done = DBTaskResult.objects.get(status="SUCCESSFUL")
+    assert done.return_value == {"otp": 1, "tokens": 1, "idempotency": 1}
+    following = DBTaskResult.objects.get(status="READY")
+    assert following.run_after > timezone.now() + dt.timedelta(minutes=55)
