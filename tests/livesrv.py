@@ -215,6 +215,9 @@ class Reply:
 
     @property
     def code(self) -> str | None:
+        """The problem code of a refusal (a success's "code" is a check-in code: not this)."""
+        if self.status < 400:
+            return None
         body = self.body
         return body.get("code") if isinstance(body, dict) else None
 
