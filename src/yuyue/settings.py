@@ -173,3 +173,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- orders ---------------------------------------------------------------------------------
+YUYUE_PAYMENT_MINUTES = int(os.environ.get("YUYUE_PAYMENT_MINUTES", "15"))

@@ -37,10 +37,6 @@ def test_concurrent_retries_make_one_booking(server, hall_service, hall, tomorro
     assert list(Booking.objects.filter(slot=slot).values_list("id", flat=True)) == list(ids)
 
 
-@pytest.mark.xfail(reason=(
-    "orders: a retry that arrives while the first request is still running is refused with "
-    "per_user_limit (the per-user guard runs before the Idempotency-Key's unique row is "
-    "taken) instead of getting the first answer"), strict=False)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_all_get_the_first_answer(server, hall_service, hall,
                                                      tomorrow_local):

@@ -118,6 +118,24 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "already_cancelled": (409, "This booking is already cancelled.", "该预约已取消。"),
     "reason_required": (422, "Please give a reason.", "请填写原因。"),
+    # order life
+    "illegal_transition": (
+        409, "This order cannot take the step '{step}' while it is {state}.",
+        "订单当前状态为 {state}，不能执行“{step}”。",
+    ),
+    "verification_failed": (
+        422, "Wrong verification code. {left} tries left.", "核销码错误，还可尝试 {left} 次。"
+    ),
+    "verification_locked": (
+        423, "Too many wrong codes: ask the customer or support to unlock.",
+        "核销码错误次数过多，请联系客户或客服。",
+    ),
+    "no_provider_available": (
+        409, "No qualified provider can come at this time.", "该时间暂无可服务的人员。"
+    ),
+    "outside_service_area": (
+        409, "No provider serves this address.", "该地址不在服务范围内。"
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

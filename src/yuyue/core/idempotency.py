@@ -22,9 +22,10 @@ def run_idempotent(*, user, key: str | None, scope: str, payload,
                    produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
     """Run `produce` once per (user, scope, key); store and replay its (status, body).
 
-    The record is written in the same transaction as the work, so either both exist or neither:
-    two concurrent requests with one key cannot both create, because the loser's insert of the
-    record fails on the unique key and rolls its work back, and it then answers with the winner's.
+    The key's row is inserted first, in the same transaction as the work, so either both exist
+    or neither. A concurrent request with the same key blocks on that unique row until the first
+    commits, then fails to insert it and answers with the first's response; it never runs the
+    work itself (where it would trip over the first's booking, e.g. the per-user limit).
     Refusals (DomainError) are not stored: they changed nothing and may be retried.
     """
     if key is None:
@@ -43,9 +44,11 @@ def run_idempotent(*, user, key: str | None, scope: str, payload,
         return replay(existing)
     try:
         with transaction.atomic():
+            record = IdempotencyRecord.objects.create(user=user, scope=scope, key=key,
+                                                      request_hash=request_hash, status=0,
+                                                      body={})
             status, body = produce()
-            IdempotencyRecord.objects.create(user=user, scope=scope, key=key,
-                                             request_hash=request_hash, status=status, body=body)
+            IdempotencyRecord.objects.filter(pk=record.pk).update(status=status, body=body)
     except IntegrityError:
         existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
         if existing is None:

@@ -16,7 +16,7 @@ from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import run_idempotent
 from yuyue.core.timeutil import zone
 
-from . import queries, services
+from . import fulfilment, queries, services
 from .models import Booking
 
 router = Router(tags=["bookings"])
@@ -27,11 +27,16 @@ class ParticipantOut(Schema):
     answers: dict
 
 
-class BookingOut(Schema):
+class OrderBase(Schema):
     id: int
-    code: str
-    qr_url: str
+    channel: str
     status: str
+    payment_status: str
+    pay_before: dt.datetime | None
+    address: str
+    lat: float | None
+    lng: float | None
+    quantity: int
     merchant_id: int
     merchant_name: str
     service_id: int
@@ -51,6 +56,17 @@ class BookingOut(Schema):
     cancel_reason: str
     checked_in_at: dt.datetime | None
     participants: list[ParticipantOut]
+
+
+class BookingOut(OrderBase):
+    code: str = Field(description="Check-in / verification code 核销码: show it, never share it")
+    qr_url: str
+
+
+class ProviderOrderOut(OrderBase):
+    """What the provider sees: everything but the customer's verification code."""
+
+    customer_name: str
 
 
 class StaffBookingOut(BookingOut):
@@ -76,7 +92,10 @@ def booking_out(booking: Booking, *, full_answers: bool = True, staff: bool = Fa
     tzname = booking.merchant.timezone
     data = {
         "id": booking.pk, "code": booking.code, "qr_url": f"/bookings/{booking.code}/qr.svg",
-        "status": booking.status, "merchant_id": booking.merchant_id,
+        "status": booking.status, "channel": booking.channel,
+        "payment_status": booking.payment_status, "pay_before": booking.pay_before,
+        "address": booking.address, "lat": booking.lat, "lng": booking.lng,
+        "quantity": booking.quantity, "merchant_id": booking.merchant_id,
         "merchant_name": booking.merchant.name, "service_id": booking.service_id,
         "service_name": booking.service.name, "slot_id": booking.slot_id,
         "hall_name": booking.slot.hall.name if booking.slot_id else None,
@@ -265,3 +284,69 @@ def staff_cancel(request, merchant_id: int, booking_id: int, body: StaffCancelIn
                                                reason=body.reason)
     return booking_out(_load(booking.pk), full_answers=_full_view(request.auth, merchant_id),
                        staff=True)
+
+
+# --- providers -------------------------------------------------------------------------------
+
+def provider_order_out(booking: Booking) -> dict:
+    data = booking_out(booking, full_answers=False)
+    data.pop("code")
+    data.pop("qr_url")
+    data["customer_name"] = booking.customer.name
+    return data
+
+
+class PointIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
+class CodePointIn(PointIn):
+    code: str = Field(min_length=1, max_length=40)
+
+
+@router.get("/provider/orders", response=list[ProviderOrderOut], auth=bearer)
+def provider_orders(request, view: Literal["active", "done", "all"] = "active",
+                    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
+    """The signed-in provider's orders: active (accepted to in service), done, or all."""
+    provider = getattr(request.auth, "provider", None) if hasattr(request.auth, "provider") \
+        else None
+    if provider is None:
+        raise DomainError("forbidden")
+    qs = Booking.objects.filter(provider=provider).select_related(
+        "service", "merchant", "slot__hall", "provider", "customer")
+    if view == "active":
+        qs = qs.filter(status__in=["accepted", "departed", "arrived", "in_service"]).order_by(
+            "starts_at")
+    elif view == "done":
+        qs = qs.filter(status="completed")
+    return [provider_order_out(b) for b in qs[offset:offset + limit]]
+
+
+@router.post("/provider/orders/{booking_id}/depart", response=ProviderOrderOut, auth=bearer)
+def provider_depart(request, booking_id: int, body: PointIn):
+    """The provider sets off to the customer (with where they are)."""
+    booking = fulfilment.depart(actor=request.auth, booking_id=booking_id, **body.dict())
+    return provider_order_out(_load(booking.pk))
+
+
+@router.post("/provider/orders/{booking_id}/arrive", response=ProviderOrderOut, auth=bearer)
+def provider_arrive(request, booking_id: int, body: PointIn):
+    """The provider is at the customer's door."""
+    booking = fulfilment.arrive(actor=request.auth, booking_id=booking_id, **body.dict())
+    return provider_order_out(_load(booking.pk))
+
+
+@router.post("/provider/orders/{booking_id}/start", response=ProviderOrderOut, auth=bearer)
+def provider_start(request, booking_id: int, body: CodePointIn):
+    """The provider starts the work with the customer's verification code."""
+    booking = fulfilment.start_service(actor=request.auth, booking_id=booking_id, **body.dict())
+    return provider_order_out(_load(booking.pk))
+
+
+@router.post("/provider/orders/{booking_id}/complete", response=ProviderOrderOut, auth=bearer)
+def provider_complete(request, booking_id: int, body: CodePointIn):
+    """The provider finishes the work with the customer's verification code."""
+    booking = fulfilment.complete_service(actor=request.auth, booking_id=booking_id,
+                                          **body.dict())
+    return provider_order_out(_load(booking.pk))

@@ -1,4 +1,10 @@
-"""Bookings: a customer's places in a hall slot, or a provider's time; never deleted."""
+"""The order 订单 of every way of booking (called Booking: what the customer made), and its history.
+
+One model serves hall slots, on-site orders dispatched by the platform, chosen providers, the
+task hall and timed calls (`channel`). Fulfilment (`status`) and payment (`payment_status`) are
+separate axes. Status changes go only through `orders.states.apply_step`, a conditional UPDATE
+from the states a step may start in, so concurrent changes cannot both win. Never deleted.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,34 @@ from yuyue.core.crypto import EncryptedJSONField
 
 
 class BookingStatus(models.TextChoices):
-    BOOKED = "booked", "booked"
-    CHECKED_IN = "checked_in", "checked in"
+    AWAITING_PAYMENT = "awaiting_payment", "awaiting payment 待支付"
+    AWAITING_PROVIDER = "awaiting_provider", "awaiting a provider 待接单"
+    BOOKED = "booked", "booked 已预约"  # a confirmed hall-slot place: nothing to dispatch
+    ACCEPTED = "accepted", "accepted 已接单"
+    DEPARTED = "departed", "provider departed 已出发"
+    ARRIVED = "arrived", "provider arrived 已到达"
+    IN_SERVICE = "in_service", "in service 服务中"
+    COMPLETED = "completed", "completed 已完成"
+    CHECKED_IN = "checked_in", "checked in 已核销"
     CANCELLED = "cancelled", "cancelled by the customer"
     CANCELLED_BY_STAFF = "cancelled_by_staff", "cancelled by staff"
+    EXPIRED = "expired", "expired unpaid"
+
+
+class Channel(models.TextChoices):
+    HALL_SLOT = "hall_slot", "hall slot"
+    DISPATCH = "dispatch", "on-site, dispatched by the platform"
+    CHOSEN = "chosen", "chosen provider"
+    TASK_HALL = "task_hall", "task hall"
+    CALL = "call", "timed remote session"
+
+
+class PaymentStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", "nothing to pay"
+    UNPAID = "unpaid", "unpaid"
+    PAID = "paid", "paid"
+    REFUNDED = "refunded", "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "partially refunded"
 
 
 class Booking(models.Model):
@@ -38,8 +68,21 @@ class Booking(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     places = models.PositiveIntegerField(default=1)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.HALL_SLOT)
     status = models.CharField(max_length=20, choices=BookingStatus.choices,
                               default=BookingStatus.BOOKED)
+    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices,
+                                      default=PaymentStatus.NOT_REQUIRED)
+    pay_before = models.DateTimeField(null=True, blank=True)
+    quantity = models.PositiveIntegerField(default=1, help_text="Units of the service booked.")
+    options = models.JSONField(default=dict, blank=True, help_text="area_m2, people, notes…")
+    # on-site: where the work happens
+    address = models.CharField(max_length=300, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    verify_attempts = models.PositiveSmallIntegerField(default=0)
+    dispatch_rounds = models.PositiveSmallIntegerField(default=0)
+    needs_operator = models.BooleanField(default=False, help_text="Dispatch gave up: manual.")
     code = models.CharField(max_length=16, unique=True, help_text="Check-in code 核销码.")
     price_fen = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -47,6 +90,7 @@ class Booking(models.Model):
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_role = models.CharField(max_length=12, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
@@ -61,7 +105,8 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(places__gt=0), name="booking_places_pos"),
             models.CheckConstraint(
-                condition=Q(slot__isnull=False) | Q(provider__isnull=False),
+                condition=Q(slot__isnull=False) | Q(provider__isnull=False)
+                | Q(channel__in=["dispatch", "task_hall"]),
                 name="booking_has_slot_or_provider",
             ),
         ]
@@ -72,6 +117,25 @@ class Booking(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status in (BookingStatus.CANCELLED, BookingStatus.CANCELLED_BY_STAFF)
+
+
+class BookingEvent(models.Model):
+    """One step in an order's life: who moved it from which state to which, when and where."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    step = models.CharField(max_length=24)
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=12)
+    at = models.DateTimeField(auto_now_add=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["booking", "at", "id"]
 
 
 class Participant(models.Model):

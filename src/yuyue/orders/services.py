@@ -35,10 +35,10 @@ from yuyue.core.timeutil import zone
 from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
-from .models import Booking, BookingStatus, Participant, SlotUsage
+from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus, SlotUsage
+from .states import SYSTEM, apply_step
 
 RACE_WINDOW_SECONDS = 0.05  # how long the unguarded (test-only) path waits between read and write
-LIVE = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN)
 
 
 def _unguarded() -> bool:
@@ -130,11 +130,13 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         if not taken:
             status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
             raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
+        price = service.base_price_fen * places
         booking = _create_booking(
             customer=customer, merchant_id=service.merchant_id, service=service, slot=slot,
-            starts_at=slot.starts_at, ends_at=slot.ends_at, places=places,
-            price_fen=service.base_price_fen * places,
+            starts_at=slot.starts_at, ends_at=slot.ends_at, places=places, quantity=places,
+            price_fen=price, channel=Channel.HALL_SLOT, **payment_terms(price),
         )
+        _schedule_expiry(booking)
         Participant.objects.bulk_create(
             [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
         )
@@ -226,35 +228,106 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
             customer=customer, merchant_id=service.merchant_id, service=service,
             provider=provider, reservation=reservation, starts_at=starts_at, ends_at=ends_at,
             places=1, price_fen=service.base_price_fen,
+            channel=Channel.CALL if service.kind == ServiceKind.REMOTE else Channel.CHOSEN,
+            **{"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)},
         )
+        _schedule_expiry(booking)
         audit(customer, "booking.create", booking, provider=provider.pk,
               starts_at=starts_at.isoformat())
     return booking
 
 
+# --- payment ---------------------------------------------------------------------------------
+
+def payment_terms(price_fen: int) -> dict:
+    """Initial status fields for a new order: free orders skip payment, others must pay in time.
+
+    The money issue fills in how an order is paid; it calls `confirm_payment` when it is.
+    """
+    if price_fen <= 0:
+        return {"payment_status": PaymentStatus.NOT_REQUIRED}
+    return {"status": BookingStatus.AWAITING_PAYMENT, "payment_status": PaymentStatus.UNPAID,
+            "pay_before": timezone.now() + dt.timedelta(minutes=settings.YUYUE_PAYMENT_MINUTES)}
+
+
+AFTER_PAYMENT = {
+    Channel.HALL_SLOT: "pay_for_slot",
+    Channel.DISPATCH: "pay_for_dispatch",
+    Channel.CHOSEN: "pay_for_provider",
+    Channel.TASK_HALL: "pay_for_provider",
+    Channel.CALL: "pay_for_provider",
+}
+
+
+def _schedule_expiry(booking: Booking) -> None:
+    if booking.status == BookingStatus.AWAITING_PAYMENT and booking.pay_before:
+        from .tasks import expire_unpaid_booking
+
+        transaction.on_commit(lambda: expire_unpaid_booking.using(
+            run_after=booking.pay_before).enqueue(booking.pk))
+
+
+def confirm_payment(*, booking_id: int, reference: str = "") -> Booking:
+    """The order is paid: it moves on (booked, to dispatch, or accepted by its provider)."""
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None:
+        raise DomainError("not_found")
+    with transaction.atomic():
+        booking = apply_step(booking, AFTER_PAYMENT[booking.channel], actor=None, role=SYSTEM,
+                             note=reference[:300], payment_status=PaymentStatus.PAID)
+    return booking
+
+
+def expire_unpaid(*, booking_id: int) -> bool:
+    """Expire an order still unpaid after its deadline, giving back its place or time."""
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None or booking.status != BookingStatus.AWAITING_PAYMENT:
+        return False
+    if booking.pay_before and booking.pay_before > timezone.now():
+        return False
+    try:
+        with transaction.atomic():
+            apply_step(booking, "expire", actor=None, role=SYSTEM)
+            _release(booking, counter=None)
+    except DomainError:
+        return False  # paid or cancelled meanwhile
+    return True
+
+
 # --- cancelling ------------------------------------------------------------------------------
 
-def _cancel(booking: Booking, *, actor, status: str, reason: str) -> Booking:
+def _release(booking: Booking, *, counter: str | None) -> None:
+    """Give back what the order held: its places in a slot, its provider's time."""
+    if booking.slot_id:
+        SlotUsage.objects.filter(slot_id=booking.slot_id, customer_id=booking.customer_id,
+                                 count__gt=0).update(count=F("count") - 1)
+        changes = {"booked": F("booked") - booking.places}
+        if counter:
+            changes[counter] = F(counter) + booking.places
+        TimeSlot.objects.filter(pk=booking.slot_id).update(**changes)
+    if booking.reservation_id:
+        ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
+
+
+def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
     now = timezone.now()
-    with transaction.atomic():
-        changed = Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(
-            status=status, cancelled_at=now, cancelled_by=actor, cancel_reason=reason[:300],
-        )
-        if not changed:
-            current = Booking.objects.get(pk=booking.pk)
-            if current.is_cancelled:
-                raise DomainError("already_cancelled")
-            raise DomainError("cancel_checked_in")
-        if booking.slot_id:
-            SlotUsage.objects.filter(slot_id=booking.slot_id, customer_id=booking.customer_id,
-                                     count__gt=0).update(count=F("count") - 1)
-            counter = ("cancelled" if status == BookingStatus.CANCELLED
-                       else "cancelled_by_staff")
-            TimeSlot.objects.filter(pk=booking.slot_id).update(
-                booked=F("booked") - booking.places, **{counter: F(counter) + booking.places})
-        if booking.reservation_id:
-            ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
-        audit(actor, f"booking.{status}", booking, reason=reason[:300])
+    counter = "cancelled" if step == "cancel" else "cancelled_by_staff"
+    try:
+        with transaction.atomic():
+            updated = apply_step(booking, step, actor=actor, note=reason,
+                                 cancelled_at=now, cancelled_by=actor, cancel_reason=reason[:300])
+            Booking.objects.filter(pk=booking.pk).update(
+                cancelled_role=updated.events.last().role)
+            _release(booking, counter=counter)
+    except DomainError as exc:
+        if exc.code != "illegal_transition":
+            raise
+        current = Booking.objects.get(pk=booking.pk)
+        if current.is_cancelled or current.status == BookingStatus.EXPIRED:
+            raise DomainError("already_cancelled") from exc
+        if current.status == BookingStatus.CHECKED_IN:
+            raise DomainError("cancel_checked_in") from exc
+        raise DomainError("cancel_after_start") from exc
     booking.refresh_from_db()
     return booking
 
@@ -267,14 +340,16 @@ def cancel_booking(*, actor, booking_id: int, reason: str = "") -> Booking:
         raise DomainError("not_found")
     if booking.is_cancelled:
         raise DomainError("already_cancelled")
-    policy = booking.service.cancel_policy
     if booking.status == BookingStatus.CHECKED_IN:
         raise DomainError("cancel_checked_in")
-    if policy == CancelPolicy.NEVER:
+    policy = booking.service.cancel_policy
+    unpaid = booking.status == BookingStatus.AWAITING_PAYMENT
+    if policy == CancelPolicy.NEVER and not unpaid:
         raise DomainError("cancel_never")
-    if policy == CancelPolicy.BEFORE_START and timezone.now() >= booking.starts_at:
+    if (policy == CancelPolicy.BEFORE_START and timezone.now() >= booking.starts_at
+            and not unpaid):
         raise DomainError("cancel_after_start")
-    return _cancel(booking, actor=actor, status=BookingStatus.CANCELLED, reason=reason)
+    return _cancel(booking, actor=actor, step="cancel", reason=reason)
 
 
 def cancel_booking_by_staff(*, actor, booking: Booking | int, reason: str) -> Booking:
@@ -286,18 +361,19 @@ def cancel_booking_by_staff(*, actor, booking: Booking | int, reason: str) -> Bo
     require_staff(actor, booking.merchant_id, ANY_STAFF)
     if not reason or not reason.strip():
         raise DomainError("reason_required")
-    return _cancel(booking, actor=actor, status=BookingStatus.CANCELLED_BY_STAFF,
-                   reason=reason.strip())
+    return _cancel(booking, actor=actor, step="staff_cancel", reason=reason.strip())
 
 
 # --- check-in 核销 ----------------------------------------------------------------------------
 
 def _refuse_check_in(booking: Booking) -> None:
-    if booking.is_cancelled:
+    if booking.is_cancelled or booking.status == BookingStatus.EXPIRED:
         raise DomainError("booking_cancelled")
     if booking.status == BookingStatus.CHECKED_IN:
         raise DomainError("already_checked_in",
                           at=_fmt_local(booking.checked_in_at, booking.merchant.timezone))
+    if booking.status != BookingStatus.BOOKED:
+        raise DomainError("illegal_transition", step="check_in", state=booking.status)
 
 
 def check_in(*, actor, merchant_id: int, code: str) -> Booking:
@@ -314,17 +390,22 @@ def check_in(*, actor, merchant_id: int, code: str) -> Booking:
     day = booking.starts_at.astimezone(tz).date()
     if day != timezone.now().astimezone(tz).date():
         raise DomainError("not_today", date=day.isoformat())
-    rows = Booking.objects.filter(pk=booking.pk)
-    if _unguarded():
+    now = timezone.now()
+    if _unguarded():  # the control of the concurrency test: no state condition on the write
         time.sleep(RACE_WINDOW_SECONDS)
-    else:
-        rows = rows.filter(status=BookingStatus.BOOKED)
-    with transaction.atomic():
-        if not rows.update(status=BookingStatus.CHECKED_IN, checked_in_at=timezone.now(),
-                           checked_in_by=actor):
-            booking.refresh_from_db()
-            _refuse_check_in(booking)
-            raise DomainError("already_checked_in", at="?")
-        audit(actor, "booking.check_in", booking)
-    booking.refresh_from_db()
+        with transaction.atomic():
+            Booking.objects.filter(pk=booking.pk).update(
+                status=BookingStatus.CHECKED_IN, checked_in_at=now, checked_in_by=actor)
+        booking.refresh_from_db()
+        return booking
+    try:
+        with transaction.atomic():
+            booking = apply_step(booking, "check_in", actor=actor, checked_in_at=now,
+                                 checked_in_by=actor)
+    except DomainError as exc:
+        if exc.code != "illegal_transition":
+            raise
+        booking.refresh_from_db()
+        _refuse_check_in(booking)
+        raise
     return booking

@@ -244,9 +244,10 @@ def add_availability_exception(*, actor, provider: Provider, date: dt.date, star
 def slot_counts_consistent(slot: TimeSlot) -> bool:
     """True when the slot's counters agree with its booking rows (used by tests and checks)."""
     from yuyue.orders.models import BookingStatus
+    from yuyue.orders.states import HOLDING
 
     rows = slot.bookings.values_list("status", "places")
-    live = sum(p for s, p in rows if s in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN))
+    live = sum(p for s, p in rows if s in HOLDING)
     cancelled = sum(p for s, p in rows if s == BookingStatus.CANCELLED)
     by_staff = sum(p for s, p in rows if s == BookingStatus.CANCELLED_BY_STAFF)
     slot.refresh_from_db()

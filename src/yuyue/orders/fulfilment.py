@@ -1,0 +1,88 @@
+"""The provider's steps on site: departed → arrived → in service → completed.
+
+Each step records where the provider was. Starting and completing need the customer's
+verification code 核销码 (the code on their booking), so no one can mark work done that did not
+happen; after MAX_CODE_ATTEMPTS wrong codes the order is locked until an operator resets it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yuyue.core.codes import normalize_checkin_code
+from yuyue.core.errors import DomainError
+
+from .models import Booking
+from .states import OPERATOR, PROVIDER, apply_step
+
+MAX_CODE_ATTEMPTS = 5
+
+
+def _provider_order(actor, booking_id: int) -> Booking:
+    provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None or provider is None or booking.provider_id != provider.pk:
+        raise DomainError("not_found")  # someone else's order looks like a missing one
+    return booking
+
+
+def _check_point(lat, lng) -> None:
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("invalid_input", "A provider step needs the current lat/lng.")
+
+
+def _check_code(booking: Booking, code: str) -> None:
+    """Compare the code; a wrong one is counted (and the count kept) before refusing."""
+    if booking.verify_attempts >= MAX_CODE_ATTEMPTS:
+        raise DomainError("verification_locked")
+    if normalize_checkin_code(code or "") == booking.code:
+        return
+    with transaction.atomic():
+        Booking.objects.filter(pk=booking.pk).update(verify_attempts=F("verify_attempts") + 1)
+    attempts = Booking.objects.filter(pk=booking.pk).values_list("verify_attempts", flat=True).get()
+    if attempts >= MAX_CODE_ATTEMPTS:
+        raise DomainError("verification_locked")
+    raise DomainError("verification_failed", left=MAX_CODE_ATTEMPTS - attempts)
+
+
+def _provider_step(actor, booking_id: int, step: str, lat, lng, code: str | None = None,
+                   **updates) -> Booking:
+    booking = _provider_order(actor, booking_id)
+    _check_point(lat, lng)
+    if code is not None:
+        _check_code(booking, code)
+    with transaction.atomic():
+        return apply_step(booking, step, actor=actor, role=PROVIDER, lat=lat, lng=lng,
+                          extra_filter={"provider_id": booking.provider_id}, **updates)
+
+
+def depart(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
+    return _provider_step(actor, booking_id, "depart", lat, lng)
+
+
+def arrive(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
+    return _provider_step(actor, booking_id, "arrive", lat, lng)
+
+
+def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
+    return _provider_step(actor, booking_id, "start", lat, lng, code=code)
+
+
+def complete_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
+    return _provider_step(actor, booking_id, "complete", lat, lng, code=code)
+
+
+def unlock_verification(*, actor, booking_id: int) -> Booking:
+    """An operator resets the wrong-code counter after checking with the customer."""
+    if not getattr(actor, "is_operator", False):
+        raise DomainError("forbidden")
+    from yuyue.core.audit import audit
+
+    with transaction.atomic():
+        Booking.objects.filter(pk=booking_id).update(verify_attempts=0)
+        booking = Booking.objects.get(pk=booking_id)
+        audit(actor, "booking.unlock_verification", booking, role=OPERATOR,
+              at=timezone.now().isoformat())
+    return booking
