@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "yuyue.catalog",
     "yuyue.scheduling",
     "yuyue.orders",
+    "yuyue.dispatch",
     "yuyue.web",
 ]
 

@@ -102,6 +102,9 @@ class Provider(models.Model):
     verified = models.BooleanField(default=False, help_text="Real name and credentials checked.")
     active = models.BooleanField(default=True)
     max_open_orders = models.PositiveSmallIntegerField(default=5)
+    price_fen = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The provider's own price per unit; empty: the service's.")
+    reviews_count = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return self.display_name
@@ -110,6 +113,20 @@ class Provider(models.Model):
     def zone_name(self) -> str:
         """Working hours are read in the merchant's zone; a freelancer's own zone otherwise."""
         return self.merchant.timezone if self.merchant_id else self.timezone
+
+
+class Credential(models.Model):
+    """A certificate or licence of a provider (health certificate, caregiver licence…)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="credentials")
+    kind = models.CharField(max_length=60)
+    number = EncryptedTextField(blank=True, default="")
+    issued_by = models.CharField(max_length=100, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"{self.kind} of {self.provider}"
 
 
 class StaffRole(models.TextChoices):

@@ -83,6 +83,8 @@ class Booking(models.Model):
     verify_attempts = models.PositiveSmallIntegerField(default=0)
     dispatch_rounds = models.PositiveSmallIntegerField(default=0)
     needs_operator = models.BooleanField(default=False, help_text="Dispatch gave up: manual.")
+    series = models.ForeignKey("orders.Series", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="occurrences")
     code = models.CharField(max_length=16, unique=True, help_text="Check-in code 核销码.")
     price_fen = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -117,6 +119,27 @@ class Booking(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status in (BookingStatus.CANCELLED, BookingStatus.CANCELLED_BY_STAFF)
+
+
+class Series(models.Model):
+    """A recurring booking (monthly package 包月 and the like) of one provider.
+
+    `rule` = {"weekdays": [0-6], "start": "09:00", "date_from": "YYYY-MM-DD",
+    "date_to": "YYYY-MM-DD"} in the merchant's zone; each occurrence is a Booking with its own
+    state. Changing the rule from a date on ends this series the day before and starts a new one
+    (`previous`), so past occurrences keep the rule they were made under.
+    """
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="series")
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT,
+                                 related_name="series")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    rule = models.JSONField()
+    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="next")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
 
 class BookingEvent(models.Model):
