@@ -170,6 +170,37 @@ def _book_slot_unguarded(customer, slot: TimeSlot, places: int, answers) -> Book
 
 # --- provider time ---------------------------------------------------------------------------
 
+def _overlapping(provider_id: int, starts_at: dt.datetime, blocked_until: dt.datetime) -> bool:
+    return ProviderReservation.objects.filter(
+        provider_id=provider_id, active=True, starts_at__lt=blocked_until,
+        blocked_until__gt=starts_at,
+    ).exists()
+
+
+def reserve_provider_time(*, provider_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
+                          blocked_until: dt.datetime) -> ProviderReservation:
+    """Take a provider's time, or DomainError('provider_busy'). Call inside a transaction.
+
+    The provider row is locked FOR UPDATE (serialising reservations of one person), the overlap
+    is checked, and on PostgreSQL the exclusion constraint stands behind the check. Every path
+    that gives a provider an order (chosen booking, accepted offer, grab, pick, assignment) goes
+    through here.
+    """
+    assert transaction.get_connection().in_atomic_block, "reserve_provider_time needs a transaction"
+    if not _unguarded():
+        Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk").get()
+        if _overlapping(provider_id, starts_at, blocked_until):
+            raise DomainError("provider_busy")
+    try:
+        with transaction.atomic():
+            return ProviderReservation.objects.create(
+                provider_id=provider_id, starts_at=starts_at, ends_at=ends_at,
+                blocked_until=blocked_until,
+            )
+    except IntegrityError as exc:
+        raise DomainError("provider_busy") from exc
+
+
 def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.datetime) -> Booking:
     """Book a chosen provider's time for an on-site or remote service."""
     customer = _require_customer(actor)
@@ -198,32 +229,14 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
     if not provider_works(provider, starts_at, ends_at):
         raise DomainError("provider_unavailable")
 
-    def overlapping():
-        return ProviderReservation.objects.filter(
-            provider=provider, active=True, starts_at__lt=blocked_until,
-            blocked_until__gt=starts_at,
-        ).exists()
-
     if _unguarded():
-        if overlapping():
+        if _overlapping(provider.pk, starts_at, blocked_until):
             raise DomainError("provider_busy")
         time.sleep(RACE_WINDOW_SECONDS)
 
     with transaction.atomic():
-        if not _unguarded():
-            # Serialise bookings of this provider, then check; the exclusion constraint (PG)
-            # stands behind the check.
-            Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").get()
-            if overlapping():
-                raise DomainError("provider_busy")
-        try:
-            with transaction.atomic():
-                reservation = ProviderReservation.objects.create(
-                    provider=provider, starts_at=starts_at, ends_at=ends_at,
-                    blocked_until=blocked_until,
-                )
-        except IntegrityError as exc:
-            raise DomainError("provider_busy") from exc
+        reservation = reserve_provider_time(provider_id=provider.pk, starts_at=starts_at,
+                                            ends_at=ends_at, blocked_until=blocked_until)
         booking = _create_booking(
             customer=customer, merchant_id=service.merchant_id, service=service,
             provider=provider, reservation=reservation, starts_at=starts_at, ends_at=ends_at,
