@@ -94,10 +94,12 @@ def _register_routers() -> None:
     from yuyue.core.api import router as core_router
     from yuyue.orders.api import router as orders_router
     from yuyue.scheduling.api import router as scheduling_router
+    from yuyue.scheduling.providers_api import router as providers_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", catalog_router)
     api.add_router("/", scheduling_router)
+    api.add_router("/", providers_router)
     api.add_router("/", orders_router)
     api.add_router("/", core_router)
     api.add_router("/ops", catalog_ops_router)

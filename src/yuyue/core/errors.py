@@ -136,6 +136,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "outside_service_area": (
         409, "No provider serves this address.", "该地址不在服务范围内。"
     ),
+    "series_conflicts": (
+        409, "Some dates of this series cannot be booked.", "该周期预约中有日期无法预约。"
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

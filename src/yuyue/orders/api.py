@@ -350,3 +350,81 @@ def provider_complete(request, booking_id: int, body: CodePointIn):
     booking = fulfilment.complete_service(actor=request.auth, booking_id=booking_id,
                                           **body.dict())
     return provider_order_out(_load(booking.pk))
+
+
+# --- recurring bookings (monthly packages 包月) ------------------------------------------------
+
+class SeriesRule(Schema):
+    weekdays: list[int] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=r"^\d{2}:\d{2}$")
+    date_from: dt.date
+    date_to: dt.date
+
+
+class SeriesIn(Schema):
+    service_id: int
+    provider_id: int
+    rule: SeriesRule
+
+
+class SeriesBookIn(SeriesIn):
+    skip_conflicts: bool = False
+
+
+class OccurrenceOut(Schema):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    ok: bool
+    problem: str | None
+
+
+class SeriesOut(Schema):
+    id: int
+    rule: dict
+    previous_id: int | None
+    occurrences: list[BookingOut]
+
+
+def _series_out(series, bookings) -> dict:
+    return {"id": series.pk, "rule": series.rule, "previous_id": series.previous_id,
+            "occurrences": [booking_out(_load(b.pk)) for b in bookings]}
+
+
+def _rule(rule: SeriesRule) -> dict:
+    return {"weekdays": rule.weekdays, "start": rule.start,
+            "date_from": rule.date_from.isoformat(), "date_to": rule.date_to.isoformat()}
+
+
+@router.post("/series/preview", response=list[OccurrenceOut], auth=bearer)
+def preview_series(request, body: SeriesIn):
+    """Every date of a recurring booking and whether it can be booked, before booking."""
+    from . import series
+
+    return series.preview_series(service_id=body.service_id, provider_id=body.provider_id,
+                                 rule=_rule(body.rule))
+
+
+@router.post("/series", response={201: SeriesOut}, auth=bearer)
+def book_series(request, body: SeriesBookIn):
+    """Book a provider on a weekly rule over a date range (a monthly package 包月)."""
+    from . import series
+
+    s, bookings = series.book_series(actor=request.auth, service_id=body.service_id,
+                                     provider_id=body.provider_id, rule=_rule(body.rule),
+                                     skip_conflicts=body.skip_conflicts)
+    return Status(201, _series_out(s, bookings))
+
+
+class SeriesChangeIn(Schema):
+    from_date: dt.date
+    rule: SeriesRule
+
+
+@router.post("/series/{series_id}/change", response=SeriesOut, auth=bearer)
+def change_series(request, series_id: int, body: SeriesChangeIn):
+    """Change a series from a date on: later dates are cancelled and booked on the new rule."""
+    from . import series
+
+    s, bookings = series.change_series_from(actor=request.auth, series_id=series_id,
+                                            from_date=body.from_date, rule=_rule(body.rule))
+    return _series_out(s, bookings)
