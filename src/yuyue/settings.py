@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yuyue.scheduling",
     "yuyue.orders",
     "yuyue.dispatch",
+    "yuyue.billing",
     "yuyue.web",
 ]
 

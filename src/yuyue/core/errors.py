@@ -139,6 +139,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "series_conflicts": (
         409, "Some dates of this series cannot be booked.", "该周期预约中有日期无法预约。"
     ),
+    # money
+    "invalid_amount": (
+        422, "Amounts are whole fen between 1 and {max}.", "金额须为 1 到 {max} 之间的整数（分）。"
+    ),
+    "insufficient_funds": (409, "The balance is not enough.", "余额不足。"),
+    "hold_closed": (409, "This hold was already posted or released.", "该冻结已结算或释放。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -1,0 +1,107 @@
+"""Money: a double-entry ledger in integer fen, with holds (two-phase transfers).
+
+Every movement is a Transfer whose entries sum to zero (PostgreSQL refuses an unbalanced one at
+commit with a deferred constraint trigger; on SQLite the ledger service checks). An account's
+`balance` is the sum of its entries, kept in the same transaction by a conditional UPDATE that
+refuses to take an account below what it holds (`balance >= held`) unless it is an account of the
+outside world (`allow_negative`, e.g. gateway clearing). Transfers and holds carry a unique key, so
+a retried call (a gateway notifying twice) is applied once.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class AccountKind(models.TextChoices):
+    CUSTOMER_CASH = "customer_cash", "customer cash 余额"
+    CUSTOMER_BONUS = "customer_bonus", "customer bonus 赠送金"
+    PROVIDER_FROZEN = "provider_frozen", "provider earnings, frozen"
+    PROVIDER_AVAILABLE = "provider_available", "provider earnings, available"
+    MERCHANT_SHARE = "merchant_share", "merchant share"
+    PLATFORM_REVENUE = "platform_revenue", "platform revenue"
+    GATEWAY_CLEARING = "gateway_clearing", "gateway clearing"
+    PROMOTION_EXPENSE = "promotion_expense", "promotion expense"
+    PAYOUT_CLEARING = "payout_clearing", "payouts in flight"
+
+
+class LedgerAccount(models.Model):
+    code = models.CharField(max_length=80, unique=True,
+                            help_text="kind:owner, e.g. customer_cash:user:12")
+    kind = models.CharField(max_length=24, choices=AccountKind.choices)
+    owner_type = models.CharField(max_length=16, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    balance = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
+    allow_negative = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(held__gte=0), name="ledger_held_not_negative"),
+            models.CheckConstraint(condition=Q(allow_negative=True) | Q(balance__gte=F("held")),
+                                   name="ledger_never_below_zero"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class Transfer(models.Model):
+    key = models.CharField(max_length=120, unique=True, help_text="Idempotency key.")
+    kind = models.CharField(max_length=32)
+    memo = models.CharField(max_length=200, blank=True)
+    booking = models.ForeignKey("orders.Booking", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="transfers")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"
+
+
+class Entry(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField(help_text="Signed fen: + credits the account's owner.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_not_zero"),
+        ]
+        indexes = [models.Index(fields=["account", "transfer"])]
+
+
+class HoldStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    POSTED = "posted", "posted"
+    VOIDED = "voided", "voided"
+
+
+class Hold(models.Model):
+    """Money set aside on an account, later posted (for that amount or less) or voided."""
+
+    key = models.CharField(max_length=120, unique=True)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=HoldStatus.choices,
+                              default=HoldStatus.PENDING)
+    posted_amount = models.BigIntegerField(default=0)
+    transfer = models.OneToOneField(Transfer, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="hold")
+    booking = models.ForeignKey("orders.Booking", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="holds")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="hold_positive"),
+            models.CheckConstraint(condition=Q(posted_amount__gte=0)
+                                   & Q(posted_amount__lte=F("amount")),
+                                   name="hold_posted_within_amount"),
+        ]
