@@ -243,9 +243,9 @@ def export_bookings(request, merchant_id: int, date_from: dt.date | None = None,
                     hall_id: int | None = None, slot_id: int | None = None,
                     status: StatusFilter | None = None):
     """The booking list as .xlsx, form answers as columns, times in the merchant's zone."""
+    merchant = _staff_merchant(request, merchant_id)
     from .export import export_bookings_xlsx
 
-    merchant = _staff_merchant(request, merchant_id)
     qs = queries.merchant_bookings(merchant, date_from=date_from, date_to=date_to,
                                    service_id=service_id, hall_id=hall_id, slot_id=slot_id,
                                    status=status)
