@@ -1,3 +1,244 @@
-from ninja import Router
+"""Sign-in API (bearer tokens, what a mini-program sends) and operators' people management."""
 
-router = Router(tags=["accounts"])
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Field, Query, Router, Schema, Status
+
+from yuyue.core.errors import DomainError
+
+from . import services
+from .auth import bearer, require_operator
+from .models import Provider, StaffRole, User
+from .phones import normalize_phone, phone_index
+from .tokens import revoke_token
+
+router = Router(tags=["sign in"])
+ops_router = Router(tags=["operators"])
+
+
+class StaffRoleOut(Schema):
+    merchant_id: int
+    merchant_name: str
+    role: str
+
+
+class Me(Schema):
+    id: int
+    name: str
+    phone: str = Field(description="Masked")
+    roles: list[str]
+    provider_id: int | None
+    staff: list[StaffRoleOut]
+    is_operator: bool
+
+
+class TokenOut(Schema):
+    token: str
+    user: Me
+
+
+def me_out(user: User) -> dict:
+    provider = Provider.objects.filter(user=user).first()
+    staff = [{"merchant_id": s.merchant_id, "merchant_name": s.merchant.name, "role": s.role}
+             for s in user.staff_roles.select_related("merchant")]
+    roles = ["customer"] + (["provider"] if provider else []) + (["staff"] if staff else []) + (
+        ["operator"] if user.is_operator else [])
+    return {"id": user.pk, "name": user.name, "phone": user.masked_phone, "roles": roles,
+            "provider_id": provider.pk if provider else None, "staff": staff,
+            "is_operator": user.is_operator}
+
+
+class RegisterIn(Schema):
+    phone: str = Field(max_length=32)
+    password: str = Field(max_length=128)
+    name: str = Field("", max_length=100)
+
+
+class LoginIn(Schema):
+    phone: str = Field(max_length=32)
+    password: str = Field(max_length=128)
+
+
+class PhoneIn(Schema):
+    phone: str = Field(max_length=32)
+
+
+class CodeIn(Schema):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=10)
+
+
+class WechatIn(Schema):
+    code: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/register", response={201: TokenOut}, auth=None)
+def register(request, body: RegisterIn):
+    """Create a customer account with a phone number and a password."""
+    user, key = services.register(phone=body.phone, password=body.password, name=body.name)
+    return Status(201, {"token": key, "user": me_out(user)})
+
+
+@router.post("/login", response=TokenOut, auth=None)
+def login(request, body: LoginIn):
+    user, key = services.login_with_password(phone=body.phone, password=body.password)
+    return {"token": key, "user": me_out(user)}
+
+
+@router.post("/otp", response={202: dict}, auth=None)
+def send_code(request, body: PhoneIn):
+    """Send a one-time login code to the phone (by SMS; in development, to the server log)."""
+    services.send_login_code(phone=body.phone)
+    return Status(202, {"sent": True})
+
+
+@router.post("/otp/verify", response=TokenOut, auth=None)
+def verify_code(request, body: CodeIn):
+    user, key = services.login_with_code(phone=body.phone, code=body.code)
+    return {"token": key, "user": me_out(user)}
+
+
+@router.post("/wechat", response=TokenOut, auth=None)
+def wechat(request, body: WechatIn):
+    """Mini-program login: the code from wx.login, exchanged for the openid."""
+    user, key = services.login_with_wechat(code=body.code)
+    return {"token": key, "user": me_out(user)}
+
+
+@router.post("/logout", response={204: None}, auth=bearer)
+def logout(request):
+    header = request.headers.get("Authorization", "")
+    revoke_token(header.split(" ", 1)[1] if " " in header else "")
+    return Status(204, None)
+
+
+@router.get("/me", response=Me, auth=bearer)
+def me(request):
+    return me_out(request.auth)
+
+
+# --- operators --------------------------------------------------------------------------------
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    phone: str
+    is_active: bool
+    is_operator: bool
+    date_joined: dt.datetime
+
+
+def _person(user: User) -> dict:
+    return {"id": user.pk, "name": user.name, "phone": user.masked_phone,
+            "is_active": user.is_active, "is_operator": user.is_operator,
+            "date_joined": user.date_joined}
+
+
+def _user(user_id: int) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise DomainError("not_found")
+    return user
+
+
+@ops_router.get("/people", response=list[PersonOut], auth=bearer)
+def find_people(request, phone: str = Query("", max_length=32), name: str = "",
+                offset: int = 0, limit: int = 50):
+    """Find people by exact phone number (through its keyed hash) or by name."""
+    require_operator(request.auth)
+    qs = User.objects.order_by("-date_joined")
+    if phone:
+        qs = qs.filter(phone_index=phone_index(normalize_phone(phone)))
+    if name:
+        qs = qs.filter(name__icontains=name)
+    return [_person(u) for u in qs[max(offset, 0):max(offset, 0) + min(max(limit, 1), 200)]]
+
+
+class ActiveIn(Schema):
+    active: bool
+
+
+@ops_router.post("/people/{user_id}/active", response=PersonOut, auth=bearer)
+def set_active(request, user_id: int, body: ActiveIn):
+    return _person(services.set_active(actor=request.auth, user=_user(user_id),
+                                       active=body.active))
+
+
+class StaffIn(Schema):
+    merchant_id: int
+    role: Literal["owner", "manager", "clerk"]
+
+
+@ops_router.post("/people/{user_id}/staff-roles", response=StaffRoleOut, auth=bearer)
+def grant_role(request, user_id: int, body: StaffIn):
+    """Operators grant any role; a merchant's owner grants manager or clerk."""
+    from yuyue.catalog.models import Merchant
+
+    if not Merchant.objects.filter(pk=body.merchant_id).exists():
+        raise DomainError("not_found")
+    staff = services.grant_staff_role(actor=request.auth, user=_user(user_id),
+                                      merchant_id=body.merchant_id, role=body.role)
+    return {"merchant_id": staff.merchant_id, "merchant_name": staff.merchant.name,
+            "role": staff.role}
+
+
+@ops_router.delete("/people/{user_id}/staff-roles/{merchant_id}", response={204: None},
+                   auth=bearer)
+def revoke_role(request, user_id: int, merchant_id: int):
+    services.revoke_staff_role(actor=request.auth, user=_user(user_id), merchant_id=merchant_id)
+    return Status(204, None)
+
+
+class ProviderIn(Schema):
+    display_name: str = Field(min_length=1, max_length=100)
+    gender: Literal["female", "male", "undisclosed"] = "undisclosed"
+    merchant_id: int | None = None
+    service_ids: list[int] = []
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    service_radius_km: float = Field(10, gt=0, le=200)
+    verified: bool = False
+
+
+class ProviderOut(Schema):
+    id: int
+    user_id: int
+    display_name: str
+    merchant_id: int | None
+    verified: bool
+    service_ids: list[int]
+
+
+@ops_router.post("/people/{user_id}/provider", response={201: ProviderOut}, auth=bearer)
+def make_provider(request, user_id: int, body: ProviderIn):
+    """Give a person a provider profile (after checking their real name and credentials)."""
+    from django.db import IntegrityError, transaction
+
+    from yuyue.catalog.models import Merchant, Service
+    from yuyue.core.audit import audit
+
+    require_operator(request.auth)
+    user = _user(user_id)
+    if body.merchant_id and not Merchant.objects.filter(pk=body.merchant_id).exists():
+        raise DomainError("not_found")
+    services_ = list(Service.objects.filter(pk__in=body.service_ids))
+    if len(services_) != len(set(body.service_ids)):
+        raise DomainError("not_found")
+    data = body.dict(exclude={"service_ids"})
+    try:
+        with transaction.atomic():
+            provider = Provider.objects.create(user=user, **data)
+            provider.services.set(services_)
+            audit(request.auth, "provider.create", provider, verified=body.verified)
+    except IntegrityError as exc:
+        raise DomainError("invalid_input", "This person is a provider already.") from exc
+    return Status(201, {"id": provider.pk, "user_id": user.pk,
+                        "display_name": provider.display_name,
+                        "merchant_id": provider.merchant_id, "verified": provider.verified,
+                        "service_ids": [s.pk for s in services_]})
+
+
+__all__ = ["StaffRole", "ops_router", "router"]

@@ -1,0 +1,169 @@
+"""Signing up and signing in: phone + password, phone + one-time code, WeChat mini-program."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yuyue.core.audit import audit
+from yuyue.core.codes import new_otp
+from yuyue.core.errors import DomainError
+
+from .auth import require_operator, require_staff
+from .models import MerchantStaff, OneTimeCode, StaffRole, User
+from .otp import get_sender
+from .phones import normalize_phone, phone_index
+from .tokens import issue_token
+from .wechat import code_to_openid
+
+
+def _code_hash(index: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{index}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def register(*, phone: str, password: str, name: str = "") -> tuple[User, str]:
+    e164 = normalize_phone(phone)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise DomainError("weak_password", reason=" ".join(exc.messages)) from exc
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(phone=e164, password=password, name=name[:100])
+            key, _ = issue_token(user=user, via="password")
+            audit(user, "account.register", user)
+    except IntegrityError as exc:
+        raise DomainError("phone_taken") from exc
+    return user, key
+
+
+def login_with_password(*, phone: str, password: str) -> tuple[User, str]:
+    normalize_phone(phone)
+    user = authenticate(phone=phone, password=password)
+    if user is None:
+        existing = User.objects.filter(phone_index=phone_index(normalize_phone(phone))).first()
+        if existing is not None and not existing.is_active and existing.check_password(password):
+            raise DomainError("account_disabled")
+        raise DomainError("invalid_credentials")
+    with transaction.atomic():
+        key, _ = issue_token(user=user, via="password")
+        audit(user, "account.login", user, via="password")
+    return user, key
+
+
+def send_login_code(*, phone: str) -> None:
+    """Send a 6-digit code; not more often than YUYUE_OTP_RESEND_SECONDS per phone."""
+    e164 = normalize_phone(phone)
+    index = phone_index(e164)
+    now = timezone.now()
+    last = OneTimeCode.objects.filter(phone_index=index).order_by("-created_at").first()
+    wait = settings.YUYUE_OTP_RESEND_SECONDS
+    if last is not None and (now - last.created_at).total_seconds() < wait:
+        left = wait - int((now - last.created_at).total_seconds())
+        raise DomainError("otp_too_soon", seconds=max(left, 1))
+    code = new_otp()
+    with transaction.atomic():
+        OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True).update(used_at=now)
+        OneTimeCode.objects.create(phone_index=index, code_hash=_code_hash(index, code),
+                                   expires_at=now + dt.timedelta(
+                                       seconds=settings.YUYUE_OTP_TTL_SECONDS))
+        transaction.on_commit(lambda: get_sender().send(e164, code))
+
+
+def login_with_code(*, phone: str, code: str) -> tuple[User, str]:
+    """Check the latest code for the phone; a new phone becomes a customer account."""
+    e164 = normalize_phone(phone)
+    index = phone_index(e164)
+    now = timezone.now()
+    otp = OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True,
+                                     expires_at__gt=now).order_by("-created_at").first()
+    if otp is None:
+        raise DomainError("otp_invalid")
+    if otp.attempts >= settings.YUYUE_OTP_MAX_ATTEMPTS:
+        raise DomainError("otp_too_many_attempts")
+    if not hmac.compare_digest(otp.code_hash, _code_hash(index, str(code or "").strip())):
+        with transaction.atomic():
+            OneTimeCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+        if otp.attempts + 1 >= settings.YUYUE_OTP_MAX_ATTEMPTS:
+            raise DomainError("otp_too_many_attempts")
+        raise DomainError("otp_invalid")
+    with transaction.atomic():
+        if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now):
+            raise DomainError("otp_invalid")  # used by a concurrent request
+        user = User.objects.filter(phone_index=index).first()
+        if user is None:
+            user = User.objects.create_user(phone=e164)
+            audit(user, "account.register", user, via="otp")
+        if not user.is_active:
+            raise DomainError("account_disabled")
+        key, _ = issue_token(user=user, via="otp")
+        audit(user, "account.login", user, via="otp")
+    return user, key
+
+
+def login_with_wechat(*, code: str) -> tuple[User, str]:
+    if not code or len(code) > 200:
+        raise DomainError("wechat_login_failed", reason="empty code")
+    openid = code_to_openid(code)  # outside any transaction
+    with transaction.atomic():
+        user = User.objects.filter(wx_openid=openid).first()
+        if user is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(wx_openid=openid)
+                    audit(user, "account.register", user, via="wechat")
+            except IntegrityError:
+                user = User.objects.get(wx_openid=openid)
+        if not user.is_active:
+            raise DomainError("account_disabled")
+        key, _ = issue_token(user=user, via="wechat")
+        audit(user, "account.login", user, via="wechat")
+    return user, key
+
+
+def set_active(*, actor, user: User, active: bool) -> User:
+    require_operator(actor)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        if not active:
+            user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        audit(actor, "account.activate" if active else "account.deactivate", user)
+    user.refresh_from_db()
+    return user
+
+
+def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> MerchantStaff:
+    """Operators grant any role; a merchant's owner grants manager or clerk of their merchant."""
+    if role not in StaffRole.values:
+        raise DomainError("invalid_input", "Unknown role.")
+    if not getattr(actor, "is_operator", False):
+        require_staff(actor, merchant_id, (StaffRole.OWNER,))
+        if role == StaffRole.OWNER:
+            raise DomainError("forbidden")
+    with transaction.atomic():
+        staff, _ = MerchantStaff.objects.update_or_create(user=user, merchant_id=merchant_id,
+                                                          defaults={"role": role})
+        audit(actor, "staff.grant", user, merchant=merchant_id, role=role)
+    return staff
+
+
+def revoke_staff_role(*, actor, user: User, merchant_id: int) -> bool:
+    if not getattr(actor, "is_operator", False):
+        require_staff(actor, merchant_id, (StaffRole.OWNER,))
+        if MerchantStaff.objects.filter(user=user, merchant_id=merchant_id,
+                                        role=StaffRole.OWNER).exists():
+            raise DomainError("forbidden")
+    with transaction.atomic():
+        deleted = MerchantStaff.objects.filter(user=user, merchant_id=merchant_id).delete()[0]
+        audit(actor, "staff.revoke", user, merchant=merchant_id)
+    return bool(deleted)
