@@ -1,0 +1,110 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from yuyue.core.admin import ReadOnly
+from yuyue.core.errors import DomainError
+
+from .models import ApiToken, Credential, MerchantStaff, Provider, User
+from .phones import normalize_phone, phone_index
+
+
+class UserCreationForm(forms.ModelForm):
+    phone = forms.CharField(max_length=32)
+    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
+
+    class Meta:
+        model = User
+        fields = ["name", "is_operator", "is_staff"]
+
+    def clean_phone(self):
+        try:
+            e164 = normalize_phone(self.cleaned_data["phone"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message()) from exc
+        if User.objects.filter(phone_index=phone_index(e164)).exists():
+            raise forms.ValidationError("This phone number is already registered.")
+        return e164
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_phone(self.cleaned_data["phone"])
+        user.set_password(self.cleaned_data["password"])
+        if commit:
+            user.save()
+        return user
+
+
+class StaffInline(admin.TabularInline):
+    model = MerchantStaff
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    add_form = UserCreationForm
+    list_display = ["id", "name", "masked_phone", "is_active", "is_operator", "date_joined"]
+    list_filter = ["is_active", "is_operator", "is_staff"]
+    search_fields = ["name"]
+    ordering = ["-date_joined"]
+    readonly_fields = ["masked_phone", "wx_openid", "date_joined", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["name", "masked_phone", "wx_openid", "password"]}),
+        ("Roles", {"fields": ["is_active", "is_operator", "is_staff", "is_superuser",
+                              "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["date_joined", "last_login"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["phone", "password", "name", "is_operator",
+                                        "is_staff"]})]
+    inlines = [StaffInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A search that reads as a phone number finds the person through its keyed hash."""
+        try:
+            e164 = normalize_phone(search_term)
+        except DomainError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(phone_index=phone_index(e164)), False
+
+
+class CredentialInline(admin.TabularInline):
+    model = Credential
+    extra = 0
+    exclude = ["number"]
+
+
+def _hours_inlines():
+    from yuyue.scheduling.models import AvailabilityException, WorkingHours
+
+    class HoursInline(admin.TabularInline):
+        model = WorkingHours
+        extra = 0
+
+    class ExceptionInline(admin.TabularInline):
+        model = AvailabilityException
+        extra = 0
+
+    return [HoursInline, ExceptionInline]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "merchant", "gender", "rating", "verified", "active"]
+    list_filter = ["verified", "active", "merchant", "gender"]
+    search_fields = ["display_name"]
+    filter_horizontal = ["services"]
+    raw_id_fields = ["user"]
+    inlines = [CredentialInline, *_hours_inlines()]
+
+
+@admin.register(MerchantStaff)
+class MerchantStaffAdmin(admin.ModelAdmin):
+    list_display = ["user", "merchant", "role"]
+    list_filter = ["role", "merchant"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnly):
+    list_display = ["user", "via", "created_at", "expires_at", "revoked_at"]
+    exclude = ["key_hash"]
