@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.test import Client
@@ -44,19 +47,34 @@ class Api:
         return self._decode(self.client.get(path, params or {}, headers=self._headers(headers)))
 
     def post(self, path, body=None, headers=None):
-        return self._decode(self.client.post(path, json.dumps(body if body is not None else {}),
-                                             content_type="application/json",
-                                             headers=self._headers(headers)))
+        return self._decode(
+            self.client.post(
+                path,
+                json.dumps(body if body is not None else {}),
+                content_type="application/json",
+                headers=self._headers(headers),
+            )
+        )
 
     def put(self, path, body=None, headers=None):
-        return self._decode(self.client.put(path, json.dumps(body if body is not None else {}),
-                                            content_type="application/json",
-                                            headers=self._headers(headers)))
+        return self._decode(
+            self.client.put(
+                path,
+                json.dumps(body if body is not None else {}),
+                content_type="application/json",
+                headers=self._headers(headers),
+            )
+        )
 
     def patch(self, path, body=None, headers=None):
-        return self._decode(self.client.patch(path, json.dumps(body if body is not None else {}),
-                                              content_type="application/json",
-                                              headers=self._headers(headers)))
+        return self._decode(
+            self.client.patch(
+                path,
+                json.dumps(body if body is not None else {}),
+                content_type="application/json",
+                headers=self._headers(headers),
+            )
+        )
 
     def delete(self, path, headers=None):
         return self._decode(self.client.delete(path, headers=self._headers(headers)))
@@ -90,8 +108,13 @@ def operator(db) -> User:
 
 @pytest.fixture
 def merchant(db) -> Merchant:
-    return Merchant.objects.create(name="Sunrise Hall", slug="sunrise", status=MerchantStatus.ACTIVE,
-                                   timezone="Asia/Shanghai", address="1 Century Ave, Shanghai")
+    return Merchant.objects.create(
+        name="Sunrise Hall",
+        slug="sunrise",
+        status=MerchantStatus.ACTIVE,
+        timezone="Asia/Shanghai",
+        address="1 Century Ave, Shanghai",
+    )
 
 
 @pytest.fixture
@@ -120,22 +143,40 @@ def hall(merchant) -> Hall:
 
 @pytest.fixture
 def hall_service(merchant) -> Service:
-    return Service.objects.create(merchant=merchant, name="Passport photo", kind=ServiceKind.HALL_SLOT,
-                                  duration_minutes=60, base_price_fen=0)
+    return Service.objects.create(
+        merchant=merchant,
+        name="Passport photo",
+        kind=ServiceKind.HALL_SLOT,
+        duration_minutes=60,
+        base_price_fen=0,
+    )
 
 
 @pytest.fixture
 def onsite_service(merchant) -> Service:
-    return Service.objects.create(merchant=merchant, name="Home cleaning", kind=ServiceKind.ON_SITE,
-                                  duration_minutes=120, base_price_fen=12000, buffer_minutes=30,
-                                  step_minutes=30)
+    return Service.objects.create(
+        merchant=merchant,
+        name="Home cleaning",
+        kind=ServiceKind.ON_SITE,
+        duration_minutes=120,
+        base_price_fen=12000,
+        buffer_minutes=30,
+        step_minutes=30,
+    )
 
 
 @pytest.fixture
 def provider(merchant, onsite_service) -> Provider:
     user = make_user("Provider Liu")
-    p = Provider.objects.create(user=user, merchant=merchant, display_name="Liu", verified=True,
-                                lat=31.23, lng=121.47, service_radius_km=15)
+    p = Provider.objects.create(
+        user=user,
+        merchant=merchant,
+        display_name="Liu",
+        verified=True,
+        lat=31.23,
+        lng=121.47,
+        service_radius_km=15,
+    )
     p.services.add(onsite_service)
     return p
 
@@ -143,4 +184,41 @@ def provider(merchant, onsite_service) -> Provider:
 @pytest.fixture
 def tomorrow_local():
     """Tomorrow's date in Shanghai."""
-    return (timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)).date()
+    return (
+        timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=1)
+    ).date()
+
+
+class FakeWechat(BaseHTTPRequestHandler):
+    """A local jscode2session endpoint: code 'good-N' → openid 'o-N'; anything else errors."""
+
+    def do_GET(self):  # noqa: N802
+        query = parse_qs(urlparse(self.path).query)
+        code = query.get("js_code", [""])[0]
+        if urlparse(self.path).path != "/sns/jscode2session" or query.get("appid") != ["wxdemo"]:
+            body = {"errcode": 40013, "errmsg": "invalid appid"}
+        elif code.startswith("good-"):
+            body = {"openid": "o-" + code[5:], "session_key": "sk"}
+        else:
+            body = {"errcode": 40029, "errmsg": "invalid code"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def wechat_server(settings):
+    server = HTTPServer(("127.0.0.1", 0), FakeWechat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.WECHAT_API_BASE = f"http://127.0.0.1:{server.server_port}"
+    settings.WECHAT_APP_ID = "wxdemo"
+    settings.WECHAT_APP_SECRET = "secret"
+    yield server
+    server.shutdown()

@@ -95,14 +95,16 @@ class LiveServer:
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": self.settings_module,
-            "DATABASE_URL": self.database_url,
-            # Each thread may hold a pooled connection; never make a thread wait for one.
-            "DB_POOL_MAX": str(max(self.threads + 4, int(env.get("DB_POOL_MAX", "0") or 0))),
-            "PYTHONUNBUFFERED": "1",
-            "DEBUG": "0",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": self.settings_module,
+                "DATABASE_URL": self.database_url,
+                # Each thread may hold a pooled connection; never make a thread wait for one.
+                "DB_POOL_MAX": str(max(self.threads + 4, int(env.get("DB_POOL_MAX", "0") or 0))),
+                "PYTHONUNBUFFERED": "1",
+                "DEBUG": "0",
+            }
+        )
         env.setdefault("LOG_LEVEL", "WARNING")
         if self.unguarded:
             env["YUYUE_UNGUARDED"] = "1"
@@ -120,17 +122,36 @@ class LiveServer:
         for _ in range(3):  # a free port can be taken between probing and binding: retry
             self.port = free_port()
             self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
-                prefix=f"gunicorn-{self.port}-", suffix=".log", delete=False)
+                prefix=f"gunicorn-{self.port}-", suffix=".log", delete=False
+            )
             cmd = [
-                str(VENV_BIN / "gunicorn"), "yuyue.wsgi:application",
-                "-w", str(self.workers), "-k", "gthread", "--threads", str(self.threads),
-                "-b", f"{self.host}:{self.port}",
-                "--timeout", "120", "--graceful-timeout", "10", "--backlog", "2048",
-                "--chdir", str(PROJECT_DIR),
+                str(VENV_BIN / "gunicorn"),
+                "yuyue.wsgi:application",
+                "-w",
+                str(self.workers),
+                "-k",
+                "gthread",
+                "--threads",
+                str(self.threads),
+                "-b",
+                f"{self.host}:{self.port}",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "10",
+                "--backlog",
+                "2048",
+                "--chdir",
+                str(PROJECT_DIR),
             ]
-            self._proc = subprocess.Popen(cmd, env=self._environment(), stdout=self._log,
-                                          stderr=subprocess.STDOUT, cwd=PROJECT_DIR,
-                                          start_new_session=True)
+            self._proc = subprocess.Popen(
+                cmd,
+                env=self._environment(),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_DIR,
+                start_new_session=True,
+            )
             try:
                 self._wait_ready()
                 return self
@@ -146,7 +167,8 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise ServerFailed(
-                    f"gunicorn exited with {self._proc.returncode}:\n{self.output()}")
+                    f"gunicorn exited with {self._proc.returncode}:\n{self.output()}"
+                )
             try:
                 r = httpx.get(f"{self.url}/api/health", timeout=2.0)
                 if r.status_code == 200:
@@ -154,8 +176,9 @@ class LiveServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise ServerFailed(f"gunicorn not ready after {self.startup_timeout:.0f} s:\n"
-                           f"{self.output()}")
+        raise ServerFailed(
+            f"gunicorn not ready after {self.startup_timeout:.0f} s:\n{self.output()}"
+        )
 
     def output(self, tail: int = 20_000) -> str:
         """What the server wrote to stdout/stderr (the tail of it): tracebacks of 500s land here."""
@@ -191,6 +214,7 @@ class LiveServer:
 
 
 # --- concurrent clients ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Call:
@@ -254,8 +278,9 @@ def storm(base_url: str, calls: Sequence[Call], *, timeout: float = 60.0) -> lis
     deadline = time.monotonic() + timeout + 30
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
-    return [r if r is not None else Reply(0, "no reply within the time limit", timeout)
-            for r in replies]
+    return [
+        r if r is not None else Reply(0, "no reply within the time limit", timeout) for r in replies
+    ]
 
 
 def summarize(replies: Sequence[Reply]) -> dict[tuple[int, str | None], int]:

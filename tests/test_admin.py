@@ -26,13 +26,18 @@ def op_client(client, operator):
 @pytest.fixture
 def slot(hall_service, hall):
     start = timezone.now() + dt.timedelta(days=1)
-    return TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=5)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=5,
+    )
 
 
 def test_every_admin_page_opens(op_client, slot, customer, provider):
     api_for(customer).post("/api/bookings", {"slot_id": slot.pk})
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         meta = model._meta
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         assert op_client.get(url).status_code == 200, url
@@ -43,14 +48,17 @@ def test_every_admin_page_opens(op_client, slot, customer, provider):
 
 
 def test_find_a_person_by_phone(op_client, customer, other_customer):
-    response = op_client.get(reverse("admin:accounts_user_changelist"),
-                             {"q": customer.phone[3:]})  # typed without +86
+    response = op_client.get(
+        reverse("admin:accounts_user_changelist"), {"q": customer.phone[3:]}
+    )  # typed without +86
     assert list(response.context["cl"].result_list) == [customer]
 
 
 def test_close_slot_action(op_client, slot):
-    op_client.post(reverse("admin:scheduling_timeslot_changelist"),
-                   {"action": "close_slot", "_selected_action": [slot.pk]})
+    op_client.post(
+        reverse("admin:scheduling_timeslot_changelist"),
+        {"action": "close_slot", "_selected_action": [slot.pk]},
+    )
     slot.refresh_from_db()
     assert slot.status == SlotStatus.CLOSED
 
@@ -60,10 +68,19 @@ def test_cancel_action_asks_for_a_reason(op_client, slot, customer):
     url = reverse("admin:orders_booking_changelist")
     page = op_client.post(url, {"action": "cancel_with_reason", "_selected_action": [body["id"]]})
     assert b"reason" in page.content
-    op_client.post(url, {"action": "cancel_with_reason", "_selected_action": [body["id"]],
-                         "apply": "1", "reason": "hall closed"})
+    op_client.post(
+        url,
+        {
+            "action": "cancel_with_reason",
+            "_selected_action": [body["id"]],
+            "apply": "1",
+            "reason": "hall closed",
+        },
+    )
     booking = Booking.objects.get(pk=body["id"])
-    assert (booking.status, booking.cancel_reason) == (BookingStatus.CANCELLED_BY_STAFF,
-                                                       "hall closed")
+    assert (booking.status, booking.cancel_reason) == (
+        BookingStatus.CANCELLED_BY_STAFF,
+        "hall closed",
+    )
     slot.refresh_from_db()
     assert slot.cancelled_by_staff == 1

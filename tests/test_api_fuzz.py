@@ -35,13 +35,18 @@ def keep_connection():
 
 
 @pytest.fixture
-def owner_token(db, keep_connection):
+def owner_token(db, keep_connection, wechat_server):
     merchant = Merchant.objects.create(name="Fuzz", slug="fuzz", status=MerchantStatus.ACTIVE)
     hall = Hall.objects.create(merchant=merchant, name="H")
     service = Service.objects.create(merchant=merchant, name="S", kind="hall_slot")
     start = timezone.now() + dt.timedelta(days=1)
-    TimeSlot.objects.create(service=service, hall=hall, starts_at=start,
-                            ends_at=start + dt.timedelta(hours=1), capacity=5)
+    TimeSlot.objects.create(
+        service=service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=5,
+    )
     user = make_user("fuzzer")
     MerchantStaff.objects.create(user=user, merchant=merchant, role=StaffRole.OWNER)
     key, _ = issue_token(user=user, via="password")
@@ -50,9 +55,16 @@ def owner_token(db, keep_connection):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_no_server_errors(case, owner_token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {owner_token}"},
-                           checks=[not_a_server_error])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {owner_token}"}, checks=[not_a_server_error]
+    )

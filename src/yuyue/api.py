@@ -42,8 +42,7 @@ def on_domain_error(request, exc: DomainError):
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = [
-        {"loc": [str(p) for p in e.get("loc", [])], "problem": e.get("msg", "")}
-        for e in exc.errors
+        {"loc": [str(p) for p in e.get("loc", [])], "problem": e.get("msg", "")} for e in exc.errors
     ]
     return _problem_response(request, problem("invalid_input", errors=errors), 422)
 
@@ -66,9 +65,11 @@ def on_not_found(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code = {401: "auth_required", 403: "forbidden", 404: "not_found"}.get(
-        exc.status_code, "invalid_input")
-    return _problem_response(request, problem(code, status=exc.status_code, detail=str(exc)),
-                             exc.status_code)
+        exc.status_code, "invalid_input"
+    )
+    return _problem_response(
+        request, problem(code, status=exc.status_code, detail=str(exc)), exc.status_code
+    )
 
 
 @api.exception_handler(OverflowError)
@@ -76,7 +77,8 @@ def on_http_error(request, exc: HttpError):
 def on_out_of_range(request, exc):
     """A number too large for the database column (an id of 10**30, say) is bad input."""
     return _problem_response(
-        request, problem("invalid_input", detail="A number is out of range."), 422)
+        request, problem("invalid_input", detail="A number is out of range."), 422
+    )
 
 
 @api.exception_handler(Exception)

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.utils import timezone
@@ -19,15 +15,19 @@ from yuyue.core.models import AuditLog
 
 def test_register_then_login(db):
     anon = api_for(None)
-    status, body = anon.post("/api/auth/register", {"phone": "138 0013 8000",
-                                                    "password": "long-enough-pw", "name": "Chen"})
+    status, body = anon.post(
+        "/api/auth/register",
+        {"phone": "138 0013 8000", "password": "long-enough-pw", "name": "Chen"},
+    )
     assert status == 201, body
     assert body["user"]["phone"] == "+86138****8000" and body["user"]["roles"] == ["customer"]
-    status, body = anon.post("/api/auth/register", {"phone": "+8613800138000",
-                                                    "password": "long-enough-pw"})
+    status, body = anon.post(
+        "/api/auth/register", {"phone": "+8613800138000", "password": "long-enough-pw"}
+    )
     assert (status, body["code"]) == (409, "phone_taken")
-    status, body = anon.post("/api/auth/login", {"phone": "13800138000",
-                                                 "password": "long-enough-pw"})
+    status, body = anon.post(
+        "/api/auth/login", {"phone": "13800138000", "password": "long-enough-pw"}
+    )
     assert status == 200
     me = api_for(None)
     me.token = body["token"]
@@ -37,8 +37,7 @@ def test_register_then_login(db):
 
 
 def test_phone_is_stored_encrypted(db):
-    api_for(None).post("/api/auth/register", {"phone": "13800138000",
-                                              "password": "long-enough-pw"})
+    api_for(None).post("/api/auth/register", {"phone": "13800138000", "password": "long-enough-pw"})
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -46,12 +45,19 @@ def test_phone_is_stored_encrypted(db):
         assert "13800138000" not in cursor.fetchone()[0]
 
 
-@pytest.mark.parametrize("body,status,code", [
-    ({"phone": "12345", "password": "long-enough-pw"}, 422, "invalid_phone"),
-    ({"phone": "+86 10 6552 9988", "password": "long-enough-pw"}, 422, "invalid_phone"),  # land line
-    ({"phone": "13800138000", "password": "short"}, 422, "weak_password"),
-    ({"phone": "13800138000"}, 422, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ({"phone": "12345", "password": "long-enough-pw"}, 422, "invalid_phone"),
+        (
+            {"phone": "+86 10 6552 9988", "password": "long-enough-pw"},
+            422,
+            "invalid_phone",
+        ),  # land line
+        ({"phone": "13800138000", "password": "short"}, 422, "weak_password"),
+        ({"phone": "13800138000"}, 422, "invalid_input"),
+    ],
+)
 def test_bad_registrations(db, body, status, code):
     got_status, got = api_for(None).post("/api/auth/register", body)
     assert (got_status, got["code"]) == (status, code)
@@ -64,8 +70,7 @@ def test_wrong_password_and_disabled(db):
     status, body = api.post("/api/auth/login", {"phone": user.phone, "password": "wrong-one!"})
     assert (status, body["code"]) == (401, "invalid_credentials")
     User.objects.filter(pk=user.pk).update(is_active=False)
-    status, body = api.post("/api/auth/login", {"phone": user.phone,
-                                                "password": "right-password"})
+    status, body = api.post("/api/auth/login", {"phone": user.phone, "password": "right-password"})
     assert (status, body["code"]) == (403, "account_disabled")
 
 
@@ -92,8 +97,9 @@ def test_code_login_creates_a_customer(db, sent, django_capture_on_commit_callba
     assert (status, body["code"]) == (401, "otp_invalid")  # single use
 
 
-def test_code_resend_limit_expiry_and_attempts(db, sent, settings,
-                                               django_capture_on_commit_callbacks):
+def test_code_resend_limit_expiry_and_attempts(
+    db, sent, settings, django_capture_on_commit_callbacks
+):
     api = api_for(None)
     with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/auth/otp", {"phone": "13900139000"})
@@ -101,8 +107,10 @@ def test_code_resend_limit_expiry_and_attempts(db, sent, settings,
     assert (status, body["code"]) == (429, "otp_too_soon")
     code = sent()
     wrong = "000000" if code != "000000" else "111111"
-    replies = [api.post("/api/auth/otp/verify", {"phone": "13900139000", "code": wrong})[1]["code"]
-               for _ in range(settings.YUYUE_OTP_MAX_ATTEMPTS)]
+    replies = [
+        api.post("/api/auth/otp/verify", {"phone": "13900139000", "code": wrong})[1]["code"]
+        for _ in range(settings.YUYUE_OTP_MAX_ATTEMPTS)
+    ]
     assert replies[-1] == "otp_too_many_attempts" and replies[0] == "otp_invalid"
     status, body = api.post("/api/auth/otp/verify", {"phone": "13900139000", "code": code})
     assert (status, body["code"]) == (429, "otp_too_many_attempts")
@@ -113,41 +121,6 @@ def test_code_resend_limit_expiry_and_attempts(db, sent, settings,
     OneTimeCode.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     status, body = api.post("/api/auth/otp/verify", {"phone": "13900139000", "code": sent()})
     assert (status, body["code"]) == (401, "otp_invalid")
-
-
-class FakeWechat(BaseHTTPRequestHandler):
-    """A local jscode2session endpoint: code 'good-N' → openid 'o-N'; anything else errors."""
-
-    def do_GET(self):  # noqa: N802
-        query = parse_qs(urlparse(self.path).query)
-        code = query.get("js_code", [""])[0]
-        if urlparse(self.path).path != "/sns/jscode2session" or query.get("appid") != ["wxdemo"]:
-            body = {"errcode": 40013, "errmsg": "invalid appid"}
-        elif code.startswith("good-"):
-            body = {"openid": "o-" + code[5:], "session_key": "sk"}
-        else:
-            body = {"errcode": 40029, "errmsg": "invalid code"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def wechat_server(settings):
-    server = HTTPServer(("127.0.0.1", 0), FakeWechat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.WECHAT_API_BASE = f"http://127.0.0.1:{server.server_port}"
-    settings.WECHAT_APP_ID = "wxdemo"
-    settings.WECHAT_APP_SECRET = "secret"
-    yield server
-    server.shutdown()
 
 
 def test_wechat_login(db, wechat_server):
@@ -174,11 +147,13 @@ def test_operator_manages_people(operator, customer, merchant):
     ops = api_for(operator)
     status, found = ops.get("/api/ops/people", {"phone": customer.phone})
     assert status == 200 and [p["id"] for p in found] == [customer.pk]
-    status, role = ops.post(f"/api/ops/people/{customer.pk}/staff-roles",
-                            {"merchant_id": merchant.pk, "role": "clerk"})
+    status, role = ops.post(
+        f"/api/ops/people/{customer.pk}/staff-roles", {"merchant_id": merchant.pk, "role": "clerk"}
+    )
     assert status == 200 and role["role"] == "clerk"
-    status, prov = ops.post(f"/api/ops/people/{customer.pk}/provider",
-                            {"display_name": "Chen", "verified": True})
+    status, prov = ops.post(
+        f"/api/ops/people/{customer.pk}/provider", {"display_name": "Chen", "verified": True}
+    )
     assert status == 201
     assert api_for(customer).get("/api/auth/me")[1]["roles"] == ["customer", "provider", "staff"]
     status, person = ops.post(f"/api/ops/people/{customer.pk}/active", {"active": False})
@@ -193,6 +168,7 @@ def test_owner_grants_clerk_but_not_owner(owner, customer, merchant, other_merch
     url = f"/api/ops/people/{customer.pk}/staff-roles"
     assert api.post(url, {"merchant_id": merchant.pk, "role": "clerk"})[0] == 200
     assert api.post(url, {"merchant_id": merchant.pk, "role": "owner"})[1]["code"] == "forbidden"
-    assert api.post(url, {"merchant_id": other_merchant.pk, "role": "clerk"})[1]["code"] == \
-        "forbidden"
+    assert (
+        api.post(url, {"merchant_id": other_merchant.pk, "role": "clerk"})[1]["code"] == "forbidden"
+    )
     assert api_for(customer).get("/api/ops/people")[1]["code"] == "forbidden"

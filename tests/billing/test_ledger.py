@@ -21,9 +21,14 @@ def acc(kind, owner=None):
 
 def top_up(customer_id, amount, key):
     with transaction.atomic():
-        return ledger.post_transfer(key=key, kind="top_up", legs=[
-            (acc(AccountKind.GATEWAY_CLEARING), -amount),
-            (acc(AccountKind.CUSTOMER_CASH, customer_id), amount)])
+        return ledger.post_transfer(
+            key=key,
+            kind="top_up",
+            legs=[
+                (acc(AccountKind.GATEWAY_CLEARING), -amount),
+                (acc(AccountKind.CUSTOMER_CASH, customer_id), amount),
+            ],
+        )
 
 
 @pytest.mark.django_db
@@ -43,9 +48,14 @@ def test_transfer_moves_money_and_is_idempotent():
 def test_never_below_zero():
     top_up(1, 1000, "t1")
     with pytest.raises(DomainError) as exc, transaction.atomic():
-        ledger.post_transfer(key="spend", kind="payment", legs=[
-            (acc(AccountKind.CUSTOMER_CASH, 1), -1001),
-            (acc(AccountKind.PLATFORM_REVENUE), 1001)])
+        ledger.post_transfer(
+            key="spend",
+            kind="payment",
+            legs=[
+                (acc(AccountKind.CUSTOMER_CASH, 1), -1001),
+                (acc(AccountKind.PLATFORM_REVENUE), 1001),
+            ],
+        )
     assert exc.value.code == "insufficient_funds"
     assert acc(AccountKind.CUSTOMER_CASH, 1).balance == 1000
     assert not Transfer.objects.filter(key="spend").exists()
@@ -62,10 +72,15 @@ def test_hold_posted_for_less_releases_the_rest():
     with pytest.raises(DomainError), transaction.atomic():
         ledger.create_hold(key="call:2", account=cash, amount=401)
     with transaction.atomic():
-        ledger.post_hold(hold=hold, amount=250, kind="call",
-                         to=[(acc(AccountKind.PLATFORM_REVENUE), 250)])
-        assert ledger.post_hold(hold=hold, amount=250, kind="call",
-                                to=[(acc(AccountKind.PLATFORM_REVENUE), 250)]) is not None
+        ledger.post_hold(
+            hold=hold, amount=250, kind="call", to=[(acc(AccountKind.PLATFORM_REVENUE), 250)]
+        )
+        assert (
+            ledger.post_hold(
+                hold=hold, amount=250, kind="call", to=[(acc(AccountKind.PLATFORM_REVENUE), 250)]
+            )
+            is not None
+        )
     cash.refresh_from_db()
     assert (cash.balance, cash.held) == (750, 0)
     hold.refresh_from_db()
@@ -106,14 +121,22 @@ def test_an_unbalanced_transfer_is_refused_or_found():
         assert ledger.unbalanced_transfers() == [Transfer.objects.get(key="bad").pk]
 
 
-ops = st.lists(st.tuples(
-    st.sampled_from(["top_up", "pay", "refund", "hold", "post", "void", "withdraw"]),
-    st.integers(0, 2), st.integers(1, 5000)), max_size=30)
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["top_up", "pay", "refund", "hold", "post", "void", "withdraw"]),
+        st.integers(0, 2),
+        st.integers(1, 5000),
+    ),
+    max_size=30,
+)
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=ops)
 def test_any_sequence_keeps_the_books(steps):
     holds: list[Hold] = []
@@ -126,26 +149,43 @@ def test_any_sequence_keeps_the_books(steps):
                 if op == "top_up":
                     top_up(who, amount, key)
                 elif op == "pay":
-                    ledger.post_transfer(key=key, kind="payment", legs=[
-                        (cash, -amount), (acc(AccountKind.PLATFORM_REVENUE), amount // 5),
-                        (acc(AccountKind.PROVIDER_FROZEN, 99), amount - amount // 5)])
+                    ledger.post_transfer(
+                        key=key,
+                        kind="payment",
+                        legs=[
+                            (cash, -amount),
+                            (acc(AccountKind.PLATFORM_REVENUE), amount // 5),
+                            (acc(AccountKind.PROVIDER_FROZEN, 99), amount - amount // 5),
+                        ],
+                    )
                 elif op == "refund":
-                    ledger.post_transfer(key=key, kind="refund", legs=[
-                        (acc(AccountKind.PLATFORM_REVENUE), -amount), (cash, amount)])
+                    ledger.post_transfer(
+                        key=key,
+                        kind="refund",
+                        legs=[(acc(AccountKind.PLATFORM_REVENUE), -amount), (cash, amount)],
+                    )
                 elif op == "hold":
                     holds.append(ledger.create_hold(key=key, account=cash, amount=amount))
                 elif op == "post" and holds:
                     hold = holds[who % len(holds)]
                     part = min(amount, hold.amount)
-                    ledger.post_hold(hold=hold, amount=part, kind="call",
-                                     to=[(acc(AccountKind.PLATFORM_REVENUE), part)])
+                    ledger.post_hold(
+                        hold=hold,
+                        amount=part,
+                        kind="call",
+                        to=[(acc(AccountKind.PLATFORM_REVENUE), part)],
+                    )
                 elif op == "void" and holds:
                     ledger.void_hold(hold=holds[who % len(holds)])
                 elif op == "withdraw":
                     avail = acc(AccountKind.PROVIDER_FROZEN, 99)
                     hold = ledger.create_hold(key=key, account=avail, amount=amount)
-                    ledger.post_hold(hold=hold, amount=amount, kind="payout",
-                                     to=[(acc(AccountKind.PAYOUT_CLEARING), amount)])
+                    ledger.post_hold(
+                        hold=hold,
+                        amount=amount,
+                        kind="payout",
+                        to=[(acc(AccountKind.PAYOUT_CLEARING), amount)],
+                    )
         except DomainError as exc:
             assert exc.code == "insufficient_funds"
         assert ledger.unbalanced_transfers() == []

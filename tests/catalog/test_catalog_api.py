@@ -26,28 +26,42 @@ def test_browse_only_active_merchants_and_services(merchant, other_merchant, hal
 
 def test_manager_creates_service_with_form(owner, merchant):
     api = api_for(owner)
-    status, service = api.post(f"/api/merchants/{merchant.pk}/services", {
-        "name": "Museum entry", "kind": "hall_slot", "duration_minutes": 60,
-        "base_price_fen": 3000, "per_user_limit": 2, "cancel_policy": "any_time"})
+    status, service = api.post(
+        f"/api/merchants/{merchant.pk}/services",
+        {
+            "name": "Museum entry",
+            "kind": "hall_slot",
+            "duration_minutes": 60,
+            "base_price_fen": 3000,
+            "per_user_limit": 2,
+            "cancel_policy": "any_time",
+        },
+    )
     assert status == 201, service
-    status, fields = api.put(f"/api/merchants/{merchant.pk}/services/{service['id']}/form", [
-        {"key": "name", "label": "姓名", "type": "text"},
-        {"key": "id_number", "label": "身份证号", "type": "id_number"},
-        {"key": "ticket", "label": "Ticket", "type": "choice", "choices": ["adult", "child"]},
-    ])
+    status, fields = api.put(
+        f"/api/merchants/{merchant.pk}/services/{service['id']}/form",
+        [
+            {"key": "name", "label": "姓名", "type": "text"},
+            {"key": "id_number", "label": "身份证号", "type": "id_number"},
+            {"key": "ticket", "label": "Ticket", "type": "choice", "choices": ["adult", "child"]},
+        ],
+    )
     assert status == 200 and [f["key"] for f in fields] == ["name", "id_number", "ticket"]
     status, public = api_for(None).get(f"/api/services/{service['id']}")
     assert [f["label"] for f in public["form_fields"]] == ["姓名", "身份证号", "Ticket"]
     assert AuditLog.objects.filter(action="service.form").exists()
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "x", "kind": "teleport"},
-    {"name": "", "kind": "hall_slot"},
-    {"name": "x", "kind": "hall_slot", "base_price_fen": -1},
-    {"name": "x", "kind": "hall_slot", "base_price_fen": 1.5},
-    {"name": "x", "kind": "hall_slot", "duration_minutes": 0},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x", "kind": "teleport"},
+        {"name": "", "kind": "hall_slot"},
+        {"name": "x", "kind": "hall_slot", "base_price_fen": -1},
+        {"name": "x", "kind": "hall_slot", "base_price_fen": 1.5},
+        {"name": "x", "kind": "hall_slot", "duration_minutes": 0},
+    ],
+)
 def test_bad_service_input(owner, merchant, body):
     status, problem = api_for(owner).post(f"/api/merchants/{merchant.pk}/services", body)
     assert (status, problem["code"]) == (422, "invalid_input")
@@ -58,14 +72,17 @@ def test_bad_form_definition(owner, merchant, hall_service):
     url = f"/api/merchants/{merchant.pk}/services/{hall_service.pk}/form"
     status, problem = api_for(owner).put(url, [{"key": "t", "label": "T", "type": "choice"}])
     assert (status, problem["code"]) == (422, "invalid_input")
-    status, problem = api_for(owner).put(url, [{"key": "a", "label": "A", "type": "text"},
-                                               {"key": "a", "label": "B", "type": "text"}])
+    status, problem = api_for(owner).put(
+        url,
+        [{"key": "a", "label": "A", "type": "text"}, {"key": "a", "label": "B", "type": "text"}],
+    )
     assert (status, problem["code"]) == (422, "invalid_input")
 
 
 def test_clerk_cannot_change_services(clerk, merchant, hall_service):
     status, problem = api_for(clerk).patch(
-        f"/api/merchants/{merchant.pk}/services/{hall_service.pk}", {"base_price_fen": 1})
+        f"/api/merchants/{merchant.pk}/services/{hall_service.pk}", {"base_price_fen": 1}
+    )
     assert (status, problem["code"]) == (403, "forbidden")
     hall_service.refresh_from_db()
     assert hall_service.base_price_fen == 0
@@ -81,17 +98,21 @@ def test_operator_creates_and_approves_merchant(operator, customer):
     assert api_for(None).get(f"/api/merchants/{m['id']}")[0] == 200
     status, problem = api_for(customer).post("/api/ops/merchants", {"name": "X", "slug": "x"})
     assert (status, problem["code"]) == (403, "forbidden")
-    status, problem = ops.post("/api/ops/merchants", {"name": "Y", "slug": "y",
-                                                      "timezone": "Mars/Olympus"})
+    status, problem = ops.post(
+        "/api/ops/merchants", {"name": "Y", "slug": "y", "timezone": "Mars/Olympus"}
+    )
     assert (status, problem["code"]) == (422, "invalid_timezone")
 
 
-@pytest.mark.parametrize("number,ok", [
-    ("11010519491231002X", True),
-    ("110105194912310021", False),   # wrong check digit
-    ("110105194902300028", False),   # 30 February
-    ("11010519491231002", False),    # 17 characters
-    ("1101051949123100XX", False),
-])
+@pytest.mark.parametrize(
+    "number,ok",
+    [
+        ("11010519491231002X", True),
+        ("110105194912310021", False),  # wrong check digit
+        ("110105194902300028", False),  # 30 February
+        ("11010519491231002", False),  # 17 characters
+        ("1101051949123100XX", False),
+    ],
+)
 def test_id_number_checksum(number, ok):
     assert valid_id_number(number) is ok

@@ -25,20 +25,39 @@ def _rush(server, merchant, hall_service, hall):
     # A slot that starts now is today in any zone; the booking is made directly, as the
     # booking rules (deadlines) are not what this test is about.
     starts = timezone.now().replace(second=0, microsecond=0)
-    slot = TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=starts,
-                                   ends_at=starts + dt.timedelta(hours=1), capacity=10, booked=1)
+    slot = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=10,
+        booked=1,
+    )
     [(customer, _)] = people_with_keys(1)
-    booking = Booking.objects.create(customer=customer, merchant=merchant, service=hall_service,
-                                     slot=slot, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                                     places=1, code=new_checkin_code())
+    booking = Booking.objects.create(
+        customer=customer,
+        merchant=merchant,
+        service=hall_service,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        places=1,
+        code=new_checkin_code(),
+    )
     keys = []
     for i, role in enumerate([StaffRole.OWNER, StaffRole.MANAGER] + [StaffRole.CLERK] * STAFF):
         user = make_user(f"Staff {i}")
         MerchantStaff.objects.create(user=user, merchant=merchant, role=role)
         keys.append(issue_token(user=user, via="password")[0])
-    calls = [Call("POST", f"/api/merchants/{merchant.pk}/checkins", {"code": booking.code},
-                  bearer(keys[i % len(keys)]))
-             for i in range(CLIENTS)]
+    calls = [
+        Call(
+            "POST",
+            f"/api/merchants/{merchant.pk}/checkins",
+            {"code": booking.code},
+            bearer(keys[i % len(keys)]),
+        )
+        for i in range(CLIENTS)
+    ]
     return booking, storm(server.url, calls)
 
 
@@ -58,8 +77,7 @@ def test_one_code_is_checked_in_once(server, merchant, hall_service, hall):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_unguarded_code_is_checked_in_twice(unguarded_server, merchant, hall_service,
-                                                    hall):
+def test_control_unguarded_code_is_checked_in_twice(unguarded_server, merchant, hall_service, hall):
     """Control: without the guards more than one scan is told "checked in".
 
     Runs on SQLite as well as PostgreSQL: the unguarded path reads before its write

@@ -17,11 +17,20 @@ CLIENTS = 20
 
 def _rush(server, hall_service, hall, tomorrow_local):
     starts = dt.datetime.combine(tomorrow_local, dt.time(16, 0), tzinfo=SHANGHAI)
-    slot = TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=starts,
-                                   ends_at=starts + dt.timedelta(hours=1), capacity=100)
+    slot = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=100,
+    )
     [(_, key)] = people_with_keys(1)
-    call = Call("POST", "/api/bookings", {"slot_id": slot.pk, "places": 1},
-                bearer(key, **{"Idempotency-Key": "retry-7f3a"}))
+    call = Call(
+        "POST",
+        "/api/bookings",
+        {"slot_id": slot.pk, "places": 1},
+        bearer(key, **{"Idempotency-Key": "retry-7f3a"}),
+    )
     replies = storm(server.url, [call] * CLIENTS)
     print(outcome(replies))
     assert_clean(replies, server)
@@ -38,8 +47,7 @@ def test_concurrent_retries_make_one_booking(server, hall_service, hall, tomorro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_all_get_the_first_answer(server, hall_service, hall,
-                                                     tomorrow_local):
+def test_concurrent_retries_all_get_the_first_answer(server, hall_service, hall, tomorrow_local):
     _, replies = _rush(server, hall_service, hall, tomorrow_local)
 
     assert all(r.status in (200, 201) for r in replies), outcome(replies)

@@ -18,8 +18,13 @@ CLIENTS = 20
 def _rush(server, hall_service, hall, tomorrow_local):
     assert hall_service.per_user_limit == 1
     starts = dt.datetime.combine(tomorrow_local, dt.time(14, 0), tzinfo=SHANGHAI)
-    slot = TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=starts,
-                                   ends_at=starts + dt.timedelta(hours=1), capacity=100)
+    slot = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=100,
+    )
     [(customer, key)] = people_with_keys(1)
     call = Call("POST", "/api/bookings", {"slot_id": slot.pk, "places": 1}, bearer(key))
     replies = storm(server.url, [call] * CLIENTS)
@@ -28,8 +33,7 @@ def _rush(server, hall_service, hall, tomorrow_local):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_customer_cannot_exceed_limit_concurrently(server, hall_service, hall,
-                                                       tomorrow_local):
+def test_one_customer_cannot_exceed_limit_concurrently(server, hall_service, hall, tomorrow_local):
     slot, replies, rows = _rush(server, hall_service, hall, tomorrow_local)
 
     print(outcome(replies))
@@ -44,8 +48,7 @@ def test_one_customer_cannot_exceed_limit_concurrently(server, hall_service, hal
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_unguarded_limit_is_exceeded(unguarded_server, hall_service, hall,
-                                             tomorrow_local):
+def test_control_unguarded_limit_is_exceeded(unguarded_server, hall_service, hall, tomorrow_local):
     """Control: without the guards the same customer gets more than one booking of the slot.
 
     Runs on SQLite as well as PostgreSQL: the unguarded path reads before its write

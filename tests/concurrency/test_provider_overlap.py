@@ -20,8 +20,9 @@ TABLE = "scheduling_providerreservation"
 def _rush(server, onsite_service, provider, tomorrow_local):
     """CLIENTS bookings whose intervals all overlap one another (starts one step apart)."""
     for weekday in range(7):
-        WorkingHours.objects.create(provider=provider, weekday=weekday,
-                                    start=dt.time(8, 0), end=dt.time(20, 0))
+        WorkingHours.objects.create(
+            provider=provider, weekday=weekday, start=dt.time(8, 0), end=dt.time(20, 0)
+        )
     first = dt.datetime.combine(tomorrow_local, dt.time(9, 0), tzinfo=SHANGHAI)
     step = dt.timedelta(minutes=onsite_service.step_minutes)
     block = dt.timedelta(minutes=onsite_service.duration_minutes + onsite_service.buffer_minutes)
@@ -31,18 +32,25 @@ def _rush(server, onsite_service, provider, tomorrow_local):
     assert len(starts) >= 2 and starts[-1] - starts[0] < block
     people = people_with_keys(CLIENTS)
     calls = [
-        Call("POST", "/api/provider-bookings",
-             {"service_id": onsite_service.pk, "provider_id": provider.pk,
-              "starts_at": starts[i % len(starts)].isoformat()},
-             bearer(key))
+        Call(
+            "POST",
+            "/api/provider-bookings",
+            {
+                "service_id": onsite_service.pk,
+                "provider_id": provider.pk,
+                "starts_at": starts[i % len(starts)].isoformat(),
+            },
+            bearer(key),
+        )
         for i, (_, key) in enumerate(people)
     ]
     return storm(server.url, calls)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_overlapping_bookings_of_a_provider(server, onsite_service, provider,
-                                                      tomorrow_local):
+def test_concurrent_overlapping_bookings_of_a_provider(
+    server, onsite_service, provider, tomorrow_local
+):
     replies = _rush(server, onsite_service, provider, tomorrow_local)
 
     print(outcome(replies))
@@ -54,8 +62,9 @@ def test_concurrent_overlapping_bookings_of_a_provider(server, onsite_service, p
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_unguarded_provider_is_double_booked(unguarded_server, onsite_service, provider,
-                                                     tomorrow_local, vendor):
+def test_control_unguarded_provider_is_double_booked(
+    unguarded_server, onsite_service, provider, tomorrow_local, vendor
+):
     """Control: without the guards (and, on PostgreSQL, without the exclusion constraint, which
     would otherwise still refuse the overlap) several customers get the same provider's time.
 

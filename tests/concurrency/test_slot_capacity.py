@@ -19,13 +19,20 @@ CLIENTS = 120
 
 def _slot(hall_service, hall, tomorrow_local) -> TimeSlot:
     starts = dt.datetime.combine(tomorrow_local, dt.time(10, 0), tzinfo=SHANGHAI)
-    return TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=starts,
-                                   ends_at=starts + dt.timedelta(hours=1), capacity=CAPACITY)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=CAPACITY,
+    )
 
 
 def _rush(server, slot, people):
-    calls = [Call("POST", "/api/bookings", {"slot_id": slot.pk, "places": 1}, bearer(key))
-             for _, key in people]
+    calls = [
+        Call("POST", "/api/bookings", {"slot_id": slot.pk, "places": 1}, bearer(key))
+        for _, key in people
+    ]
     return storm(server.url, calls)
 
 
@@ -51,8 +58,7 @@ def test_concurrent_bookings_never_exceed_capacity(server, hall_service, hall, t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_unguarded_booking_overbooks(unguarded_server, hall_service, hall,
-                                              tomorrow_local):
+def test_control_unguarded_booking_overbooks(unguarded_server, hall_service, hall, tomorrow_local):
     """Control: with the guards off (YUYUE_UNGUARDED=1) the same rush books more than capacity.
 
     The unguarded path reads the counter, sleeps, and writes it back (a lost update), so the

@@ -20,17 +20,22 @@ from yuyue.core.tasks import ensure_periodic_jobs
 def test_purge_runs_in_the_worker_and_schedules_itself():
     user = make_user()
     now = timezone.now()
-    OneTimeCode.objects.create(phone_index="x", code_hash="h", expires_at=now - dt.timedelta(days=2))
-    fresh_code = OneTimeCode.objects.create(phone_index="y", code_hash="h",
-                                            expires_at=now + dt.timedelta(minutes=5))
+    OneTimeCode.objects.create(
+        phone_index="x", code_hash="h", expires_at=now - dt.timedelta(days=2)
+    )
+    fresh_code = OneTimeCode.objects.create(
+        phone_index="y", code_hash="h", expires_at=now + dt.timedelta(minutes=5)
+    )
     _, old_token = issue_token(user=user, via="password")
     ApiToken.objects.filter(pk=old_token.pk).update(expires_at=now - dt.timedelta(seconds=1))
     _, live_token = issue_token(user=user, via="password")
-    old = IdempotencyRecord.objects.create(user=user, key="a", scope="s", request_hash="h",
-                                           status=201, body={})
+    old = IdempotencyRecord.objects.create(
+        user=user, key="a", scope="s", request_hash="h", status=201, body={}
+    )
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(days=3))
-    IdempotencyRecord.objects.create(user=user, key="b", scope="s", request_hash="h", status=201,
-                                     body={})
+    IdempotencyRecord.objects.create(
+        user=user, key="b", scope="s", request_hash="h", status=201, body={}
+    )
 
     assert ensure_periodic_jobs() == ["yuyue.core.tasks.purge_expired"]
     assert ensure_periodic_jobs() == []  # one waiting run is enough

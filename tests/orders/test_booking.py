@@ -20,24 +20,30 @@ VALID_ID = "11010519491231002X"  # a well-formed GB 11643 number (check digit X)
 @pytest.fixture
 def slot(hall_service, hall):
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=3)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=3,
+    )
 
 
 @pytest.fixture
 def form(hall_service):
     FormField.objects.create(service=hall_service, key="name", label="Name", type=FieldType.TEXT)
-    FormField.objects.create(service=hall_service, key="id_number", label="ID number",
-                             type=FieldType.ID_NUMBER)
-    FormField.objects.create(service=hall_service, key="phone", label="Phone",
-                             type=FieldType.PHONE, required=False)
+    FormField.objects.create(
+        service=hall_service, key="id_number", label="ID number", type=FieldType.ID_NUMBER
+    )
+    FormField.objects.create(
+        service=hall_service, key="phone", label="Phone", type=FieldType.PHONE, required=False
+    )
     return hall_service
 
 
 def nothing_written(slot) -> bool:
     slot.refresh_from_db()
-    return (not Booking.objects.exists() and not Participant.objects.exists()
-            and slot.booked == 0)
+    return not Booking.objects.exists() and not Participant.objects.exists() and slot.booked == 0
 
 
 def test_book_one_place_gives_a_code_and_counts(customer, slot):
@@ -56,8 +62,9 @@ def test_book_several_places_with_form_answers(customer, slot, form):
         {"answers": {"name": "张三", "id_number": VALID_ID, "phone": "13800138000"}},
         {"answers": {"name": "李四", "id_number": VALID_ID.lower()}},
     ]
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "places": 2,
-                                                            "participants": participants})
+    status, body = api_for(customer).post(
+        "/api/bookings", {"slot_id": slot.pk, "places": 2, "participants": participants}
+    )
     assert status == 201, body
     assert [p["answers"]["name"] for p in body["participants"]] == ["张三", "李四"]
     assert body["participants"][0]["answers"]["phone"] == "+8613800138000"
@@ -66,8 +73,13 @@ def test_book_several_places_with_form_answers(customer, slot, form):
 
 
 def test_answers_are_encrypted_at_rest(customer, slot, form):
-    api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "participants": [
-        {"answers": {"name": "张三", "id_number": VALID_ID}}]})
+    api_for(customer).post(
+        "/api/bookings",
+        {
+            "slot_id": slot.pk,
+            "participants": [{"answers": {"name": "张三", "id_number": VALID_ID}}],
+        },
+    )
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -147,8 +159,9 @@ def test_deadline_slot_end_allows_booking_after_start(customer, slot, hall_servi
     hall_service.deadline_rule = DeadlineRule.SLOT_END
     hall_service.save()
     started = timezone.now() - dt.timedelta(minutes=10)
-    TimeSlot.objects.filter(pk=slot.pk).update(starts_at=started,
-                                               ends_at=started + dt.timedelta(hours=1))
+    TimeSlot.objects.filter(pk=slot.pk).update(
+        starts_at=started, ends_at=started + dt.timedelta(hours=1)
+    )
     assert api_for(customer).post("/api/bookings", {"slot_id": slot.pk})[0] == 201
 
 
@@ -174,33 +187,47 @@ def test_missing_token(slot):
 
 def test_bad_id_number_checksum(customer, slot, form):
     bad = VALID_ID[:-1] + "1"
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "participants": [
-        {"answers": {"name": "张三", "id_number": bad}}]})
+    status, body = api_for(customer).post(
+        "/api/bookings",
+        {"slot_id": slot.pk, "participants": [{"answers": {"name": "张三", "id_number": bad}}]},
+    )
     assert (status, body["code"]) == (422, "invalid_form")
     assert body["errors"][0]["field"] == "id_number"
     assert nothing_written(slot)
 
 
 def test_malformed_phone_in_form(customer, slot, form):
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "participants": [
-        {"answers": {"name": "张三", "id_number": VALID_ID, "phone": "12345"}}]})
+    status, body = api_for(customer).post(
+        "/api/bookings",
+        {
+            "slot_id": slot.pk,
+            "participants": [
+                {"answers": {"name": "张三", "id_number": VALID_ID, "phone": "12345"}}
+            ],
+        },
+    )
     assert (status, body["code"]) == (422, "invalid_form")
     assert {e["field"] for e in body["errors"]} == {"phone"}
     assert nothing_written(slot)
 
 
 def test_missing_required_and_unknown_fields(customer, slot, form):
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "participants": [
-        {"answers": {"nickname": "x"}}]})
+    status, body = api_for(customer).post(
+        "/api/bookings", {"slot_id": slot.pk, "participants": [{"answers": {"nickname": "x"}}]}
+    )
     assert status == 422
     assert {(e["field"], e["problem"]) for e in body["errors"]} >= {
-        ("name", "required"), ("id_number", "required"), ("nickname", "unknown field")}
+        ("name", "required"),
+        ("id_number", "required"),
+        ("nickname", "unknown field"),
+    }
     assert nothing_written(slot)
 
 
 def test_one_participant_per_place(customer, slot, form):
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk, "places": 2,
-                                                            "participants": [{"answers": {}}]})
+    status, body = api_for(customer).post(
+        "/api/bookings", {"slot_id": slot.pk, "places": 2, "participants": [{"answers": {}}]}
+    )
     assert (status, body["code"]) == (422, "participants_mismatch")
     assert nothing_written(slot)
 
@@ -228,6 +255,7 @@ def test_idempotency_key_replays_the_first_answer(customer, slot):
 
 # --- listing, viewing, cancelling -------------------------------------------------------------
 
+
 def _book(user, slot, **extra):
     status, body = api_for(user).post("/api/bookings", {"slot_id": slot.pk, **extra})
     assert status == 201, body
@@ -236,22 +264,32 @@ def _book(user, slot, **extra):
 
 def test_customer_lists_with_filters(customer, slot, hall_service, hall):
     now = timezone.now()
-    past = TimeSlot.objects.create(service=hall_service, hall=hall,
-                                   starts_at=now + dt.timedelta(hours=2),
-                                   ends_at=now + dt.timedelta(hours=3), capacity=5)
-    third = TimeSlot.objects.create(service=hall_service, hall=hall,
-                                    starts_at=now + dt.timedelta(days=2),
-                                    ends_at=now + dt.timedelta(days=2, hours=1), capacity=5)
+    past = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=now + dt.timedelta(hours=2),
+        ends_at=now + dt.timedelta(hours=3),
+        capacity=5,
+    )
+    third = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=now + dt.timedelta(days=2),
+        ends_at=now + dt.timedelta(days=2, hours=1),
+        capacity=5,
+    )
     upcoming = _book(customer, slot)
     expired = _book(customer, past)
     cancelled = _book(customer, third)
     api = api_for(customer)
     api.post(f"/api/bookings/{cancelled['id']}/cancel", {"reason": "plans changed"})
     # the second booking's slot ends in the past now: expired without check-in
-    TimeSlot.objects.filter(pk=past.pk).update(starts_at=now - dt.timedelta(hours=2),
-                                               ends_at=now - dt.timedelta(hours=1))
-    Booking.objects.filter(pk=expired["id"]).update(starts_at=now - dt.timedelta(hours=2),
-                                                    ends_at=now - dt.timedelta(hours=1))
+    TimeSlot.objects.filter(pk=past.pk).update(
+        starts_at=now - dt.timedelta(hours=2), ends_at=now - dt.timedelta(hours=1)
+    )
+    Booking.objects.filter(pk=expired["id"]).update(
+        starts_at=now - dt.timedelta(hours=2), ends_at=now - dt.timedelta(hours=1)
+    )
 
     def ids(view):
         status, body = api.get("/api/bookings", {"view": view})
@@ -278,8 +316,9 @@ def test_another_customers_booking_is_not_found(customer, other_customer, slot):
 
 def test_cancel_gives_places_back_and_keeps_the_row(customer, slot):
     booking = _book(customer, slot, places=2)
-    status, body = api_for(customer).post(f"/api/bookings/{booking['id']}/cancel",
-                                          {"reason": "ill"})
+    status, body = api_for(customer).post(
+        f"/api/bookings/{booking['id']}/cancel", {"reason": "ill"}
+    )
     assert status == 200 and body["status"] == "cancelled"
     slot.refresh_from_db()
     assert (slot.booked, slot.cancelled, slot.cancelled_by_staff) == (0, 2, 0)
@@ -331,10 +370,12 @@ def test_staff_of_another_merchant_cannot_cancel(customer, slot, other_merchant)
     MerchantStaff.objects.create(user=stranger, merchant=other_merchant, role=StaffRole.OWNER)
     booking = _book(customer, slot)
     status, body = api_for(stranger).post(
-        f"/api/merchants/{other_merchant.pk}/bookings/{booking['id']}/cancel", {"reason": "x"})
+        f"/api/merchants/{other_merchant.pk}/bookings/{booking['id']}/cancel", {"reason": "x"}
+    )
     assert (status, body["code"]) == (404, "not_found")
     status, body = api_for(stranger).post(
         f"/api/merchants/{slot.service.merchant_id}/bookings/{booking['id']}/cancel",
-        {"reason": "x"})
+        {"reason": "x"},
+    )
     assert (status, body["code"]) == (403, "forbidden")
     assert Booking.objects.get(pk=booking["id"]).status == BookingStatus.BOOKED

@@ -18,8 +18,13 @@ from yuyue.scheduling.models import TimeSlot
 def today_slot(hall_service, hall):
     """A slot that starts in a minute: still today in Shanghai unless run at 23:59."""
     start = timezone.now() + dt.timedelta(minutes=1)
-    return TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(minutes=30), capacity=5)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        capacity=5,
+    )
 
 
 @pytest.fixture
@@ -71,8 +76,13 @@ def test_cancelled_and_unknown(customer, clerk, merchant, booking):
 
 def test_not_today(customer, clerk, merchant, hall_service, hall):
     start = timezone.now() + dt.timedelta(days=3)
-    slot = TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=5)
+    slot = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=5,
+    )
     _, booking = api_for(customer).post("/api/bookings", {"slot_id": slot.pk})
     status, body = redeem(clerk, merchant.pk, booking["code"])
     assert (status, body["code"]) == (409, "not_today")

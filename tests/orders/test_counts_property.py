@@ -31,18 +31,32 @@ actions = st.lists(
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=actions, capacity=st.integers(1, 8), limit=st.integers(1, 3))
 def test_counts_always_match_rows(steps, capacity, limit):
-    merchant = Merchant.objects.create(name="P", slug=f"p{Merchant.objects.count()}",
-                                       status=MerchantStatus.ACTIVE)
+    merchant = Merchant.objects.create(
+        name="P", slug=f"p{Merchant.objects.count()}", status=MerchantStatus.ACTIVE
+    )
     hall = Hall.objects.create(merchant=merchant, name="H")
-    service = Service.objects.create(merchant=merchant, name="S", kind="hall_slot",
-                                     per_user_limit=limit, cancel_policy=CancelPolicy.ANY_TIME)
+    service = Service.objects.create(
+        merchant=merchant,
+        name="S",
+        kind="hall_slot",
+        per_user_limit=limit,
+        cancel_policy=CancelPolicy.ANY_TIME,
+    )
     start = timezone.now() + dt.timedelta(minutes=5)
-    slot = TimeSlot.objects.create(service=service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=capacity)
+    slot = TimeSlot.objects.create(
+        service=service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=capacity,
+    )
     people = [make_user(f"c{i}") for i in range(5)]
     clerk = make_user("clerk")
     MerchantStaff.objects.create(user=clerk, merchant=merchant, role=StaffRole.CLERK)
@@ -50,8 +64,11 @@ def test_counts_always_match_rows(steps, capacity, limit):
     for action, who, places in steps:
         try:
             if action == "book":
-                made.append(services.book_slot(actor=people[who], slot_id=slot.pk, places=places,
-                                               participants=None))
+                made.append(
+                    services.book_slot(
+                        actor=people[who], slot_id=slot.pk, places=places, participants=None
+                    )
+                )
             elif made:
                 booking = made[who % len(made)]
                 if action == "cancel":
@@ -65,6 +82,7 @@ def test_counts_always_match_rows(steps, capacity, limit):
         assert slot_counts_consistent(slot)
         assert slot.booked <= capacity
         for person in people:
-            live = Booking.objects.filter(slot=slot, customer=person,
-                                          status__in=["booked", "checked_in"]).count()
+            live = Booking.objects.filter(
+                slot=slot, customer=person, status__in=["booked", "checked_in"]
+            ).count()
             assert live <= limit

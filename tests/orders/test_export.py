@@ -21,22 +21,37 @@ VALID_ID = "11010519491231002X"
 @pytest.fixture
 def booked(hall_service, hall, tomorrow_local):
     FormField.objects.create(service=hall_service, key="name", label="姓名", type=FieldType.TEXT)
-    FormField.objects.create(service=hall_service, key="id_number", label="身份证号",
-                             type=FieldType.ID_NUMBER)
+    FormField.objects.create(
+        service=hall_service, key="id_number", label="身份证号", type=FieldType.ID_NUMBER
+    )
     start = dt.datetime.combine(tomorrow_local, dt.time(9), tzinfo=SH)
-    slot = TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=10)
-    status, body = api_for(make_user("Guest Ma")).post("/api/bookings", {
-        "slot_id": slot.pk, "places": 2, "participants": [
-            {"answers": {"name": "张三", "id_number": VALID_ID}},
-            {"answers": {"name": "李四", "id_number": VALID_ID}}]})
+    slot = TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=10,
+    )
+    status, body = api_for(make_user("Guest Ma")).post(
+        "/api/bookings",
+        {
+            "slot_id": slot.pk,
+            "places": 2,
+            "participants": [
+                {"answers": {"name": "张三", "id_number": VALID_ID}},
+                {"answers": {"name": "李四", "id_number": VALID_ID}},
+            ],
+        },
+    )
     assert status == 201, body
     return body
 
 
 def sheet(user, merchant, day):
-    status, content = api_for(user).get(f"/api/merchants/{merchant.pk}/bookings/export.xlsx",
-                                        {"date_from": day.isoformat(), "date_to": day.isoformat()})
+    status, content = api_for(user).get(
+        f"/api/merchants/{merchant.pk}/bookings/export.xlsx",
+        {"date_from": day.isoformat(), "date_to": day.isoformat()},
+    )
     assert status == 200
     ws = load_workbook(io.BytesIO(content)).active
     return [[c.value for c in row] for row in ws.iter_rows()]

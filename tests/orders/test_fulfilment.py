@@ -20,11 +20,17 @@ HERE = {"lat": 31.2304, "lng": 121.4737}
 def order(customer, provider, onsite_service, tomorrow_local):
     onsite_service.base_price_fen = 0  # nothing to pay: goes straight to the provider
     onsite_service.save()
-    WorkingHours.objects.create(provider=provider, weekday=tomorrow_local.weekday(),
-                                start=dt.time(8), end=dt.time(20))
-    status, body = api_for(customer).post("/api/provider-bookings", {
-        "service_id": onsite_service.pk, "provider_id": provider.pk,
-        "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat()})
+    WorkingHours.objects.create(
+        provider=provider, weekday=tomorrow_local.weekday(), start=dt.time(8), end=dt.time(20)
+    )
+    status, body = api_for(customer).post(
+        "/api/provider-bookings",
+        {
+            "service_id": onsite_service.pk,
+            "provider_id": provider.pk,
+            "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
+        },
+    )
     assert status == 201 and body["status"] == "accepted", body
     return body
 
@@ -73,8 +79,9 @@ def test_wrong_code_five_times_locks_and_changes_nothing(order, provider, operat
 
 
 def test_another_provider_cannot_touch_the_order(order, merchant, onsite_service):
-    other = Provider.objects.create(user=make_user("Other"), merchant=merchant,
-                                    display_name="Other", verified=True)
+    other = Provider.objects.create(
+        user=make_user("Other"), merchant=merchant, display_name="Other", verified=True
+    )
     status, body = step(other.user, order, "depart")
     assert (status, body["code"]) == (404, "not_found")
     status, body = step(order_customer := make_user("c"), order, "depart")

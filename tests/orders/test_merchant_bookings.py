@@ -17,18 +17,28 @@ VALID_ID = "11010519491231002X"
 
 @pytest.fixture
 def two_days(hall_service, hall, tomorrow_local):
-    FormField.objects.create(service=hall_service, key="id_number", label="ID",
-                             type=FieldType.ID_NUMBER)
+    FormField.objects.create(
+        service=hall_service, key="id_number", label="ID", type=FieldType.ID_NUMBER
+    )
     slots = []
     for offset in (0, 1):
         day = tomorrow_local + dt.timedelta(days=offset)
         start = dt.datetime.combine(day, dt.time(9), tzinfo=SH)
-        slots.append(TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                             ends_at=start + dt.timedelta(hours=1), capacity=5))
+        slots.append(
+            TimeSlot.objects.create(
+                service=hall_service,
+                hall=hall,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+                capacity=5,
+            )
+        )
     ids = []
     for slot in slots:
-        status, body = api_for(make_user("Guest")).post("/api/bookings", {
-            "slot_id": slot.pk, "participants": [{"answers": {"id_number": VALID_ID}}]})
+        status, body = api_for(make_user("Guest")).post(
+            "/api/bookings",
+            {"slot_id": slot.pk, "participants": [{"answers": {"id_number": VALID_ID}}]},
+        )
         assert status == 201, body
         ids.append(body["id"])
     return slots, ids
@@ -38,8 +48,9 @@ def test_filter_by_local_date_and_status(owner, merchant, two_days, tomorrow_loc
     slots, ids = two_days
     api = api_for(owner)
     url = f"/api/merchants/{merchant.pk}/bookings"
-    status, body = api.get(url, {"date_from": tomorrow_local.isoformat(),
-                                 "date_to": tomorrow_local.isoformat()})
+    status, body = api.get(
+        url, {"date_from": tomorrow_local.isoformat(), "date_to": tomorrow_local.isoformat()}
+    )
     assert status == 200 and [b["id"] for b in body] == [ids[0]]
     assert body[0]["local_start"] == f"{tomorrow_local.isoformat()}T09:00"
     api.post(f"{url}/{ids[1]}/cancel", {"reason": "closed for cleaning"})

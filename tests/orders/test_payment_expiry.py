@@ -20,16 +20,23 @@ def paid_slot(hall_service, hall):
     hall_service.base_price_fen = 2500
     hall_service.save()
     start = timezone.now() + dt.timedelta(days=1)
-    return TimeSlot.objects.create(service=hall_service, hall=hall, starts_at=start,
-                                   ends_at=start + dt.timedelta(hours=1), capacity=2)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        capacity=2,
+    )
 
 
 def test_priced_booking_awaits_payment_then_is_booked(customer, paid_slot):
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": paid_slot.pk,
-                                                            "places": 2})
+    status, body = api_for(customer).post("/api/bookings", {"slot_id": paid_slot.pk, "places": 2})
     assert status == 201
     assert (body["status"], body["payment_status"], body["price_fen"]) == (
-        "awaiting_payment", "unpaid", 5000)
+        "awaiting_payment",
+        "unpaid",
+        5000,
+    )
     assert body["pay_before"] is not None
     booking = confirm_payment(booking_id=body["id"], reference="sandbox-1")
     assert (booking.status, booking.payment_status) == (BookingStatus.BOOKED, PaymentStatus.PAID)
@@ -45,8 +52,7 @@ def test_expiry_waits_for_the_deadline(customer, paid_slot):
 @pytest.mark.django_db(transaction=True)
 def test_unpaid_booking_expires_in_the_worker(settings, customer, paid_slot):
     settings.YUYUE_PAYMENT_MINUTES = 0  # the deadline is now
-    status, body = api_for(customer).post("/api/bookings", {"slot_id": paid_slot.pk,
-                                                            "places": 2})
+    status, body = api_for(customer).post("/api/bookings", {"slot_id": paid_slot.pk, "places": 2})
     assert status == 201
     paid_slot.refresh_from_db()
     assert paid_slot.booked == 2

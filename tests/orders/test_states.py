@@ -22,16 +22,28 @@ ROLES = ("customer", "provider", "staff", "operator", "system")
 def people(customer, provider, merchant):
     staff = make_user("Dispatcher")
     MerchantStaff.objects.create(user=staff, merchant=merchant, role=StaffRole.MANAGER)
-    return {"customer": customer, "provider": provider.user, "staff": staff,
-            "operator": make_user("Op", is_operator=True), "system": None}
+    return {
+        "customer": customer,
+        "provider": provider.user,
+        "staff": staff,
+        "operator": make_user("Op", is_operator=True),
+        "system": None,
+    }
 
 
 def _order(status, customer, provider, service) -> Booking:
     start = timezone.now() + dt.timedelta(days=1)
     return Booking.objects.create(
-        customer=customer, merchant=service.merchant, service=service, provider=provider,
-        starts_at=start, ends_at=start + dt.timedelta(hours=2), status=status,
-        channel=Channel.CHOSEN, code=f"C{Booking.objects.count():09d}")
+        customer=customer,
+        merchant=service.merchant,
+        service=service,
+        provider=provider,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        status=status,
+        channel=Channel.CHOSEN,
+        code=f"C{Booking.objects.count():09d}",
+    )
 
 
 @pytest.mark.parametrize("step,status", list(itertools.product(STEPS, BookingStatus.values)))

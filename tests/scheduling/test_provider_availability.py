@@ -20,62 +20,93 @@ def local(day, hour, minute=0):
 
 @pytest.fixture
 def near(provider, tomorrow_local):
-    WorkingHours.objects.create(provider=provider, weekday=tomorrow_local.weekday(),
-                                start=dt.time(9), end=dt.time(14))
+    WorkingHours.objects.create(
+        provider=provider, weekday=tomorrow_local.weekday(), start=dt.time(9), end=dt.time(14)
+    )
     return provider
 
 
 def free(service, day, lat=31.23, lng=121.47):
-    status, body = api_for(None).get(f"/api/services/{service.pk}/provider-availability",
-                                     {"date": day.isoformat(), "lat": lat, "lng": lng})
+    status, body = api_for(None).get(
+        f"/api/services/{service.pk}/provider-availability",
+        {"date": day.isoformat(), "lat": lat, "lng": lng},
+    )
     assert status == 200, body
-    return {p["provider_id"]: [dt.datetime.fromisoformat(s).astimezone(SH).strftime("%H:%M")
-                               for s in p["starts"]] for p in body}
+    return {
+        p["provider_id"]: [
+            dt.datetime.fromisoformat(s).astimezone(SH).strftime("%H:%M") for s in p["starts"]
+        ]
+        for p in body
+    }
 
 
 def test_starts_on_the_step_within_hours(onsite_service, near, tomorrow_local):
     # 2 h job, 30 min step, hours 09:00-14:00 → last start 12:00
     assert free(onsite_service, tomorrow_local) == {
-        near.pk: ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "12:00"]}
+        near.pk: ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "12:00"]
+    }
 
 
 def test_reservation_and_buffers_block_time(onsite_service, near, tomorrow_local):
-    ProviderReservation.objects.create(provider=near, starts_at=local(tomorrow_local, 11),
-                                       ends_at=local(tomorrow_local, 12),
-                                       blocked_until=local(tomorrow_local, 12, 30))
+    ProviderReservation.objects.create(
+        provider=near,
+        starts_at=local(tomorrow_local, 11),
+        ends_at=local(tomorrow_local, 12),
+        blocked_until=local(tomorrow_local, 12, 30),
+    )
     # Hours 09-14: a 2 h job plus its 30 min buffer cannot finish before 11:00, nor fit after
     # 12:30; a provider with no free start is not listed at all.
     assert free(onsite_service, tomorrow_local) == {}
-    AvailabilityException.objects.create(provider=near, date=tomorrow_local, start=dt.time(14),
-                                         end=dt.time(16), kind="extra")
+    AvailabilityException.objects.create(
+        provider=near, date=tomorrow_local, start=dt.time(14), end=dt.time(16), kind="extra"
+    )
     assert free(onsite_service, tomorrow_local) == {near.pk: ["12:30", "13:00", "13:30", "14:00"]}
     ProviderReservation.objects.update(active=False)  # a cancelled job blocks nothing
     assert free(onsite_service, tomorrow_local)[near.pk][0] == "09:00"
 
 
 def test_leave_removes_time(onsite_service, near, tomorrow_local):
-    AvailabilityException.objects.create(provider=near, date=tomorrow_local, start=dt.time(9),
-                                         end=dt.time(11), kind="leave")
+    AvailabilityException.objects.create(
+        provider=near, date=tomorrow_local, start=dt.time(9), end=dt.time(11), kind="leave"
+    )
     assert free(onsite_service, tomorrow_local) == {near.pk: ["11:00", "11:30", "12:00"]}
 
 
-def test_only_qualified_providers_within_their_radius(onsite_service, near, merchant,
-                                                      tomorrow_local):
-    far = Provider.objects.create(user=make_user(), merchant=merchant, display_name="far",
-                                  verified=True, lat=31.60, lng=121.47, service_radius_km=10)
+def test_only_qualified_providers_within_their_radius(
+    onsite_service, near, merchant, tomorrow_local
+):
+    far = Provider.objects.create(
+        user=make_user(),
+        merchant=merchant,
+        display_name="far",
+        verified=True,
+        lat=31.60,
+        lng=121.47,
+        service_radius_km=10,
+    )
     far.services.add(onsite_service)
-    WorkingHours.objects.create(provider=far, weekday=tomorrow_local.weekday(),
-                                start=dt.time(9), end=dt.time(14))
-    unverified = Provider.objects.create(user=make_user(), merchant=merchant, display_name="new",
-                                         verified=False, lat=31.23, lng=121.47)
+    WorkingHours.objects.create(
+        provider=far, weekday=tomorrow_local.weekday(), start=dt.time(9), end=dt.time(14)
+    )
+    unverified = Provider.objects.create(
+        user=make_user(),
+        merchant=merchant,
+        display_name="new",
+        verified=False,
+        lat=31.23,
+        lng=121.47,
+    )
     unverified.services.add(onsite_service)
-    WorkingHours.objects.create(provider=unverified, weekday=tomorrow_local.weekday(),
-                                start=dt.time(9), end=dt.time(14))
+    WorkingHours.objects.create(
+        provider=unverified, weekday=tomorrow_local.weekday(), start=dt.time(9), end=dt.time(14)
+    )
     assert set(free(onsite_service, tomorrow_local)) == {near.pk}  # far is 41 km away
     assert set(free(onsite_service, tomorrow_local, lat=31.58)) == {far.pk}
 
 
 def test_bad_point(onsite_service, tomorrow_local):
-    status, body = api_for(None).get(f"/api/services/{onsite_service.pk}/provider-availability",
-                                     {"date": tomorrow_local.isoformat(), "lat": 95, "lng": 0})
+    status, body = api_for(None).get(
+        f"/api/services/{onsite_service.pk}/provider-availability",
+        {"date": tomorrow_local.isoformat(), "lat": 95, "lng": 0},
+    )
     assert (status, body["code"]) == (422, "invalid_input")

@@ -17,18 +17,44 @@ def crew(merchant, onsite_service):
     year = timezone.now().year
 
     def make(name, **kw):
-        p = Provider.objects.create(user=make_user(name), merchant=merchant, display_name=name,
-                                    verified=True, **kw)
+        p = Provider.objects.create(
+            user=make_user(name), merchant=merchant, display_name=name, verified=True, **kw
+        )
         p.services.add(onsite_service)
         return p
 
     return {
-        "wang": make("Wang", gender="female", birth_year=year - 30, experience_years=8,
-                     rating=4.9, lat=31.23, lng=121.47, service_radius_km=10, price_fen=15000),
-        "li": make("Li", gender="male", birth_year=year - 45, experience_years=20, rating=4.5,
-                   lat=31.30, lng=121.50, service_radius_km=15),
-        "zhao": make("Zhao", gender="female", birth_year=year - 24, experience_years=1,
-                     rating=4.7, lat=31.90, lng=121.47, service_radius_km=5),
+        "wang": make(
+            "Wang",
+            gender="female",
+            birth_year=year - 30,
+            experience_years=8,
+            rating=4.9,
+            lat=31.23,
+            lng=121.47,
+            service_radius_km=10,
+            price_fen=15000,
+        ),
+        "li": make(
+            "Li",
+            gender="male",
+            birth_year=year - 45,
+            experience_years=20,
+            rating=4.5,
+            lat=31.30,
+            lng=121.50,
+            service_radius_km=15,
+        ),
+        "zhao": make(
+            "Zhao",
+            gender="female",
+            birth_year=year - 24,
+            experience_years=1,
+            rating=4.7,
+            lat=31.90,
+            lng=121.47,
+            service_radius_km=5,
+        ),
     }
 
 
@@ -48,7 +74,9 @@ def test_filters(crew, onsite_service):
     assert names({"service_id": sid, "rating_min": 4.6}) == ["Wang", "Zhao"]
     # Zhao works 5 km around a point 74 km north: not listed for a customer in the centre
     assert names({"service_id": sid, "lat": 31.23, "lng": 121.47, "sort": "distance"}) == [
-        "Wang", "Li"]
+        "Wang",
+        "Li",
+    ]
 
 
 def test_unverified_never_listed(crew, onsite_service):
@@ -60,23 +88,30 @@ def test_unverified_never_listed(crew, onsite_service):
 
 def test_profile_with_credentials_and_free_times(crew, onsite_service, tomorrow_local):
     wang = crew["wang"]
-    Credential.objects.create(provider=wang, kind="health certificate", number="HC1234567890",
-                              verified=True)
+    Credential.objects.create(
+        provider=wang, kind="health certificate", number="HC1234567890", verified=True
+    )
     Credential.objects.create(provider=wang, kind="unchecked", number="X", verified=False)
-    WorkingHours.objects.create(provider=wang, weekday=tomorrow_local.weekday(),
-                                start=dt.time(9), end=dt.time(13))
+    WorkingHours.objects.create(
+        provider=wang, weekday=tomorrow_local.weekday(), start=dt.time(9), end=dt.time(13)
+    )
     tz = dt.timezone(dt.timedelta(hours=8))
     ProviderReservation.objects.create(
-        provider=wang, starts_at=dt.datetime.combine(tomorrow_local, dt.time(9), tzinfo=tz),
+        provider=wang,
+        starts_at=dt.datetime.combine(tomorrow_local, dt.time(9), tzinfo=tz),
         ends_at=dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=tz),
-        blocked_until=dt.datetime.combine(tomorrow_local, dt.time(10, 30), tzinfo=tz))
-    status, body = api_for(None).get(f"/api/providers/{wang.pk}", {
-        "service_id": onsite_service.pk, "date": tomorrow_local.isoformat()})
+        blocked_until=dt.datetime.combine(tomorrow_local, dt.time(10, 30), tzinfo=tz),
+    )
+    status, body = api_for(None).get(
+        f"/api/providers/{wang.pk}",
+        {"service_id": onsite_service.pk, "date": tomorrow_local.isoformat()},
+    )
     assert status == 200, body
     assert [c["kind"] for c in body["credentials"]] == ["health certificate"]
     assert body["credentials"][0]["number"] == "HC12****7890"
-    local = [dt.datetime.fromisoformat(s).astimezone(tz).strftime("%H:%M")
-             for s in body["free_starts"]]
+    local = [
+        dt.datetime.fromisoformat(s).astimezone(tz).strftime("%H:%M") for s in body["free_starts"]
+    ]
     assert local == ["10:30", "11:00"]  # 2 h jobs must end by 13:00
 
 

@@ -7,16 +7,31 @@ from playwright.sync_api import sync_playwright
 
 from yuyue.catalog.models import Merchant, MerchantStatus, Service
 
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
 def shop(db):
-    m = Merchant.objects.create(name="洁家到家 CleanHome", slug="cleanhome",
-                                status=MerchantStatus.ACTIVE, address="南京西路1266号")
-    Service.objects.create(merchant=m, name="日常保洁 Home cleaning", kind="on_site",
-                           duration_minutes=120, base_price_fen=12050)
+    m = Merchant.objects.create(
+        name="洁家到家 CleanHome",
+        slug="cleanhome",
+        status=MerchantStatus.ACTIVE,
+        address="南京西路1266号",
+    )
+    Service.objects.create(
+        merchant=m,
+        name="日常保洁 Home cleaning",
+        kind="on_site",
+        duration_minutes=120,
+        base_price_fen=12050,
+    )
     Service.objects.create(merchant=m, name="Retired service", kind="on_site", active=False)
     hidden = Merchant.objects.create(name="Pending Salon", slug="pending")
     Service.objects.create(merchant=hidden, name="Haircut", kind="hall_slot")

@@ -50,12 +50,22 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["masked_phone", "wx_openid", "date_joined", "last_login"]
     fieldsets = [
         (None, {"fields": ["name", "masked_phone", "wx_openid", "password"]}),
-        ("Roles", {"fields": ["is_active", "is_operator", "is_staff", "is_superuser",
-                              "groups", "user_permissions"]}),
+        (
+            "Roles",
+            {
+                "fields": [
+                    "is_active",
+                    "is_operator",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["phone", "password", "name", "is_operator",
-                                        "is_staff"]})]
+    add_fieldsets = [(None, {"fields": ["phone", "password", "name", "is_operator", "is_staff"]})]
     inlines = [StaffInline]
 
     def get_search_results(self, request, queryset, search_term):

@@ -42,13 +42,25 @@ class TokenOut(Schema):
 
 def me_out(user: User) -> dict:
     provider = Provider.objects.filter(user=user).first()
-    staff = [{"merchant_id": s.merchant_id, "merchant_name": s.merchant.name, "role": s.role}
-             for s in user.staff_roles.select_related("merchant")]
-    roles = ["customer"] + (["provider"] if provider else []) + (["staff"] if staff else []) + (
-        ["operator"] if user.is_operator else [])
-    return {"id": user.pk, "name": user.name, "phone": user.masked_phone, "roles": roles,
-            "provider_id": provider.pk if provider else None, "staff": staff,
-            "is_operator": user.is_operator}
+    staff = [
+        {"merchant_id": s.merchant_id, "merchant_name": s.merchant.name, "role": s.role}
+        for s in user.staff_roles.select_related("merchant")
+    ]
+    roles = (
+        ["customer"]
+        + (["provider"] if provider else [])
+        + (["staff"] if staff else [])
+        + (["operator"] if user.is_operator else [])
+    )
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "phone": user.masked_phone,
+        "roles": roles,
+        "provider_id": provider.pk if provider else None,
+        "staff": staff,
+        "is_operator": user.is_operator,
+    }
 
 
 class RegisterIn(Schema):
@@ -122,6 +134,7 @@ def me(request):
 
 # --- operators --------------------------------------------------------------------------------
 
+
 class PersonOut(Schema):
     id: int
     name: str
@@ -132,9 +145,14 @@ class PersonOut(Schema):
 
 
 def _person(user: User) -> dict:
-    return {"id": user.pk, "name": user.name, "phone": user.masked_phone,
-            "is_active": user.is_active, "is_operator": user.is_operator,
-            "date_joined": user.date_joined}
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "phone": user.masked_phone,
+        "is_active": user.is_active,
+        "is_operator": user.is_operator,
+        "date_joined": user.date_joined,
+    }
 
 
 def _user(user_id: int) -> User:
@@ -145,8 +163,9 @@ def _user(user_id: int) -> User:
 
 
 @ops_router.get("/people", response=list[PersonOut], auth=bearer)
-def find_people(request, phone: str = Query("", max_length=32), name: str = "",
-                offset: int = 0, limit: int = 50):
+def find_people(
+    request, phone: str = Query("", max_length=32), name: str = "", offset: int = 0, limit: int = 50
+):
     """Find people by exact phone number (through its keyed hash) or by name."""
     require_operator(request.auth)
     qs = User.objects.order_by("-date_joined")
@@ -154,7 +173,7 @@ def find_people(request, phone: str = Query("", max_length=32), name: str = "",
         qs = qs.filter(phone_index=phone_index(normalize_phone(phone)))
     if name:
         qs = qs.filter(name__icontains=name)
-    return [_person(u) for u in qs[max(offset, 0):max(offset, 0) + min(max(limit, 1), 200)]]
+    return [_person(u) for u in qs[max(offset, 0) : max(offset, 0) + min(max(limit, 1), 200)]]
 
 
 class ActiveIn(Schema):
@@ -163,8 +182,7 @@ class ActiveIn(Schema):
 
 @ops_router.post("/people/{user_id}/active", response=PersonOut, auth=bearer)
 def set_active(request, user_id: int, body: ActiveIn):
-    return _person(services.set_active(actor=request.auth, user=_user(user_id),
-                                       active=body.active))
+    return _person(services.set_active(actor=request.auth, user=_user(user_id), active=body.active))
 
 
 class StaffIn(Schema):
@@ -179,14 +197,17 @@ def grant_role(request, user_id: int, body: StaffIn):
 
     if not Merchant.objects.filter(pk=body.merchant_id).exists():
         raise DomainError("not_found")
-    staff = services.grant_staff_role(actor=request.auth, user=_user(user_id),
-                                      merchant_id=body.merchant_id, role=body.role)
-    return {"merchant_id": staff.merchant_id, "merchant_name": staff.merchant.name,
-            "role": staff.role}
+    staff = services.grant_staff_role(
+        actor=request.auth, user=_user(user_id), merchant_id=body.merchant_id, role=body.role
+    )
+    return {
+        "merchant_id": staff.merchant_id,
+        "merchant_name": staff.merchant.name,
+        "role": staff.role,
+    }
 
 
-@ops_router.delete("/people/{user_id}/staff-roles/{merchant_id}", response={204: None},
-                   auth=bearer)
+@ops_router.delete("/people/{user_id}/staff-roles/{merchant_id}", response={204: None}, auth=bearer)
 def revoke_role(request, user_id: int, merchant_id: int):
     services.revoke_staff_role(actor=request.auth, user=_user(user_id), merchant_id=merchant_id)
     return Status(204, None)
@@ -235,10 +256,17 @@ def make_provider(request, user_id: int, body: ProviderIn):
             audit(request.auth, "provider.create", provider, verified=body.verified)
     except IntegrityError as exc:
         raise DomainError("invalid_input", "This person is a provider already.") from exc
-    return Status(201, {"id": provider.pk, "user_id": user.pk,
-                        "display_name": provider.display_name,
-                        "merchant_id": provider.merchant_id, "verified": provider.verified,
-                        "service_ids": [s.pk for s in services_]})
+    return Status(
+        201,
+        {
+            "id": provider.pk,
+            "user_id": user.pk,
+            "display_name": provider.display_name,
+            "merchant_id": provider.merchant_id,
+            "verified": provider.verified,
+            "service_ids": [s.pk for s in services_],
+        },
+    )
 
 
 __all__ = ["StaffRole", "ops_router", "router"]

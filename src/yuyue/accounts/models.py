@@ -25,8 +25,13 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, phone_index: str | None = None, password: str | None = None,
-                         phone: str | None = None, **extra):
+    def create_superuser(
+        self,
+        phone_index: str | None = None,
+        password: str | None = None,
+        phone: str | None = None,
+        **extra,
+    ):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         extra.setdefault("is_operator", True)
@@ -42,7 +47,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     The phone number is kept encrypted; `phone_index` (a keyed hash) finds a person by it.
     """
 
-    phone_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone_index = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     phone = EncryptedTextField(blank=True, default="")
     name = models.CharField(max_length=100, blank=True)
     wx_openid = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -84,7 +91,10 @@ class Provider(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="provider")
     merchant = models.ForeignKey(
-        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT,
+        "catalog.Merchant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="providers",
     )
     display_name = models.CharField(max_length=100)
@@ -103,7 +113,8 @@ class Provider(models.Model):
     active = models.BooleanField(default=True)
     max_open_orders = models.PositiveSmallIntegerField(default=5)
     price_fen = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="The provider's own price per unit; empty: the service's.")
+        null=True, blank=True, help_text="The provider's own price per unit; empty: the service's."
+    )
     reviews_count = models.PositiveIntegerField(default=0)
 
     def __str__(self):

@@ -27,8 +27,9 @@ from .wechat import code_to_openid
 
 
 def _code_hash(index: str, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{index}:{code}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{index}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def register(*, phone: str, password: str, name: str = "") -> tuple[User, str]:
@@ -74,9 +75,11 @@ def send_login_code(*, phone: str) -> None:
     code = new_otp()
     with transaction.atomic():
         OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True).update(used_at=now)
-        OneTimeCode.objects.create(phone_index=index, code_hash=_code_hash(index, code),
-                                   expires_at=now + dt.timedelta(
-                                       seconds=settings.YUYUE_OTP_TTL_SECONDS))
+        OneTimeCode.objects.create(
+            phone_index=index,
+            code_hash=_code_hash(index, code),
+            expires_at=now + dt.timedelta(seconds=settings.YUYUE_OTP_TTL_SECONDS),
+        )
         transaction.on_commit(lambda: get_sender().send(e164, code))
 
 
@@ -85,8 +88,11 @@ def login_with_code(*, phone: str, code: str) -> tuple[User, str]:
     e164 = normalize_phone(phone)
     index = phone_index(e164)
     now = timezone.now()
-    otp = OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True,
-                                     expires_at__gt=now).order_by("-created_at").first()
+    otp = (
+        OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
     if otp is None:
         raise DomainError("otp_invalid")
     if otp.attempts >= settings.YUYUE_OTP_MAX_ATTEMPTS:
@@ -151,8 +157,9 @@ def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> Merch
         if role == StaffRole.OWNER:
             raise DomainError("forbidden")
     with transaction.atomic():
-        staff, _ = MerchantStaff.objects.update_or_create(user=user, merchant_id=merchant_id,
-                                                          defaults={"role": role})
+        staff, _ = MerchantStaff.objects.update_or_create(
+            user=user, merchant_id=merchant_id, defaults={"role": role}
+        )
         audit(actor, "staff.grant", user, merchant=merchant_id, role=role)
     return staff
 
@@ -160,8 +167,9 @@ def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> Merch
 def revoke_staff_role(*, actor, user: User, merchant_id: int) -> bool:
     if not getattr(actor, "is_operator", False):
         require_staff(actor, merchant_id, (StaffRole.OWNER,))
-        if MerchantStaff.objects.filter(user=user, merchant_id=merchant_id,
-                                        role=StaffRole.OWNER).exists():
+        if MerchantStaff.objects.filter(
+            user=user, merchant_id=merchant_id, role=StaffRole.OWNER
+        ).exists():
             raise DomainError("forbidden")
     with transaction.atomic():
         deleted = MerchantStaff.objects.filter(user=user, merchant_id=merchant_id).delete()[0]

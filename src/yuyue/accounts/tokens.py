@@ -20,7 +20,9 @@ def issue_token(*, user: User, via: str) -> tuple[str, ApiToken]:
     """Create a token for `user`; the plain key is returned once and never stored."""
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, key_hash=_hash(key), via=via,
+        user=user,
+        key_hash=_hash(key),
+        via=via,
         expires_at=timezone.now() + dt.timedelta(days=settings.YUYUE_TOKEN_DAYS),
     )
     return key, token
@@ -41,6 +43,7 @@ def user_for_token(key: str) -> User | None:
 
 def revoke_token(key: str) -> bool:
     return bool(
-        ApiToken.objects.filter(key_hash=_hash(key), revoked_at__isnull=True)
-        .update(revoked_at=timezone.now())
+        ApiToken.objects.filter(key_hash=_hash(key), revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     )

@@ -13,16 +13,21 @@ def code_to_openid(code: str) -> str:
     try:
         response = httpx.get(
             f"{settings.WECHAT_API_BASE.rstrip('/')}/sns/jscode2session",
-            params={"appid": settings.WECHAT_APP_ID, "secret": settings.WECHAT_APP_SECRET,
-                    "js_code": code, "grant_type": "authorization_code"},
+            params={
+                "appid": settings.WECHAT_APP_ID,
+                "secret": settings.WECHAT_APP_SECRET,
+                "js_code": code,
+                "grant_type": "authorization_code",
+            },
             timeout=5.0,
         )
         data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise DomainError("wechat_unavailable") from exc
     if data.get("errcode"):
-        raise DomainError("wechat_login_failed",
-                          reason=f"{data.get('errcode')} {data.get('errmsg', '')}".strip())
+        raise DomainError(
+            "wechat_login_failed", reason=f"{data.get('errcode')} {data.get('errmsg', '')}".strip()
+        )
     openid = data.get("openid")
     if not openid or not isinstance(openid, str) or len(openid) > 64:
         raise DomainError("wechat_login_failed", reason="no openid")

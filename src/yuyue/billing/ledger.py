@@ -20,8 +20,7 @@ from yuyue.core.errors import DomainError
 from .models import AccountKind, Entry, Hold, HoldStatus, LedgerAccount, Transfer
 
 MAX_AMOUNT = 10**12  # ¥10 billion: anything larger is a bug or an attack
-OUTSIDE = {AccountKind.GATEWAY_CLEARING, AccountKind.PROMOTION_EXPENSE,
-           AccountKind.PAYOUT_CLEARING}
+OUTSIDE = {AccountKind.GATEWAY_CLEARING, AccountKind.PROMOTION_EXPENSE, AccountKind.PAYOUT_CLEARING}
 
 
 def account(kind: str, owner_type: str = "", owner_id: int | None = None) -> LedgerAccount:
@@ -32,9 +31,13 @@ def account(kind: str, owner_type: str = "", owner_id: int | None = None) -> Led
         return acc
     try:
         with transaction.atomic():
-            return LedgerAccount.objects.create(code=code, kind=kind, owner_type=owner_type,
-                                                owner_id=owner_id,
-                                                allow_negative=kind in OUTSIDE)
+            return LedgerAccount.objects.create(
+                code=code,
+                kind=kind,
+                owner_type=owner_type,
+                owner_id=owner_id,
+                allow_negative=kind in OUTSIDE,
+            )
     except IntegrityError:
         return LedgerAccount.objects.get(code=code)
 
@@ -63,8 +66,12 @@ def _legs(legs: Iterable[tuple[LedgerAccount, int]]) -> dict[int, int]:
 
 def _move(net: dict[int, int]) -> None:
     """Apply signed amounts to accounts, in pk order, never below what each account holds."""
-    list(LedgerAccount.objects.select_for_update().filter(pk__in=sorted(net)).order_by("pk")
-         .values_list("pk", flat=True))
+    list(
+        LedgerAccount.objects.select_for_update()
+        .filter(pk__in=sorted(net))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for pk in sorted(net):
         amount = net[pk]
         rows = LedgerAccount.objects.filter(pk=pk)
@@ -74,8 +81,9 @@ def _move(net: dict[int, int]) -> None:
             raise DomainError("insufficient_funds")
 
 
-def post_transfer(*, key: str, kind: str, legs: Iterable[tuple[LedgerAccount, int]],
-                  memo: str = "", booking=None) -> tuple[Transfer, bool]:
+def post_transfer(
+    *, key: str, kind: str, legs: Iterable[tuple[LedgerAccount, int]], memo: str = "", booking=None
+) -> tuple[Transfer, bool]:
     """Post a balanced transfer once per key. Returns (transfer, created)."""
     assert transaction.get_connection().in_atomic_block, "post_transfer needs a transaction"
     legs = list(legs)
@@ -85,13 +93,16 @@ def post_transfer(*, key: str, kind: str, legs: Iterable[tuple[LedgerAccount, in
         return _same(existing, kind, net), False
     try:
         with transaction.atomic():
-            transfer = Transfer.objects.create(key=key, kind=kind, memo=memo[:200],
-                                               booking=booking)
+            transfer = Transfer.objects.create(key=key, kind=kind, memo=memo[:200], booking=booking)
     except IntegrityError:  # the same key posted concurrently: it won, we answer with it
         return _same(Transfer.objects.get(key=key), kind, net), False
     _move(net)
-    Entry.objects.bulk_create([Entry(transfer=transfer, account_id=pk, amount=amount)
-                               for pk, amount in sorted(net.items())])
+    Entry.objects.bulk_create(
+        [
+            Entry(transfer=transfer, account_id=pk, amount=amount)
+            for pk, amount in sorted(net.items())
+        ]
+    )
     return transfer, True
 
 
@@ -103,6 +114,7 @@ def _same(transfer: Transfer, kind: str, net: dict[int, int]) -> Transfer:
 
 
 # --- holds (two-phase) ---------------------------------------------------------------------
+
 
 def create_hold(*, key: str, account: LedgerAccount, amount: int, booking=None) -> Hold:
     """Set `amount` aside on `account`; refused if the account has less available."""
@@ -139,7 +151,8 @@ def extend_hold(*, hold: Hold, extra: int) -> Hold:
 
 def _close(hold: Hold, status: str, posted: int) -> bool:
     rows = Hold.objects.filter(pk=hold.pk, status=HoldStatus.PENDING).update(
-        status=status, posted_amount=posted, closed_at=timezone.now())
+        status=status, posted_amount=posted, closed_at=timezone.now()
+    )
     if rows:
         LedgerAccount.objects.filter(pk=hold.account_id).update(held=F("held") - hold.amount)
     return bool(rows)
@@ -152,8 +165,9 @@ def void_hold(*, hold: Hold) -> bool:
     return _close(hold, HoldStatus.VOIDED, 0)
 
 
-def post_hold(*, hold: Hold, amount: int, to: Iterable[tuple[LedgerAccount, int]],
-              kind: str, memo: str = "") -> Transfer | None:
+def post_hold(
+    *, hold: Hold, amount: int, to: Iterable[tuple[LedgerAccount, int]], kind: str, memo: str = ""
+) -> Transfer | None:
     """Post `amount` (≤ the hold) from the held account to `to`; release the rest. Once only."""
     assert transaction.get_connection().in_atomic_block, "post_hold needs a transaction"
     hold.refresh_from_db()
@@ -167,13 +181,19 @@ def post_hold(*, hold: Hold, amount: int, to: Iterable[tuple[LedgerAccount, int]
     if sum(a for _, a in to) != amount:
         raise ValueError("post_hold legs must add up to the posted amount")
     held_account = LedgerAccount.objects.get(pk=hold.account_id)
-    transfer, _ = post_transfer(key=f"hold:{hold.key}", kind=kind, memo=memo,
-                                legs=[(held_account, -amount), *to], booking=hold.booking)
+    transfer, _ = post_transfer(
+        key=f"hold:{hold.key}",
+        kind=kind,
+        memo=memo,
+        legs=[(held_account, -amount), *to],
+        booking=hold.booking,
+    )
     Hold.objects.filter(pk=hold.pk).update(transfer=transfer)
     return transfer
 
 
 # --- reading -------------------------------------------------------------------------------
+
 
 def balance_from_entries(acc: LedgerAccount) -> int:
     return acc.entries.aggregate(total=Sum("amount"))["total"] or 0
@@ -181,5 +201,8 @@ def balance_from_entries(acc: LedgerAccount) -> int:
 
 def unbalanced_transfers() -> list[int]:
     """Ids of transfers whose entries do not sum to zero (there must never be any)."""
-    return list(Transfer.objects.annotate(total=Sum("entries__amount"))
-                .exclude(total=0).values_list("pk", flat=True))
+    return list(
+        Transfer.objects.annotate(total=Sum("entries__amount"))
+        .exclude(total=0)
+        .values_list("pk", flat=True)
+    )

@@ -27,8 +27,9 @@ class AccountKind(models.TextChoices):
 
 
 class LedgerAccount(models.Model):
-    code = models.CharField(max_length=80, unique=True,
-                            help_text="kind:owner, e.g. customer_cash:user:12")
+    code = models.CharField(
+        max_length=80, unique=True, help_text="kind:owner, e.g. customer_cash:user:12"
+    )
     kind = models.CharField(max_length=24, choices=AccountKind.choices)
     owner_type = models.CharField(max_length=16, blank=True)
     owner_id = models.BigIntegerField(null=True, blank=True)
@@ -40,8 +41,10 @@ class LedgerAccount(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(held__gte=0), name="ledger_held_not_negative"),
-            models.CheckConstraint(condition=Q(allow_negative=True) | Q(balance__gte=F("held")),
-                                   name="ledger_never_below_zero"),
+            models.CheckConstraint(
+                condition=Q(allow_negative=True) | Q(balance__gte=F("held")),
+                name="ledger_never_below_zero",
+            ),
         ]
 
     def __str__(self):
@@ -56,8 +59,9 @@ class Transfer(models.Model):
     key = models.CharField(max_length=120, unique=True, help_text="Idempotency key.")
     kind = models.CharField(max_length=32)
     memo = models.CharField(max_length=200, blank=True)
-    booking = models.ForeignKey("orders.Booking", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="transfers")
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self):
@@ -88,20 +92,22 @@ class Hold(models.Model):
     key = models.CharField(max_length=120, unique=True)
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
     amount = models.BigIntegerField()
-    status = models.CharField(max_length=8, choices=HoldStatus.choices,
-                              default=HoldStatus.PENDING)
+    status = models.CharField(max_length=8, choices=HoldStatus.choices, default=HoldStatus.PENDING)
     posted_amount = models.BigIntegerField(default=0)
-    transfer = models.OneToOneField(Transfer, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="hold")
-    booking = models.ForeignKey("orders.Booking", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="holds")
+    transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="hold"
+    )
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="hold_positive"),
-            models.CheckConstraint(condition=Q(posted_amount__gte=0)
-                                   & Q(posted_amount__lte=F("amount")),
-                                   name="hold_posted_within_amount"),
+            models.CheckConstraint(
+                condition=Q(posted_amount__gte=0) & Q(posted_amount__lte=F("amount")),
+                name="hold_posted_within_amount",
+            ),
         ]

@@ -18,6 +18,7 @@ def _status_action(status: str, label: str):
                 set_merchant_status(actor=request.user, merchant=merchant, status=status)
             except DomainError as exc:
                 messages.error(request, f"{merchant}: {exc.message()}")
+
     action.short_description = label
     action.__name__ = f"make_{status}"
     return action
@@ -30,8 +31,10 @@ class MerchantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     readonly_fields = ["status"]
     inlines = [HallInline]
-    actions = [_status_action(MerchantStatus.ACTIVE, "Approve 审核通过"),
-               _status_action(MerchantStatus.SUSPENDED, "Suspend 暂停")]
+    actions = [
+        _status_action(MerchantStatus.ACTIVE, "Approve 审核通过"),
+        _status_action(MerchantStatus.SUSPENDED, "Suspend 暂停"),
+    ]
 
 
 class FormFieldInline(admin.TabularInline):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.db.models import Q
-from ninja import Status, Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
@@ -107,6 +107,7 @@ def _detail(s: Service) -> dict:
 
 # --- customers browse ------------------------------------------------------------------------
 
+
 @router.get("/categories", response=list[CategoryOut], auth=None)
 def list_categories(request):
     return Category.objects.order_by("name")
@@ -127,8 +128,13 @@ def get_merchant(request, merchant_id: int):
 
 
 @router.get("/services", response=list[ServiceOut], auth=None)
-def list_services(request, merchant_id: int | None = None, category: str = "",
-                  kind: Literal["hall_slot", "on_site", "remote"] | None = None, q: str = ""):
+def list_services(
+    request,
+    merchant_id: int | None = None,
+    category: str = "",
+    kind: Literal["hall_slot", "on_site", "remote"] | None = None,
+    q: str = "",
+):
     qs = Service.objects.filter(active=True, merchant__status=MerchantStatus.ACTIVE)
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
@@ -150,6 +156,7 @@ def get_service(request, service_id: int):
 
 
 # --- merchant managers set up -----------------------------------------------------------------
+
 
 class HallIn(Schema):
     name: str = Field(min_length=1, max_length=200)
@@ -243,13 +250,13 @@ def create_service(request, merchant_id: int, body: ServiceIn):
     merchant = _merchant(merchant_id, public=False)
     _category_ok(body.category_id)
     data = body.dict()
-    service = services.create_service(actor=request.auth, merchant=merchant,
-                                      name=data.pop("name"), kind=data.pop("kind"), **data)
+    service = services.create_service(
+        actor=request.auth, merchant=merchant, name=data.pop("name"), kind=data.pop("kind"), **data
+    )
     return Status(201, _detail(service))
 
 
-@router.patch("/merchants/{merchant_id}/services/{service_id}", response=ServiceDetail,
-              auth=bearer)
+@router.patch("/merchants/{merchant_id}/services/{service_id}", response=ServiceDetail, auth=bearer)
 def update_service(request, merchant_id: int, service_id: int, body: ServicePatch):
     service = _service(service_id, merchant_id)
     changes = body.dict(exclude_unset=True)
@@ -257,16 +264,17 @@ def update_service(request, merchant_id: int, service_id: int, body: ServicePatc
     return _detail(services.update_service(actor=request.auth, service=service, **changes))
 
 
-@router.put("/merchants/{merchant_id}/services/{service_id}/form", response=list[FormFieldOut],
-            auth=bearer)
+@router.put(
+    "/merchants/{merchant_id}/services/{service_id}/form", response=list[FormFieldOut], auth=bearer
+)
 def set_form(request, merchant_id: int, service_id: int, body: list[FormFieldIn]):
     service = _service(service_id, merchant_id)
-    services.set_form_fields(actor=request.auth, service=service,
-                             fields=[f.dict() for f in body])
+    services.set_form_fields(actor=request.auth, service=service, fields=[f.dict() for f in body])
     return FormField.objects.filter(service=service)
 
 
 # --- operators -------------------------------------------------------------------------------
+
 
 class MerchantIn(Schema):
     name: str = Field(min_length=1, max_length=200)
@@ -294,8 +302,12 @@ def ops_list_merchants(request, status: Literal["pending", "active", "suspended"
 @ops_router.post("/merchants", response={201: MerchantOut}, auth=bearer)
 def ops_create_merchant(request, body: MerchantIn):
     data = body.dict()
-    return Status(201, services.create_merchant(actor=request.auth, name=data.pop("name"),
-                                                slug=data.pop("slug"), **data))
+    return Status(
+        201,
+        services.create_merchant(
+            actor=request.auth, name=data.pop("name"), slug=data.pop("slug"), **data
+        ),
+    )
 
 
 @ops_router.post("/merchants/{merchant_id}/status", response=MerchantOut, auth=bearer)

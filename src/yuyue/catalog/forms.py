@@ -74,12 +74,15 @@ def clean_answers(fields: list[FormField], answers: Any, *, index: int = 0) -> d
     if answers is None:
         answers = {}
     if not isinstance(answers, dict):
-        raise DomainError("invalid_form", errors=[{"participant": index, "field": None,
-                                                   "problem": "answers must be an object"}])
+        raise DomainError(
+            "invalid_form",
+            errors=[{"participant": index, "field": None, "problem": "answers must be an object"}],
+        )
     known = {f.key for f in fields}
     errors = [
         {"participant": index, "field": key, "problem": "unknown field"}
-        for key in answers if key not in known
+        for key in answers
+        if key not in known
     ]
     cleaned: dict[str, Any] = {}
     for field in fields:

@@ -22,8 +22,9 @@ class Merchant(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    status = models.CharField(max_length=12, choices=MerchantStatus.choices,
-                              default=MerchantStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=MerchantStatus.choices, default=MerchantStatus.PENDING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -47,8 +48,9 @@ class Hall(models.Model):
 class Category(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=80, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         verbose_name_plural = "categories"
@@ -76,8 +78,9 @@ class DeadlineRule(models.TextChoices):
 
 class Service(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="services")
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="services")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
+    )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=ServiceKind.choices)
@@ -86,26 +89,36 @@ class Service(models.Model):
     active = models.BooleanField(default=True)
     # hall-slot rules
     per_user_limit = models.PositiveSmallIntegerField(
-        default=1, help_text="Bookings one customer may hold in one slot.")
+        default=1, help_text="Bookings one customer may hold in one slot."
+    )
     max_places_per_booking = models.PositiveSmallIntegerField(default=10)
-    deadline_rule = models.CharField(max_length=12, choices=DeadlineRule.choices,
-                                     default=DeadlineRule.BEFORE_START)
+    deadline_rule = models.CharField(
+        max_length=12, choices=DeadlineRule.choices, default=DeadlineRule.BEFORE_START
+    )
     deadline_minutes = models.PositiveIntegerField(
-        default=0, help_text="With 'before start': booking closes this many minutes before.")
-    cancel_policy = models.CharField(max_length=12, choices=CancelPolicy.choices,
-                                     default=CancelPolicy.BEFORE_START)
+        default=0, help_text="With 'before start': booking closes this many minutes before."
+    )
+    cancel_policy = models.CharField(
+        max_length=12, choices=CancelPolicy.choices, default=CancelPolicy.BEFORE_START
+    )
     # provider time rules (on-site and remote)
     buffer_minutes = models.PositiveIntegerField(
-        default=0, help_text="Travel / rest time kept free after each job.")
-    step_minutes = models.PositiveIntegerField(default=30, help_text="Start times go in these steps.")
+        default=0, help_text="Travel / rest time kept free after each job."
+    )
+    step_minutes = models.PositiveIntegerField(
+        default=30, help_text="Start times go in these steps."
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="service_duration_pos"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0), name="service_duration_pos"
+            ),
             models.CheckConstraint(condition=Q(step_minutes__gt=0), name="service_step_pos"),
             models.CheckConstraint(condition=Q(per_user_limit__gt=0), name="service_limit_pos"),
-            models.CheckConstraint(condition=Q(max_places_per_booking__gt=0),
-                                   name="service_max_places_pos"),
+            models.CheckConstraint(
+                condition=Q(max_places_per_booking__gt=0), name="service_max_places_pos"
+            ),
         ]
 
     def __str__(self):

@@ -26,9 +26,20 @@ from .models import (
 MERCHANT_FIELDS = {"name", "timezone", "address", "lat", "lng", "phone"}
 HALL_FIELDS = {"name", "address", "lat", "lng", "active"}
 SERVICE_FIELDS = {
-    "name", "description", "category_id", "kind", "duration_minutes", "base_price_fen", "active",
-    "per_user_limit", "max_places_per_booking", "deadline_rule", "deadline_minutes",
-    "cancel_policy", "buffer_minutes", "step_minutes",
+    "name",
+    "description",
+    "category_id",
+    "kind",
+    "duration_minutes",
+    "base_price_fen",
+    "active",
+    "per_user_limit",
+    "max_places_per_booking",
+    "deadline_rule",
+    "deadline_minutes",
+    "cancel_policy",
+    "buffer_minutes",
+    "step_minutes",
 }
 
 
@@ -163,12 +174,20 @@ def set_form_fields(*, actor, service: Service, fields: list[dict]) -> list[Form
         if ftype == FieldType.CHOICE and (not isinstance(choices, list) or not choices):
             raise DomainError("invalid_input", f"Field {key}: a choice needs choices.")
         keys.add(key)
-        rows.append(FormField(
-            service=service, key=key, label=(f.get("label") or key)[:100], type=ftype,
-            required=bool(f.get("required", True)), choices=choices,
-            min_value=f.get("min_value"), max_value=f.get("max_value"),
-            max_length=int(f.get("max_length") or 100), position=i,
-        ))
+        rows.append(
+            FormField(
+                service=service,
+                key=key,
+                label=(f.get("label") or key)[:100],
+                type=ftype,
+                required=bool(f.get("required", True)),
+                choices=choices,
+                min_value=f.get("min_value"),
+                max_value=f.get("max_value"),
+                max_length=int(f.get("max_length") or 100),
+                position=i,
+            )
+        )
     with transaction.atomic():
         FormField.objects.filter(service=service).delete()
         FormField.objects.bulk_create(rows)

@@ -28,7 +28,9 @@ def decrypt(token: str) -> str:
     try:
         return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(token.encode()).decode()
     except InvalidToken as exc:  # a wrong key is an operations error, never user input
-        raise RuntimeError("cannot decrypt a personal data field: wrong FIELD_ENCRYPTION_KEY?") from exc
+        raise RuntimeError(
+            "cannot decrypt a personal data field: wrong FIELD_ENCRYPTION_KEY?"
+        ) from exc
 
 
 def blind_index(value: str, purpose: str) -> str:

@@ -26,23 +26,29 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "该幂等键已用于另一个不同的请求。",
     ),
     "idempotency_key_invalid": (
-        422, "The Idempotency-Key must be 1 to 100 characters.", "幂等键须为 1 到 100 个字符。"
+        422,
+        "The Idempotency-Key must be 1 to 100 characters.",
+        "幂等键须为 1 到 100 个字符。",
     ),
     # accounts
     "invalid_phone": (422, "This is not a valid mobile phone number.", "手机号码格式不正确。"),
     "invalid_credentials": (401, "Wrong phone number or password.", "手机号或密码错误。"),
     "otp_invalid": (401, "The code is wrong or has expired.", "验证码错误或已过期。"),
     "otp_too_many_attempts": (
-        429, "Too many wrong codes. Ask for a new code.", "验证码错误次数过多，请重新获取。"
+        429,
+        "Too many wrong codes. Ask for a new code.",
+        "验证码错误次数过多，请重新获取。",
     ),
     "otp_too_soon": (
-        429, "A code was sent moments ago. Wait {seconds} s.", "验证码刚刚已发送，请 {seconds} 秒后再试。"
+        429,
+        "A code was sent moments ago. Wait {seconds} s.",
+        "验证码刚刚已发送，请 {seconds} 秒后再试。",
     ),
-    "wechat_login_failed": (
-        401, "WeChat login failed: {reason}", "微信登录失败：{reason}"
-    ),
+    "wechat_login_failed": (401, "WeChat login failed: {reason}", "微信登录失败：{reason}"),
     "wechat_unavailable": (
-        503, "WeChat could not be reached. Try again.", "暂时无法连接微信，请重试。"
+        503,
+        "WeChat could not be reached. Try again.",
+        "暂时无法连接微信，请重试。",
     ),
     "phone_taken": (409, "This phone number is already registered.", "该手机号已注册。"),
     "weak_password": (422, "The password is too weak: {reason}", "密码强度不足：{reason}"),
@@ -50,18 +56,16 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     # catalog
     "merchant_inactive": (409, "This merchant is not open for bookings.", "该商家暂不接受预约。"),
     "service_inactive": (409, "This service is not open for bookings.", "该服务暂不接受预约。"),
-    "wrong_service_kind": (
-        422, "This service is not booked this way.", "该服务不支持此预约方式。"
-    ),
+    "wrong_service_kind": (422, "This service is not booked this way.", "该服务不支持此预约方式。"),
     "invalid_form": (422, "Some answers are not valid.", "部分表单内容填写有误。"),
     "invalid_timezone": (422, "Unknown time zone.", "未知时区。"),
     # scheduling
     "invalid_slot_range": (
-        422, "A slot must end after it starts.", "时段的结束时间必须晚于开始时间。"
+        422,
+        "A slot must end after it starts.",
+        "时段的结束时间必须晚于开始时间。",
     ),
-    "slot_overlaps": (
-        409, "This slot overlaps an existing slot.", "该时段与已有时段重叠。"
-    ),
+    "slot_overlaps": (409, "This slot overlaps an existing slot.", "该时段与已有时段重叠。"),
     "slot_exists": (409, "A slot already starts at this time.", "该开始时间已有时段。"),
     "capacity_below_booked": (
         409,
@@ -69,7 +73,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "容量不能低于已预约的 {booked} 个名额。",
     ),
     "invalid_date_range": (
-        422, "The date range is not valid (at most {max_days} days).", "日期范围无效（最多 {max_days} 天）。"
+        422,
+        "The date range is not valid (at most {max_days} days).",
+        "日期范围无效（最多 {max_days} 天）。",
     ),
     "invalid_hours": (422, "Working hours are not valid.", "工作时间无效。"),
     # booking
@@ -77,7 +83,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "slot_closed": (409, "This slot is closed.", "该时段已关闭预约。"),
     "slot_past": (409, "This slot has already started or passed.", "该时段已开始或已结束。"),
     "booking_closed": (
-        409, "Bookings for this slot closed at {deadline}.", "该时段已于 {deadline} 截止预约。"
+        409,
+        "Bookings for this slot closed at {deadline}.",
+        "该时段已于 {deadline} 截止预约。",
     ),
     "per_user_limit": (
         409,
@@ -94,77 +102,100 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Give one participant form for each of the {places} places.",
         "请为 {places} 个名额各填写一份参与人信息。",
     ),
-    "provider_busy": (
-        409, "The provider is not free at this time.", "服务人员在该时间已有安排。"
-    ),
+    "provider_busy": (409, "The provider is not free at this time.", "服务人员在该时间已有安排。"),
     "provider_unavailable": (
-        409, "The provider does not work at this time.", "服务人员该时间不在工作时间内。"
+        409,
+        "The provider does not work at this time.",
+        "服务人员该时间不在工作时间内。",
     ),
     "provider_unqualified": (
-        409, "The provider does not offer this service.", "该服务人员不提供此项服务。"
+        409,
+        "The provider does not offer this service.",
+        "该服务人员不提供此项服务。",
     ),
     "time_past": (409, "This time has already passed.", "该时间已过去。"),
     "time_off_step": (
-        422, "Start times go in steps of {step} minutes.", "开始时间须按 {step} 分钟间隔选择。"
+        422,
+        "Start times go in steps of {step} minutes.",
+        "开始时间须按 {step} 分钟间隔选择。",
     ),
     "cancel_never": (
-        409, "Bookings of this service cannot be cancelled.", "该服务的预约不可取消。"
+        409,
+        "Bookings of this service cannot be cancelled.",
+        "该服务的预约不可取消。",
     ),
     "cancel_after_start": (
-        409, "Bookings can only be cancelled before they start.", "预约开始后不可取消。"
+        409,
+        "Bookings can only be cancelled before they start.",
+        "预约开始后不可取消。",
     ),
     "cancel_checked_in": (
-        409, "A checked-in booking cannot be cancelled.", "已核销的预约不可取消。"
+        409,
+        "A checked-in booking cannot be cancelled.",
+        "已核销的预约不可取消。",
     ),
     "already_cancelled": (409, "This booking is already cancelled.", "该预约已取消。"),
     "reason_required": (422, "Please give a reason.", "请填写原因。"),
     # order life
     "illegal_transition": (
-        409, "This order cannot take the step '{step}' while it is {state}.",
+        409,
+        "This order cannot take the step '{step}' while it is {state}.",
         "订单当前状态为 {state}，不能执行“{step}”。",
     ),
     "verification_failed": (
-        422, "Wrong verification code. {left} tries left.", "核销码错误，还可尝试 {left} 次。"
+        422,
+        "Wrong verification code. {left} tries left.",
+        "核销码错误，还可尝试 {left} 次。",
     ),
     "verification_locked": (
-        423, "Too many wrong codes: ask the customer or support to unlock.",
+        423,
+        "Too many wrong codes: ask the customer or support to unlock.",
         "核销码错误次数过多，请联系客户或客服。",
     ),
     "no_provider_available": (
-        409, "No qualified provider can come at this time.", "该时间暂无可服务的人员。"
+        409,
+        "No qualified provider can come at this time.",
+        "该时间暂无可服务的人员。",
     ),
-    "outside_service_area": (
-        409, "No provider serves this address.", "该地址不在服务范围内。"
-    ),
+    "outside_service_area": (409, "No provider serves this address.", "该地址不在服务范围内。"),
     "series_conflicts": (
-        409, "Some dates of this series cannot be booked.", "该周期预约中有日期无法预约。"
+        409,
+        "Some dates of this series cannot be booked.",
+        "该周期预约中有日期无法预约。",
     ),
     # money
     "invalid_amount": (
-        422, "Amounts are whole fen between 1 and {max}.", "金额须为 1 到 {max} 之间的整数（分）。"
+        422,
+        "Amounts are whole fen between 1 and {max}.",
+        "金额须为 1 到 {max} 之间的整数（分）。",
     ),
     "insufficient_funds": (409, "The balance is not enough.", "余额不足。"),
     "hold_closed": (409, "This hold was already posted or released.", "该冻结已结算或释放。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (
-        409, "This booking was already checked in at {at}.", "该预约已于 {at} 核销。"
+        409,
+        "This booking was already checked in at {at}.",
+        "该预约已于 {at} 核销。",
     ),
     "booking_cancelled": (409, "This booking was cancelled.", "该预约已取消。"),
-    "wrong_merchant": (
-        403, "This booking belongs to another merchant.", "该预约不属于本商家。"
-    ),
-    "not_today": (
-        409, "This booking is for {date}, not today.", "该预约日期为 {date}，不是今天。"
-    ),
+    "wrong_merchant": (403, "This booking belongs to another merchant.", "该预约不属于本商家。"),
+    "not_today": (409, "This booking is for {date}, not today.", "该预约日期为 {date}，不是今天。"),
 }
 
 
 class DomainError(Exception):
     """A broken rule or bad input. Raised by services; the API turns it into a problem."""
 
-    def __init__(self, code: str, message: str | None = None, *, status: int | None = None,
-                 errors: list | dict | None = None, **params: Any):
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        errors: list | dict | None = None,
+        **params: Any,
+    ):
         if code not in CATALOGUE:
             raise ValueError(f"unknown error code {code!r}: add it to core/errors.py")
         self.code = code
@@ -186,8 +217,7 @@ class DomainError(Exception):
             return template
 
 
-def problem(code: str, status: int | None = None, detail: str | None = None,
-            **extra: Any) -> dict:
+def problem(code: str, status: int | None = None, detail: str | None = None, **extra: Any) -> dict:
     """An RFC 9457 problem body for `code`."""
     status_, en, zh = CATALOGUE[code]
     language = translation.get_language() or "zh-hans"

@@ -18,8 +18,9 @@ def _hash(payload) -> str:
     ).hexdigest()
 
 
-def run_idempotent(*, user, key: str | None, scope: str, payload,
-                   produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+def run_idempotent(
+    *, user, key: str | None, scope: str, payload, produce: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict]:
     """Run `produce` once per (user, scope, key); store and replay its (status, body).
 
     The key's row is inserted first, in the same transaction as the work, so either both exist
@@ -44,9 +45,9 @@ def run_idempotent(*, user, key: str | None, scope: str, payload,
         return replay(existing)
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(user=user, scope=scope, key=key,
-                                                      request_hash=request_hash, status=0,
-                                                      body={})
+            record = IdempotencyRecord.objects.create(
+                user=user, scope=scope, key=key, request_hash=request_hash, status=0, body={}
+            )
             status, body = produce()
             IdempotencyRecord.objects.filter(pk=record.pk).update(status=status, body=body)
     except IntegrityError:

@@ -29,11 +29,13 @@ def purge_expired(reschedule: bool = True) -> dict:
         "otp": OneTimeCode.objects.filter(expires_at__lt=now - OTP_RETENTION).delete()[0],
         "tokens": ApiToken.objects.filter(expires_at__lt=now).delete()[0],
         "idempotency": IdempotencyRecord.objects.filter(
-            created_at__lt=now - IDEMPOTENCY_RETENTION).delete()[0],
+            created_at__lt=now - IDEMPOTENCY_RETENTION
+        ).delete()[0],
     }
     if reschedule:
         transaction.on_commit(
-            lambda: purge_expired.using(run_after=timezone.now() + PURGE_EVERY).enqueue())
+            lambda: purge_expired.using(run_after=timezone.now() + PURGE_EVERY).enqueue()
+        )
     return counts
 
 

@@ -23,11 +23,13 @@ class Offer(models.Model):
     """
 
     booking = models.ForeignKey("orders.Booking", on_delete=models.CASCADE, related_name="offers")
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE,
-                                 related_name="offers")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="offers"
+    )
     round_no = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=OfferStatus.choices,
-                              default=OfferStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=OfferStatus.choices, default=OfferStatus.PENDING
+    )
     travel_minutes = models.FloatField(null=True, blank=True)
     cost = models.FloatField(null=True, blank=True)
     sent_at = models.DateTimeField(auto_now_add=True)
@@ -38,10 +40,16 @@ class Offer(models.Model):
     class Meta:
         indexes = [models.Index(fields=["provider", "status"])]
         constraints = [
-            models.UniqueConstraint(fields=["booking"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_order"),
-            models.UniqueConstraint(fields=["provider"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_provider"),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_provider",
+            ),
         ]
 
     def __str__(self):
@@ -51,8 +59,9 @@ class Offer(models.Model):
 class Breach(models.Model):
     """A provider broke a commitment: cancelled an accepted order, did not show up…"""
 
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE,
-                                 related_name="breaches")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="breaches"
+    )
     booking = models.ForeignKey("orders.Booking", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32)
     note = models.CharField(max_length=300, blank=True)
@@ -69,12 +78,13 @@ class NeedStatus(models.TextChoices):
 class Need(models.Model):
     """A customer's published demand in the task hall 需求大厅, with a budget."""
 
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="needs")
-    category = models.ForeignKey("catalog.Category", on_delete=models.PROTECT,
-                                 related_name="needs")
-    service = models.ForeignKey("catalog.Service", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="needs")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="needs"
+    )
+    category = models.ForeignKey("catalog.Category", on_delete=models.PROTECT, related_name="needs")
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="needs"
+    )
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     starts_at = models.DateTimeField()
@@ -84,8 +94,9 @@ class Need(models.Model):
     lng = models.FloatField()
     budget_fen = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN)
-    booking = models.OneToOneField("orders.Booking", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="need")
+    booking = models.OneToOneField(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="need"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     closes_at = models.DateTimeField()
 
@@ -107,12 +118,14 @@ class Application(models.Model):
     """A provider's bid on a need: a price and a message."""
 
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="applications")
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE,
-                                 related_name="applications")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="applications"
+    )
     price_fen = models.PositiveBigIntegerField()
     message = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=10, choices=ApplicationStatus.choices,
-                              default=ApplicationStatus.APPLIED)
+    status = models.CharField(
+        max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.APPLIED
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,8 +137,9 @@ class Application(models.Model):
 class LocationPing(models.Model):
     """Where the provider of an active order was; kept only for a few days."""
 
-    booking = models.ForeignKey("orders.Booking", on_delete=models.CASCADE,
-                                related_name="positions")
+    booking = models.ForeignKey(
+        "orders.Booking", on_delete=models.CASCADE, related_name="positions"
+    )
     provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE, related_name="+")
     lat = models.FloatField()
     lng = models.FloatField()

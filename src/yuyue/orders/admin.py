@@ -35,8 +35,17 @@ class ParticipantInline(admin.TabularInline):
 class EventInline(admin.TabularInline):
     model = BookingEvent
     extra = 0
-    readonly_fields = ["step", "from_status", "to_status", "actor", "role", "at", "lat", "lng",
-                       "note"]
+    readonly_fields = [
+        "step",
+        "from_status",
+        "to_status",
+        "actor",
+        "role",
+        "at",
+        "lat",
+        "lng",
+        "note",
+    ]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -54,20 +63,32 @@ def cancel_with_reason(modeladmin, request, queryset):
         if form.is_valid():
             for booking in queryset:
                 try:
-                    cancel_booking_by_staff(actor=request.user, booking=booking,
-                                            reason=form.cleaned_data["reason"])
+                    cancel_booking_by_staff(
+                        actor=request.user, booking=booking, reason=form.cleaned_data["reason"]
+                    )
                 except DomainError as exc:
                     messages.error(request, f"booking {booking.pk}: {exc.message()}")
             return None
-    return render(request, "admin/orders/cancel_reason.html",
-                  {"bookings": queryset, "form": ReasonForm(),
-                   "action": "cancel_with_reason"})
+    return render(
+        request,
+        "admin/orders/cancel_reason.html",
+        {"bookings": queryset, "form": ReasonForm(), "action": "cancel_with_reason"},
+    )
 
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ["id", "channel", "status", "payment_status", "merchant", "service",
-                    "starts_at", "places", "price_fen"]
+    list_display = [
+        "id",
+        "channel",
+        "status",
+        "payment_status",
+        "merchant",
+        "service",
+        "starts_at",
+        "places",
+        "price_fen",
+    ]
     list_filter = ["status", "channel", "payment_status", "merchant", "service"]
     date_hierarchy = "starts_at"
     search_fields = ["code"]

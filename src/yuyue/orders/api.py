@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Status, Field, Header, Query, Router, Schema
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_role
 from yuyue.accounts.models import StaffRole
@@ -91,40 +91,59 @@ def _masked_answers(booking: Booking, answers: dict, full: bool) -> dict:
 def booking_out(booking: Booking, *, full_answers: bool = True, staff: bool = False) -> dict:
     tzname = booking.merchant.timezone
     data = {
-        "id": booking.pk, "code": booking.code, "qr_url": f"/bookings/{booking.code}/qr.svg",
-        "status": booking.status, "channel": booking.channel,
-        "payment_status": booking.payment_status, "pay_before": booking.pay_before,
-        "address": booking.address, "lat": booking.lat, "lng": booking.lng,
-        "quantity": booking.quantity, "merchant_id": booking.merchant_id,
-        "merchant_name": booking.merchant.name, "service_id": booking.service_id,
-        "service_name": booking.service.name, "slot_id": booking.slot_id,
+        "id": booking.pk,
+        "code": booking.code,
+        "qr_url": f"/bookings/{booking.code}/qr.svg",
+        "status": booking.status,
+        "channel": booking.channel,
+        "payment_status": booking.payment_status,
+        "pay_before": booking.pay_before,
+        "address": booking.address,
+        "lat": booking.lat,
+        "lng": booking.lng,
+        "quantity": booking.quantity,
+        "merchant_id": booking.merchant_id,
+        "merchant_name": booking.merchant.name,
+        "service_id": booking.service_id,
+        "service_name": booking.service.name,
+        "slot_id": booking.slot_id,
         "hall_name": booking.slot.hall.name if booking.slot_id else None,
         "provider_id": booking.provider_id,
         "provider_name": booking.provider.display_name if booking.provider_id else None,
-        "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
         "local_start": booking.starts_at.astimezone(zone(tzname)).strftime("%Y-%m-%dT%H:%M"),
-        "timezone": tzname, "places": booking.places, "price_fen": booking.price_fen,
-        "created_at": booking.created_at, "cancelled_at": booking.cancelled_at,
-        "cancel_reason": booking.cancel_reason, "checked_in_at": booking.checked_in_at,
+        "timezone": tzname,
+        "places": booking.places,
+        "price_fen": booking.price_fen,
+        "created_at": booking.created_at,
+        "cancelled_at": booking.cancelled_at,
+        "cancel_reason": booking.cancel_reason,
+        "checked_in_at": booking.checked_in_at,
         "participants": [
-            {"position": p.position,
-             "answers": _masked_answers(booking, p.answers or {}, full_answers)}
+            {
+                "position": p.position,
+                "answers": _masked_answers(booking, p.answers or {}, full_answers),
+            }
             for p in booking.participants.all()
         ],
     }
     if staff:
         data["customer_name"] = booking.customer.name
-        data["customer_phone"] = (booking.customer.phone if full_answers
-                                  else booking.customer.masked_phone)
+        data["customer_phone"] = (
+            booking.customer.phone if full_answers else booking.customer.masked_phone
+        )
     return data
 
 
 def _load(booking_id: int) -> Booking:
     return Booking.objects.select_related(
-        "service", "merchant", "slot__hall", "provider", "customer").get(pk=booking_id)
+        "service", "merchant", "slot__hall", "provider", "customer"
+    ).get(pk=booking_id)
 
 
 # --- customers -------------------------------------------------------------------------------
+
 
 class ParticipantIn(Schema):
     answers: dict = {}
@@ -143,39 +162,71 @@ class BookProviderIn(Schema):
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
-def book_slot(request, body: BookSlotIn,
-              idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def book_slot(
+    request, body: BookSlotIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
     """Book places in a hall slot. Send an Idempotency-Key to make retries safe."""
+
     def produce():
-        booking = services.book_slot(actor=request.auth, slot_id=body.slot_id, places=body.places,
-                                     participants=[p.dict() for p in body.participants])
+        booking = services.book_slot(
+            actor=request.auth,
+            slot_id=body.slot_id,
+            places=body.places,
+            participants=[p.dict() for p in body.participants],
+        )
         return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
 
-    return Status(*run_idempotent(user=request.auth, key=idempotency_key, scope="book_slot",
-                                  payload=body.dict(), produce=produce))
+    return Status(
+        *run_idempotent(
+            user=request.auth,
+            key=idempotency_key,
+            scope="book_slot",
+            payload=body.dict(),
+            produce=produce,
+        )
+    )
 
 
 @router.post("/provider-bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
-def book_provider(request, body: BookProviderIn,
-                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def book_provider(
+    request,
+    body: BookProviderIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
     """Book a chosen provider's time for an on-site or remote service."""
+
     def produce():
-        booking = services.book_provider(actor=request.auth, service_id=body.service_id,
-                                         provider_id=body.provider_id, starts_at=body.starts_at)
+        booking = services.book_provider(
+            actor=request.auth,
+            service_id=body.service_id,
+            provider_id=body.provider_id,
+            starts_at=body.starts_at,
+        )
         return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
 
-    return Status(*run_idempotent(user=request.auth, key=idempotency_key, scope="book_provider",
-                                  payload=body.dict(), produce=produce))
+    return Status(
+        *run_idempotent(
+            user=request.auth,
+            key=idempotency_key,
+            scope="book_provider",
+            payload=body.dict(),
+            produce=produce,
+        )
+    )
 
 
 @router.get("/bookings", response=list[BookingOut], auth=bearer)
-def my_bookings(request,
-                view: Literal["all", "upcoming", "checked_in", "expired", "cancelled"] = "all",
-                offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
+def my_bookings(
+    request,
+    view: Literal["all", "upcoming", "checked_in", "expired", "cancelled"] = "all",
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=200),
+):
     """Your bookings: all, upcoming, checked in, expired without check-in, or cancelled."""
     qs = queries.customer_bookings(request.auth, view).prefetch_related(
-        "participants", "service__form_fields")
-    return [booking_out(b) for b in qs[offset:offset + limit]]
+        "participants", "service__form_fields"
+    )
+    return [booking_out(b) for b in qs[offset : offset + limit]]
 
 
 def _own(request, booking_id: int) -> Booking:
@@ -196,16 +247,20 @@ class CancelIn(Schema):
 
 @router.post("/bookings/{booking_id}/cancel", response=BookingOut, auth=bearer)
 def cancel_my_booking(request, booking_id: int, body: CancelIn | None = None):
-    booking = services.cancel_booking(actor=request.auth, booking_id=booking_id,
-                                      reason=body.reason if body else "")
+    booking = services.cancel_booking(
+        actor=request.auth, booking_id=booking_id, reason=body.reason if body else ""
+    )
     return booking_out(_load(booking.pk))
 
 
 # --- merchant staff --------------------------------------------------------------------------
 
+
 def _full_view(user, merchant_id: int) -> bool:
     return bool(user.is_operator) or staff_role(user, merchant_id) in (
-        StaffRole.OWNER, StaffRole.MANAGER)
+        StaffRole.OWNER,
+        StaffRole.MANAGER,
+    )
 
 
 def _staff_merchant(request, merchant_id: int) -> Merchant:
@@ -220,39 +275,76 @@ StatusFilter = Literal["booked", "checked_in", "cancelled", "cancelled_by_staff"
 
 
 @router.get("/merchants/{merchant_id}/bookings", response=list[StaffBookingOut], auth=bearer)
-def merchant_bookings(request, merchant_id: int, date_from: dt.date | None = None,
-                      date_to: dt.date | None = None, service_id: int | None = None,
-                      hall_id: int | None = None, slot_id: int | None = None,
-                      status: StatusFilter | None = None, q: str = Query("", max_length=50),
-                      offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=500)):
+def merchant_bookings(
+    request,
+    merchant_id: int,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    service_id: int | None = None,
+    hall_id: int | None = None,
+    slot_id: int | None = None,
+    status: StatusFilter | None = None,
+    q: str = Query("", max_length=50),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=500),
+):
     merchant = _staff_merchant(request, merchant_id)
-    qs = queries.merchant_bookings(merchant, date_from=date_from, date_to=date_to,
-                                   service_id=service_id, hall_id=hall_id, slot_id=slot_id,
-                                   status=status, q=q).prefetch_related("service__form_fields")
+    qs = queries.merchant_bookings(
+        merchant,
+        date_from=date_from,
+        date_to=date_to,
+        service_id=service_id,
+        hall_id=hall_id,
+        slot_id=slot_id,
+        status=status,
+        q=q,
+    ).prefetch_related("service__form_fields")
     full = _full_view(request.auth, merchant_id)
-    return [booking_out(b, full_answers=full, staff=True) for b in qs[offset:offset + limit]]
+    return [booking_out(b, full_answers=full, staff=True) for b in qs[offset : offset + limit]]
 
 
-@router.get("/merchants/{merchant_id}/bookings/export.xlsx", auth=bearer,
-            response={200: None}, openapi_extra={"responses": {200: {
+@router.get(
+    "/merchants/{merchant_id}/bookings/export.xlsx",
+    auth=bearer,
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
                 "description": "An Excel workbook, one row per participant",
-                "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-                            {}}}}})
-def export_bookings(request, merchant_id: int, date_from: dt.date | None = None,
-                    date_to: dt.date | None = None, service_id: int | None = None,
-                    hall_id: int | None = None, slot_id: int | None = None,
-                    status: StatusFilter | None = None):
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}
+                },
+            }
+        }
+    },
+)
+def export_bookings(
+    request,
+    merchant_id: int,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    service_id: int | None = None,
+    hall_id: int | None = None,
+    slot_id: int | None = None,
+    status: StatusFilter | None = None,
+):
     """The booking list as .xlsx, form answers as columns, times in the merchant's zone."""
     merchant = _staff_merchant(request, merchant_id)
     from .export import export_bookings_xlsx
 
-    qs = queries.merchant_bookings(merchant, date_from=date_from, date_to=date_to,
-                                   service_id=service_id, hall_id=hall_id, slot_id=slot_id,
-                                   status=status)
+    qs = queries.merchant_bookings(
+        merchant,
+        date_from=date_from,
+        date_to=date_to,
+        service_id=service_id,
+        hall_id=hall_id,
+        slot_id=slot_id,
+        status=status,
+    )
     content = export_bookings_xlsx(actor=request.auth, merchant=merchant, bookings=qs)
     response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     name = f"bookings-{merchant.slug}-{date_from or 'all'}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -266,27 +358,32 @@ class CheckInIn(Schema):
 def check_in(request, merchant_id: int, body: CheckInIn):
     """Redeem a check-in code 核销 (typed, or read from the booking's QR code)."""
     booking = services.check_in(actor=request.auth, merchant_id=merchant_id, code=body.code)
-    return booking_out(_load(booking.pk), full_answers=_full_view(request.auth, merchant_id),
-                       staff=True)
+    return booking_out(
+        _load(booking.pk), full_answers=_full_view(request.auth, merchant_id), staff=True
+    )
 
 
 class StaffCancelIn(Schema):
     reason: str = Field(min_length=1, max_length=300)
 
 
-@router.post("/merchants/{merchant_id}/bookings/{booking_id}/cancel", response=StaffBookingOut,
-             auth=bearer)
+@router.post(
+    "/merchants/{merchant_id}/bookings/{booking_id}/cancel", response=StaffBookingOut, auth=bearer
+)
 def staff_cancel(request, merchant_id: int, booking_id: int, body: StaffCancelIn):
     booking = Booking.objects.filter(pk=booking_id, merchant_id=merchant_id).first()
     if booking is None:
         raise DomainError("not_found")
-    booking = services.cancel_booking_by_staff(actor=request.auth, booking=booking,
-                                               reason=body.reason)
-    return booking_out(_load(booking.pk), full_answers=_full_view(request.auth, merchant_id),
-                       staff=True)
+    booking = services.cancel_booking_by_staff(
+        actor=request.auth, booking=booking, reason=body.reason
+    )
+    return booking_out(
+        _load(booking.pk), full_answers=_full_view(request.auth, merchant_id), staff=True
+    )
 
 
 # --- providers -------------------------------------------------------------------------------
+
 
 def provider_order_out(booking: Booking) -> dict:
     data = booking_out(booking, full_answers=False)
@@ -306,21 +403,28 @@ class CodePointIn(PointIn):
 
 
 @router.get("/provider/orders", response=list[ProviderOrderOut], auth=bearer)
-def provider_orders(request, view: Literal["active", "done", "all"] = "active",
-                    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
+def provider_orders(
+    request,
+    view: Literal["active", "done", "all"] = "active",
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=200),
+):
     """The signed-in provider's orders: active (accepted to in service), done, or all."""
-    provider = getattr(request.auth, "provider", None) if hasattr(request.auth, "provider") \
-        else None
+    provider = (
+        getattr(request.auth, "provider", None) if hasattr(request.auth, "provider") else None
+    )
     if provider is None:
         raise DomainError("forbidden")
     qs = Booking.objects.filter(provider=provider).select_related(
-        "service", "merchant", "slot__hall", "provider", "customer")
+        "service", "merchant", "slot__hall", "provider", "customer"
+    )
     if view == "active":
         qs = qs.filter(status__in=["accepted", "departed", "arrived", "in_service"]).order_by(
-            "starts_at")
+            "starts_at"
+        )
     elif view == "done":
         qs = qs.filter(status="completed")
-    return [provider_order_out(b) for b in qs[offset:offset + limit]]
+    return [provider_order_out(b) for b in qs[offset : offset + limit]]
 
 
 @router.post("/provider/orders/{booking_id}/depart", response=ProviderOrderOut, auth=bearer)
@@ -347,12 +451,12 @@ def provider_start(request, booking_id: int, body: CodePointIn):
 @router.post("/provider/orders/{booking_id}/complete", response=ProviderOrderOut, auth=bearer)
 def provider_complete(request, booking_id: int, body: CodePointIn):
     """The provider finishes the work with the customer's verification code."""
-    booking = fulfilment.complete_service(actor=request.auth, booking_id=booking_id,
-                                          **body.dict())
+    booking = fulfilment.complete_service(actor=request.auth, booking_id=booking_id, **body.dict())
     return provider_order_out(_load(booking.pk))
 
 
 # --- recurring bookings (monthly packages 包月) ------------------------------------------------
+
 
 class SeriesRule(Schema):
     weekdays: list[int] = Field(min_length=1, max_length=7)
@@ -386,13 +490,21 @@ class SeriesOut(Schema):
 
 
 def _series_out(series, bookings) -> dict:
-    return {"id": series.pk, "rule": series.rule, "previous_id": series.previous_id,
-            "occurrences": [booking_out(_load(b.pk)) for b in bookings]}
+    return {
+        "id": series.pk,
+        "rule": series.rule,
+        "previous_id": series.previous_id,
+        "occurrences": [booking_out(_load(b.pk)) for b in bookings],
+    }
 
 
 def _rule(rule: SeriesRule) -> dict:
-    return {"weekdays": rule.weekdays, "start": rule.start,
-            "date_from": rule.date_from.isoformat(), "date_to": rule.date_to.isoformat()}
+    return {
+        "weekdays": rule.weekdays,
+        "start": rule.start,
+        "date_from": rule.date_from.isoformat(),
+        "date_to": rule.date_to.isoformat(),
+    }
 
 
 @router.post("/series/preview", response=list[OccurrenceOut], auth=bearer)
@@ -400,8 +512,9 @@ def preview_series(request, body: SeriesIn):
     """Every date of a recurring booking and whether it can be booked, before booking."""
     from . import series
 
-    return series.preview_series(service_id=body.service_id, provider_id=body.provider_id,
-                                 rule=_rule(body.rule))
+    return series.preview_series(
+        service_id=body.service_id, provider_id=body.provider_id, rule=_rule(body.rule)
+    )
 
 
 @router.post("/series", response={201: SeriesOut}, auth=bearer)
@@ -409,9 +522,13 @@ def book_series(request, body: SeriesBookIn):
     """Book a provider on a weekly rule over a date range (a monthly package 包月)."""
     from . import series
 
-    s, bookings = series.book_series(actor=request.auth, service_id=body.service_id,
-                                     provider_id=body.provider_id, rule=_rule(body.rule),
-                                     skip_conflicts=body.skip_conflicts)
+    s, bookings = series.book_series(
+        actor=request.auth,
+        service_id=body.service_id,
+        provider_id=body.provider_id,
+        rule=_rule(body.rule),
+        skip_conflicts=body.skip_conflicts,
+    )
     return Status(201, _series_out(s, bookings))
 
 
@@ -425,6 +542,7 @@ def change_series(request, series_id: int, body: SeriesChangeIn):
     """Change a series from a date on: later dates are cancelled and booked on the new rule."""
     from . import series
 
-    s, bookings = series.change_series_from(actor=request.auth, series_id=series_id,
-                                            from_date=body.from_date, rule=_rule(body.rule))
+    s, bookings = series.change_series_from(
+        actor=request.auth, series_id=series_id, from_date=body.from_date, rule=_rule(body.rule)
+    )
     return _series_out(s, bookings)

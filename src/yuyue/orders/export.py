@@ -16,10 +16,23 @@ from yuyue.core.crypto import mask_id_number, mask_phone
 from yuyue.core.timeutil import zone
 
 BASE_COLUMNS = [
-    "Booking 预约号", "Code 核销码", "Status 状态", "Service 服务", "Hall 服务厅", "Date 日期",
-    "Start 开始", "End 结束", "Places 人数", "Participant 参与人", "Customer 客户",
-    "Customer phone 客户电话", "Booked at 预约时间", "Cancelled at 取消时间", "Cancelled by 取消人",
-    "Cancel reason 取消原因", "Checked in at 核销时间",
+    "Booking 预约号",
+    "Code 核销码",
+    "Status 状态",
+    "Service 服务",
+    "Hall 服务厅",
+    "Date 日期",
+    "Start 开始",
+    "End 结束",
+    "Places 人数",
+    "Participant 参与人",
+    "Customer 客户",
+    "Customer phone 客户电话",
+    "Booked at 预约时间",
+    "Cancelled at 取消时间",
+    "Cancelled by 取消人",
+    "Cancel reason 取消原因",
+    "Checked in at 核销时间",
 ]
 
 
@@ -27,12 +40,20 @@ def export_bookings_xlsx(*, actor, merchant, bookings) -> bytes:
     """The booking list as .xlsx. Clerks see phone and ID numbers masked; owners and managers
     see them whole. The export itself is audited."""
     full = bool(getattr(actor, "is_operator", False)) or staff_role(actor, merchant.pk) in (
-        StaffRole.OWNER, StaffRole.MANAGER)
+        StaffRole.OWNER,
+        StaffRole.MANAGER,
+    )
     tz = zone(merchant.timezone)
-    bookings = list(bookings.select_related("service", "slot__hall", "customer", "cancelled_by")
-                    .prefetch_related("participants"))
-    fields = list(FormField.objects.filter(service_id__in={b.service_id for b in bookings})
-                  .order_by("position", "id"))
+    bookings = list(
+        bookings.select_related(
+            "service", "slot__hall", "customer", "cancelled_by"
+        ).prefetch_related("participants")
+    )
+    fields = list(
+        FormField.objects.filter(service_id__in={b.service_id for b in bookings}).order_by(
+            "position", "id"
+        )
+    )
     columns: dict[str, FormField] = {}
     for f in fields:
         columns.setdefault(f.key, f)
@@ -61,16 +82,28 @@ def export_bookings_xlsx(*, actor, merchant, bookings) -> bytes:
         participants = list(b.participants.all()) or [None]
         for p in participants:
             answers = (p.answers or {}) if p else {}
-            ws.append([
-                b.pk, b.code, b.get_status_display(), b.service.name,
-                b.slot.hall.name if b.slot_id else "", local(b.starts_at, "%Y-%m-%d"),
-                local(b.starts_at, "%H:%M"), local(b.ends_at, "%H:%M"), b.places,
-                (p.position + 1) if p else 1, b.customer.name,
-                b.customer.phone if full else b.customer.masked_phone,
-                local(b.created_at), local(b.cancelled_at),
-                str(b.cancelled_by) if b.cancelled_by_id else "", b.cancel_reason,
-                local(b.checked_in_at),
-            ] + [answer(f, answers.get(key)) for key, f in columns.items()])
+            ws.append(
+                [
+                    b.pk,
+                    b.code,
+                    b.get_status_display(),
+                    b.service.name,
+                    b.slot.hall.name if b.slot_id else "",
+                    local(b.starts_at, "%Y-%m-%d"),
+                    local(b.starts_at, "%H:%M"),
+                    local(b.ends_at, "%H:%M"),
+                    b.places,
+                    (p.position + 1) if p else 1,
+                    b.customer.name,
+                    b.customer.phone if full else b.customer.masked_phone,
+                    local(b.created_at),
+                    local(b.cancelled_at),
+                    str(b.cancelled_by) if b.cancelled_by_id else "",
+                    b.cancel_reason,
+                    local(b.checked_in_at),
+                ]
+                + [answer(f, answers.get(key)) for key, f in columns.items()]
+            )
             rows += 1
     for i, header in enumerate(ws[1], start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(header.value) + 4))

@@ -47,15 +47,24 @@ def _check_code(booking: Booking, code: str) -> None:
     raise DomainError("verification_failed", left=MAX_CODE_ATTEMPTS - attempts)
 
 
-def _provider_step(actor, booking_id: int, step: str, lat, lng, code: str | None = None,
-                   **updates) -> Booking:
+def _provider_step(
+    actor, booking_id: int, step: str, lat, lng, code: str | None = None, **updates
+) -> Booking:
     booking = _provider_order(actor, booking_id)
     _check_point(lat, lng)
     if code is not None:
         _check_code(booking, code)
     with transaction.atomic():
-        return apply_step(booking, step, actor=actor, role=PROVIDER, lat=lat, lng=lng,
-                          extra_filter={"provider_id": booking.provider_id}, **updates)
+        return apply_step(
+            booking,
+            step,
+            actor=actor,
+            role=PROVIDER,
+            lat=lat,
+            lng=lng,
+            extra_filter={"provider_id": booking.provider_id},
+            **updates,
+        )
 
 
 def depart(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
@@ -83,6 +92,11 @@ def unlock_verification(*, actor, booking_id: int) -> Booking:
     with transaction.atomic():
         Booking.objects.filter(pk=booking_id).update(verify_attempts=0)
         booking = Booking.objects.get(pk=booking_id)
-        audit(actor, "booking.unlock_verification", booking, role=OPERATOR,
-              at=timezone.now().isoformat())
+        audit(
+            actor,
+            "booking.unlock_verification",
+            booking,
+            role=OPERATOR,
+            at=timezone.now().isoformat(),
+        )
     return booking

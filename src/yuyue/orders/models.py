@@ -53,26 +53,46 @@ class Booking(models.Model):
     from the expected state, so concurrent changes cannot both win.
     """
 
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="bookings")
-    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.PROTECT,
-                                 related_name="bookings")
-    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT,
-                                related_name="bookings")
-    slot = models.ForeignKey("scheduling.TimeSlot", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="bookings")
-    provider = models.ForeignKey("accounts.Provider", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="bookings")
-    reservation = models.OneToOneField("scheduling.ProviderReservation", null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="booking")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
+    )
+    merchant = models.ForeignKey(
+        "catalog.Merchant", on_delete=models.PROTECT, related_name="bookings"
+    )
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="bookings"
+    )
+    slot = models.ForeignKey(
+        "scheduling.TimeSlot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+    )
+    provider = models.ForeignKey(
+        "accounts.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+    )
+    reservation = models.OneToOneField(
+        "scheduling.ProviderReservation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booking",
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     places = models.PositiveIntegerField(default=1)
     channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.HALL_SLOT)
-    status = models.CharField(max_length=20, choices=BookingStatus.choices,
-                              default=BookingStatus.BOOKED)
-    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices,
-                                      default=PaymentStatus.NOT_REQUIRED)
+    status = models.CharField(
+        max_length=20, choices=BookingStatus.choices, default=BookingStatus.BOOKED
+    )
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.NOT_REQUIRED
+    )
     pay_before = models.DateTimeField(null=True, blank=True)
     quantity = models.PositiveIntegerField(default=1, help_text="Units of the service booked.")
     options = models.JSONField(default=dict, blank=True, help_text="area_m2, people, notes…")
@@ -83,19 +103,22 @@ class Booking(models.Model):
     verify_attempts = models.PositiveSmallIntegerField(default=0)
     dispatch_rounds = models.PositiveSmallIntegerField(default=0)
     needs_operator = models.BooleanField(default=False, help_text="Dispatch gave up: manual.")
-    series = models.ForeignKey("orders.Series", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="occurrences")
+    series = models.ForeignKey(
+        "orders.Series", null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences"
+    )
     code = models.CharField(max_length=16, unique=True, help_text="Check-in code 核销码.")
     price_fen = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cancel_reason = models.CharField(max_length=300, blank=True)
     cancelled_role = models.CharField(max_length=12, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
-    checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="+")
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
@@ -107,7 +130,8 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(places__gt=0), name="booking_places_pos"),
             models.CheckConstraint(
-                condition=Q(slot__isnull=False) | Q(provider__isnull=False)
+                condition=Q(slot__isnull=False)
+                | Q(provider__isnull=False)
                 | Q(channel__in=["dispatch", "task_hall"]),
                 name="booking_has_slot_or_provider",
             ),
@@ -130,14 +154,17 @@ class Series(models.Model):
     (`previous`), so past occurrences keep the rule they were made under.
     """
 
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="series")
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT,
-                                 related_name="series")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series"
+    )
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.PROTECT, related_name="series"
+    )
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
     rule = models.JSONField()
-    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="next")
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next"
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -149,8 +176,9 @@ class BookingEvent(models.Model):
     step = models.CharField(max_length=24)
     from_status = models.CharField(max_length=20)
     to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     role = models.CharField(max_length=12)
     at = models.DateTimeField(auto_now_add=True)
     lat = models.FloatField(null=True, blank=True)
@@ -171,7 +199,9 @@ class Participant(models.Model):
     class Meta:
         ordering = ["booking", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["booking", "position"], name="participant_unique_position")
+            models.UniqueConstraint(
+                fields=["booking", "position"], name="participant_unique_position"
+            )
         ]
 
 
@@ -183,8 +213,9 @@ class SlotUsage(models.Model):
     """
 
     slot = models.ForeignKey("scheduling.TimeSlot", on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="+")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     count = models.PositiveIntegerField(default=0)
 
     class Meta:

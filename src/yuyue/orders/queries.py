@@ -34,10 +34,17 @@ def customer_bookings(customer, view: str = "all") -> QuerySet[Booking]:
     return qs.select_related("service", "merchant", "slot__hall", "provider")
 
 
-def merchant_bookings(merchant: Merchant, *, date_from: dt.date | None = None,
-                      date_to: dt.date | None = None, service_id: int | None = None,
-                      hall_id: int | None = None, slot_id: int | None = None,
-                      status: str | None = None, q: str = "") -> QuerySet[Booking]:
+def merchant_bookings(
+    merchant: Merchant,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    service_id: int | None = None,
+    hall_id: int | None = None,
+    slot_id: int | None = None,
+    status: str | None = None,
+    q: str = "",
+) -> QuerySet[Booking]:
     """A merchant's bookings, filtered by local dates, service, hall, slot, status or code."""
     qs = Booking.objects.filter(merchant=merchant)
     tz = zone(merchant.timezone)
@@ -59,5 +66,8 @@ def merchant_bookings(merchant: Merchant, *, date_from: dt.date | None = None,
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(Q(code=q.strip().upper()) | Q(customer__name__icontains=q))
-    return (qs.select_related("service", "merchant", "slot__hall", "provider", "customer")
-            .prefetch_related("participants").order_by("starts_at", "id"))
+    return (
+        qs.select_related("service", "merchant", "slot__hall", "provider", "customer")
+        .prefetch_related("participants")
+        .order_by("starts_at", "id")
+    )

@@ -46,14 +46,19 @@ def clean_rule(rule: Any) -> dict:
         date_from = dt.date.fromisoformat(rule["date_from"])
         date_to = dt.date.fromisoformat(rule["date_to"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise DomainError("invalid_input", "A rule needs weekdays, start, date_from, date_to.") \
-            from exc
+        raise DomainError(
+            "invalid_input", "A rule needs weekdays, start, date_from, date_to."
+        ) from exc
     if not weekdays or any(not 0 <= d <= 6 for d in weekdays):
         raise DomainError("invalid_input", "weekdays are 0 (Monday) to 6 (Sunday).")
     if not 0 <= (date_to - date_from).days < MAX_DAYS:
         raise DomainError("invalid_date_range", max_days=MAX_DAYS)
-    return {"weekdays": weekdays, "start": start.strftime("%H:%M"),
-            "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
+    return {
+        "weekdays": weekdays,
+        "start": start.strftime("%H:%M"),
+        "date_from": date_from.isoformat(),
+        "date_to": date_to.isoformat(),
+    }
 
 
 def _occurrence_times(service: Service, provider: Provider, rule: dict) -> list[dt.datetime]:
@@ -79,8 +84,10 @@ def _load(service_id: int, provider_id: int) -> tuple[Service, Provider]:
         raise DomainError("wrong_service_kind")
     if service.merchant.status != MerchantStatus.ACTIVE or not service.active:
         raise DomainError("service_inactive")
-    if not (provider.active and provider.verified) or not provider.services.filter(
-            pk=service.pk).exists():
+    if (
+        not (provider.active and provider.verified)
+        or not provider.services.filter(pk=service.pk).exists()
+    ):
         raise DomainError("provider_unqualified")
     return service, provider
 
@@ -103,28 +110,42 @@ def preview_series(*, service_id: int, provider_id: int, rule: Any) -> list[dict
         elif not provider_works(provider, starts_at, ends_at):
             problem = "provider_unavailable"
         elif ProviderReservation.objects.filter(
-            provider=provider, active=True, starts_at__lt=ends_at + buffer,
+            provider=provider,
+            active=True,
+            starts_at__lt=ends_at + buffer,
             blocked_until__gt=starts_at,
         ).exists():
             problem = "provider_busy"
-        out.append({"starts_at": starts_at, "ends_at": ends_at, "ok": problem is None,
-                    "problem": problem})
+        out.append(
+            {"starts_at": starts_at, "ends_at": ends_at, "ok": problem is None, "problem": problem}
+        )
     return out
 
 
-def _book_occurrences(customer, service: Service, provider: Provider, series: Series,
-                      occurrences: list[dict]) -> list[Booking]:
+def _book_occurrences(
+    customer, service: Service, provider: Provider, series: Series, occurrences: list[dict]
+) -> list[Booking]:
     buffer = dt.timedelta(minutes=service.buffer_minutes)
     made = []
     for occ in occurrences:
-        reservation = reserve_provider_time(provider_id=provider.pk, starts_at=occ["starts_at"],
-                                            ends_at=occ["ends_at"],
-                                            blocked_until=occ["ends_at"] + buffer)
+        reservation = reserve_provider_time(
+            provider_id=provider.pk,
+            starts_at=occ["starts_at"],
+            ends_at=occ["ends_at"],
+            blocked_until=occ["ends_at"] + buffer,
+        )
         booking = _create_booking(
-            customer=customer, merchant_id=service.merchant_id, service=service,
-            provider=provider, reservation=reservation, starts_at=occ["starts_at"],
-            ends_at=occ["ends_at"], places=1, price_fen=service.base_price_fen,
-            channel=Channel.CHOSEN, series=series,
+            customer=customer,
+            merchant_id=service.merchant_id,
+            service=service,
+            provider=provider,
+            reservation=reservation,
+            starts_at=occ["starts_at"],
+            ends_at=occ["ends_at"],
+            places=1,
+            price_fen=service.base_price_fen,
+            channel=Channel.CHOSEN,
+            series=series,
             **{"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)},
         )
         _schedule_expiry(booking)
@@ -132,34 +153,44 @@ def _book_occurrences(customer, service: Service, provider: Provider, series: Se
     return made
 
 
-def book_series(*, actor, service_id: int, provider_id: int, rule: Any,
-                skip_conflicts: bool = False) -> tuple[Series, list[Booking]]:
+def book_series(
+    *, actor, service_id: int, provider_id: int, rule: Any, skip_conflicts: bool = False
+) -> tuple[Series, list[Booking]]:
     """Book every occurrence of the rule, or none: conflicts refuse unless asked to skip them."""
     customer = _require_customer(actor)
     rule = clean_rule(rule)
     preview = preview_series(service_id=service_id, provider_id=provider_id, rule=rule)
     conflicts = [o for o in preview if not o["ok"]]
     if conflicts and not skip_conflicts:
-        raise DomainError("series_conflicts", errors=[
-            {"starts_at": o["starts_at"].isoformat(), "problem": o["problem"]} for o in conflicts])
+        raise DomainError(
+            "series_conflicts",
+            errors=[
+                {"starts_at": o["starts_at"].isoformat(), "problem": o["problem"]}
+                for o in conflicts
+            ],
+        )
     wanted = [o for o in preview if o["ok"]]
     if not wanted:
         raise DomainError("series_conflicts", errors=[])
     service, provider = _load(service_id, provider_id)
     with transaction.atomic():
-        series = Series.objects.create(customer=customer, provider=provider, service=service,
-                                       rule=rule)
+        series = Series.objects.create(
+            customer=customer, provider=provider, service=service, rule=rule
+        )
         bookings = _book_occurrences(customer, service, provider, series, wanted)
-        audit(customer, "series.create", series, occurrences=len(bookings),
-              skipped=len(conflicts))
+        audit(customer, "series.create", series, occurrences=len(bookings), skipped=len(conflicts))
     return series, bookings
 
 
-def change_series_from(*, actor, series_id: int, from_date: dt.date,
-                       rule: Any) -> tuple[Series, list[Booking]]:
+def change_series_from(
+    *, actor, series_id: int, from_date: dt.date, rule: Any
+) -> tuple[Series, list[Booking]]:
     """From `from_date` on, replace the rule: later occurrences are cancelled and rebooked."""
-    old = Series.objects.select_related("service", "provider").filter(
-        pk=series_id, customer_id=getattr(actor, "pk", None), active=True).first()
+    old = (
+        Series.objects.select_related("service", "provider")
+        .filter(pk=series_id, customer_id=getattr(actor, "pk", None), active=True)
+        .first()
+    )
     if old is None:
         raise DomainError("not_found")
     rule = clean_rule(rule)
@@ -168,22 +199,37 @@ def change_series_from(*, actor, series_id: int, from_date: dt.date,
     tz = zone(old.provider.zone_name)
     cut = local_dt(from_date, dt.time.min, tz)
     with transaction.atomic():
-        later = list(Booking.objects.filter(series=old, starts_at__gte=cut,
-                                            status__in=BEFORE_SERVICE))
+        later = list(
+            Booking.objects.filter(series=old, starts_at__gte=cut, status__in=BEFORE_SERVICE)
+        )
         for booking in later:
             _cancel(booking, actor=actor, step="cancel", reason="series changed")
         old_rule = dict(old.rule, date_to=(from_date - dt.timedelta(days=1)).isoformat())
         Series.objects.filter(pk=old.pk).update(rule=old_rule, active=False)
-        preview = preview_series(service_id=old.service_id, provider_id=old.provider_id,
-                                 rule=rule)
+        preview = preview_series(service_id=old.service_id, provider_id=old.provider_id, rule=rule)
         conflicts = [o for o in preview if not o["ok"]]
         if conflicts:  # rolls back the cancellations too: nothing changes
-            raise DomainError("series_conflicts", errors=[
-                {"starts_at": o["starts_at"].isoformat(), "problem": o["problem"]}
-                for o in conflicts])
-        new = Series.objects.create(customer=old.customer, provider=old.provider,
-                                    service=old.service, rule=rule, previous=old)
+            raise DomainError(
+                "series_conflicts",
+                errors=[
+                    {"starts_at": o["starts_at"].isoformat(), "problem": o["problem"]}
+                    for o in conflicts
+                ],
+            )
+        new = Series.objects.create(
+            customer=old.customer,
+            provider=old.provider,
+            service=old.service,
+            rule=rule,
+            previous=old,
+        )
         bookings = _book_occurrences(old.customer, old.service, old.provider, new, preview)
-        audit(actor, "series.change", new, previous=old.pk, from_date=from_date.isoformat(),
-              cancelled=len(later))
+        audit(
+            actor,
+            "series.change",
+            new,
+            previous=old.pk,
+            from_date=from_date.isoformat(),
+            cancelled=len(later),
+        )
     return new, bookings

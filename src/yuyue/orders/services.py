@@ -69,18 +69,24 @@ def _create_booking(**fields) -> Booking:
 
 # --- hall slots ------------------------------------------------------------------------------
 
+
 def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
     """Book `places` places in a hall slot, one participant (with form answers) per place."""
     customer = _require_customer(actor)
-    slot = (TimeSlot.objects.select_related("service", "service__merchant", "hall")
-            .filter(pk=slot_id).first())
+    slot = (
+        TimeSlot.objects.select_related("service", "service__merchant", "hall")
+        .filter(pk=slot_id)
+        .first()
+    )
     if slot is None:
         raise DomainError("not_found")
     service = slot.service
     if service.kind != ServiceKind.HALL_SLOT:
         raise DomainError("wrong_service_kind")
-    if isinstance(places, bool) or not isinstance(places, int) or not (
-        1 <= places <= service.max_places_per_booking
+    if (
+        isinstance(places, bool)
+        or not isinstance(places, int)
+        or not (1 <= places <= service.max_places_per_booking)
     ):
         raise DomainError("invalid_places", max=service.max_places_per_booking)
     if service.merchant.status != MerchantStatus.ACTIVE:
@@ -94,13 +100,13 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         raise DomainError("slot_past")
     deadline = booking_deadline(slot, service)
     if now >= deadline:
-        raise DomainError("booking_closed",
-                          deadline=_fmt_local(deadline, service.merchant.timezone))
+        raise DomainError(
+            "booking_closed", deadline=_fmt_local(deadline, service.merchant.timezone)
+        )
     fields = list(service.form_fields.all())
     participants = participants or []
-    if fields or participants:
-        if len(participants) != places:
-            raise DomainError("participants_mismatch", places=places)
+    if (fields or participants) and len(participants) != places:
+        raise DomainError("participants_mismatch", places=places)
     answers: list[dict[str, Any]] = []
     errors: list[dict] = []
     for i, item in enumerate(participants):
@@ -118,23 +124,34 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         return _book_slot_unguarded(customer, slot, places, answers)
 
     with transaction.atomic():
-        SlotUsage.objects.bulk_create([SlotUsage(slot=slot, customer=customer)],
-                                      ignore_conflicts=True)
+        SlotUsage.objects.bulk_create(
+            [SlotUsage(slot=slot, customer=customer)], ignore_conflicts=True
+        )
         if not SlotUsage.objects.filter(
             slot=slot, customer=customer, count__lt=service.per_user_limit
         ).update(count=F("count") + 1):
             raise DomainError("per_user_limit", limit=service.per_user_limit)
-        taken = TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN).filter(
-            Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places)
-        ).update(booked=F("booked") + places)
+        taken = (
+            TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN)
+            .filter(Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places))
+            .update(booked=F("booked") + places)
+        )
         if not taken:
             status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
             raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
         price = service.base_price_fen * places
         booking = _create_booking(
-            customer=customer, merchant_id=service.merchant_id, service=service, slot=slot,
-            starts_at=slot.starts_at, ends_at=slot.ends_at, places=places, quantity=places,
-            price_fen=price, channel=Channel.HALL_SLOT, **payment_terms(price),
+            customer=customer,
+            merchant_id=service.merchant_id,
+            service=service,
+            slot=slot,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            places=places,
+            quantity=places,
+            price_fen=price,
+            channel=Channel.HALL_SLOT,
+            **payment_terms(price),
         )
         _schedule_expiry(booking)
         Participant.objects.bulk_create(
@@ -147,20 +164,30 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
 def _book_slot_unguarded(customer, slot: TimeSlot, places: int, answers) -> Booking:
     """The classic check-then-write bug, kept only so the concurrency tests have a control."""
     fresh = TimeSlot.objects.get(pk=slot.pk)
-    used = SlotUsage.objects.filter(slot=slot, customer=customer).values_list(
-        "count", flat=True).first() or 0
+    used = (
+        SlotUsage.objects.filter(slot=slot, customer=customer)
+        .values_list("count", flat=True)
+        .first()
+        or 0
+    )
     if used >= slot.service.per_user_limit:
         raise DomainError("per_user_limit", limit=slot.service.per_user_limit)
     if fresh.capacity is not None and fresh.booked + places > fresh.capacity:
         raise DomainError("slot_full")
     time.sleep(RACE_WINDOW_SECONDS)
     with transaction.atomic():
-        SlotUsage.objects.update_or_create(slot=slot, customer=customer,
-                                           defaults={"count": used + 1})
+        SlotUsage.objects.update_or_create(
+            slot=slot, customer=customer, defaults={"count": used + 1}
+        )
         TimeSlot.objects.filter(pk=slot.pk).update(booked=fresh.booked + places)
         booking = _create_booking(
-            customer=customer, merchant_id=slot.service.merchant_id, service=slot.service,
-            slot=slot, starts_at=slot.starts_at, ends_at=slot.ends_at, places=places,
+            customer=customer,
+            merchant_id=slot.service.merchant_id,
+            service=slot.service,
+            slot=slot,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            places=places,
         )
         Participant.objects.bulk_create(
             [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
@@ -170,15 +197,19 @@ def _book_slot_unguarded(customer, slot: TimeSlot, places: int, answers) -> Book
 
 # --- provider time ---------------------------------------------------------------------------
 
+
 def _overlapping(provider_id: int, starts_at: dt.datetime, blocked_until: dt.datetime) -> bool:
     return ProviderReservation.objects.filter(
-        provider_id=provider_id, active=True, starts_at__lt=blocked_until,
+        provider_id=provider_id,
+        active=True,
+        starts_at__lt=blocked_until,
         blocked_until__gt=starts_at,
     ).exists()
 
 
-def reserve_provider_time(*, provider_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
-                          blocked_until: dt.datetime) -> ProviderReservation:
+def reserve_provider_time(
+    *, provider_id: int, starts_at: dt.datetime, ends_at: dt.datetime, blocked_until: dt.datetime
+) -> ProviderReservation:
     """Take a provider's time, or DomainError('provider_busy'). Call inside a transaction.
 
     The provider row is locked FOR UPDATE (serialising reservations of one person), the overlap
@@ -194,7 +225,9 @@ def reserve_provider_time(*, provider_id: int, starts_at: dt.datetime, ends_at: 
     try:
         with transaction.atomic():
             return ProviderReservation.objects.create(
-                provider_id=provider_id, starts_at=starts_at, ends_at=ends_at,
+                provider_id=provider_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
                 blocked_until=blocked_until,
             )
     except IntegrityError as exc:
@@ -214,9 +247,10 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
         raise DomainError("merchant_inactive")
     if not service.active:
         raise DomainError("service_inactive")
-    if not (provider.active and provider.verified) or not provider.services.filter(
-        pk=service.pk
-    ).exists():
+    if (
+        not (provider.active and provider.verified)
+        or not provider.services.filter(pk=service.pk).exists()
+    ):
         raise DomainError("provider_unqualified")
     if starts_at.tzinfo is None:
         raise DomainError("invalid_input", "starts_at must carry a zone offset.")
@@ -235,22 +269,38 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
         time.sleep(RACE_WINDOW_SECONDS)
 
     with transaction.atomic():
-        reservation = reserve_provider_time(provider_id=provider.pk, starts_at=starts_at,
-                                            ends_at=ends_at, blocked_until=blocked_until)
+        reservation = reserve_provider_time(
+            provider_id=provider.pk,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            blocked_until=blocked_until,
+        )
         booking = _create_booking(
-            customer=customer, merchant_id=service.merchant_id, service=service,
-            provider=provider, reservation=reservation, starts_at=starts_at, ends_at=ends_at,
-            places=1, price_fen=service.base_price_fen,
+            customer=customer,
+            merchant_id=service.merchant_id,
+            service=service,
+            provider=provider,
+            reservation=reservation,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            places=1,
+            price_fen=service.base_price_fen,
             channel=Channel.CALL if service.kind == ServiceKind.REMOTE else Channel.CHOSEN,
             **{"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)},
         )
         _schedule_expiry(booking)
-        audit(customer, "booking.create", booking, provider=provider.pk,
-              starts_at=starts_at.isoformat())
+        audit(
+            customer,
+            "booking.create",
+            booking,
+            provider=provider.pk,
+            starts_at=starts_at.isoformat(),
+        )
     return booking
 
 
 # --- payment ---------------------------------------------------------------------------------
+
 
 def payment_terms(price_fen: int) -> dict:
     """Initial status fields for a new order: free orders skip payment, others must pay in time.
@@ -259,8 +309,11 @@ def payment_terms(price_fen: int) -> dict:
     """
     if price_fen <= 0:
         return {"payment_status": PaymentStatus.NOT_REQUIRED}
-    return {"status": BookingStatus.AWAITING_PAYMENT, "payment_status": PaymentStatus.UNPAID,
-            "pay_before": timezone.now() + dt.timedelta(minutes=settings.YUYUE_PAYMENT_MINUTES)}
+    return {
+        "status": BookingStatus.AWAITING_PAYMENT,
+        "payment_status": PaymentStatus.UNPAID,
+        "pay_before": timezone.now() + dt.timedelta(minutes=settings.YUYUE_PAYMENT_MINUTES),
+    }
 
 
 AFTER_PAYMENT = {
@@ -276,8 +329,9 @@ def _schedule_expiry(booking: Booking) -> None:
     if booking.status == BookingStatus.AWAITING_PAYMENT and booking.pay_before:
         from .tasks import expire_unpaid_booking
 
-        transaction.on_commit(lambda: expire_unpaid_booking.using(
-            run_after=booking.pay_before).enqueue(booking.pk))
+        transaction.on_commit(
+            lambda: expire_unpaid_booking.using(run_after=booking.pay_before).enqueue(booking.pk)
+        )
 
 
 def confirm_payment(*, booking_id: int, reference: str = "") -> Booking:
@@ -286,8 +340,14 @@ def confirm_payment(*, booking_id: int, reference: str = "") -> Booking:
     if booking is None:
         raise DomainError("not_found")
     with transaction.atomic():
-        booking = apply_step(booking, AFTER_PAYMENT[booking.channel], actor=None, role=SYSTEM,
-                             note=reference[:300], payment_status=PaymentStatus.PAID)
+        booking = apply_step(
+            booking,
+            AFTER_PAYMENT[booking.channel],
+            actor=None,
+            role=SYSTEM,
+            note=reference[:300],
+            payment_status=PaymentStatus.PAID,
+        )
     return booking
 
 
@@ -309,11 +369,13 @@ def expire_unpaid(*, booking_id: int) -> bool:
 
 # --- cancelling ------------------------------------------------------------------------------
 
+
 def _release(booking: Booking, *, counter: str | None) -> None:
     """Give back what the order held: its places in a slot, its provider's time."""
     if booking.slot_id:
-        SlotUsage.objects.filter(slot_id=booking.slot_id, customer_id=booking.customer_id,
-                                 count__gt=0).update(count=F("count") - 1)
+        SlotUsage.objects.filter(
+            slot_id=booking.slot_id, customer_id=booking.customer_id, count__gt=0
+        ).update(count=F("count") - 1)
         changes = {"booked": F("booked") - booking.places}
         if counter:
             changes[counter] = F(counter) + booking.places
@@ -327,10 +389,16 @@ def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
     counter = "cancelled" if step == "cancel" else "cancelled_by_staff"
     try:
         with transaction.atomic():
-            updated = apply_step(booking, step, actor=actor, note=reason,
-                                 cancelled_at=now, cancelled_by=actor, cancel_reason=reason[:300])
-            Booking.objects.filter(pk=booking.pk).update(
-                cancelled_role=updated.events.last().role)
+            updated = apply_step(
+                booking,
+                step,
+                actor=actor,
+                note=reason,
+                cancelled_at=now,
+                cancelled_by=actor,
+                cancel_reason=reason[:300],
+            )
+            Booking.objects.filter(pk=booking.pk).update(cancelled_role=updated.events.last().role)
             _release(booking, counter=counter)
     except DomainError as exc:
         if exc.code != "illegal_transition":
@@ -347,8 +415,11 @@ def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
 
 def cancel_booking(*, actor, booking_id: int, reason: str = "") -> Booking:
     """The customer cancels their own booking, as the service's cancel policy allows."""
-    booking = Booking.objects.select_related("service").filter(
-        pk=booking_id, customer_id=getattr(actor, "pk", None)).first()
+    booking = (
+        Booking.objects.select_related("service")
+        .filter(pk=booking_id, customer_id=getattr(actor, "pk", None))
+        .first()
+    )
     if booking is None:
         raise DomainError("not_found")
     if booking.is_cancelled:
@@ -359,8 +430,7 @@ def cancel_booking(*, actor, booking_id: int, reason: str = "") -> Booking:
     unpaid = booking.status == BookingStatus.AWAITING_PAYMENT
     if policy == CancelPolicy.NEVER and not unpaid:
         raise DomainError("cancel_never")
-    if (policy == CancelPolicy.BEFORE_START and timezone.now() >= booking.starts_at
-            and not unpaid):
+    if policy == CancelPolicy.BEFORE_START and timezone.now() >= booking.starts_at and not unpaid:
         raise DomainError("cancel_after_start")
     return _cancel(booking, actor=actor, step="cancel", reason=reason)
 
@@ -379,12 +449,14 @@ def cancel_booking_by_staff(*, actor, booking: Booking | int, reason: str) -> Bo
 
 # --- check-in 核销 ----------------------------------------------------------------------------
 
+
 def _refuse_check_in(booking: Booking) -> None:
     if booking.is_cancelled or booking.status == BookingStatus.EXPIRED:
         raise DomainError("booking_cancelled")
     if booking.status == BookingStatus.CHECKED_IN:
-        raise DomainError("already_checked_in",
-                          at=_fmt_local(booking.checked_in_at, booking.merchant.timezone))
+        raise DomainError(
+            "already_checked_in", at=_fmt_local(booking.checked_in_at, booking.merchant.timezone)
+        )
     if booking.status != BookingStatus.BOOKED:
         raise DomainError("illegal_transition", step="check_in", state=booking.status)
 
@@ -408,13 +480,15 @@ def check_in(*, actor, merchant_id: int, code: str) -> Booking:
         time.sleep(RACE_WINDOW_SECONDS)
         with transaction.atomic():
             Booking.objects.filter(pk=booking.pk).update(
-                status=BookingStatus.CHECKED_IN, checked_in_at=now, checked_in_by=actor)
+                status=BookingStatus.CHECKED_IN, checked_in_at=now, checked_in_by=actor
+            )
         booking.refresh_from_db()
         return booking
     try:
         with transaction.atomic():
-            booking = apply_step(booking, "check_in", actor=actor, checked_in_at=now,
-                                 checked_in_by=actor)
+            booking = apply_step(
+                booking, "check_in", actor=actor, checked_in_at=now, checked_in_by=actor
+            )
     except DomainError as exc:
         if exc.code != "illegal_transition":
             raise

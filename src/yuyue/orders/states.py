@@ -35,11 +35,23 @@ def _step(sources, target, *roles) -> Step:
 
 
 # Statuses in which an order holds a place in a slot or a provider's time.
-HOLDING = frozenset({S.AWAITING_PAYMENT, S.AWAITING_PROVIDER, S.BOOKED, S.ACCEPTED, S.DEPARTED,
-                     S.ARRIVED, S.IN_SERVICE, S.COMPLETED, S.CHECKED_IN})
+HOLDING = frozenset(
+    {
+        S.AWAITING_PAYMENT,
+        S.AWAITING_PROVIDER,
+        S.BOOKED,
+        S.ACCEPTED,
+        S.DEPARTED,
+        S.ARRIVED,
+        S.IN_SERVICE,
+        S.COMPLETED,
+        S.CHECKED_IN,
+    }
+)
 CLOSED = frozenset({S.COMPLETED, S.CHECKED_IN, S.CANCELLED, S.CANCELLED_BY_STAFF, S.EXPIRED})
-BEFORE_SERVICE = frozenset({S.AWAITING_PAYMENT, S.AWAITING_PROVIDER, S.BOOKED, S.ACCEPTED,
-                            S.DEPARTED, S.ARRIVED})
+BEFORE_SERVICE = frozenset(
+    {S.AWAITING_PAYMENT, S.AWAITING_PROVIDER, S.BOOKED, S.ACCEPTED, S.DEPARTED, S.ARRIVED}
+)
 
 STEPS: dict[str, Step] = {
     # payment (the money issue's gateway calls confirm_payment, which takes this step)
@@ -81,9 +93,18 @@ def roles_of(actor, booking: Booking) -> set[str]:
     return roles
 
 
-def apply_step(booking: Booking, step_name: str, *, actor, role: str | None = None,
-               lat: float | None = None, lng: float | None = None, note: str = "",
-               extra_filter: dict | None = None, **updates) -> Booking:
+def apply_step(
+    booking: Booking,
+    step_name: str,
+    *,
+    actor,
+    role: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    note: str = "",
+    extra_filter: dict | None = None,
+    **updates,
+) -> Booking:
     """Move `booking` by `step_name` if its state and the actor's role allow it.
 
     Must run inside the caller's transaction. `updates` are other columns written by the same
@@ -104,9 +125,17 @@ def apply_step(booking: Booking, step_name: str, *, actor, role: str | None = No
     if not rows.update(status=step.target, **updates):
         current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first()
         raise DomainError("illegal_transition", step=step_name, state=current)
-    BookingEvent.objects.create(booking=booking, step=step_name, from_status=booking.status,
-                                to_status=step.target, actor=actor if actor else None,
-                                role=role, lat=lat, lng=lng, note=note[:300])
+    BookingEvent.objects.create(
+        booking=booking,
+        step=step_name,
+        from_status=booking.status,
+        to_status=step.target,
+        actor=actor if actor else None,
+        role=role,
+        lat=lat,
+        lng=lng,
+        note=note[:300],
+    )
     audit(actor, f"booking.{step_name}", booking, to=step.target, role=role)
     booking.refresh_from_db()
     return booking

@@ -15,6 +15,7 @@ def _slot_action(fn, label):
                 fn(actor=request.user, slot=slot)
             except DomainError as exc:
                 messages.error(request, f"{slot}: {exc.message()}")
+
     action.short_description = label
     action.__name__ = fn.__name__
     return action
@@ -22,8 +23,17 @@ def _slot_action(fn, label):
 
 @admin.register(TimeSlot)
 class TimeSlotAdmin(admin.ModelAdmin):
-    list_display = ["id", "service", "hall", "local_start", "capacity", "booked", "cancelled",
-                    "cancelled_by_staff", "status"]
+    list_display = [
+        "id",
+        "service",
+        "hall",
+        "local_start",
+        "capacity",
+        "booked",
+        "cancelled",
+        "cancelled_by_staff",
+        "status",
+    ]
     list_filter = ["status", "service__merchant", "service", "hall"]
     date_hierarchy = "starts_at"
     readonly_fields = ["booked", "cancelled", "cancelled_by_staff", "status"]
@@ -32,7 +42,8 @@ class TimeSlotAdmin(admin.ModelAdmin):
     @admin.display(description="start (merchant's zone)", ordering="starts_at")
     def local_start(self, slot):
         return slot.starts_at.astimezone(zone(slot.service.merchant.timezone)).strftime(
-            "%Y-%m-%d %H:%M")
+            "%Y-%m-%d %H:%M"
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("service__merchant", "hall")

@@ -43,14 +43,16 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 # --- hall slots ------------------------------------------------------------------------------
 
+
 def booking_deadline(slot: TimeSlot, service: Service) -> dt.datetime:
     if service.deadline_rule == "slot_end":
         return slot.ends_at
     return slot.starts_at - dt.timedelta(minutes=service.deadline_minutes)
 
 
-def hall_availability(*, service: Service, date_from: dt.date, date_to: dt.date,
-                      hall_id: int | None = None) -> list[dict]:
+def hall_availability(
+    *, service: Service, date_from: dt.date, date_to: dt.date, hall_id: int | None = None
+) -> list[dict]:
     """Every slot of the service in a local date range, with remaining places and bookability."""
     if service.kind != ServiceKind.HALL_SLOT:
         raise DomainError("wrong_service_kind")
@@ -68,17 +70,24 @@ def hall_availability(*, service: Service, date_from: dt.date, date_to: dt.date,
     for slot in slots.select_related("hall").order_by("starts_at", "hall_id"):
         remaining = slot.remaining
         deadline = booking_deadline(slot, service)
-        out.append({
-            "slot": slot,
-            "remaining": remaining,
-            "deadline": deadline,
-            "bookable": (slot.status == SlotStatus.OPEN and now < deadline and now < slot.ends_at
-                         and (remaining is None or remaining > 0)),
-        })
+        out.append(
+            {
+                "slot": slot,
+                "remaining": remaining,
+                "deadline": deadline,
+                "bookable": (
+                    slot.status == SlotStatus.OPEN
+                    and now < deadline
+                    and now < slot.ends_at
+                    and (remaining is None or remaining > 0)
+                ),
+            }
+        )
     return out
 
 
 # --- provider time ---------------------------------------------------------------------------
+
 
 @dataclass
 class ProviderDay:
@@ -134,7 +143,8 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
         provider_id__in=ids, date=day
     ).values_list("provider_id", "start", "end", "kind"):
         (extra if kind == ExceptionKind.EXTRA else leave)[pid].append(
-            (_minutes(start), _minutes(end)))
+            (_minutes(start), _minutes(end))
+        )
     for pid, pd in days.items():
         windows = _merge(weekly.get(pid, []) + extra.get(pid, []))
         for cut in leave.get(pid, []):
@@ -146,7 +156,9 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
     if days:
         for pid, start, blocked in ProviderReservation.objects.filter(
             provider_id__in=[pid for pid, pd in days.items() if pd.windows],
-            active=True, starts_at__lt=hi, blocked_until__gt=lo,
+            active=True,
+            starts_at__lt=hi,
+            blocked_until__gt=lo,
         ).values_list("provider_id", "starts_at", "blocked_until"):
             pd = days[pid]
             a = math.floor((start - pd.day_start).total_seconds() / 60)
@@ -155,9 +167,10 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
     return days
 
 
-def free_starts(pd: ProviderDay, *, duration: int, buffer: int, step: int,
-                not_before_minute: int) -> list[int]:
-    """Start minutes (on the step grid) where the job fits a window and its time + buffer is free."""
+def free_starts(
+    pd: ProviderDay, *, duration: int, buffer: int, step: int, not_before_minute: int
+) -> list[int]:
+    """Start minutes (on the step grid) where the job fits a window and job + buffer are free."""
     busy = sorted(pd.busy)
     out = []
     for a, b in pd.windows:
@@ -180,8 +193,15 @@ def _now_minute(pd: ProviderDay) -> int:
     return math.ceil((now - pd.day_start).total_seconds() / 60)
 
 
-def provider_availability(*, service: Service, day: dt.date, lat: float, lng: float,
-                          limit: int = 20, provider_id: int | None = None) -> list[dict]:
+def provider_availability(
+    *,
+    service: Service,
+    day: dt.date,
+    lat: float,
+    lng: float,
+    limit: int = 20,
+    provider_id: int | None = None,
+) -> list[dict]:
     """Nearest qualified providers who can come to (lat, lng) on a local day, with free starts.
 
     Qualified: active, verified, offering the service, and covering the point with their radius.
@@ -194,8 +214,13 @@ def provider_availability(*, service: Service, day: dt.date, lat: float, lng: fl
     dlat = SEARCH_RADIUS_KM / 111.0
     dlng = SEARCH_RADIUS_KM / (111.0 * max(math.cos(math.radians(lat)), 0.01))
     rows = Provider.objects.filter(
-        active=True, verified=True, services=service,
-        lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng,
+        active=True,
+        verified=True,
+        services=service,
+        lat__gte=lat - dlat,
+        lat__lte=lat + dlat,
+        lng__gte=lng - dlng,
+        lng__lte=lng + dlng,
     )
     if provider_id is not None:
         rows = rows.filter(pk=provider_id)
@@ -212,21 +237,25 @@ def provider_availability(*, service: Service, day: dt.date, lat: float, lng: fl
     out: list[dict] = []
     chunk = max(limit * 2, 20)
     for i in range(0, len(candidates), chunk):
-        part = candidates[i:i + chunk]
+        part = candidates[i : i + chunk]
         days = provider_days({pid: tzname for _, pid, _, tzname in part}, day)
         for distance, pid, name, _ in part:
             pd = days[pid]
-            starts = free_starts(pd, duration=duration, buffer=buffer, step=step,
-                                 not_before_minute=_now_minute(pd))
+            starts = free_starts(
+                pd, duration=duration, buffer=buffer, step=step, not_before_minute=_now_minute(pd)
+            )
             if not starts:
                 continue
-            out.append({
-                "provider_id": pid,
-                "name": name,
-                "distance_km": round(distance, 2),
-                "starts": [(pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC)
-                           for m in starts],
-            })
+            out.append(
+                {
+                    "provider_id": pid,
+                    "name": name,
+                    "distance_km": round(distance, 2),
+                    "starts": [
+                        (pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC) for m in starts
+                    ],
+                }
+            )
             if len(out) >= limit:
                 return out
     return out

@@ -18,9 +18,12 @@ class SlotTemplate(models.Model):
     weekday 0 is Monday, times are in the merchant's zone.
     """
 
-    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE,
-                                related_name="slot_templates")
-    hall = models.ForeignKey("catalog.Hall", on_delete=models.CASCADE, related_name="slot_templates")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.CASCADE, related_name="slot_templates"
+    )
+    hall = models.ForeignKey(
+        "catalog.Hall", on_delete=models.CASCADE, related_name="slot_templates"
+    )
     name = models.CharField(max_length=100)
     rows = models.JSONField(default=list)
 
@@ -45,16 +48,20 @@ class TimeSlot(models.Model):
     cancelled = models.PositiveIntegerField(default=0)
     cancelled_by_staff = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=8, choices=SlotStatus.choices, default=SlotStatus.OPEN)
-    template = models.ForeignKey(SlotTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="slots")
+    template = models.ForeignKey(
+        SlotTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["service", "starts_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["service", "hall", "starts_at"],
-                                    name="slot_unique_start"),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["service", "hall", "starts_at"], name="slot_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(booked__lte=F("capacity")),
                 name="slot_never_overbooked",
@@ -72,8 +79,9 @@ class TimeSlot(models.Model):
 class WorkingHours(models.Model):
     """A provider's regular weekly hours, in the provider's zone. Weekday 0 is Monday."""
 
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE,
-                                 related_name="working_hours")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="working_hours"
+    )
     weekday = models.PositiveSmallIntegerField()
     start = models.TimeField()
     end = models.TimeField()
@@ -92,10 +100,11 @@ class ExceptionKind(models.TextChoices):
 
 
 class AvailabilityException(models.Model):
-    """A dated change to the weekly hours: leave (time off) or extra hours, in the provider's zone."""
+    """A dated change to the weekly hours: leave or extra hours, in the provider's zone."""
 
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE,
-                                 related_name="exceptions")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="exceptions"
+    )
     date = models.DateField()
     start = models.TimeField()
     end = models.TimeField()
@@ -106,7 +115,9 @@ class AvailabilityException(models.Model):
         ordering = ["provider", "date", "start"]
         indexes = [models.Index(fields=["provider", "date"])]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="exception_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="exception_end_after_start"
+            ),
         ]
 
 
@@ -118,8 +129,9 @@ class ProviderReservation(models.Model):
     booking service checks inside that transaction.
     """
 
-    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT,
-                                 related_name="reservations")
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.PROTECT, related_name="reservations"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     blocked_until = models.DateTimeField()
@@ -129,8 +141,10 @@ class ProviderReservation(models.Model):
     class Meta:
         indexes = [models.Index(fields=["provider", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="reservation_ends_after_start"),
-            models.CheckConstraint(condition=Q(blocked_until__gte=F("ends_at")),
-                                   name="reservation_buffer_after_end"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="reservation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=F("ends_at")), name="reservation_buffer_after_end"
+            ),
         ]

@@ -52,26 +52,37 @@ def _age(birth_year: int | None) -> int | None:
 
 
 def _card(p: Provider, distance: float | None, service: Service | None) -> dict:
-    price = p.price_fen if p.price_fen is not None else (
-        service.base_price_fen if service else None)
-    return {"id": p.pk, "name": p.display_name, "gender": p.gender, "age": _age(p.birth_year),
-            "experience_years": p.experience_years, "rating": float(p.rating),
-            "reviews_count": p.reviews_count, "price_fen": price,
-            "distance_km": None if distance is None else round(distance, 2),
-            "merchant_id": p.merchant_id, "skills": [s.pk for s in p.services.all()]}
+    price = (
+        p.price_fen if p.price_fen is not None else (service.base_price_fen if service else None)
+    )
+    return {
+        "id": p.pk,
+        "name": p.display_name,
+        "gender": p.gender,
+        "age": _age(p.birth_year),
+        "experience_years": p.experience_years,
+        "rating": float(p.rating),
+        "reviews_count": p.reviews_count,
+        "price_fen": price,
+        "distance_km": None if distance is None else round(distance, 2),
+        "merchant_id": p.merchant_id,
+        "skills": [s.pk for s in p.services.all()],
+    }
 
 
 @router.get("/providers", response=list[ProviderCard], auth=None)
 def list_providers(
-    request, service_id: int | None = None, category: str = "",
+    request,
+    service_id: int | None = None,
+    category: str = "",
     gender: Literal["female", "male"] | None = None,
-    age_min: int | None = Query(None, ge=16, le=100), age_max: int | None = Query(None, ge=16,
-                                                                                 le=100),
+    age_min: int | None = Query(None, ge=16, le=100),
+    age_max: int | None = Query(None, ge=16, le=100),
     experience_min: int | None = Query(None, ge=0, le=80),
-    price_max_fen: int | None = Query(None, ge=0), rating_min: float | None = Query(None, ge=0,
-                                                                                   le=5),
-    lat: float | None = Query(None, ge=-90, le=90), lng: float | None = Query(None, ge=-180,
-                                                                            le=180),
+    price_max_fen: int | None = Query(None, ge=0),
+    rating_min: float | None = Query(None, ge=0, le=5),
+    lat: float | None = Query(None, ge=-90, le=90),
+    lng: float | None = Query(None, ge=-180, le=180),
     sort: Literal["distance", "rating", "price", "experience"] = "rating",
     limit: int = Query(50, ge=1, le=200),
 ):
@@ -85,8 +96,9 @@ def list_providers(
             raise DomainError("not_found")
         qs = qs.filter(services=service)
     if category:
-        qs = qs.filter(Q(services__category__slug=category)
-                       | Q(services__category__parent__slug=category)).distinct()
+        qs = qs.filter(
+            Q(services__category__slug=category) | Q(services__category__parent__slug=category)
+        ).distinct()
     if gender:
         qs = qs.filter(gender=gender)
     year = timezone.now().year
@@ -110,8 +122,9 @@ def list_providers(
         elif lat is not None:
             continue
         card = _card(p, distance, service)
-        if price_max_fen is not None and (card["price_fen"] is None
-                                          or card["price_fen"] > price_max_fen):
+        if price_max_fen is not None and (
+            card["price_fen"] is None or card["price_fen"] > price_max_fen
+        ):
             continue
         rows.append(card)
     keys = {
@@ -125,12 +138,16 @@ def list_providers(
 
 
 @router.get("/providers/{provider_id}", response=ProviderProfile, auth=None)
-def provider_profile(request, provider_id: int, service_id: int | None = None,
-                     date: dt.date | None = None):
+def provider_profile(
+    request, provider_id: int, service_id: int | None = None, date: dt.date | None = None
+):
     """A provider's profile: credentials (numbers masked), rating, and — for a service and a
     date — the free start times of that day."""
-    p = Provider.objects.prefetch_related("services", "credentials").filter(
-        pk=provider_id, active=True, verified=True).first()
+    p = (
+        Provider.objects.prefetch_related("services", "credentials")
+        .filter(pk=provider_id, active=True, verified=True)
+        .first()
+    )
     if p is None:
         raise DomainError("not_found")
     service = None
@@ -141,16 +158,25 @@ def provider_profile(request, provider_id: int, service_id: int | None = None,
     data = _card(p, None, service)
     data["bio"] = p.bio
     data["credentials"] = [
-        {"kind": c.kind, "issued_by": c.issued_by, "valid_until": c.valid_until,
-         "number": mask_id_number(c.number)}
-        for c in p.credentials.all() if c.verified
+        {
+            "kind": c.kind,
+            "issued_by": c.issued_by,
+            "valid_until": c.valid_until,
+            "number": mask_id_number(c.number),
+        }
+        for c in p.credentials.all()
+        if c.verified
     ]
     starts: list[dt.datetime] = []
     if service is not None and date is not None:
         pd = availability.provider_days({p.pk: p.zone_name}, date)[p.pk]
         minutes = availability.free_starts(
-            pd, duration=service.duration_minutes, buffer=service.buffer_minutes,
-            step=service.step_minutes, not_before_minute=availability._now_minute(pd))
+            pd,
+            duration=service.duration_minutes,
+            buffer=service.buffer_minutes,
+            step=service.step_minutes,
+            not_before_minute=availability._now_minute(pd),
+        )
         starts = [(pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC) for m in minutes]
     data["free_starts"] = starts
     return data

@@ -38,8 +38,15 @@ def _check_capacity(capacity: int | None) -> None:
         raise DomainError("invalid_input", "Capacity must be between 1 and 100000, or empty.")
 
 
-def create_slot(*, actor, service: Service, hall: Hall, starts_at: dt.datetime,
-                ends_at: dt.datetime, capacity: int | None) -> TimeSlot:
+def create_slot(
+    *,
+    actor,
+    service: Service,
+    hall: Hall,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    capacity: int | None,
+) -> TimeSlot:
     require_staff(actor, service.merchant_id, MANAGERS)
     _hall_service(service, hall)
     _check_capacity(capacity)
@@ -55,8 +62,13 @@ def create_slot(*, actor, service: Service, hall: Hall, starts_at: dt.datetime,
             raise DomainError("slot_overlaps")
         try:
             with transaction.atomic():
-                slot = TimeSlot.objects.create(service=service, hall=hall, starts_at=starts_at,
-                                               ends_at=ends_at, capacity=capacity)
+                slot = TimeSlot.objects.create(
+                    service=service,
+                    hall=hall,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=capacity,
+                )
         except IntegrityError as exc:
             raise DomainError("slot_exists") from exc
         audit(actor, "slot.create", slot, capacity=capacity)
@@ -106,8 +118,14 @@ def close_day(*, actor, service: Service, day: dt.date, hall: Hall | None = None
         slots = slots.filter(hall=hall)
     with transaction.atomic():
         count = slots.update(status=SlotStatus.CLOSED)
-        audit(actor, "slot.close_day", service, day=day.isoformat(), hall=getattr(hall, "pk", None),
-              slots=count)
+        audit(
+            actor,
+            "slot.close_day",
+            service,
+            day=day.isoformat(),
+            hall=getattr(hall, "pk", None),
+            slots=count,
+        )
     return count
 
 
@@ -126,17 +144,27 @@ def clean_template_rows(rows: Any) -> list[dict]:
         if not isinstance(row, dict):
             raise DomainError("invalid_input", "Each template row is an object.")
         weekdays = row.get("weekdays", list(range(7)))
-        if (not isinstance(weekdays, list) or not weekdays
-                or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6
-                       for d in weekdays)):
+        if (
+            not isinstance(weekdays, list)
+            or not weekdays
+            or any(
+                not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in weekdays
+            )
+        ):
             raise DomainError("invalid_input", "weekdays are numbers 0 (Monday) to 6 (Sunday).")
         start, end = _parse_time(row.get("start")), _parse_time(row.get("end"))
         if end <= start:
             raise DomainError("invalid_slot_range")
         capacity = row.get("capacity")
         _check_capacity(capacity)
-        cleaned.append({"weekdays": sorted(set(weekdays)), "start": start.strftime("%H:%M"),
-                        "end": end.strftime("%H:%M"), "capacity": capacity})
+        cleaned.append(
+            {
+                "weekdays": sorted(set(weekdays)),
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+                "capacity": capacity,
+            }
+        )
     return cleaned
 
 
@@ -145,13 +173,16 @@ def create_template(*, actor, service: Service, hall: Hall, name: str, rows: Any
     _hall_service(service, hall)
     rows = clean_template_rows(rows)
     with transaction.atomic():
-        template = SlotTemplate.objects.create(service=service, hall=hall, name=name[:100], rows=rows)
+        template = SlotTemplate.objects.create(
+            service=service, hall=hall, name=name[:100], rows=rows
+        )
         audit(actor, "slot_template.create", template)
     return template
 
 
-def fill_slots_from_template(*, actor, template: SlotTemplate, date_from: dt.date,
-                             date_to: dt.date) -> list[TimeSlot]:
+def fill_slots_from_template(
+    *, actor, template: SlotTemplate, date_from: dt.date, date_to: dt.date
+) -> list[TimeSlot]:
     """Create the template's slots on every day of [date_from, date_to] (local dates).
 
     Slots that would overlap an existing slot of the same service and hall are skipped, so filling
@@ -168,32 +199,52 @@ def fill_slots_from_template(*, actor, template: SlotTemplate, date_from: dt.dat
         day = date_from + dt.timedelta(days=i)
         for row in template.rows:
             if day.weekday() in row["weekdays"]:
-                wanted.append((local_dt(day, _parse_time(row["start"]), tz),
-                               local_dt(day, _parse_time(row["end"]), tz), row["capacity"]))
+                wanted.append(
+                    (
+                        local_dt(day, _parse_time(row["start"]), tz),
+                        local_dt(day, _parse_time(row["end"]), tz),
+                        row["capacity"],
+                    )
+                )
     if not wanted:
         return []
     lo, hi = min(w[0] for w in wanted), max(w[1] for w in wanted)
     with transaction.atomic():
         existing = list(
-            TimeSlot.objects.filter(service=service, hall=template.hall,
-                                    starts_at__lt=hi, ends_at__gt=lo)
-            .values_list("starts_at", "ends_at")
+            TimeSlot.objects.filter(
+                service=service, hall=template.hall, starts_at__lt=hi, ends_at__gt=lo
+            ).values_list("starts_at", "ends_at")
         )
         existing.sort()
         new = []
         for start, end, capacity in sorted(wanted):
             if any(s < end and e > start for s, e in existing):
                 continue
-            new.append(TimeSlot(service=service, hall=template.hall, starts_at=start, ends_at=end,
-                                capacity=capacity, template=template))
+            new.append(
+                TimeSlot(
+                    service=service,
+                    hall=template.hall,
+                    starts_at=start,
+                    ends_at=end,
+                    capacity=capacity,
+                    template=template,
+                )
+            )
             existing.append((start, end))
         TimeSlot.objects.bulk_create(new, batch_size=500)
-        audit(actor, "slot_template.fill", template, date_from=date_from.isoformat(),
-              date_to=date_to.isoformat(), created=len(new))
+        audit(
+            actor,
+            "slot_template.fill",
+            template,
+            date_from=date_from.isoformat(),
+            date_to=date_to.isoformat(),
+            created=len(new),
+        )
     return new
 
 
 # --- provider time ---------------------------------------------------------------------------
+
 
 def require_provider_manager(actor, provider: Provider) -> None:
     """The provider themself, a manager of their merchant, or an operator."""
@@ -229,14 +280,23 @@ def set_working_hours(*, actor, provider: Provider, hours: list[dict]) -> list[W
     return rows
 
 
-def add_availability_exception(*, actor, provider: Provider, date: dt.date, start: dt.time,
-                               end: dt.time, kind: str, note: str = "") -> AvailabilityException:
+def add_availability_exception(
+    *,
+    actor,
+    provider: Provider,
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+    kind: str,
+    note: str = "",
+) -> AvailabilityException:
     require_provider_manager(actor, provider)
     if kind not in ExceptionKind.values or end <= start:
         raise DomainError("invalid_hours")
     with transaction.atomic():
-        exc = AvailabilityException.objects.create(provider=provider, date=date, start=start,
-                                                   end=end, kind=kind, note=note[:200])
+        exc = AvailabilityException.objects.create(
+            provider=provider, date=date, start=start, end=end, kind=kind, note=note[:200]
+        )
         audit(actor, "provider.exception", provider, date=date.isoformat(), kind=kind)
     return exc
 
@@ -252,4 +312,3 @@ def slot_counts_consistent(slot: TimeSlot) -> bool:
     by_staff = sum(p for s, p in rows if s == BookingStatus.CANCELLED_BY_STAFF)
     slot.refresh_from_db()
     return (slot.booked, slot.cancelled, slot.cancelled_by_staff) == (live, cancelled, by_staff)
-

@@ -36,8 +36,18 @@ PEOPLE = {
     "customer2": ("+8613900000002", "顾客 Li Lei"),
     "customer3": ("+8613900000003", "顾客 Han Meimei"),
 }
-PROVIDER_NAMES = ["刘阿姨 Liu", "张阿姨 Zhang", "王师傅 Wang", "赵阿姨 Zhao", "孙师傅 Sun",
-                  "周阿姨 Zhou", "吴师傅 Wu", "郑阿姨 Zheng", "冯师傅 Feng", "陈阿姨 Chen"]
+PROVIDER_NAMES = [
+    "刘阿姨 Liu",
+    "张阿姨 Zhang",
+    "王师傅 Wang",
+    "赵阿姨 Zhao",
+    "孙师傅 Sun",
+    "周阿姨 Zhou",
+    "吴师傅 Wu",
+    "郑阿姨 Zheng",
+    "冯师傅 Feng",
+    "陈阿姨 Chen",
+]
 
 
 def person(phone: str, name: str, **extra) -> User:
@@ -56,86 +66,169 @@ class Command(BaseCommand):
         operator = person(*PEOPLE["operator"], is_operator=True, is_staff=True, is_superuser=True)
         ppl["operator"] = operator
 
-        gov, _ = Category.objects.get_or_create(slug="public-services",
-                                                defaults={"name": "政务服务 Public services"})
-        home, _ = Category.objects.get_or_create(slug="home-cleaning",
-                                                 defaults={"name": "家政保洁 Home cleaning"})
+        gov, _ = Category.objects.get_or_create(
+            slug="public-services", defaults={"name": "政务服务 Public services"}
+        )
+        home, _ = Category.objects.get_or_create(
+            slug="home-cleaning", defaults={"name": "家政保洁 Home cleaning"}
+        )
 
-        hall_m, _ = Merchant.objects.get_or_create(slug="citizen-hall", defaults=dict(
-            name="市民服务中心 Citizen Service Hall", status=MerchantStatus.ACTIVE,
-            address="上海市浦东新区合欢路2号", lat=31.2204, lng=121.5443,
-            timezone="Asia/Shanghai"))
-        MerchantStaff.objects.get_or_create(user=ppl["hall_owner"], merchant=hall_m,
-                                            defaults={"role": StaffRole.OWNER})
-        MerchantStaff.objects.get_or_create(user=ppl["hall_clerk"], merchant=hall_m,
-                                            defaults={"role": StaffRole.CLERK})
-        halls = [Hall.objects.get_or_create(merchant=hall_m, name=n)[0]
-                 for n in ("A 厅 Hall A", "B 厅 Hall B", "C 厅 Hall C")]
+        hall_m, _ = Merchant.objects.get_or_create(
+            slug="citizen-hall",
+            defaults=dict(
+                name="市民服务中心 Citizen Service Hall",
+                status=MerchantStatus.ACTIVE,
+                address="上海市浦东新区合欢路2号",
+                lat=31.2204,
+                lng=121.5443,
+                timezone="Asia/Shanghai",
+            ),
+        )
+        MerchantStaff.objects.get_or_create(
+            user=ppl["hall_owner"], merchant=hall_m, defaults={"role": StaffRole.OWNER}
+        )
+        MerchantStaff.objects.get_or_create(
+            user=ppl["hall_clerk"], merchant=hall_m, defaults={"role": StaffRole.CLERK}
+        )
+        halls = [
+            Hall.objects.get_or_create(merchant=hall_m, name=n)[0]
+            for n in ("A 厅 Hall A", "B 厅 Hall B", "C 厅 Hall C")
+        ]
         passport, created = Service.objects.get_or_create(
-            merchant=hall_m, name="出入境证件办理 Passport & travel permits",
-            defaults=dict(kind=ServiceKind.HALL_SLOT, category=gov, duration_minutes=60,
-                          per_user_limit=1, max_places_per_booking=3,
-                          deadline_rule=DeadlineRule.BEFORE_START, deadline_minutes=30))
+            merchant=hall_m,
+            name="出入境证件办理 Passport & travel permits",
+            defaults=dict(
+                kind=ServiceKind.HALL_SLOT,
+                category=gov,
+                duration_minutes=60,
+                per_user_limit=1,
+                max_places_per_booking=3,
+                deadline_rule=DeadlineRule.BEFORE_START,
+                deadline_minutes=30,
+            ),
+        )
         if created:
-            for i, (key, label, ftype, extra) in enumerate([
-                ("name", "姓名 Name", FieldType.TEXT, {}),
-                ("phone", "手机号 Phone", FieldType.PHONE, {}),
-                ("id_number", "身份证号 ID number", FieldType.ID_NUMBER, {}),
-                ("purpose", "事项 Purpose", FieldType.CHOICE,
-                 {"choices": ["首次申请 first", "换发 renewal", "补发 replacement"]}),
-            ]):
-                FormField.objects.create(service=passport, key=key, label=label, type=ftype,
-                                         position=i, **extra)
+            for i, (key, label, ftype, extra) in enumerate(
+                [
+                    ("name", "姓名 Name", FieldType.TEXT, {}),
+                    ("phone", "手机号 Phone", FieldType.PHONE, {}),
+                    ("id_number", "身份证号 ID number", FieldType.ID_NUMBER, {}),
+                    (
+                        "purpose",
+                        "事项 Purpose",
+                        FieldType.CHOICE,
+                        {"choices": ["首次申请 first", "换发 renewal", "补发 replacement"]},
+                    ),
+                ]
+            ):
+                FormField.objects.create(
+                    service=passport, key=key, label=label, type=ftype, position=i, **extra
+                )
         social, _ = Service.objects.get_or_create(
-            merchant=hall_m, name="社保咨询 Social insurance desk",
-            defaults=dict(kind=ServiceKind.HALL_SLOT, category=gov, duration_minutes=60,
-                          per_user_limit=2, deadline_rule=DeadlineRule.SLOT_END))
-        rows = [{"weekdays": [0, 1, 2, 3, 4, 5], "start": f"{h:02d}:00", "end": f"{h + 1:02d}:00",
-                 "capacity": 10} for h in (9, 10, 11)]
-        rows += [{"weekdays": [0, 1, 2, 3, 4, 5], "start": "13:30", "end": "14:30",
-                  "capacity": 10},
-                 {"weekdays": [0, 1, 2, 3, 4, 5], "start": "14:30", "end": "15:30",
-                  "capacity": 10},
-                 {"weekdays": [0, 1, 2, 3, 4, 5], "start": "15:30", "end": "17:30",
-                  "capacity": None}]
+            merchant=hall_m,
+            name="社保咨询 Social insurance desk",
+            defaults=dict(
+                kind=ServiceKind.HALL_SLOT,
+                category=gov,
+                duration_minutes=60,
+                per_user_limit=2,
+                deadline_rule=DeadlineRule.SLOT_END,
+            ),
+        )
+        rows = [
+            {
+                "weekdays": [0, 1, 2, 3, 4, 5],
+                "start": f"{h:02d}:00",
+                "end": f"{h + 1:02d}:00",
+                "capacity": 10,
+            }
+            for h in (9, 10, 11)
+        ]
+        rows += [
+            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "13:30", "end": "14:30", "capacity": 10},
+            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "14:30", "end": "15:30", "capacity": 10},
+            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "15:30", "end": "17:30", "capacity": None},
+        ]
         today = timezone.now().astimezone(zone(hall_m.timezone)).date()
         created_slots = 0
         for service in (passport, social):
             for hall in halls if service is passport else halls[:1]:
                 template, _ = SlotTemplate.objects.get_or_create(
-                    service=service, hall=hall, name="工作日 Weekdays", defaults={"rows": rows})
-                created_slots += len(fill_slots_from_template(
-                    actor=operator, template=template, date_from=today,
-                    date_to=today + dt.timedelta(days=13)))
+                    service=service, hall=hall, name="工作日 Weekdays", defaults={"rows": rows}
+                )
+                created_slots += len(
+                    fill_slots_from_template(
+                        actor=operator,
+                        template=template,
+                        date_from=today,
+                        date_to=today + dt.timedelta(days=13),
+                    )
+                )
 
-        clean_m, _ = Merchant.objects.get_or_create(slug="cleanhome", defaults=dict(
-            name="洁家到家 CleanHome", status=MerchantStatus.ACTIVE,
-            address="上海市静安区南京西路1266号", lat=31.2304, lng=121.4737,
-            timezone="Asia/Shanghai"))
-        MerchantStaff.objects.get_or_create(user=ppl["clean_owner"], merchant=clean_m,
-                                            defaults={"role": StaffRole.OWNER})
+        clean_m, _ = Merchant.objects.get_or_create(
+            slug="cleanhome",
+            defaults=dict(
+                name="洁家到家 CleanHome",
+                status=MerchantStatus.ACTIVE,
+                address="上海市静安区南京西路1266号",
+                lat=31.2304,
+                lng=121.4737,
+                timezone="Asia/Shanghai",
+            ),
+        )
+        MerchantStaff.objects.get_or_create(
+            user=ppl["clean_owner"], merchant=clean_m, defaults={"role": StaffRole.OWNER}
+        )
         cleaning, _ = Service.objects.get_or_create(
-            merchant=clean_m, name="日常保洁 Home cleaning (2 h)",
-            defaults=dict(kind=ServiceKind.ON_SITE, category=home, duration_minutes=120,
-                          base_price_fen=12000, buffer_minutes=30, step_minutes=30,
-                          cancel_policy="before_start"))
+            merchant=clean_m,
+            name="日常保洁 Home cleaning (2 h)",
+            defaults=dict(
+                kind=ServiceKind.ON_SITE,
+                category=home,
+                duration_minutes=120,
+                base_price_fen=12000,
+                buffer_minutes=30,
+                step_minutes=30,
+                cancel_policy="before_start",
+            ),
+        )
         deep, _ = Service.objects.get_or_create(
-            merchant=clean_m, name="深度保洁 Deep cleaning (4 h)",
-            defaults=dict(kind=ServiceKind.ON_SITE, category=home, duration_minutes=240,
-                          base_price_fen=32000, buffer_minutes=30, step_minutes=30))
+            merchant=clean_m,
+            name="深度保洁 Deep cleaning (4 h)",
+            defaults=dict(
+                kind=ServiceKind.ON_SITE,
+                category=home,
+                duration_minutes=240,
+                base_price_fen=32000,
+                buffer_minutes=30,
+                step_minutes=30,
+            ),
+        )
         year = timezone.now().year
         for i, name in enumerate(PROVIDER_NAMES):
             user = person(f"+86137000000{i:02d}", name)
-            provider, made = Provider.objects.get_or_create(user=user, defaults=dict(
-                merchant=clean_m, display_name=name,
-                gender="female" if "阿姨" in name else "male", birth_year=year - 28 - i * 2,
-                experience_years=1 + i, rating=4.5 + (i % 5) / 10, verified=True,
-                lat=31.2304 + ((i % 5) - 2) * 0.02, lng=121.4737 + ((i // 5) - 0.5) * 0.04,
-                service_radius_km=10))
+            provider, made = Provider.objects.get_or_create(
+                user=user,
+                defaults=dict(
+                    merchant=clean_m,
+                    display_name=name,
+                    gender="female" if "阿姨" in name else "male",
+                    birth_year=year - 28 - i * 2,
+                    experience_years=1 + i,
+                    rating=4.5 + (i % 5) / 10,
+                    verified=True,
+                    lat=31.2304 + ((i % 5) - 2) * 0.02,
+                    lng=121.4737 + ((i // 5) - 0.5) * 0.04,
+                    service_radius_km=10,
+                ),
+            )
             if made:
                 provider.services.add(cleaning, *([deep] if i % 2 == 0 else []))
                 WorkingHours.objects.bulk_create(
-                    WorkingHours(provider=provider, weekday=d, start=dt.time(8),
-                                 end=dt.time(18)) for d in range(6))
-        self.stdout.write(f"demo ready: {Merchant.objects.count()} merchants, "
-                          f"{created_slots} new slots; password for every demo login: {PASSWORD}")
+                    WorkingHours(provider=provider, weekday=d, start=dt.time(8), end=dt.time(18))
+                    for d in range(6)
+                )
+        self.stdout.write(
+            f"demo ready: {Merchant.objects.count()} merchants, "
+            f"{created_slots} new slots; password for every demo login: {PASSWORD}"
+        )

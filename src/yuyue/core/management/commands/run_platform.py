@@ -22,14 +22,28 @@ class Command(BaseCommand):
         python = sys.executable
         procs = [
             subprocess.Popen([python, "manage.py", "db_worker", "--queue-name", "*"]),
-            subprocess.Popen([python, "-m", "uvicorn", "yuyue.asgi:application", "--host", host,
-                              "--port", port, "--log-level", "warning"]),
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "yuyue.asgi:application",
+                    "--host",
+                    host,
+                    "--port",
+                    port,
+                    "--log-level",
+                    "warning",
+                ]
+            ),
         ]
         base = f"http://{host}:{port}"
         self.stdout.write(
             f"\nyuyue is running on {base}/\n  API docs  {base}/api/docs\n  admin     {base}/admin/"
             f"\n  demo password {PASSWORD}; logins: "
-            + ", ".join(f"{k} {p}" for k, (p, _) in PEOPLE.items()) + "\nCtrl-C stops.\n")
+            + ", ".join(f"{k} {p}" for k, (p, _) in PEOPLE.items())
+            + "\nCtrl-C stops.\n"
+        )
 
         def stop(*_):
             for p in procs:
