@@ -56,6 +56,7 @@ TARGET_P95_MS = 50.0
 
 # --- seeding (runs inside a Django process for one database, see bench.common.django_call) -----
 
+
 def _people(n: int, prefix: str):
     from yuyue.accounts.models import User
 
@@ -76,22 +77,35 @@ def seed_throughput(*, customers: int, spread_slots: int, hot_slots: int, warmup
     from yuyue.scheduling.models import TimeSlot
 
     with transaction.atomic():
-        merchant = Merchant.objects.create(name="Bench Hall", slug="bench-hall",
-                                           status=MerchantStatus.ACTIVE)
+        merchant = Merchant.objects.create(
+            name="Bench Hall", slug="bench-hall", status=MerchantStatus.ACTIVE
+        )
         hall = Hall.objects.create(merchant=merchant, name="Hall A")
-        service = Service.objects.create(merchant=merchant, name="Bench visit",
-                                         kind=ServiceKind.HALL_SLOT, duration_minutes=60)
+        service = Service.objects.create(
+            merchant=merchant, name="Bench visit", kind=ServiceKind.HALL_SLOT, duration_minutes=60
+        )
         base = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
         hour = dt.timedelta(hours=1)
-        slots = TimeSlot.objects.bulk_create([
-            TimeSlot(service=service, hall=hall, starts_at=base + i * hour,
-                     ends_at=base + (i + 1) * hour, capacity=customers)
-            for i in range(spread_slots + hot_slots + 1)
-        ])
+        slots = TimeSlot.objects.bulk_create(
+            [
+                TimeSlot(
+                    service=service,
+                    hall=hall,
+                    starts_at=base + i * hour,
+                    ends_at=base + (i + 1) * hour,
+                    capacity=customers,
+                )
+                for i in range(spread_slots + hot_slots + 1)
+            ]
+        )
         keys = [issue_token(user=u, via="password")[0] for u in _people(customers, "customer")]
-    return {"spread": [s.pk for s in slots[:spread_slots]],
-            "hot": [s.pk for s in slots[spread_slots:-1]], "warm": slots[-1].pk, "keys": keys,
-            "warmup": warmup}
+    return {
+        "spread": [s.pk for s in slots[:spread_slots]],
+        "hot": [s.pk for s in slots[spread_slots:-1]],
+        "warm": slots[-1].pk,
+        "keys": keys,
+        "warmup": warmup,
+    }
 
 
 def seed_search(*, providers: int, reservations: int, days: int, seed: int = 20261124) -> dict:
@@ -111,31 +125,50 @@ def seed_search(*, providers: int, reservations: int, days: int, seed: int = 202
     tz = ZoneInfo("Asia/Shanghai")
     today = timezone.now().astimezone(tz).date()
     with transaction.atomic():
-        merchant = Merchant.objects.create(name="Bench Home Services", slug="bench-home",
-                                           status=MerchantStatus.ACTIVE)
-        service = Service.objects.create(merchant=merchant, name="Home cleaning",
-                                         kind=ServiceKind.ON_SITE, duration_minutes=60,
-                                         buffer_minutes=30, step_minutes=30,
-                                         base_price_fen=10000)
+        merchant = Merchant.objects.create(
+            name="Bench Home Services", slug="bench-home", status=MerchantStatus.ACTIVE
+        )
+        service = Service.objects.create(
+            merchant=merchant,
+            name="Home cleaning",
+            kind=ServiceKind.ON_SITE,
+            duration_minutes=60,
+            buffer_minutes=30,
+            step_minutes=30,
+            base_price_fen=10000,
+        )
         rows = []
         for i, user in enumerate(_people(providers, "provider")):
             r_km = 20 * math.sqrt(rng.random())
             theta = rng.uniform(0, 2 * math.pi)
             lat = CENTER[0] + r_km * math.cos(theta) / 111.32
             lng = CENTER[1] + r_km * math.sin(theta) / (111.32 * math.cos(math.radians(CENTER[0])))
-            rows.append(Provider(user=user, merchant=merchant, display_name=f"P{i}", lat=lat,
-                                 lng=lng, service_radius_km=rng.uniform(5, 20), verified=True))
+            rows.append(
+                Provider(
+                    user=user,
+                    merchant=merchant,
+                    display_name=f"P{i}",
+                    lat=lat,
+                    lng=lng,
+                    service_radius_km=rng.uniform(5, 20),
+                    verified=True,
+                )
+            )
         provs = Provider.objects.bulk_create(rows, batch_size=1000)
         Provider.services.through.objects.bulk_create(
             [Provider.services.through(provider_id=p.pk, service_id=service.pk) for p in provs],
-            batch_size=2000)
+            batch_size=2000,
+        )
         hours = []
         for p in provs:
             day_off = rng.randrange(7)
             start = dt.time(rng.choice([8, 9]))
             end = dt.time(rng.choice([18, 20]))
-            hours += [WorkingHours(provider=p, weekday=d, start=start, end=end)
-                      for d in range(7) if d != day_off]
+            hours += [
+                WorkingHours(provider=p, weekday=d, start=start, end=end)
+                for d in range(7)
+                if d != day_off
+            ]
         WorkingHours.objects.bulk_create(hours, batch_size=5000)
         key = issue_token(user=_people(1, "searcher")[0], via="password")[0]
 
@@ -154,8 +187,14 @@ def seed_search(*, providers: int, reservations: int, days: int, seed: int = 202
             for h in rng.sample(grid, min(count, len(grid))):
                 starts = dt.datetime.combine(day, dt.time(h), tzinfo=tz).astimezone(dt.UTC)
                 ends = starts + dt.timedelta(minutes=60)
-                batch.append(ProviderReservation(provider=p, starts_at=starts, ends_at=ends,
-                                                 blocked_until=ends + dt.timedelta(minutes=30)))
+                batch.append(
+                    ProviderReservation(
+                        provider=p,
+                        starts_at=starts,
+                        ends_at=ends,
+                        blocked_until=ends + dt.timedelta(minutes=30),
+                    )
+                )
             if len(batch) >= 5000:
                 ProviderReservation.objects.bulk_create(batch)
                 made += len(batch)
@@ -165,11 +204,18 @@ def seed_search(*, providers: int, reservations: int, days: int, seed: int = 202
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # what autovacuum would soon do after a bulk load
-    return {"service_id": service.pk, "key": key, "today": today.isoformat(), "days": days,
-            "providers": len(provs), "reservations": made}
+    return {
+        "service_id": service.pk,
+        "key": key,
+        "today": today.isoformat(),
+        "days": days,
+        "providers": len(provs),
+        "reservations": made,
+    }
 
 
 # --- measuring --------------------------------------------------------------------------------
+
 
 def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "Accept-Language": "en"}
@@ -204,10 +250,18 @@ def measure_throughput(server: LiveServer, seeds: dict, requests: int) -> dict:
         runs = {
             "bare": (load(server.url, bare, clients=CLIENTS), 200),
             # customer i books a different spread slot in every round: never the limit
-            "spread": (load(server.url, [book(spread[(i + r) % len(spread)], i)
-                                         for i in range(requests)], clients=CLIENTS), 201),
-            "hot": (load(server.url, [book(hot, i) for i in range(requests)],
-                         clients=CLIENTS), 201),
+            "spread": (
+                load(
+                    server.url,
+                    [book(spread[(i + r) % len(spread)], i) for i in range(requests)],
+                    clients=CLIENTS,
+                ),
+                201,
+            ),
+            "hot": (
+                load(server.url, [book(hot, i) for i in range(requests)], clients=CLIENTS),
+                201,
+            ),
         }
         for name, (result, ok) in runs.items():
             rates[name].append(result.rate)
@@ -239,8 +293,10 @@ def measure_search(server: LiveServer, seeds: dict, calls: int) -> dict:
         theta = rng.uniform(0, 2 * math.pi)
         lat = CENTER[0] + r_km * math.cos(theta) / 111.32
         lng = CENTER[1] + r_km * math.sin(theta) / (111.32 * math.cos(math.radians(CENTER[0])))
-        points.append(f"/api/services/{seeds['service_id']}/provider-availability"
-                      f"?date={day.isoformat()}&lat={lat:.5f}&lng={lng:.5f}")
+        points.append(
+            f"/api/services/{seeds['service_id']}/provider-availability"
+            f"?date={day.isoformat()}&lat={lat:.5f}&lng={lng:.5f}"
+        )
     out: dict = {"health": sequential(server.url, [Req("GET", "/api/health")] * calls)}
     for name, suffix in (("limit 20", ""), ("limit 100", "&limit=100")):
         reqs = [Req("GET", p + suffix, headers=headers) for p in points]
@@ -257,8 +313,11 @@ def measure_search(server: LiveServer, seeds: dict, calls: int) -> dict:
         latencies = sequential(server.url, reqs, check=check)
         if failures:
             log(f"!! availability search ({name}): {len(failures)} failures, first: {failures[0]}")
-        out[name] = {"latencies": latencies, "failures": len(failures),
-                     "found": sum(found) / len(found) if found else 0.0}
+        out[name] = {
+            "latencies": latencies,
+            "failures": len(failures),
+            "found": sum(found) / len(found) if found else 0.0,
+        }
     return out
 
 
@@ -268,20 +327,40 @@ def run_database(label: str, url: str, args) -> dict:
     log(f"[{label}] migrated in {time.perf_counter() - t0:.1f} s")
     customers = args.requests + 100
     t0 = time.perf_counter()
-    seeds = django_call(url, "bench.booking:seed_throughput", customers=customers,
-                        spread_slots=args.spread_slots, hot_slots=args.rounds, warmup=100)
-    log(f"[{label}] seeded {customers} customers, {args.spread_slots + args.rounds + 1} slots in "
-        f"{time.perf_counter() - t0:.1f} s")
+    seeds = django_call(
+        url,
+        "bench.booking:seed_throughput",
+        customers=customers,
+        spread_slots=args.spread_slots,
+        hot_slots=args.rounds,
+        warmup=100,
+    )
+    log(
+        f"[{label}] seeded {customers} customers, {args.spread_slots + args.rounds + 1} slots in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     search_seeds = None
     if args.search:
         t0 = time.perf_counter()
-        search_seeds = django_call(url, "bench.booking:seed_search", providers=args.providers,
-                                   reservations=args.reservations, days=30)
-        log(f"[{label}] seeded {search_seeds['providers']} providers, "
-            f"{search_seeds['reservations']} reservations in {time.perf_counter() - t0:.1f} s")
+        search_seeds = django_call(
+            url,
+            "bench.booking:seed_search",
+            providers=args.providers,
+            reservations=args.reservations,
+            days=30,
+        )
+        log(
+            f"[{label}] seeded {search_seeds['providers']} providers, "
+            f"{search_seeds['reservations']} reservations in {time.perf_counter() - t0:.1f} s"
+        )
     result = {}
-    server = LiveServer(url, workers=WORKERS, threads=THREADS, settings_module="yuyue.settings",
-                        env={"YUYUE_BENCH_ENDPOINTS": "1"})
+    server = LiveServer(
+        url,
+        workers=WORKERS,
+        threads=THREADS,
+        settings_module="yuyue.settings",
+        env={"YUYUE_BENCH_ENDPOINTS": "1"},
+    )
     with server:
         t0 = time.perf_counter()
         result["throughput"] = measure_throughput(server, seeds, args.requests)
@@ -299,15 +378,21 @@ def run_database(label: str, url: str, args) -> dict:
 
 def report(results: dict[str, dict], args) -> str:
     labels = list(results)
-    out = [f"## Booking throughput ({CLIENTS} clients, {args.requests} requests per run, "
-           f"median of {args.rounds} interleaved rounds, gunicorn {WORKERS} workers x "
-           f"{THREADS} threads)", ""]
+    out = [
+        f"## Booking throughput ({CLIENTS} clients, {args.requests} requests per run, "
+        f"median of {args.rounds} interleaved rounds, gunicorn {WORKERS} workers x "
+        f"{THREADS} threads)",
+        "",
+    ]
     headers = ["workload"]
     for label in labels:
         headers += [f"{label} req/s", f"{label} x bare"]
     rows = []
-    names = [("bare", "bare insert (baseline)"), ("spread", "booking, spread over slots"),
-             ("hot", "booking, one hot slot")]
+    names = [
+        ("bare", "bare insert (baseline)"),
+        ("spread", "booking, spread over slots"),
+        ("hot", "booking, one hot slot"),
+    ]
     for key, name in names:
         row = [name]
         for label in labels:
@@ -317,23 +402,31 @@ def report(results: dict[str, dict], args) -> str:
         rows.append(row)
     out.append(table(headers, rows))
     out.append("")
-    worst = min(results[label]["throughput"]["median"][k]
-                / results[label]["throughput"]["median"]["bare"]
-                for label in labels for k in ("spread", "hot"))
+    worst = min(
+        results[label]["throughput"]["median"][k] / results[label]["throughput"]["median"]["bare"]
+        for label in labels
+        for k in ("spread", "hot")
+    )
 
     def spread_of(label: str) -> str:
         v = results[label]["throughput"]["rates"]["bare"]
         return f"{label} {(max(v) - min(v)) / statistics.median(v):.0%}"
 
-    out.append(f"Target: booking >= {TARGET_RATIO:.1f}x bare insert; worst here {worst:.2f}x "
-               f"({'met' if worst >= TARGET_RATIO else 'NOT met'}). Bare insert varied between "
-               f"rounds by " + ", ".join(spread_of(label) for label in labels) + ".")
+    out.append(
+        f"Target: booking >= {TARGET_RATIO:.1f}x bare insert; worst here {worst:.2f}x "
+        f"({'met' if worst >= TARGET_RATIO else 'NOT met'}). Bare insert varied between "
+        f"rounds by " + ", ".join(spread_of(label) for label in labels) + "."
+    )
     searched = [label for label in labels if "search" in results[label]]
     if searched:
         s0 = results[searched[0]]["search"]["seeds"]
-        out += ["", f"## Provider availability search ({s0['providers']} providers, "
-                    f"{s0['reservations']} reservations over {s0['days']} days, "
-                    f"{args.search_calls} sequential calls)", ""]
+        out += [
+            "",
+            f"## Provider availability search ({s0['providers']} providers, "
+            f"{s0['reservations']} reservations over {s0['days']} days, "
+            f"{args.search_calls} sequential calls)",
+            "",
+        ]
         rows = []
         worst_p95 = 0.0
         for label in searched:
@@ -342,13 +435,38 @@ def report(results: dict[str, dict], args) -> str:
             for name in ("limit 20", "limit 100"):
                 lat = [x * 1000 for x in s[name]["latencies"]]
                 worst_p95 = max(worst_p95, percentile(lat, 95))
-                rows.append([label, name, f"{percentile(lat, 50):.1f}",
-                             f"{percentile(lat, 95):.1f}", f"{max(lat):.1f}", f"{health:.1f}",
-                             f"{s[name]['found']:.0f}", str(s[name]["failures"])])
-        out.append(table(["database", "answer size", "p50 ms", "p95 ms", "max ms",
-                          "health p50 ms", "providers per answer", "failures"], rows))
-        out += ["", f"Target: p95 <= {TARGET_P95_MS:.0f} ms; worst here {worst_p95:.1f} ms "
-                    f"({'met' if worst_p95 <= TARGET_P95_MS else 'NOT met'})."]
+                rows.append(
+                    [
+                        label,
+                        name,
+                        f"{percentile(lat, 50):.1f}",
+                        f"{percentile(lat, 95):.1f}",
+                        f"{max(lat):.1f}",
+                        f"{health:.1f}",
+                        f"{s[name]['found']:.0f}",
+                        str(s[name]["failures"]),
+                    ]
+                )
+        out.append(
+            table(
+                [
+                    "database",
+                    "answer size",
+                    "p50 ms",
+                    "p95 ms",
+                    "max ms",
+                    "health p50 ms",
+                    "providers per answer",
+                    "failures",
+                ],
+                rows,
+            )
+        )
+        out += [
+            "",
+            f"Target: p95 <= {TARGET_P95_MS:.0f} ms; worst here {worst_p95:.1f} ms "
+            f"({'met' if worst_p95 <= TARGET_P95_MS else 'NOT met'}).",
+        ]
     out += ["", f"Machine: {machine()}. Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}."]
     return "\n".join(out)
 

@@ -45,6 +45,7 @@ def log(*args: Any) -> None:
 
 # --- databases --------------------------------------------------------------------------------
 
+
 def fresh_sqlite(name: str) -> str:
     """A new, empty SQLite file under var/bench; returns its DATABASE_URL."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -99,19 +100,25 @@ def drop_postgres(dbname: str, url: str = BENCH_PG_URL) -> None:
 def django_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("YUYUE_UNGUARDED", None)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "yuyue.settings",
-        "DATABASE_URL": database_url,
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(PROJECT_DIR / "src")]),
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "yuyue.settings",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(PROJECT_DIR / "src")]),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     env.update(extra)
     return env
 
 
 def migrate(database_url: str) -> None:
-    subprocess.run([PYTHON, str(PROJECT_DIR / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                   env=django_env(database_url), cwd=PROJECT_DIR, check=True)
+    subprocess.run(
+        [PYTHON, str(PROJECT_DIR / "manage.py"), "migrate", "--noinput", "-v", "0"],
+        env=django_env(database_url),
+        cwd=PROJECT_DIR,
+        check=True,
+    )
 
 
 def django_call(database_url: str, target: str, **kwargs: Any) -> Any:
@@ -127,14 +134,20 @@ def django_call(database_url: str, target: str, **kwargs: Any) -> Any:
         "(**json.loads(sys.argv[1]))\n"
         f"sys.stdout.write({_RESULT_MARK!r} + json.dumps(result))\n"
     )
-    proc = subprocess.run([PYTHON, "-c", code, json.dumps(kwargs)], env=django_env(database_url),
-                          cwd=PROJECT_DIR, capture_output=True, text=True)
+    proc = subprocess.run(
+        [PYTHON, "-c", code, json.dumps(kwargs)],
+        env=django_env(database_url),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{target} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return json.loads(proc.stdout.rsplit(_RESULT_MARK, 1)[1])
 
 
 # --- load -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Req:
@@ -160,8 +173,9 @@ class LoadResult:
         return set(self.statuses) <= set(statuses)
 
 
-def load(base_url: str, requests: Sequence[Req], *, clients: int = 16,
-         timeout: float = 60.0) -> LoadResult:
+def load(
+    base_url: str, requests: Sequence[Req], *, clients: int = 16, timeout: float = 60.0
+) -> LoadResult:
     """Send `requests` with `clients` concurrent keep-alive clients, each taking the next one.
 
     The clock runs from the moment all clients are connected and released until the last reply.
@@ -206,8 +220,13 @@ def load(base_url: str, requests: Sequence[Req], *, clients: int = 16,
     return LoadResult(len(requests), seconds, statuses, latencies, samples)
 
 
-def sequential(base_url: str, requests: Sequence[Req], *, timeout: float = 30.0,
-               check: Callable[[httpx.Response], None] | None = None) -> list[float]:
+def sequential(
+    base_url: str,
+    requests: Sequence[Req],
+    *,
+    timeout: float = 30.0,
+    check: Callable[[httpx.Response], None] | None = None,
+) -> list[float]:
     """Send `requests` one after another on one keep-alive client; latencies in seconds."""
     out = []
     with httpx.Client(base_url=base_url, timeout=timeout, verify=_TLS) as client:
@@ -229,6 +248,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 # --- reporting ------------------------------------------------------------------------------------
+
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table (readable in a terminal and pasteable into docs/performance.md)."""

@@ -19,8 +19,9 @@ NOT_BENCHMARKS = {"run", "common", "__init__"}
 
 
 def discover() -> list[Path]:
-    return sorted(p for p in BENCH.glob("*.py")
-                  if p.stem not in NOT_BENCHMARKS and not p.stem.startswith("_"))
+    return sorted(
+        p for p in BENCH.glob("*.py") if p.stem not in NOT_BENCHMARKS and not p.stem.startswith("_")
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -33,8 +34,9 @@ def main(argv: list[str]) -> int:
     for script in scripts:
         print(f"== {script.name}", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(script)], cwd=BENCH.parent,
-                              stdout=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [sys.executable, str(script)], cwd=BENCH.parent, stdout=subprocess.PIPE, text=True
+        )
         outputs.append((script.name, proc.returncode, time.perf_counter() - started, proc.stdout))
     for name, code, seconds, stdout in outputs:
         print(f"# {name} ({seconds:.0f} s{'' if code == 0 else f', exit {code}'})\n")
