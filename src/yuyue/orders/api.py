@@ -174,7 +174,7 @@ def book_slot(
             places=body.places,
             participants=[p.dict() for p in body.participants],
         )
-        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+        return 201, BookingOut(**booking_out(booking)).model_dump(mode="json")
 
     return Status(
         *run_idempotent(

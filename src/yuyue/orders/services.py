@@ -154,10 +154,14 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             **payment_terms(price),
         )
         _schedule_expiry(booking)
-        Participant.objects.bulk_create(
+        people = Participant.objects.bulk_create(
             [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
         )
         audit(customer, "booking.create", booking, slot=slot.pk, places=places)
+    # Hand back what the answer needs, already loaded: no second round of queries.
+    booking.slot, booking.service, booking.merchant, booking.customer = (
+        slot, service, service.merchant, customer)
+    booking._prefetched_objects_cache = {"participants": people}
     return booking
 
 
