@@ -131,14 +131,6 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             slot=slot, customer=customer, count__lt=service.per_user_limit
         ).update(count=F("count") + 1):
             raise DomainError("per_user_limit", limit=service.per_user_limit)
-        taken = (
-            TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN)
-            .filter(Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places))
-            .update(booked=F("booked") + places)
-        )
-        if not taken:
-            status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
-            raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
         price = service.base_price_fen * places
         booking = _create_booking(
             customer=customer,
@@ -158,6 +150,16 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
         )
         audit(customer, "booking.create", booking, slot=slot.pk, places=places)
+        # The hot row last: its lock is held only from here to COMMIT. A full or closed slot
+        # rolls back everything above.
+        taken = (
+            TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN)
+            .filter(Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places))
+            .update(booked=F("booked") + places)
+        )
+        if not taken:
+            status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
+            raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
     # Hand back what the answer needs, already loaded: no second round of queries.
     booking.slot, booking.service, booking.merchant, booking.customer = (
         slot, service, service.merchant, customer)
