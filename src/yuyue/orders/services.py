@@ -162,7 +162,11 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
     # Hand back what the answer needs, already loaded: no second round of queries.
     booking.slot, booking.service, booking.merchant, booking.customer = (
-        slot, service, service.merchant, customer)
+        slot,
+        service,
+        service.merchant,
+        customer,
+    )
     booking._prefetched_objects_cache = {"participants": people}
     return booking
 
