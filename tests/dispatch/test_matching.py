@@ -41,8 +41,9 @@ def random_problem(seed, n=5, m=6, density=0.7):
     return Problem(orders, cands, eligible)
 
 
-def brute_force(problem, weights=Weights()):
+def brute_force(problem, weights=None):
     """(most orders served, least total cost) over every partial assignment."""
+    weights = weights or Weights()
     n, m = len(problem.orders), len(problem.candidates)
     o = np.array([[x.lat, x.lng] for x in problem.orders])
     c = np.array([[x.lat, x.lng] for x in problem.candidates])
