@@ -179,3 +179,9 @@ LOGGING = {
 
 # --- orders ---------------------------------------------------------------------------------
 YUYUE_PAYMENT_MINUTES = int(os.environ.get("YUYUE_PAYMENT_MINUTES", "15"))
+
+# --- dispatch -------------------------------------------------------------------------------
+YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))
+YUYUE_DISPATCH_ROUND_SECONDS = int(os.environ.get("YUYUE_DISPATCH_ROUND_SECONDS", "5"))
+YUYUE_DISPATCH_MAX_ROUNDS = int(os.environ.get("YUYUE_DISPATCH_MAX_ROUNDS", "5"))
+YUYUE_TRAVEL_ESTIMATOR = os.environ.get("YUYUE_TRAVEL_ESTIMATOR") or None

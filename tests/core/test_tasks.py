@@ -37,7 +37,10 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         user=user, key="b", scope="s", request_hash="h", status=201, body={}
     )
 
-    assert ensure_periodic_jobs() == ["yuyue.core.tasks.purge_expired"]
+    assert ensure_periodic_jobs() == [
+        "yuyue.core.tasks.purge_expired",
+        "yuyue.dispatch.tasks.dispatch_round_job",
+    ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
@@ -45,7 +48,8 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
     assert list(OneTimeCode.objects.values_list("pk", flat=True)) == [fresh_code.pk]
     assert list(ApiToken.objects.values_list("pk", flat=True)) == [live_token.pk]
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["b"]
-    done = DBTaskResult.objects.get(status="SUCCESSFUL")
+    purge = DBTaskResult.objects.filter(task_path="yuyue.core.tasks.purge_expired")
+    done = purge.get(status="SUCCESSFUL")
     assert done.return_value == {"otp": 1, "tokens": 1, "idempotency": 1}
-    following = DBTaskResult.objects.get(status="READY")
+    following = purge.get(status="READY")
     assert following.run_after > timezone.now() + dt.timedelta(minutes=55)

@@ -171,6 +171,18 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "insufficient_funds": (409, "The balance is not enough.", "余额不足。"),
     "hold_closed": (409, "This hold was already posted or released.", "该冻结已结算或释放。"),
+    "offer_expired": (409, "This offer has timed out.", "该派单已超时。"),
+    "offer_not_pending": (409, "This offer was already answered.", "该派单已处理。"),
+    "already_taken": (
+        409,
+        "Another provider has taken this order.",
+        "该订单已被其他服务人员接走。",
+    ),
+    "provider_at_capacity": (
+        409,
+        "The provider has as many open orders as allowed.",
+        "该服务人员进行中的订单已达上限。",
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

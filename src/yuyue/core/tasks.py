@@ -39,7 +39,10 @@ def purge_expired(reschedule: bool = True) -> dict:
     return counts
 
 
-PERIODIC = [purge_expired]
+def _periodic():
+    from yuyue.dispatch.tasks import dispatch_round_job
+
+    return [purge_expired, dispatch_round_job]
 
 
 def ensure_periodic_jobs() -> list[str]:
@@ -47,7 +50,7 @@ def ensure_periodic_jobs() -> list[str]:
     from django_tasks_db.models import DBTaskResult
 
     enqueued = []
-    for job in PERIODIC:
+    for job in _periodic():
         path = f"{job.func.__module__}.{job.func.__qualname__}"
         waiting = DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"])
         if not waiting.exists():

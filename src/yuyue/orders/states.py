@@ -114,6 +114,9 @@ def apply_step(
     assert transaction.get_connection().in_atomic_block, "apply_step needs a transaction"
     step = STEPS[step_name]
     held = roles_of(actor, booking)
+    incoming = updates.get("provider")
+    if actor is not None and incoming is not None and incoming.user_id == actor.pk:
+        held.add(PROVIDER)  # a provider taking the order (accept, grab) acts as its provider
     if role is None:
         allowed = held & step.roles
         if not allowed:

@@ -1,0 +1,194 @@
+"""Dispatch API: on-site orders, offers and grabs for providers, the operators' queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from yuyue.accounts.auth import bearer, require_staff
+from yuyue.accounts.models import StaffRole
+from yuyue.core.errors import DomainError
+from yuyue.core.idempotency import run_idempotent
+from yuyue.orders.api import BookingOut, ProviderOrderOut, booking_out, provider_order_out
+from yuyue.orders.models import Booking
+
+from . import ordering, services
+from .models import Offer, OfferStatus
+
+router = Router(tags=["dispatch"])
+
+
+def _load(pk: int) -> Booking:
+    return Booking.objects.select_related(
+        "service", "merchant", "slot__hall", "provider", "customer"
+    ).get(pk=pk)
+
+
+class OnsiteIn(Schema):
+    service_id: int
+    starts_at: dt.datetime
+    address: str = Field(min_length=1, max_length=300)
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    quantity: int = Field(1, ge=1, le=ordering.MAX_QUANTITY, strict=True)
+    options: dict = {}
+
+
+class CheckOut(Schema):
+    available: bool
+    providers: int
+    alternatives: list[dt.datetime]
+
+
+@router.get("/orders/onsite/check", response=CheckOut, auth=None)
+def check(
+    request,
+    service_id: int,
+    starts_at: dt.datetime,
+    lat: float = Query(..., ge=-90, le=90),
+    lng: float = Query(..., ge=-180, le=180),
+    quantity: int = Query(1, ge=1, le=ordering.MAX_QUANTITY),
+):
+    """Can anyone come then? If not, the nearest times someone can. Creates nothing."""
+    return ordering.check_onsite(
+        service_id=service_id, starts_at=starts_at, lat=lat, lng=lng, quantity=quantity
+    )
+
+
+@router.post("/orders/onsite", response={201: BookingOut, 200: BookingOut}, auth=bearer)
+def place(
+    request, body: OnsiteIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
+    """Order an on-site service at an address and time; the platform finds the provider."""
+
+    def produce():
+        booking = ordering.place_onsite_order(actor=request.auth, **body.dict())
+        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+
+    return Status(
+        *run_idempotent(
+            user=request.auth,
+            key=idempotency_key,
+            scope="onsite",
+            payload=body.dict(),
+            produce=produce,
+        )
+    )
+
+
+class OfferOut(Schema):
+    id: int
+    status: str
+    expires_at: dt.datetime
+    travel_minutes: float | None
+    order: ProviderOrderOut
+
+
+@router.get("/provider/offers", response=list[OfferOut], auth=bearer)
+def my_offers(request):
+    provider = (
+        getattr(request.auth, "provider", None) if hasattr(request.auth, "provider") else None
+    )
+    if provider is None:
+        raise DomainError("forbidden")
+    offers = Offer.objects.filter(provider=provider, status=OfferStatus.PENDING)
+    return [
+        {
+            "id": o.pk,
+            "status": o.status,
+            "expires_at": o.expires_at,
+            "travel_minutes": o.travel_minutes,
+            "order": provider_order_out(_load(o.booking_id)),
+        }
+        for o in offers
+    ]
+
+
+@router.post("/provider/offers/{offer_id}/accept", response=ProviderOrderOut, auth=bearer)
+def accept(request, offer_id: int):
+    booking = services.accept_offer(actor=request.auth, offer_id=offer_id)
+    return provider_order_out(_load(booking.pk))
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+@router.post("/provider/offers/{offer_id}/reject", response={204: None}, auth=bearer)
+def reject(request, offer_id: int, body: ReasonIn):
+    services.reject_offer(actor=request.auth, offer_id=offer_id, reason=body.reason)
+    return Status(204, None)
+
+
+@router.post("/provider/orders/{booking_id}/release", response=ProviderOrderOut, auth=bearer)
+def release(request, booking_id: int, body: ReasonIn):
+    """The provider gives an accepted order back (recorded as a breach)."""
+    booking = services.provider_release_order(
+        actor=request.auth, booking_id=booking_id, reason=body.reason
+    )
+    return provider_order_out(_load(booking.pk))
+
+
+class FeedItem(Schema):
+    distance_km: float
+    order: ProviderOrderOut
+
+
+@router.get("/provider/grab-feed", response=list[FeedItem], auth=bearer)
+def grab_feed(request, limit: int = Query(50, ge=1, le=200)):
+    """Open orders near you that fit your skills and free time, nearest first."""
+    return [
+        {"distance_km": round(d, 2), "order": provider_order_out(_load(b.pk))}
+        for b, d in services.grab_feed(actor=request.auth, limit=limit)
+    ]
+
+
+@router.post("/provider/grab/{booking_id}", response=ProviderOrderOut, auth=bearer)
+def grab(request, booking_id: int):
+    """Grab an open order 抢单: the first qualified provider wins."""
+    booking = services.grab_order(actor=request.auth, booking_id=booking_id)
+    return provider_order_out(_load(booking.pk))
+
+
+@router.get("/ops/dispatch/queue", response=list[BookingOut], auth=bearer)
+def queue(request, merchant_id: int | None = None):
+    """Orders dispatch gave up on. Operators see all; a merchant's managers see theirs."""
+    qs = Booking.objects.filter(needs_operator=True, status="awaiting_provider")
+    if not getattr(request.auth, "is_operator", False):
+        if merchant_id is None:
+            raise DomainError("forbidden")
+        require_staff(request.auth, merchant_id, (StaffRole.OWNER, StaffRole.MANAGER))
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    return [booking_out(_load(b.pk)) for b in qs.order_by("starts_at")[:500]]
+
+
+class AssignIn(Schema):
+    provider_id: int
+    reason: str = Field("", max_length=200)
+
+
+class ReassignIn(AssignIn):
+    from_provider_id: int
+
+
+@router.post("/ops/orders/{booking_id}/assign", response=BookingOut, auth=bearer)
+def assign(request, booking_id: int, body: AssignIn):
+    booking = services.assign_order(
+        actor=request.auth, booking_id=booking_id, provider_id=body.provider_id, reason=body.reason
+    )
+    return booking_out(_load(booking.pk))
+
+
+@router.post("/ops/orders/{booking_id}/reassign", response=BookingOut, auth=bearer)
+def reassign(request, booking_id: int, body: ReassignIn):
+    """Move an accepted order to another provider; name the provider you saw on it."""
+    booking = services.reassign_order(
+        actor=request.auth,
+        booking_id=booking_id,
+        provider_id=body.provider_id,
+        from_provider_id=body.from_provider_id,
+        reason=body.reason,
+    )
+    return booking_out(_load(booking.pk))
