@@ -40,6 +40,7 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
     assert ensure_periodic_jobs() == [
         "yuyue.core.tasks.purge_expired",
         "yuyue.dispatch.tasks.dispatch_round_job",
+        "yuyue.dispatch.tasks.purge_positions_job",
     ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough
 

@@ -183,6 +183,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The provider has as many open orders as allowed.",
         "该服务人员进行中的订单已达上限。",
     ),
+    "location_too_frequent": (
+        429,
+        "Positions are taken at most every {seconds} s.",
+        "位置上报间隔不少于 {seconds} 秒。",
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -192,3 +192,37 @@ def reassign(request, booking_id: int, body: ReassignIn):
         reason=body.reason,
     )
     return booking_out(_load(booking.pk))
+
+
+# --- live tracking ---------------------------------------------------------------------------
+
+
+class LocationIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+
+
+class TrackingOut(Schema):
+    booking_id: int
+    status: str
+    lat: float | None
+    lng: float | None
+    at: dt.datetime | None
+    eta_minutes: float | None
+
+
+@router.post("/provider/orders/{booking_id}/location", response=TrackingOut, auth=bearer)
+def post_location(request, booking_id: int, body: LocationIn):
+    """Where the provider is now (at most one position per few seconds)."""
+    from . import tracking
+
+    return tracking.post_location(actor=request.auth, booking_id=booking_id, **body.dict())
+
+
+@router.get("/bookings/{booking_id}/tracking", response=TrackingOut, auth=bearer)
+def get_tracking(request, booking_id: int):
+    """The provider's latest position and ETA (or watch `ws/bookings/<id>/track/?token=`)."""
+    from . import tracking
+
+    return tracking.latest(actor=request.auth, booking_id=booking_id)

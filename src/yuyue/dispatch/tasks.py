@@ -31,3 +31,18 @@ def dispatch_round_job(reschedule: bool = True) -> int:
             ).enqueue()
         )
     return len(offers)
+
+
+@task()
+def purge_positions_job(reschedule: bool = True) -> int:
+    """Delete positions no longer needed; again in an hour."""
+    from .tracking import purge_positions
+
+    count = purge_positions()
+    if reschedule:
+        transaction.on_commit(
+            lambda: purge_positions_job.using(
+                run_after=timezone.now() + dt.timedelta(hours=1)
+            ).enqueue()
+        )
+    return count

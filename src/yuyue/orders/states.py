@@ -141,4 +141,14 @@ def apply_step(
     )
     audit(actor, f"booking.{step_name}", booking, to=step.target, role=role)
     booking.refresh_from_db()
+    transaction.on_commit(lambda: _push_status(booking.pk))
     return booking
+
+
+def _push_status(booking_id: int) -> None:
+    """Watchers of the order's live tracking hear of every step."""
+    from yuyue.dispatch.tracking import push_order_status
+
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is not None:
+        push_order_status(booking)
