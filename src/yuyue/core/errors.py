@@ -188,6 +188,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Positions are taken at most every {seconds} s.",
         "位置上报间隔不少于 {seconds} 秒。",
     ),
+    "need_closed": (409, "This need is no longer open.", "该需求已关闭。"),
+    "already_applied": (409, "You have applied to this need already.", "您已报名该需求。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -226,3 +226,182 @@ def get_tracking(request, booking_id: int):
     from . import tracking
 
     return tracking.latest(actor=request.auth, booking_id=booking_id)
+
+
+# --- task hall 需求大厅 -------------------------------------------------------------------------
+
+
+class NeedIn(Schema):
+    category_id: int
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field("", max_length=2000)
+    starts_at: dt.datetime
+    duration_minutes: int = Field(120, ge=15, le=1440)
+    address: str = Field(min_length=1, max_length=300)
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    budget_fen: int = Field(gt=0, strict=True)
+
+
+class ApplicationOut(Schema):
+    id: int
+    provider_id: int
+    provider_name: str
+    price_fen: int
+    message: str
+    status: str
+
+
+class NeedOut(Schema):
+    id: int
+    category_id: int
+    title: str
+    description: str
+    starts_at: dt.datetime
+    duration_minutes: int
+    address: str
+    budget_fen: int
+    status: str
+    booking_id: int | None
+    applications: list[ApplicationOut]
+
+
+def _need_out(need, viewer) -> dict:
+    from .models import Application
+
+    apps = Application.objects.filter(need=need).select_related("provider")
+    owner = need.customer_id == viewer.pk or getattr(viewer, "is_operator", False)
+    if not owner:
+        apps = apps.filter(provider__user=viewer)
+    return {
+        "id": need.pk,
+        "category_id": need.category_id,
+        "title": need.title,
+        "description": need.description,
+        "starts_at": need.starts_at,
+        "duration_minutes": need.duration_minutes,
+        "address": need.address if owner else need.address.split(" ")[0],
+        "budget_fen": need.budget_fen,
+        "status": need.status,
+        "booking_id": need.booking_id,
+        "applications": [
+            {
+                "id": a.pk,
+                "provider_id": a.provider_id,
+                "provider_name": a.provider.display_name,
+                "price_fen": a.price_fen,
+                "message": a.message,
+                "status": a.status,
+            }
+            for a in apps
+        ],
+    }
+
+
+@router.post("/needs", response={201: NeedOut}, auth=bearer)
+def publish(request, body: NeedIn):
+    """Publish a need with a budget; qualified providers near it may apply."""
+    from . import taskhall
+
+    need = taskhall.publish_need(actor=request.auth, **body.dict())
+    return Status(201, _need_out(need, request.auth))
+
+
+@router.get("/needs", response=list[NeedOut], auth=bearer)
+def my_needs(request):
+    from .models import Need
+
+    return [
+        _need_out(n, request.auth)
+        for n in Need.objects.filter(customer=request.auth).order_by("-created_at")[:100]
+    ]
+
+
+@router.get("/needs/{need_id}", response=NeedOut, auth=bearer)
+def need_detail(request, need_id: int):
+    from .models import Need
+    from .taskhall import qualifies
+
+    need = Need.objects.filter(pk=need_id).first()
+    user = request.auth
+    provider = getattr(user, "provider", None) if hasattr(user, "provider") else None
+    visible = need is not None and (
+        need.customer_id == user.pk
+        or user.is_operator
+        or (
+            provider is not None
+            and (qualifies(provider, need) or need.applications.filter(provider=provider).exists())
+        )
+    )
+    if not visible:
+        raise DomainError("not_found")
+    return _need_out(need, user)
+
+
+@router.post("/needs/{need_id}/cancel", response=NeedOut, auth=bearer)
+def cancel_need(request, need_id: int):
+    from . import taskhall
+
+    return _need_out(taskhall.cancel_need(actor=request.auth, need_id=need_id), request.auth)
+
+
+class PickIn(Schema):
+    application_id: int
+
+
+@router.post("/needs/{need_id}/pick", response=BookingOut, auth=bearer)
+def pick(request, need_id: int, body: PickIn):
+    """Pick one application: it becomes an order with that provider; the others are told."""
+    from . import taskhall
+
+    booking = taskhall.pick_application(
+        actor=request.auth, need_id=need_id, application_id=body.application_id
+    )
+    return booking_out(_load(booking.pk))
+
+
+class NeedCard(Schema):
+    distance_km: float
+    need: NeedOut
+
+
+@router.get("/provider/needs", response=list[NeedCard], auth=bearer)
+def needs_for_me(request):
+    """Open needs you qualify for, nearest first."""
+    from . import taskhall
+
+    return [
+        {"distance_km": round(d, 2), "need": _need_out(n, request.auth)}
+        for n, d in taskhall.open_needs_for(actor=request.auth)
+    ]
+
+
+class ApplyIn(Schema):
+    price_fen: int = Field(gt=0, strict=True)
+    message: str = Field("", max_length=500)
+
+
+@router.post("/provider/needs/{need_id}/apply", response={201: ApplicationOut}, auth=bearer)
+def apply(request, need_id: int, body: ApplyIn):
+    from . import taskhall
+
+    a = taskhall.apply_to_need(actor=request.auth, need_id=need_id, **body.dict())
+    return Status(
+        201,
+        {
+            "id": a.pk,
+            "provider_id": a.provider_id,
+            "provider_name": a.provider.display_name,
+            "price_fen": a.price_fen,
+            "message": a.message,
+            "status": a.status,
+        },
+    )
+
+
+@router.post("/provider/applications/{application_id}/withdraw", response={204: None}, auth=bearer)
+def withdraw(request, application_id: int):
+    from . import taskhall
+
+    taskhall.withdraw_application(actor=request.auth, application_id=application_id)
+    return Status(204, None)
