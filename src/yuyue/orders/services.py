@@ -55,12 +55,25 @@ def _require_customer(actor) -> User:
     return actor
 
 
+def _schedule_reminder(booking: Booking) -> None:
+    """A reminder to the customer and the provider YUYUE_REMINDER_MINUTES before the start."""
+    now = timezone.now()
+    if booking.starts_at <= now:
+        return
+    at = max(now, booking.starts_at - dt.timedelta(minutes=settings.YUYUE_REMINDER_MINUTES))
+    from .tasks import remind_before_start
+
+    transaction.on_commit(lambda: remind_before_start.using(run_after=at).enqueue(booking.pk))
+
+
 def _create_booking(**fields) -> Booking:
     """Insert a booking with a fresh check-in code; a (very unlikely) code collision retries."""
     for _ in range(5):
         try:
             with transaction.atomic():
-                return Booking.objects.create(code=new_checkin_code(), **fields)
+                booking = Booking.objects.create(code=new_checkin_code(), **fields)
+            _schedule_reminder(booking)
+            return booking
         except IntegrityError as exc:
             if "code" not in str(exc).lower():
                 raise
