@@ -102,10 +102,16 @@ def test_position_reaches_the_customers_socket_not_a_strangers(accepted, crew, c
 
 @pytest.mark.django_db(transaction=True)
 def test_purge_job_removes_positions_of_finished_orders(accepted, crew):
-    post(crew[0], accepted)
-    Booking.objects.filter(pk=accepted.pk).update(status=BookingStatus.COMPLETED)
     from yuyue.dispatch.tasks import purge_positions_job
 
+    post(crew[0], accepted)
+    old = timezone.now() - dt.timedelta(days=8)
+    LocationPing.objects.update(at=old)
     purge_positions_job.enqueue(reschedule=False)
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
-    assert not LocationPing.objects.exists()
+    assert LocationPing.objects.count() == 1  # the order is still active: its trail stays
+    Booking.objects.filter(pk=accepted.pk).update(status=BookingStatus.COMPLETED)
+    LocationPing.objects.create(booking=accepted, provider=crew[0], lat=1, lng=1)  # recent
+    purge_positions_job.enqueue(reschedule=False)
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert list(LocationPing.objects.values_list("lat", flat=True)) == [1]

@@ -2,8 +2,8 @@
 
 Positions are accepted only from the order's provider, only while it is active, at most one per
 YUYUE_LOCATION_MIN_SECONDS; each is pushed on commit to the order's channel group (websocket
-`ws/bookings/<id>/track/`) and readable by polling. They are purged by a job once the order is
-over and older than YUYUE_LOCATION_RETENTION_DAYS.
+`ws/bookings/<id>/track/`) and readable by polling. Once the order is over they are purged by a
+job when older than YUYUE_LOCATION_RETENTION_DAYS.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def latest(*, actor, booking_id: int) -> dict:
 
 
 def purge_positions() -> int:
-    """Delete positions of orders no longer tracked, and any older than the retention."""
+    """Delete positions of orders no longer active once older than the retention (kept that
+    long for disputes); an active order keeps its trail."""
     cut = timezone.now() - dt.timedelta(days=settings.YUYUE_LOCATION_RETENTION_DAYS)
-    done = LocationPing.objects.exclude(booking__status__in=TRACKED).delete()[0]
-    return done + LocationPing.objects.filter(at__lt=cut).delete()[0]
+    return LocationPing.objects.exclude(booking__status__in=TRACKED).filter(at__lt=cut).delete()[0]
