@@ -92,6 +92,7 @@ def on_unexpected(request, exc: Exception):
 def _register_routers() -> None:
     from yuyue.accounts.api import ops_router as accounts_ops_router
     from yuyue.accounts.api import router as accounts_router
+    from yuyue.billing.api import router as billing_router
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
     from yuyue.core.api import router as core_router
@@ -107,6 +108,7 @@ def _register_routers() -> None:
     api.add_router("/", orders_router)
     api.add_router("/", core_router)
     api.add_router("/", dispatch_router)
+    api.add_router("/", billing_router)
     api.add_router("/ops", catalog_ops_router)
     api.add_router("/ops", accounts_ops_router)
 

@@ -188,3 +188,7 @@ YUYUE_TRAVEL_ESTIMATOR = os.environ.get("YUYUE_TRAVEL_ESTIMATOR") or None
 YUYUE_LOCATION_MIN_SECONDS = int(os.environ.get("YUYUE_LOCATION_MIN_SECONDS", "5"))
 YUYUE_LOCATION_RETENTION_DAYS = int(os.environ.get("YUYUE_LOCATION_RETENTION_DAYS", "7"))
 YUYUE_REMINDER_MINUTES = int(os.environ.get("YUYUE_REMINDER_MINUTES", "60"))
+
+# --- billing --------------------------------------------------------------------------------
+YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])
+YUYUE_PUBLIC_BASE_URL = os.environ.get("YUYUE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -24,6 +24,7 @@ class AccountKind(models.TextChoices):
     GATEWAY_CLEARING = "gateway_clearing", "gateway clearing"
     PROMOTION_EXPENSE = "promotion_expense", "promotion expense"
     PAYOUT_CLEARING = "payout_clearing", "payouts in flight"
+    ORDER_ESCROW = "order_escrow", "paid orders awaiting settlement"
 
 
 class LedgerAccount(models.Model):
@@ -109,5 +110,65 @@ class Hold(models.Model):
             models.CheckConstraint(
                 condition=Q(posted_amount__gte=0) & Q(posted_amount__lte=F("amount")),
                 name="hold_posted_within_amount",
+            ),
+        ]
+
+
+class PaymentPurpose(models.TextChoices):
+    ORDER = "order", "an order"
+    TOP_UP = "top_up", "a wallet top-up"
+
+
+class PaymentStatus(models.TextChoices):
+    CREATED = "created", "created"
+    PAID = "paid", "paid"
+    FAILED = "failed", "failed"
+    CLOSED = "closed", "closed"
+
+
+class Payment(models.Model):
+    """One attempt to collect money through a gateway (or the wallet)."""
+
+    out_trade_no = models.CharField(max_length=40, unique=True)
+    purpose = models.CharField(max_length=8, choices=PaymentPurpose.choices)
+    customer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="payments")
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    gateway = models.CharField(max_length=12)
+    amount_fen = models.BigIntegerField()
+    status = models.CharField(
+        max_length=8, choices=PaymentStatus.choices, default=PaymentStatus.CREATED
+    )
+    gateway_txn_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    refunded_fen = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=F("amount_fen")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+
+
+class GatewayNotification(models.Model):
+    """Every asynchronous notification a gateway sent, once per its id: repeats are answered
+    from here and change nothing."""
+
+    gateway = models.CharField(max_length=12)
+    notification_id = models.CharField(max_length=64)
+    out_trade_no = models.CharField(max_length=40)
+    payload = models.JSONField()
+    result = models.CharField(max_length=24)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "notification_id"], name="notification_once"
             ),
         ]

@@ -190,6 +190,15 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "need_closed": (409, "This need is no longer open.", "该需求已关闭。"),
     "already_applied": (409, "You have applied to this need already.", "您已报名该需求。"),
+    "nothing_to_pay": (409, "This order has nothing to pay.", "该订单无需支付。"),
+    "payment_window_closed": (
+        409,
+        "The time to pay this order has passed.",
+        "该订单的支付时间已过。",
+    ),
+    "bad_signature": (400, "The notification's signature is not valid.", "通知签名无效。"),
+    "unknown_payment": (404, "No payment has this number.", "支付单号不存在。"),
+    "amount_mismatch": (400, "The amount does not match the payment.", "金额与支付单不符。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -1,0 +1,20 @@
+"""Payment gateways behind one interface (see base.Gateway)."""
+
+from __future__ import annotations
+
+from yuyue.core.errors import DomainError
+
+from .base import Gateway, Notification
+from .sandbox import SandboxGateway
+
+_GATEWAYS: dict[str, type[Gateway]] = {"sandbox": SandboxGateway}
+
+
+def get_gateway(name: str) -> Gateway:
+    cls = _GATEWAYS.get(name)
+    if cls is None:
+        raise DomainError("not_found")
+    return cls()
+
+
+__all__ = ["Gateway", "Notification", "get_gateway"]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified asynchronous notification from a gateway."""
+
+    notification_id: str
+    out_trade_no: str
+    txn_id: str
+    amount_fen: int
+    success: bool
+
+
+class Gateway(Protocol):
+    name: str
+
+    def create(self, payment) -> dict:
+        """Parameters the client needs to pay (a prepay id, a checkout URL…)."""
+
+    def verify(self, headers: dict, body: bytes) -> Notification:
+        """Check the signature and read the notification; DomainError('bad_signature')."""
+
+    def refund(self, payment, amount_fen: int, key: str) -> str:
+        """Refund (idempotent by key); returns the gateway's refund id."""

@@ -1,0 +1,64 @@
+"""The development gateway: behaves like a real one. `create` returns a checkout URL; paying
+there makes the worker POST a signed notification (HMAC-SHA256 over the body) to our notify URL
+over real HTTP. Amounts ending in 13 fen are declined; so are checkouts with decline=1."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+
+from django.conf import settings
+
+from yuyue.core.errors import DomainError
+
+from .base import Notification
+
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+
+def sign(body: bytes) -> str:
+    return hmac.new(settings.YUYUE_SANDBOX_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def create(self, payment) -> dict:
+        return {
+            "checkout_url": f"/api/payments/sandbox/checkout/{payment.out_trade_no}",
+            "out_trade_no": payment.out_trade_no,
+            "amount_fen": payment.amount_fen,
+        }
+
+    def notification_body(self, payment, *, decline: bool = False) -> bytes:
+        success = not decline and payment.amount_fen % 100 != 13
+        return json.dumps(
+            {
+                "id": "sbn_" + secrets.token_hex(8),
+                "out_trade_no": payment.out_trade_no,
+                "transaction_id": "sbt_" + secrets.token_hex(8),
+                "amount": payment.amount_fen,
+                "trade_state": "SUCCESS" if success else "PAYERROR",
+            }
+        ).encode()
+
+    def verify(self, headers: dict, body: bytes) -> Notification:
+        given = headers.get(SIGNATURE_HEADER) or ""
+        if not hmac.compare_digest(given, sign(body)):
+            raise DomainError("bad_signature")
+        try:
+            data = json.loads(body)
+            return Notification(
+                str(data["id"]),
+                str(data["out_trade_no"]),
+                str(data["transaction_id"]),
+                int(data["amount"]),
+                data["trade_state"] == "SUCCESS",
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DomainError("bad_signature") from exc
+
+    def refund(self, payment, amount_fen: int, key: str) -> str:
+        return "sbr_" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -1,0 +1,218 @@
+"""Paying: orders from the wallet or through a gateway, wallet top-ups, gateway notifications.
+
+A gateway is never called while a lock is held. A notification may arrive twice, late or out of
+order: each is stored once by its id, the payment moves created → paid by a conditional UPDATE,
+and the ledger posting carries the payment's key, so money is credited exactly once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking, BookingStatus
+from yuyue.orders.models import PaymentStatus as OrderPayment
+from yuyue.orders.services import confirm_payment
+
+from . import ledger
+from .gateways import Notification, get_gateway
+from .models import (
+    AccountKind,
+    GatewayNotification,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+)
+
+MAX_TOP_UP = 5_000_000  # ¥50,000
+
+
+def wallet(customer_id: int):
+    return ledger.account(AccountKind.CUSTOMER_CASH, "user", customer_id)
+
+
+def _payable(actor, booking_id: int) -> Booking:
+    booking = Booking.objects.filter(pk=booking_id, customer_id=getattr(actor, "pk", None)).first()
+    if booking is None:
+        raise DomainError("not_found")
+    if (
+        booking.status != BookingStatus.AWAITING_PAYMENT
+        or booking.payment_status != OrderPayment.UNPAID
+    ):
+        raise DomainError("nothing_to_pay")
+    if booking.pay_before and booking.pay_before <= timezone.now():
+        raise DomainError("payment_window_closed")
+    return booking
+
+
+def _new_payment(**fields) -> Payment:
+    return Payment.objects.create(out_trade_no="yy" + secrets.token_hex(12), **fields)
+
+
+def pay_with_wallet(*, actor, booking_id: int) -> Booking:
+    """Pay an order from the wallet at once; refused if the balance is short."""
+    booking = _payable(actor, booking_id)
+    with transaction.atomic():
+        payment = _new_payment(
+            purpose=PaymentPurpose.ORDER,
+            customer_id=booking.customer_id,
+            booking=booking,
+            gateway="wallet",
+            amount_fen=booking.price_fen,
+            status=PaymentStatus.PAID,
+            paid_at=timezone.now(),
+        )
+        ledger.post_transfer(
+            key=f"order:{booking.pk}:paid",
+            kind="order_payment",
+            booking=booking,
+            legs=[
+                (wallet(booking.customer_id), -booking.price_fen),
+                (ledger.account(AccountKind.ORDER_ESCROW), booking.price_fen),
+            ],
+        )
+        booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
+        audit(actor, "payment.wallet", booking, amount=booking.price_fen)
+    return booking
+
+
+def start_gateway_payment(
+    *, actor, booking_id: int | None = None, top_up_fen: int | None = None, gateway: str = "sandbox"
+) -> tuple[Payment, dict]:
+    """Create a payment for an order or a top-up; returns what the client needs to pay."""
+    gw = get_gateway(gateway)
+    if booking_id is not None:
+        booking = _payable(actor, booking_id)
+        fields = {
+            "purpose": PaymentPurpose.ORDER,
+            "booking": booking,
+            "amount_fen": booking.price_fen,
+        }
+    else:
+        if (
+            isinstance(top_up_fen, bool)
+            or not isinstance(top_up_fen, int)
+            or not (100 <= top_up_fen <= MAX_TOP_UP)
+        ):
+            raise DomainError("invalid_amount", max=MAX_TOP_UP)
+        fields = {"purpose": PaymentPurpose.TOP_UP, "amount_fen": top_up_fen}
+    with transaction.atomic():
+        payment = _new_payment(customer=actor, gateway=gw.name, **fields)
+        audit(actor, "payment.create", payment, amount=payment.amount_fen)
+    return payment, gw.create(payment)  # the gateway is called after commit, with no lock held
+
+
+def apply_notification(*, gateway: str, headers: dict, body: bytes) -> str:
+    """Verify and apply a gateway's notification. Returns the result recorded for it."""
+    gw = get_gateway(gateway)
+    note: Notification = gw.verify(headers, body)
+    done = GatewayNotification.objects.filter(
+        gateway=gateway, notification_id=note.notification_id
+    ).first()
+    if done is not None:
+        return done.result
+    try:
+        with transaction.atomic():
+            GatewayNotification.objects.create(
+                gateway=gateway,
+                notification_id=note.notification_id,
+                out_trade_no=note.out_trade_no,
+                payload={"body": body.decode(errors="replace")},
+                result="pending",
+            )
+            result = _apply(gateway, note)
+            GatewayNotification.objects.filter(
+                gateway=gateway, notification_id=note.notification_id
+            ).update(result=result)
+    except IntegrityError:  # the same notification, concurrently: the other one applies it
+        done = GatewayNotification.objects.filter(
+            gateway=gateway, notification_id=note.notification_id
+        ).first()
+        if done is None:
+            raise
+        return done.result
+    return result
+
+
+def _apply(gateway: str, note: Notification) -> str:
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(out_trade_no=note.out_trade_no, gateway=gateway)
+        .first()
+    )
+    if payment is None:
+        raise DomainError("unknown_payment")
+    if note.amount_fen != payment.amount_fen:
+        raise DomainError("amount_mismatch")
+    if not note.success:
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
+            status=PaymentStatus.FAILED
+        )
+        return "declined"
+    if not Payment.objects.filter(
+        pk=payment.pk, status__in=[PaymentStatus.CREATED, PaymentStatus.FAILED]
+    ).update(status=PaymentStatus.PAID, paid_at=timezone.now(), gateway_txn_id=note.txn_id):
+        return "already_paid"
+    clearing = ledger.account(AccountKind.GATEWAY_CLEARING)
+    if payment.purpose == PaymentPurpose.TOP_UP:
+        ledger.post_transfer(
+            key=f"payment:{payment.pk}",
+            kind="top_up",
+            legs=[
+                (clearing, -payment.amount_fen),
+                (wallet(payment.customer_id), payment.amount_fen),
+            ],
+        )
+        return "credited"
+    ledger.post_transfer(
+        key=f"payment:{payment.pk}",
+        kind="order_payment",
+        booking=payment.booking,
+        legs=[
+            (clearing, -payment.amount_fen),
+            (ledger.account(AccountKind.ORDER_ESCROW), payment.amount_fen),
+        ],
+    )
+    try:
+        with transaction.atomic():
+            confirm_payment(booking_id=payment.booking_id, reference=payment.out_trade_no)
+        return "paid"
+    except DomainError:
+        # Paid too late (expired or cancelled meanwhile): the money goes back.
+        transaction.on_commit(lambda: refund_late_payment_job_enqueue(payment.pk))
+        return "late_refund"
+
+
+def refund_late_payment_job_enqueue(payment_id: int) -> None:
+    from .tasks import refund_late_payment
+
+    refund_late_payment.enqueue(payment_id)
+
+
+def refund_late_payment(*, payment_id: int) -> bool:
+    """Give back a payment that arrived after its order was gone: gateway first (no lock),
+    then the ledger, once."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.refunded_fen:
+        return False
+    gw = get_gateway(payment.gateway)
+    key = f"late:{payment.pk}"
+    gw.refund(payment, payment.amount_fen, key)
+    with transaction.atomic():
+        if not Payment.objects.filter(pk=payment.pk, refunded_fen=0).update(
+            refunded_fen=payment.amount_fen
+        ):
+            return False
+        ledger.post_transfer(
+            key=f"refund:{key}",
+            kind="refund",
+            legs=[
+                (ledger.account(AccountKind.ORDER_ESCROW), -payment.amount_fen),
+                (ledger.account(AccountKind.GATEWAY_CLEARING), payment.amount_fen),
+            ],
+        )
+    return True

@@ -1,0 +1,35 @@
+"""Billing jobs on the database worker."""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+from django_tasks import task
+
+
+@task()
+def sandbox_notify(out_trade_no: str, decline: bool = False, times: int = 1) -> list[int]:
+    """The sandbox gateway calling our notify URL back over HTTP, like a real gateway."""
+    from .gateways.sandbox import SIGNATURE_HEADER, SandboxGateway, sign
+    from .models import Payment
+
+    payment = Payment.objects.get(out_trade_no=out_trade_no)
+    body = SandboxGateway().notification_body(payment, decline=decline)
+    url = settings.YUYUE_PUBLIC_BASE_URL.rstrip("/") + "/api/payments/notify/sandbox"
+    statuses = []
+    for _ in range(times):
+        response = httpx.post(
+            url,
+            content=body,
+            timeout=10,
+            headers={SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"},
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+@task()
+def refund_late_payment(payment_id: int) -> bool:
+    from .payments import refund_late_payment as refund
+
+    return refund(payment_id=payment_id)
