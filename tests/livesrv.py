@@ -222,6 +222,7 @@ class Call:
     path: str
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a raw body (e.g. a signed notification), instead of json
 
 
 @dataclass
@@ -267,7 +268,12 @@ def storm(base_url: str, calls: Sequence[Call], *, timeout: float = 60.0) -> lis
             with httpx.Client(base_url=base_url, timeout=timeout, verify=_TLS) as client:
                 barrier.wait(timeout=timeout)
                 started = time.perf_counter()
-                r = client.request(call.method, call.path, json=call.json, headers=call.headers)
+                if call.content is not None:
+                    r = client.request(
+                        call.method, call.path, content=call.content, headers=call.headers
+                    )
+                else:
+                    r = client.request(call.method, call.path, json=call.json, headers=call.headers)
                 replies[i] = Reply(r.status_code, r.text, time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 (reported as a failed call)
             replies[i] = Reply(0, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)

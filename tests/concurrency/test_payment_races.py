@@ -1,0 +1,91 @@
+"""Money races on real servers: one wallet paying many orders at once, one notification
+delivered many times at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from tests.livesrv import Call, bearer, storm
+from yuyue.accounts.tokens import issue_token
+from yuyue.billing import ledger
+from yuyue.billing.gateways.sandbox import SIGNATURE_HEADER, SandboxGateway, sign
+from yuyue.billing.models import AccountKind, Payment, PaymentPurpose, Transfer
+from yuyue.billing.payments import wallet
+from yuyue.orders.models import Booking, BookingStatus
+from yuyue.orders.services import book_slot
+from yuyue.scheduling.models import TimeSlot
+
+from .conftest import assert_clean, outcome
+
+PRICE = 1000
+
+
+def _orders(customer, hall_service, hall, n):
+    hall_service.base_price_fen = PRICE
+    hall_service.save()
+    start = timezone.now() + dt.timedelta(days=2)
+    out = []
+    for i in range(n):
+        slot = TimeSlot.objects.create(
+            service=hall_service,
+            hall=hall,
+            starts_at=start + dt.timedelta(hours=i),
+            ends_at=start + dt.timedelta(hours=i, minutes=30),
+            capacity=5,
+        )
+        out.append(book_slot(actor=customer, slot_id=slot.pk, places=1, participants=None))
+    return out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_payments_from_a_wallet_that_holds_five(server, customer, hall_service, hall):
+    orders = _orders(customer, hall_service, hall, 20)
+    with transaction.atomic():
+        ledger.post_transfer(
+            key="seed",
+            kind="top_up",
+            legs=[
+                (ledger.account(AccountKind.GATEWAY_CLEARING), -5 * PRICE),
+                (wallet(customer.pk), 5 * PRICE),
+            ],
+        )
+    key = issue_token(user=customer, via="password")[0]
+    replies = storm(
+        server.url,
+        [Call("POST", f"/api/bookings/{o.pk}/pay/wallet", None, bearer(key)) for o in orders],
+    )
+    assert_clean(replies, server)
+    paid = [r for r in replies if r.status == 200]
+    short = [r for r in replies if r.status == 409 and r.code == "insufficient_funds"]
+    assert (len(paid), len(short)) == (5, 15), outcome(replies)
+    assert wallet(customer.pk).balance == 0
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == 5
+    assert ledger.unbalanced_transfers() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_notification_ten_times_at_once(server, customer):
+    payment = Payment.objects.create(
+        out_trade_no="yyrace",
+        purpose=PaymentPurpose.TOP_UP,
+        customer=customer,
+        gateway="sandbox",
+        amount_fen=8800,
+    )
+    body = SandboxGateway().notification_body(payment)
+    headers = {SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"}
+    replies = storm(
+        server.url,
+        [
+            Call("POST", "/api/payments/notify/sandbox", None, headers, content=body)
+            for _ in range(10)
+        ],
+    )
+    assert_clean(replies, server)
+    assert all(r.status == 200 for r in replies), outcome(replies)
+    assert wallet(customer.pk).balance == 8800
+    assert Transfer.objects.filter(kind="top_up").count() == 1
