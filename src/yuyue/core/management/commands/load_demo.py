@@ -48,6 +48,7 @@ PROVIDER_NAMES = [
     "冯师傅 Feng",
     "陈阿姨 Chen",
 ]
+PROVIDER_PHONES = [f"+86137000000{i:02d}" for i in range(len(PROVIDER_NAMES))]
 
 
 def person(phone: str, name: str, **extra) -> User:
@@ -147,7 +148,9 @@ class Command(BaseCommand):
         rows += [
             {"weekdays": [0, 1, 2, 3, 4, 5], "start": "13:30", "end": "14:30", "capacity": 10},
             {"weekdays": [0, 1, 2, 3, 4, 5], "start": "14:30", "end": "15:30", "capacity": 10},
-            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "15:30", "end": "17:30", "capacity": None},
+            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "15:30", "end": "16:30", "capacity": 10},
+            # The last hour takes everyone who comes (no capacity).
+            {"weekdays": [0, 1, 2, 3, 4, 5], "start": "16:30", "end": "17:30", "capacity": None},
         ]
         today = timezone.now().astimezone(zone(hall_m.timezone)).date()
         created_slots = 0
@@ -205,8 +208,8 @@ class Command(BaseCommand):
             ),
         )
         year = timezone.now().year
-        for i, name in enumerate(PROVIDER_NAMES):
-            user = person(f"+86137000000{i:02d}", name)
+        for i, (phone, name) in enumerate(zip(PROVIDER_PHONES, PROVIDER_NAMES, strict=True)):
+            user = person(phone, name)
             provider, made = Provider.objects.get_or_create(
                 user=user,
                 defaults=dict(
