@@ -1,12 +1,20 @@
-"""The first page a visitor sees, in a real browser (Debian's chromium through Playwright)."""
+"""The first page a visitor sees, in a real browser (Debian's chromium through Playwright), on a
+phone-sized screen."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from yuyue.catalog.models import Merchant, MerchantStatus, Service
+from tests.conftest import make_user
+from yuyue.accounts.models import Provider
+from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service
+from yuyue.scheduling.models import TimeSlot
 
+CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -15,45 +23,125 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def shop(db):
-    m = Merchant.objects.create(
+def shops(db):
+    """What a customer should see, and what they must not (inactive, pending, closed)."""
+    clean = Merchant.objects.create(
         name="洁家到家 CleanHome",
         slug="cleanhome",
         status=MerchantStatus.ACTIVE,
         address="南京西路1266号",
     )
-    Service.objects.create(
-        merchant=m,
+    cleaning = Service.objects.create(
+        merchant=clean,
         name="日常保洁 Home cleaning",
         kind="on_site",
         duration_minutes=120,
         base_price_fen=12050,
     )
-    Service.objects.create(merchant=m, name="Retired service", kind="on_site", active=False)
+    Service.objects.create(
+        merchant=clean,
+        name="全屋深度保洁 Whole-flat deep cleaning",
+        kind="on_site",
+        duration_minutes=90,
+        base_price_fen=123456,
+    )
+    Service.objects.create(merchant=clean, name="Retired service", kind="on_site", active=False)
+    for i in range(2):
+        p = Provider.objects.create(
+            user=make_user(f"Cleaner {i}"), merchant=clean, display_name=f"C{i}", verified=True
+        )
+        p.services.add(cleaning)
+    unverified = Provider.objects.create(
+        user=make_user("Not yet"), merchant=clean, display_name="N", verified=False
+    )
+    unverified.services.add(cleaning)
+
+    hall_m = Merchant.objects.create(
+        name="市民服务中心 Citizen Service Hall", slug="citizen-hall", status=MerchantStatus.ACTIVE
+    )
+    hall_a = Hall.objects.create(merchant=hall_m, name="A 厅 Hall A")
+    Hall.objects.create(merchant=hall_m, name="B 厅 Hall B")
+    passport = Service.objects.create(
+        merchant=hall_m, name="出入境证件 Passport", kind="hall_slot", duration_minutes=60
+    )
+    # Tomorrow 09:00 in Shanghai is 01:00 UTC.
+    tomorrow = (timezone.now() + dt.timedelta(hours=8)).date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(tomorrow, dt.time(1), tzinfo=dt.UTC)
+    for h in range(3):
+        TimeSlot.objects.create(
+            service=passport,
+            hall=hall_a,
+            starts_at=start + dt.timedelta(hours=h),
+            ends_at=start + dt.timedelta(hours=h + 1),
+            capacity=10,
+        )
+    TimeSlot.objects.create(  # in the past: not counted
+        service=passport,
+        hall=hall_a,
+        starts_at=start - dt.timedelta(days=3),
+        ends_at=start - dt.timedelta(days=3, hours=-1),
+    )
+
     hidden = Merchant.objects.create(name="Pending Salon", slug="pending")
     Service.objects.create(merchant=hidden, name="Haircut", kind="hall_slot")
-    return m
+    return tomorrow
+
+
+@pytest.fixture
+def chromium():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_home_lists_merchants_services_and_prices(live_server, shop):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        page.goto(live_server.url + "/")
-        section = page.locator("[data-merchant=cleanhome]")
-        assert section.locator("h2").inner_text() == "洁家到家 CleanHome"
-        services = section.locator("li.service")
-        assert services.count() == 1
-        text = services.first.inner_text()
-        assert "日常保洁 Home cleaning" in text and "¥120.50" in text and "120 min" in text
-        assert page.locator("[data-merchant=pending]").count() == 0
-        page.click("text=API docs")
-        page.wait_for_load_state("networkidle")
-        assert "/api/docs" in page.url
-        assert page.locator("text=yuyue API").first.is_visible()
-        browser.close()
+def test_customer_sees_merchants_services_and_prices(live_server, shops, chromium):
+    tomorrow = shops
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(live_server.url + "/")
+
+    clean = page.locator("[data-merchant=cleanhome]")
+    assert clean.locator("h2").inner_text() == "洁家到家 CleanHome"
+    services = clean.locator("li.service")
+    assert services.count() == 2  # the inactive one is not offered
+    cleaning = services.filter(has_text="日常保洁 Home cleaning")
+    assert cleaning.locator(".price").inner_text() == "¥120.50"
+    assert cleaning.locator(".duration").inner_text() == "2 h"
+    assert "上门服务 At your home" in cleaning.inner_text()
+    assert "2 位服务人员 providers" in cleaning.inner_text()  # the unverified one is not counted
+    deep = services.filter(has_text="深度保洁")
+    assert deep.locator(".price").inner_text() == "¥1,234.56"
+    assert deep.locator(".duration").inner_text() == "1 h 30 min"
+
+    hall = page.locator("[data-merchant=citizen-hall]")
+    assert "A 厅 Hall A · B 厅 Hall B" in hall.locator(".halls").inner_text()
+    passport = hall.locator("li.service")
+    assert passport.locator(".price").inner_text() == "免费 Free"
+    text = passport.inner_text()
+    assert "3 个可约时段 open slots in A 厅 Hall A" in text
+    assert f"{tomorrow:%m-%d} 09:00" in text  # the merchant's local time, not UTC
+
+    assert page.locator("[data-merchant=pending]").count() == 0
+    assert "Haircut" not in page.content()
+    # Made for a phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_api_docs_link_opens_the_documentation(live_server, shops, chromium):
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(live_server.url + "/")
+    page.locator("header nav a", has_text="API docs").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == live_server.url + "/api/docs"
+    # Swagger UI has rendered the OpenAPI document: its title and some operations are on screen.
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "yuyue" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".opblock").count() > 10

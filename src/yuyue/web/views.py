@@ -1,15 +1,74 @@
+from collections import defaultdict
+
+from django.conf import settings
+from django.db.models import Count, Min, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from yuyue.catalog.models import Merchant, MerchantStatus
+from yuyue.accounts.models import Provider
+from yuyue.catalog.models import Merchant, MerchantStatus, Service, ServiceKind
+from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import zone
+from yuyue.scheduling.models import SlotStatus, TimeSlot
+
+KIND_LABELS = {
+    ServiceKind.HALL_SLOT: "预约时段 Time slots",
+    ServiceKind.ON_SITE: "上门服务 At your home",
+    ServiceKind.REMOTE: "远程咨询 Remote session",
+}
 
 
 def home(request):
-    merchants = (
+    """Active merchants with their active services: price, duration, kind, where and who."""
+    merchants = list(
         Merchant.objects.filter(status=MerchantStatus.ACTIVE)
-        .prefetch_related("services", "halls")
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.filter(active=True).order_by("kind", "name"),
+                to_attr="active_services",
+            ),
+            "halls",
+        )
         .order_by("name")
     )
+    service_ids = [s.id for m in merchants for s in m.active_services]
+    # Where each hall-slot service can be booked from now on, and its next open slot.
+    upcoming = (
+        TimeSlot.objects.filter(
+            service_id__in=service_ids, status=SlotStatus.OPEN, starts_at__gte=timezone.now()
+        )
+        .values("service_id", "hall__name")
+        .annotate(slots=Count("id"), first=Min("starts_at"))
+        .order_by("hall__name")
+    )
+    halls, slots, first = defaultdict(list), defaultdict(int), {}
+    for row in upcoming:
+        sid = row["service_id"]
+        halls[sid].append(row["hall__name"])
+        slots[sid] += row["slots"]
+        first[sid] = min(first.get(sid, row["first"]), row["first"])
+    providers = dict(
+        Provider.objects.filter(services__in=service_ids, verified=True, active=True)
+        .values("services")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("services", "n")
+    )
+    for merchant in merchants:
+        try:
+            tz = zone(merchant.timezone)
+        except DomainError:
+            tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
+        for service in merchant.active_services:
+            service.kind_label = KIND_LABELS.get(service.kind, service.get_kind_display())
+            service.hall_names = halls.get(service.id, [])
+            service.open_slots = slots.get(service.id, 0)
+            # Formatted here: the date filter would show the site's zone, not the merchant's.
+            service.next_slot = (
+                f"{first[service.id].astimezone(tz):%m-%d %H:%M}" if service.id in first else ""
+            )
+            service.provider_count = providers.get(service.id, 0)
     return render(request, "web/home.html", {"merchants": merchants})
 
 
