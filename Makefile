@@ -1,27 +1,47 @@
 # yuyue: `make run` starts the whole platform with demo data; `make test` runs every test.
+# Needs only python3 (3.11+); everything else is installed into .venv on first use, and again
+# only when pyproject.toml changes. DATABASE_URL, HOST and PORT are taken from the environment.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: run test bench lint format install browser migrate demo
+.DEFAULT_GOAL := help
+.PHONY: help run test bench lint format install browser migrate demo
+
+help:
+	@echo "make run     migrate, load the demo data, serve http://127.0.0.1:8000 with the job worker"
+	@echo "make test    the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make bench   the benchmarks (bench/run.py)"
+	@echo "make lint    ruff check + ruff format --check;  make format  fixes what it can"
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "yuyue needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=python3.11 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The page tests drive Debian's chromium (Playwright never downloads a browser of its own here).
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing Debian's chromium for the page tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || { echo "could not install chromium"; exit 1; }; \
+	    export DEBIAN_FRONTEND=noninteractive; log=$$(mktemp); \
+	    if ! { apt-get -o DPkg::Lock::Timeout=300 update -qq \
+	           && apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium; } >$$log 2>&1; then \
+	      cat $$log; rm -f $$log; echo "could not install chromium with apt-get" >&2; exit 1; \
+	    fi; \
+	    rm -f $$log; \
 	  else \
-	    echo "page tests need /usr/bin/chromium: run 'sudo apt-get install chromium'"; exit 1; \
+	    echo "The page tests need Debian's chromium at $(CHROMIUM)."; \
+	    echo "Install it once as root: sudo apt-get install chromium"; \
+	    exit 1; \
 	  fi; \
 	fi
 
@@ -36,15 +56,15 @@ run: demo
 	$(PY) manage.py run_platform
 
 test: install browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) bench/run.py
+	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no bench/run.py yet"; fi
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 format: install
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
