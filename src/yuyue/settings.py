@@ -192,3 +192,6 @@ YUYUE_REMINDER_MINUTES = int(os.environ.get("YUYUE_REMINDER_MINUTES", "60"))
 # --- billing --------------------------------------------------------------------------------
 YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])
 YUYUE_PUBLIC_BASE_URL = os.environ.get("YUYUE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+YUYUE_SETTLE_AFTER_HOURS = float(os.environ.get("YUYUE_SETTLE_AFTER_HOURS", "72"))
+YUYUE_EARNINGS_FREEZE_HOURS = float(os.environ.get("YUYUE_EARNINGS_FREEZE_HOURS", "168"))
+YUYUE_MIN_WITHDRAWAL_FEN = int(os.environ.get("YUYUE_MIN_WITHDRAWAL_FEN", "1000"))

@@ -92,3 +92,98 @@ def notify(request, gateway: str):
         gateway=gateway, headers=dict(request.headers), body=request.body
     )
     return {"code": "SUCCESS", "result": result}
+
+
+# --- earnings and withdrawals ------------------------------------------------------------------
+
+
+class EarningsOut(Schema):
+    frozen_fen: int
+    available_fen: int
+    withdrawing_fen: int
+
+
+def _provider(request):
+    provider = (
+        getattr(request.auth, "provider", None) if hasattr(request.auth, "provider") else None
+    )
+    if provider is None:
+        raise DomainError("forbidden")
+    return provider
+
+
+@router.get("/provider/earnings", response=EarningsOut, auth=bearer)
+def my_earnings(request):
+    from .settlement import earnings
+
+    return earnings(_provider(request))
+
+
+class WithdrawalIn(Schema):
+    amount_fen: int = Field(strict=True)
+
+
+class WithdrawalOut(Schema):
+    id: int
+    amount_fen: int
+    status: str
+    payout_id: str
+    reason: str
+
+
+def _w(w) -> dict:
+    return {
+        "id": w.pk,
+        "amount_fen": w.amount_fen,
+        "status": w.status,
+        "payout_id": w.payout_id,
+        "reason": w.reason,
+    }
+
+
+@router.post("/provider/withdrawals", response={201: WithdrawalOut}, auth=bearer)
+def request_withdrawal(request, body: WithdrawalIn):
+    """Take earnings out: the amount is held until an operator pays it out or refuses."""
+    from .settlement import request_withdrawal as request_
+
+    return Status(201, _w(request_(actor=request.auth, amount_fen=body.amount_fen)))
+
+
+@router.get("/provider/withdrawals", response=list[WithdrawalOut], auth=bearer)
+def my_withdrawals(request):
+    from .models import Withdrawal
+
+    return [
+        _w(w)
+        for w in Withdrawal.objects.filter(provider=_provider(request)).order_by("-created_at")[
+            :100
+        ]
+    ]
+
+
+@router.get("/ops/withdrawals", response=list[WithdrawalOut], auth=bearer)
+def pending_withdrawals(request):
+    from yuyue.accounts.auth import require_operator
+
+    from .models import Withdrawal
+
+    require_operator(request.auth)
+    return [_w(w) for w in Withdrawal.objects.filter(status="requested").order_by("created_at")]
+
+
+class DecisionIn(Schema):
+    approve: bool
+    reason: str = Field("", max_length=200)
+
+
+@router.post("/ops/withdrawals/{withdrawal_id}/decide", response=WithdrawalOut, auth=bearer)
+def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
+    from . import settlement
+
+    if body.approve:
+        w = settlement.approve_withdrawal(actor=request.auth, withdrawal_id=withdrawal_id)
+    else:
+        w = settlement.reject_withdrawal(
+            actor=request.auth, withdrawal_id=withdrawal_id, reason=body.reason
+        )
+    return _w(w)

@@ -172,3 +172,34 @@ class GatewayNotification(models.Model):
                 fields=["gateway", "notification_id"], name="notification_once"
             ),
         ]
+
+
+class WithdrawalStatus(models.TextChoices):
+    REQUESTED = "requested", "requested"
+    REJECTED = "rejected", "rejected"
+    PAID = "paid", "paid out"
+
+
+class Withdrawal(models.Model):
+    """A provider takes earnings out: the money is held at request, paid out or released."""
+
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    amount_fen = models.BigIntegerField()
+    status = models.CharField(
+        max_length=10, choices=WithdrawalStatus.choices, default=WithdrawalStatus.REQUESTED
+    )
+    hold = models.OneToOneField(Hold, on_delete=models.PROTECT, related_name="withdrawal")
+    payout_id = models.CharField(max_length=64, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="withdrawal_positive"),
+        ]

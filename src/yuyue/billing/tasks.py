@@ -33,3 +33,17 @@ def refund_late_payment(payment_id: int) -> bool:
     from .payments import refund_late_payment as refund
 
     return refund(payment_id=payment_id)
+
+
+@task()
+def settle_order_job(booking_id: int) -> bool:
+    from .settlement import settle_order
+
+    return settle_order(booking_id=booking_id) is not None
+
+
+@task()
+def release_earnings_job(booking_id: int) -> bool:
+    from .settlement import release_earnings
+
+    return release_earnings(booking_id=booking_id) is not None

@@ -25,6 +25,12 @@ class Merchant(models.Model):
     status = models.CharField(
         max_length=12, choices=MerchantStatus.choices, default=MerchantStatus.PENDING
     )
+    commission_bp = models.PositiveIntegerField(
+        default=1000, help_text="Platform commission in basis points of the order (1000 = 10%)."
+    )
+    provider_share_bp = models.PositiveIntegerField(
+        default=7000, help_text="The provider's part of what remains after the commission."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -199,6 +199,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "bad_signature": (400, "The notification's signature is not valid.", "通知签名无效。"),
     "unknown_payment": (404, "No payment has this number.", "支付单号不存在。"),
     "amount_mismatch": (400, "The amount does not match the payment.", "金额与支付单不符。"),
+    "withdrawal_too_small": (
+        422,
+        "The smallest withdrawal is {min} fen.",
+        "单次提现不少于 {min} 分。",
+    ),
+    "withdrawal_decided": (409, "This withdrawal was already decided.", "该提现申请已处理。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -80,7 +80,12 @@ def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) 
 
 
 def complete_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
-    return _provider_step(actor, booking_id, "complete", lat, lng, code=code)
+    from yuyue.billing.settlement import schedule_settlement
+
+    with transaction.atomic():
+        booking = _provider_step(actor, booking_id, "complete", lat, lng, code=code)
+        schedule_settlement(booking)
+    return booking
 
 
 def unlock_verification(*, actor, booking_id: int) -> Booking:

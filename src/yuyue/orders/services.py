@@ -512,6 +512,9 @@ def check_in(*, actor, merchant_id: int, code: str) -> Booking:
             booking = apply_step(
                 booking, "check_in", actor=actor, checked_in_at=now, checked_in_by=actor
             )
+            from yuyue.billing.settlement import schedule_settlement
+
+            schedule_settlement(booking)
     except DomainError as exc:
         if exc.code != "illegal_transition":
             raise

@@ -62,3 +62,7 @@ class SandboxGateway:
 
     def refund(self, payment, amount_fen: int, key: str) -> str:
         return "sbr_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def payout(self, provider, amount_fen: int, key: str) -> str:
+        """Send money to a provider; the same key always gives the same payout id."""
+        return "sbp_" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -1,0 +1,191 @@
+"""After the work: split the paid amount, free the provider's earnings, pay withdrawals out.
+
+On completion an order's paid amount moves out of escrow (after YUYUE_SETTLE_AFTER_HOURS, the
+window for complaints) into platform commission, merchant share and the provider's frozen
+earnings; those become available YUYUE_EARNINGS_FREEZE_HOURS later. A withdrawal holds available
+earnings; an operator approves (payout through the gateway with an idempotency key, never under a
+lock, then the hold is posted) or rejects (the hold is released). Every step is keyed: once only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from yuyue.accounts.models import Provider
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking, BookingStatus
+from yuyue.orders.models import PaymentStatus as OrderPayment
+
+from . import ledger
+from .models import AccountKind, Transfer, Withdrawal, WithdrawalStatus
+
+DONE = (BookingStatus.COMPLETED, BookingStatus.CHECKED_IN)
+
+
+def split(
+    amount: int, commission_bp: int, provider_share_bp: int, has_provider: bool
+) -> tuple[int, int, int]:
+    """(platform, merchant, provider) in whole fen, adding up to `amount` exactly."""
+    platform = amount * commission_bp // 10_000
+    rest = amount - platform
+    provider = rest * provider_share_bp // 10_000 if has_provider else 0
+    return platform, rest - provider, provider
+
+
+def schedule_settlement(booking: Booking) -> None:
+    """Called when an order is done; the split happens after the complaint window."""
+    if booking.payment_status != OrderPayment.PAID or booking.price_fen <= 0:
+        return
+    from .tasks import settle_order_job
+
+    at = timezone.now() + dt.timedelta(hours=settings.YUYUE_SETTLE_AFTER_HOURS)
+    transaction.on_commit(lambda: settle_order_job.using(run_after=at).enqueue(booking.pk))
+
+
+def settle_order(*, booking_id: int) -> Transfer | None:
+    booking = Booking.objects.select_related("merchant", "provider").get(pk=booking_id)
+    if booking.status not in DONE or booking.payment_status != OrderPayment.PAID:
+        return None
+    platform, merchant, provider = split(
+        booking.price_fen,
+        booking.merchant.commission_bp,
+        booking.merchant.provider_share_bp,
+        booking.provider_id is not None,
+    )
+    legs = [
+        (ledger.account(AccountKind.ORDER_ESCROW), -booking.price_fen),
+        (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
+        (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
+    ]
+    if provider:
+        legs.append(
+            (ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id), provider)
+        )
+    with transaction.atomic():
+        transfer, created = ledger.post_transfer(
+            key=f"order:{booking.pk}:settled",
+            kind="settlement",
+            booking=booking,
+            legs=[(a, n) for a, n in legs if n],
+        )
+        if created and provider:
+            from .tasks import release_earnings_job
+
+            at = timezone.now() + dt.timedelta(hours=settings.YUYUE_EARNINGS_FREEZE_HOURS)
+            transaction.on_commit(
+                lambda: release_earnings_job.using(run_after=at).enqueue(booking.pk)
+            )
+    return transfer
+
+
+def release_earnings(*, booking_id: int) -> Transfer | None:
+    """The provider's share of a settled order becomes available to withdraw."""
+    booking = Booking.objects.get(pk=booking_id)
+    settled = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
+    if settled is None or booking.provider_id is None:
+        return None
+    frozen = ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id)
+    amount = settled.entries.filter(account=frozen).values_list("amount", flat=True).first()
+    if not amount:
+        return None
+    with transaction.atomic():
+        transfer, _ = ledger.post_transfer(
+            key=f"order:{booking.pk}:released",
+            kind="earnings_release",
+            booking=booking,
+            legs=[
+                (frozen, -amount),
+                (
+                    ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", booking.provider_id),
+                    amount,
+                ),
+            ],
+        )
+    return transfer
+
+
+def earnings(provider: Provider) -> dict:
+    frozen = ledger.account(AccountKind.PROVIDER_FROZEN, "provider", provider.pk)
+    available = ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", provider.pk)
+    return {
+        "frozen_fen": frozen.balance,
+        "available_fen": available.available,
+        "withdrawing_fen": available.held,
+    }
+
+
+def request_withdrawal(*, actor, amount_fen: int) -> Withdrawal:
+    provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
+    if provider is None:
+        raise DomainError("forbidden")
+    ledger.check_amount(amount_fen)
+    if amount_fen < settings.YUYUE_MIN_WITHDRAWAL_FEN:
+        raise DomainError("withdrawal_too_small", min=settings.YUYUE_MIN_WITHDRAWAL_FEN)
+    available = ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", provider.pk)
+    with transaction.atomic():
+        n = Withdrawal.objects.filter(provider=provider).count() + 1
+        hold = ledger.create_hold(
+            key=f"withdrawal:{provider.pk}:{n}:{timezone.now().timestamp()}",
+            account=available,
+            amount=amount_fen,
+        )
+        w = Withdrawal.objects.create(provider=provider, amount_fen=amount_fen, hold=hold)
+        audit(actor, "withdrawal.request", w, amount=amount_fen)
+    return w
+
+
+def _decidable(actor, withdrawal_id: int) -> Withdrawal:
+    if not getattr(actor, "is_operator", False):
+        raise DomainError("forbidden")
+    w = Withdrawal.objects.select_related("hold", "provider").filter(pk=withdrawal_id).first()
+    if w is None:
+        raise DomainError("not_found")
+    if w.status != WithdrawalStatus.REQUESTED:
+        raise DomainError("withdrawal_decided")
+    return w
+
+
+def reject_withdrawal(*, actor, withdrawal_id: int, reason: str) -> Withdrawal:
+    w = _decidable(actor, withdrawal_id)
+    with transaction.atomic():
+        if not Withdrawal.objects.filter(pk=w.pk, status=WithdrawalStatus.REQUESTED).update(
+            status=WithdrawalStatus.REJECTED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            reason=reason[:200],
+        ):
+            raise DomainError("withdrawal_decided")
+        ledger.void_hold(hold=w.hold)
+        audit(actor, "withdrawal.reject", w, reason=reason[:200])
+    w.refresh_from_db()
+    return w
+
+
+def approve_withdrawal(*, actor, withdrawal_id: int) -> Withdrawal:
+    """Pay out through the gateway (idempotent key, no lock held), then post the hold."""
+    w = _decidable(actor, withdrawal_id)
+    from .gateways import get_gateway
+
+    payout_id = get_gateway("sandbox").payout(w.provider, w.amount_fen, key=f"withdrawal:{w.pk}")
+    with transaction.atomic():
+        if not Withdrawal.objects.filter(pk=w.pk, status=WithdrawalStatus.REQUESTED).update(
+            status=WithdrawalStatus.PAID,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            payout_id=payout_id,
+        ):
+            raise DomainError("withdrawal_decided")
+        ledger.post_hold(
+            hold=w.hold,
+            amount=w.amount_fen,
+            kind="payout",
+            to=[(ledger.account(AccountKind.PAYOUT_CLEARING), w.amount_fen)],
+        )
+        audit(actor, "withdrawal.paid", w, payout=payout_id)
+    w.refresh_from_db()
+    return w
