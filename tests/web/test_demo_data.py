@@ -131,3 +131,12 @@ def test_a_demo_customer_books_a_demo_slot_through_the_api(demo):
     assert status == 201, body
     slot.refresh_from_db()
     assert slot.booked == 1
+
+
+def test_the_operator_signs_in_to_the_admin(demo, client):
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": PEOPLE["operator"][0], "password": PASSWORD},
+    )
+    assert response.status_code == 302 and response.url == "/admin/"
+    assert client.get("/admin/").status_code == 200
