@@ -89,3 +89,36 @@ def test_one_notification_ten_times_at_once(server, customer):
     assert all(r.status == 200 for r in replies), outcome(replies)
     assert wallet(customer.pk).balance == 8800
     assert Transfer.objects.filter(kind="top_up").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_full_refunds_at_once_pay_back_once(server, customer, hall_service, hall, operator):
+    [order] = _orders(customer, hall_service, hall, 1)
+    with transaction.atomic():
+        ledger.post_transfer(
+            key="seed",
+            kind="top_up",
+            legs=[
+                (ledger.account(AccountKind.GATEWAY_CLEARING), -PRICE),
+                (wallet(customer.pk), PRICE),
+            ],
+        )
+    from yuyue.billing.payments import pay_with_wallet
+
+    pay_with_wallet(actor=customer, booking_id=order.pk)
+    keys = [issue_token(user=operator, via="password")[0] for _ in range(2)]
+    calls = [
+        Call(
+            "POST",
+            f"/api/ops/bookings/{order.pk}/refunds",
+            {"amount_fen": PRICE},
+            bearer(k, **{"Idempotency-Key": f"op-{i}"}),
+        )
+        for i, k in enumerate(keys)
+    ]
+    replies = storm(server.url, calls)
+    assert_clean(replies, server)
+    assert sorted(r.status for r in replies) == [201, 409], outcome(replies)
+    assert wallet(customer.pk).balance == PRICE
+    assert Payment.objects.get(booking=order).refunded_fen == PRICE
+    assert ledger.unbalanced_transfers() == []

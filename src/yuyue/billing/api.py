@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
@@ -187,3 +187,51 @@ def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
             actor=request.auth, withdrawal_id=withdrawal_id, reason=body.reason
         )
     return _w(w)
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+class RefundIn(Schema):
+    amount_fen: int = Field(strict=True)
+    reason: str = Field("", max_length=200)
+
+
+class RefundOut(Schema):
+    id: int
+    amount_fen: int
+    reason: str
+    gateway_refund_id: str
+
+
+@router.post("/ops/bookings/{booking_id}/refunds", response={201: RefundOut}, auth=bearer)
+def refund_part(
+    request,
+    booking_id: int,
+    body: RefundIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+):
+    """An operator refunds (part of) an order's payment. The Idempotency-Key makes it once."""
+    from yuyue.accounts.auth import require_operator
+
+    from .refunds import refund
+
+    require_operator(request.auth)
+    if not 1 <= len(idempotency_key) <= 100:
+        raise DomainError("idempotency_key_invalid")
+    r = refund(
+        actor=request.auth,
+        booking_id=booking_id,
+        amount_fen=body.amount_fen,
+        key=f"ops:{booking_id}:{idempotency_key}",
+        reason=body.reason,
+    )
+    return Status(
+        201,
+        {
+            "id": r.pk,
+            "amount_fen": r.amount_fen,
+            "reason": r.reason,
+            "gateway_refund_id": r.gateway_refund_id,
+        },
+    )

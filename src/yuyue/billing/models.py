@@ -203,3 +203,19 @@ class Withdrawal(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="withdrawal_positive"),
         ]
+
+
+class Refund(models.Model):
+    """Money going back to the customer for a payment, exactly once per key."""
+
+    key = models.CharField(max_length=120, unique=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    gateway_refund_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_positive"),
+        ]

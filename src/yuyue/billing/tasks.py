@@ -47,3 +47,11 @@ def release_earnings_job(booking_id: int) -> bool:
     from .settlement import release_earnings
 
     return release_earnings(booking_id=booking_id) is not None
+
+
+@task()
+def refund_cancelled_order_job(booking_id: int) -> int:
+    from .refunds import refund_cancelled_order
+
+    record = refund_cancelled_order(booking_id=booking_id)
+    return record.amount_fen if record else 0

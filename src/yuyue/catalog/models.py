@@ -111,6 +111,13 @@ class Service(models.Model):
     buffer_minutes = models.PositiveIntegerField(
         default=0, help_text="Travel / rest time kept free after each job."
     )
+    refund_rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"free_hours": 24, "fee_percent": 20, "travel_fee_fen": 3000}: free until '
+        "free_hours before the start, then fee_percent kept; once the provider has departed the "
+        "travel fee is kept too; nothing back after the service started.",
+    )
     step_minutes = models.PositiveIntegerField(
         default=30, help_text="Start times go in these steps."
     )

@@ -205,6 +205,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "单次提现不少于 {min} 分。",
     ),
     "withdrawal_decided": (409, "This withdrawal was already decided.", "该提现申请已处理。"),
+    "nothing_to_refund": (409, "This order has no payment to refund.", "该订单没有可退款的支付。"),
+    "refund_exceeds_payment": (
+        409,
+        "That is more than is left to refund.",
+        "退款金额超过可退金额。",
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

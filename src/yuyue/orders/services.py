@@ -423,6 +423,10 @@ def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
             )
             Booking.objects.filter(pk=booking.pk).update(cancelled_role=updated.events.last().role)
             _release(booking, counter=counter)
+            if booking.payment_status == PaymentStatus.PAID:
+                from yuyue.billing.tasks import refund_cancelled_order_job
+
+                transaction.on_commit(lambda: refund_cancelled_order_job.enqueue(booking.pk))
     except DomainError as exc:
         if exc.code != "illegal_transition":
             raise

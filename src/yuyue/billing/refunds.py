@@ -1,0 +1,146 @@
+"""Refunds: by the service's tiered policy when a paid order is cancelled, or a part by an
+operator; back to the way it was paid; each exactly once.
+
+The amount is claimed first by a conditional UPDATE on the payment (`refunded + amount <=
+amount`) and committed; only then is the gateway called (no lock held); then the ledger posts
+with the refund's key. Two refunds racing for the last of a payment: one gets it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking, BookingEvent, BookingStatus
+
+from . import ledger
+from .gateways import get_gateway
+from .models import AccountKind, Payment, PaymentStatus, Refund
+from .settlement import split
+
+
+def policy_refund(booking: Booking, *, when: dt.datetime | None = None) -> int:
+    """What the customer gets back when they cancel now, by the service's refund rules."""
+    rules = booking.service.refund_rules or {}
+    when = when or timezone.now()
+    paid = booking.price_fen
+    if (
+        booking.status
+        in (BookingStatus.IN_SERVICE, BookingStatus.COMPLETED, BookingStatus.CHECKED_IN)
+        or when >= booking.starts_at
+    ):
+        return 0
+    keep = 0
+    free_until = booking.starts_at - dt.timedelta(hours=float(rules.get("free_hours", 0)))
+    if when >= free_until:
+        keep += paid * int(rules.get("fee_percent", 0)) // 100
+    departed = BookingEvent.objects.filter(booking=booking, step="depart").exists()
+    if departed:
+        keep += int(rules.get("travel_fee_fen", 0))
+    return max(0, paid - min(keep, paid))
+
+
+def _paid_payment(booking: Booking) -> Payment:
+    payment = Payment.objects.filter(booking=booking, status=PaymentStatus.PAID).first()
+    if payment is None:
+        raise DomainError("nothing_to_refund")
+    return payment
+
+
+def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "") -> Refund:
+    """Refund `amount_fen` of an order's payment, once per key."""
+    ledger.check_amount(amount_fen)
+    existing = Refund.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.amount_fen != amount_fen:
+            raise DomainError("idempotency_key_reused")
+        return existing
+    booking = Booking.objects.select_related("merchant").filter(pk=booking_id).first()
+    if booking is None:
+        raise DomainError("not_found")
+    payment = _paid_payment(booking)
+    try:
+        with transaction.atomic():
+            record = Refund.objects.create(
+                key=key, payment=payment, amount_fen=amount_fen, reason=reason[:200]
+            )
+            if not Payment.objects.filter(
+                pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
+            ).update(refunded_fen=F("refunded_fen") + amount_fen):
+                raise DomainError("refund_exceeds_payment")
+    except IntegrityError:
+        return Refund.objects.get(key=key)
+    # Claimed and committed; now the gateway, with no lock held.
+    if payment.gateway != "wallet":
+        refund_id = get_gateway(payment.gateway).refund(payment, amount_fen, key)
+        Refund.objects.filter(pk=record.pk).update(gateway_refund_id=refund_id)
+    destination = (
+        ledger.account(AccountKind.CUSTOMER_CASH, "user", payment.customer_id)
+        if payment.gateway == "wallet"
+        else ledger.account(AccountKind.GATEWAY_CLEARING)
+    )
+    with transaction.atomic():
+        ledger.post_transfer(
+            key=f"refund:{key}",
+            kind="refund",
+            booking=booking,
+            legs=[
+                (ledger.account(AccountKind.ORDER_ESCROW), -amount_fen),
+                (destination, amount_fen),
+            ],
+        )
+        audit(actor, "booking.refund", booking, amount=amount_fen, key=key)
+    record.refresh_from_db()
+    return record
+
+
+def refund_cancelled_order(*, booking_id: int) -> Refund | None:
+    """After a paid order is cancelled: refund by policy, and book what is kept as revenue."""
+    booking = Booking.objects.select_related("merchant", "service").get(pk=booking_id)
+    if not Payment.objects.filter(booking=booking, status=PaymentStatus.PAID).exists():
+        return None
+    cancelled_at = booking.cancelled_at or timezone.now()
+    if booking.cancelled_role in ("staff", "operator", "provider"):
+        back = booking.price_fen  # not the customer's doing: everything back
+    else:
+        # the status before cancelling decides the rules; `policy_refund` reads events
+        booking.status = (
+            BookingEvent.objects.filter(booking=booking)
+            .exclude(step__in=["cancel", "staff_cancel"])
+            .values_list("to_status", flat=True)
+            .last()
+            or BookingStatus.ACCEPTED
+        )
+        back = policy_refund(booking, when=cancelled_at)
+    record = None
+    if back:
+        record = refund(
+            actor=None,
+            booking_id=booking.pk,
+            amount_fen=back,
+            key=f"cancel:{booking.pk}",
+            reason="cancelled",
+        )
+    kept = booking.price_fen - back
+    if kept:
+        platform, merchant, _ = split(kept, booking.merchant.commission_bp, 0, False)
+        with transaction.atomic():
+            ledger.post_transfer(
+                key=f"order:{booking.pk}:kept",
+                kind="cancellation_fee",
+                booking=booking,
+                legs=[
+                    (ledger.account(AccountKind.ORDER_ESCROW), -kept),
+                    (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
+                    (
+                        ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id),
+                        merchant,
+                    ),
+                ],
+            )
+    return record
