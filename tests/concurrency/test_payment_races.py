@@ -122,3 +122,29 @@ def test_two_full_refunds_at_once_pay_back_once(server, customer, hall_service, 
     assert wallet(customer.pk).balance == PRICE
     assert Payment.objects.get(booking=order).refunded_fen == PRICE
     assert ledger.unbalanced_transfers() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_customers_claim_a_coupon_of_ten(server):
+    from tests.conftest import make_user
+    from yuyue.billing.models import Coupon, CouponClaim
+
+    now = timezone.now()
+    c = Coupon.objects.create(
+        name="first ten",
+        kind="fixed",
+        value_fen=500,
+        total_limit=10,
+        valid_from=now - dt.timedelta(hours=1),
+        valid_until=now + dt.timedelta(days=1),
+    )
+    keys = [issue_token(user=make_user(f"c{i}"), via="password")[0] for i in range(50)]
+    replies = storm(
+        server.url, [Call("POST", f"/api/coupons/{c.pk}/claim", None, bearer(k)) for k in keys]
+    )
+    assert_clean(replies, server)
+    won = sum(r.status == 201 for r in replies)
+    sold_out = sum(r.status == 409 and r.code == "coupon_sold_out" for r in replies)
+    assert (won, sold_out) == (10, 40), outcome(replies)
+    c.refresh_from_db()
+    assert c.claimed == 10 and CouponClaim.objects.filter(coupon=c).count() == 10

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ninja import Field, Header, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
@@ -31,10 +33,18 @@ class PaidOut(Schema):
     payment_status: str
 
 
+class WalletPayIn(Schema):
+    coupon_claim_id: int | None = None
+    no_coupon: bool = False
+
+
 @router.post("/bookings/{booking_id}/pay/wallet", response=PaidOut, auth=bearer)
-def pay_with_wallet(request, booking_id: int):
-    """Pay an order from your wallet balance."""
-    b = payments.pay_with_wallet(actor=request.auth, booking_id=booking_id)
+def pay_with_wallet(request, booking_id: int, body: WalletPayIn | None = None):
+    """Pay an order from your wallet balance. Your best coupon is used unless you name another
+    (coupon_claim_id) or say no_coupon."""
+    body = body or WalletPayIn()
+    coupon = None if body.no_coupon else (body.coupon_claim_id or "auto")
+    b = payments.pay_with_wallet(actor=request.auth, booking_id=booking_id, coupon=coupon)
     return {"booking_id": b.pk, "status": b.status, "payment_status": b.payment_status}
 
 
@@ -235,3 +245,59 @@ def refund_part(
             "gateway_refund_id": r.gateway_refund_id,
         },
     )
+
+
+# --- coupons ---------------------------------------------------------------------------------
+
+
+class CouponOut(Schema):
+    id: int
+    name: str
+    kind: str
+    threshold_fen: int
+    value_fen: int
+    percent: int
+    cap_fen: int
+    valid_until: dt.datetime
+    left: int
+
+
+@router.get("/coupons", response=list[CouponOut], auth=None)
+def claim_centre(request):
+    """The claim centre: coupons valid now that are not all claimed."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from .models import Coupon
+
+    now = timezone.now()
+    qs = Coupon.objects.filter(
+        valid_from__lte=now, valid_until__gt=now, claimed__lt=F("total_limit")
+    ).order_by("valid_until")
+    return [
+        {
+            **{
+                f: getattr(c, f)
+                for f in (
+                    "id",
+                    "name",
+                    "kind",
+                    "threshold_fen",
+                    "value_fen",
+                    "percent",
+                    "cap_fen",
+                    "valid_until",
+                )
+            },
+            "left": c.total_limit - c.claimed,
+        }
+        for c in qs[:200]
+    ]
+
+
+@router.post("/coupons/{coupon_id}/claim", response={201: dict}, auth=bearer)
+def claim(request, coupon_id: int):
+    from .coupons import claim_coupon
+
+    c = claim_coupon(actor=request.auth, coupon_id=coupon_id)
+    return Status(201, {"claim_id": c.pk, "coupon_id": c.coupon_id})

@@ -147,7 +147,7 @@ class Payment(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_positive"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="payment_not_negative"),
             models.CheckConstraint(
                 condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=F("amount_fen")),
                 name="payment_refund_within_amount",
@@ -219,3 +219,74 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_positive"),
         ]
+
+
+class CouponKind(models.TextChoices):
+    THRESHOLD = "threshold", "满减: value off when the order reaches the threshold"
+    PERCENT = "percent", "percentage off, capped"
+    FIXED = "fixed", "fixed amount off"
+
+
+class Coupon(models.Model):
+    """A coupon customers claim in the claim centre and spend on an order."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=CouponKind.choices)
+    threshold_fen = models.BigIntegerField(default=0)
+    value_fen = models.BigIntegerField(default=0)
+    percent = models.PositiveSmallIntegerField(default=0)
+    cap_fen = models.BigIntegerField(default=0)
+    new_customers_only = models.BooleanField(default=False)
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        "catalog.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    per_customer_limit = models.PositiveSmallIntegerField(default=1)
+    total_limit = models.PositiveIntegerField()
+    claimed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(claimed__lte=F("total_limit")), name="coupon_never_over_issued"
+            ),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="coupon_percent_range"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CouponHolder(models.Model):
+    """How many of a coupon one customer has claimed: the per-customer limit's guard."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["coupon", "customer"], name="coupon_holder_once")
+        ]
+
+
+class CouponClaim(models.Model):
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="claims")
+    customer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="coupons")
+    used_on = models.OneToOneField(
+        "orders.Booking",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coupon_claim",
+    )
+    discount_fen = models.BigIntegerField(default=0)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)

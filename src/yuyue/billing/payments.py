@@ -53,30 +53,47 @@ def _new_payment(**fields) -> Payment:
     return Payment.objects.create(out_trade_no="yy" + secrets.token_hex(12), **fields)
 
 
-def pay_with_wallet(*, actor, booking_id: int) -> Booking:
-    """Pay an order from the wallet at once; refused if the balance is short."""
+def pay_with_wallet(*, actor, booking_id: int, coupon: str | int | None = "auto") -> Booking:
+    """Pay an order from the wallet at once; refused if the balance is short. The best coupon
+    the customer holds is used unless `coupon` names another claim, or is None (no coupon).
+    The discount is the promotion's expense: escrow always receives the full price."""
+    from .coupons import best_claim, use_claim
+    from .models import CouponClaim
+
     booking = _payable(actor, booking_id)
     with transaction.atomic():
+        claim = None
+        if coupon == "auto":
+            claim = best_claim(booking.customer_id, booking)
+        elif coupon is not None:
+            claim = (
+                CouponClaim.objects.select_related("coupon")
+                .filter(pk=coupon, customer_id=booking.customer_id)
+                .first()
+            )
+            if claim is None:
+                raise DomainError("coupon_not_applicable")
+        off = use_claim(claim, booking) if claim else 0
+        due = booking.price_fen - off
         payment = _new_payment(
             purpose=PaymentPurpose.ORDER,
             customer_id=booking.customer_id,
             booking=booking,
             gateway="wallet",
-            amount_fen=booking.price_fen,
+            amount_fen=due,
             status=PaymentStatus.PAID,
             paid_at=timezone.now(),
         )
+        legs = [(ledger.account(AccountKind.ORDER_ESCROW), booking.price_fen)]
+        if due:
+            legs.append((wallet(booking.customer_id), -due))
+        if off:
+            legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), -off))
         ledger.post_transfer(
-            key=f"order:{booking.pk}:paid",
-            kind="order_payment",
-            booking=booking,
-            legs=[
-                (wallet(booking.customer_id), -booking.price_fen),
-                (ledger.account(AccountKind.ORDER_ESCROW), booking.price_fen),
-            ],
+            key=f"order:{booking.pk}:paid", kind="order_payment", booking=booking, legs=legs
         )
         booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
-        audit(actor, "payment.wallet", booking, amount=booking.price_fen)
+        audit(actor, "payment.wallet", booking, amount=due, discount=off)
     return booking
 
 

@@ -211,6 +211,18 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "That is more than is left to refund.",
         "退款金额超过可退金额。",
     ),
+    "coupon_not_valid": (409, "This coupon cannot be claimed now.", "该优惠券当前不可领取。"),
+    "coupon_limit_reached": (
+        409,
+        "You have claimed this coupon as often as allowed.",
+        "您已达到该优惠券的领取上限。",
+    ),
+    "coupon_sold_out": (409, "All of this coupon have been claimed.", "该优惠券已被领完。"),
+    "coupon_not_applicable": (
+        409,
+        "This coupon cannot be used on this order.",
+        "该优惠券不适用于此订单。",
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

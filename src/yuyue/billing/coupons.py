@@ -1,0 +1,100 @@
+"""Coupons: claimed in the claim centre (never more than issued, never more than each customer's
+limit — both guarded by conditional UPDATEs), and spent once on an order; the best applicable
+coupon is chosen unless the customer picks another."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking
+from yuyue.orders.models import PaymentStatus as OrderPayment
+
+from .models import Coupon, CouponClaim, CouponHolder, CouponKind
+
+
+def discount(coupon: Coupon, amount_fen: int) -> int:
+    if coupon.kind == CouponKind.THRESHOLD:
+        off = coupon.value_fen if amount_fen >= coupon.threshold_fen else 0
+    elif coupon.kind == CouponKind.PERCENT:
+        off = amount_fen * coupon.percent // 100
+        if coupon.cap_fen:
+            off = min(off, coupon.cap_fen)
+    else:
+        off = coupon.value_fen
+    return max(0, min(off, amount_fen))
+
+
+def _new_customer(customer_id: int) -> bool:
+    return not Booking.objects.filter(
+        customer_id=customer_id, payment_status=OrderPayment.PAID
+    ).exists()
+
+
+def applies(coupon: Coupon, booking: Booking, *, now=None) -> bool:
+    now = now or timezone.now()
+    if not coupon.valid_from <= now < coupon.valid_until:
+        return False
+    if coupon.merchant_id and coupon.merchant_id != booking.merchant_id:
+        return False
+    if coupon.service_id and coupon.service_id != booking.service_id:
+        return False
+    if coupon.category_id and coupon.category_id not in (
+        booking.service.category_id,
+        getattr(booking.service.category, "parent_id", None),
+    ):
+        return False
+    if coupon.new_customers_only and not _new_customer(booking.customer_id):
+        return False
+    return discount(coupon, booking.price_fen) > 0
+
+
+def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
+    coupon = Coupon.objects.filter(pk=coupon_id).first()
+    now = timezone.now()
+    if coupon is None:
+        raise DomainError("not_found")
+    if not coupon.valid_from <= now < coupon.valid_until:
+        raise DomainError("coupon_not_valid")
+    with transaction.atomic():
+        CouponHolder.objects.bulk_create(
+            [CouponHolder(coupon=coupon, customer=actor)], ignore_conflicts=True
+        )
+        if not CouponHolder.objects.filter(
+            coupon=coupon, customer=actor, count__lt=coupon.per_customer_limit
+        ).update(count=F("count") + 1):
+            raise DomainError("coupon_limit_reached")
+        if not Coupon.objects.filter(pk=coupon.pk, claimed__lt=F("total_limit")).update(
+            claimed=F("claimed") + 1
+        ):
+            raise DomainError("coupon_sold_out")
+        claim = CouponClaim.objects.create(coupon=coupon, customer=actor)
+        audit(actor, "coupon.claim", coupon)
+    return claim
+
+
+def best_claim(customer_id: int, booking: Booking) -> CouponClaim | None:
+    claims = CouponClaim.objects.filter(
+        customer_id=customer_id, used_on__isnull=True
+    ).select_related("coupon")
+    usable = [
+        (discount(c.coupon, booking.price_fen), -c.pk, c)
+        for c in claims
+        if applies(c.coupon, booking)
+    ]
+    return max(usable)[2] if usable else None
+
+
+def use_claim(claim: CouponClaim, booking: Booking) -> int:
+    """Spend a claim on an order, once (inside the payment's transaction). Returns the discount."""
+    if claim.customer_id != booking.customer_id or not applies(claim.coupon, booking):
+        raise DomainError("coupon_not_applicable")
+    off = discount(claim.coupon, booking.price_fen)
+    if not CouponClaim.objects.filter(pk=claim.pk, used_on__isnull=True).update(
+        used_on=booking, discount_fen=off, used_at=timezone.now()
+    ):
+        raise DomainError("coupon_not_applicable")
+    return off
