@@ -1,5 +1,28 @@
-import os
+"""Page tests: Debian's chromium driven through Playwright's sync API."""
 
-# Playwright's sync API runs an event loop in this thread; our test data is created before it
-# starts, and Django must still let the test's fixtures tear down afterwards.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it (no browser download here)
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """A headless browser. Create the test's data before asking for this fixture, or in it:
+    Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls made
+    while a loop runs; the variable lets them through for page tests only, not the whole suite."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

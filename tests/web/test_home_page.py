@@ -7,22 +7,12 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
 from tests.conftest import make_user
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service
 from yuyue.scheduling.models import TimeSlot
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -89,14 +79,6 @@ def shops(db):
     hidden = Merchant.objects.create(name="Pending Salon", slug="pending")
     Service.objects.create(merchant=hidden, name="Haircut", kind="hall_slot")
     return tomorrow
-
-
-@pytest.fixture
-def chromium():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.browser
