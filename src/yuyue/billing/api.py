@@ -301,3 +301,40 @@ def claim(request, coupon_id: int):
 
     c = claim_coupon(actor=request.auth, coupon_id=coupon_id)
     return Status(201, {"claim_id": c.pk, "coupon_id": c.coupon_id})
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+
+class QuoteIn(Schema):
+    service_id: int
+    starts_at: dt.datetime
+    quantity: int = Field(1, strict=True)
+    options: dict = {}
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+
+
+class QuoteOut(Schema):
+    id: int
+    total_fen: int
+    breakdown: list[dict]
+    expires_at: dt.datetime
+
+
+@router.post("/quotes", response={201: QuoteOut}, auth=None)
+def quote(request, body: QuoteIn):
+    """A price with its breakdown, valid for a few minutes."""
+    from .pricing import make_quote
+
+    user = request.user if request.user.is_authenticated else None
+    q = make_quote(actor=user, **body.dict())
+    return Status(
+        201,
+        {
+            "id": q.pk,
+            "total_fen": q.total_fen,
+            "breakdown": q.breakdown,
+            "expires_at": q.expires_at,
+        },
+    )

@@ -290,3 +290,25 @@ class CouponClaim(models.Model):
     discount_fen = models.BigIntegerField(default=0)
     claimed_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Quote(models.Model):
+    """A priced offer for a service at a time and place, with its breakdown; valid until
+    `expires_at`; an order made from it locks it (`used_by`)."""
+
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    quantity = models.PositiveIntegerField(default=1)
+    options = models.JSONField(default=dict, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    breakdown = models.JSONField()
+    total_fen = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_by = models.OneToOneField(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="quote"
+    )

@@ -111,6 +111,13 @@ class Service(models.Model):
     buffer_minutes = models.PositiveIntegerField(
         default=0, help_text="Travel / rest time kept free after each job."
     )
+    pricing = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"peak": [{"start": "18:00", "end": "21:00", "percent": 20}], '
+        '"weekend_percent": 10, "holiday_percent": 30, "per_m2_fen": 0, "per_person_fen": 0, '
+        '"free_km": 3, "per_km_fen": 200}',
+    )
     refund_rules = models.JSONField(
         default=dict,
         blank=True,

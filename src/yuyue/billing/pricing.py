@@ -1,0 +1,119 @@
+"""Prices: a quote with a breakdown — base × quantity, options (m², people), peak-hour windows,
+weekends, China's public holidays with the adjusted working days 调休 (from chinese-calendar, not
+a hand list), and a travel fee by distance. Integer fen throughout; percentages round down."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from yuyue.catalog.models import MerchantStatus, Service
+from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import zone
+from yuyue.scheduling.availability import haversine_km
+
+from .models import Quote
+
+MAX_QUANTITY = 50
+
+
+def day_kind(day: dt.date) -> str:
+    """'holiday', 'weekend', or 'workday' — an adjusted working day 调休 on a weekend is a
+    workday; a holiday on a weekday is a holiday."""
+    try:
+        on, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:  # a year the calendar does not know yet
+        on, name = day.weekday() >= 5, None
+    if on and name:
+        return "holiday"
+    if on:
+        return "weekend"
+    return "workday"
+
+
+def price(
+    service: Service,
+    *,
+    starts_at: dt.datetime,
+    quantity: int = 1,
+    options: dict | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+) -> tuple[int, list[dict]]:
+    rules = service.pricing or {}
+    options = options or {}
+    if isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError("invalid_input", f"quantity is 1 to {MAX_QUANTITY}.")
+    lines = [{"item": "base", "fen": service.base_price_fen * quantity}]
+    area = options.get("area_m2")
+    if area is not None:
+        if isinstance(area, bool) or not isinstance(area, int | float) or not 0 < area <= 10_000:
+            raise DomainError("invalid_input", "area_m2 is 1 to 10000.")
+        if rules.get("per_m2_fen"):
+            lines.append({"item": "area", "fen": int(area * rules["per_m2_fen"])})
+    people = options.get("people")
+    if people is not None:
+        if isinstance(people, bool) or not isinstance(people, int) or not 1 <= people <= 20:
+            raise DomainError("invalid_input", "people is 1 to 20.")
+        if rules.get("per_person_fen") and people > 1:
+            lines.append({"item": "people", "fen": (people - 1) * rules["per_person_fen"]})
+    subtotal = sum(line["fen"] for line in lines)
+    local = starts_at.astimezone(zone(service.merchant.timezone))
+    for window in rules.get("peak", []):
+        start, end = dt.time.fromisoformat(window["start"]), dt.time.fromisoformat(window["end"])
+        if start <= local.time() < end:
+            lines.append({"item": "peak", "fen": subtotal * int(window["percent"]) // 100})
+            break
+    kind = day_kind(local.date())
+    if kind == "holiday" and rules.get("holiday_percent"):
+        lines.append({"item": "holiday", "fen": subtotal * int(rules["holiday_percent"]) // 100})
+    elif kind == "weekend" and rules.get("weekend_percent"):
+        lines.append({"item": "weekend", "fen": subtotal * int(rules["weekend_percent"]) // 100})
+    if lat is not None and lng is not None and rules.get("per_km_fen"):
+        origin = service.merchant
+        if origin.lat is not None:
+            km = haversine_km(origin.lat, origin.lng, lat, lng)
+            extra_m = max(0, int(km * 1000) - int(float(rules.get("free_km", 0)) * 1000))
+            if extra_m:  # whole metres x fen per km, rounded down: integers only
+                fee = extra_m * int(rules["per_km_fen"]) // 1000
+                lines.append({"item": "travel", "km": round(km, 2), "fen": fee})
+    return sum(line["fen"] for line in lines), lines
+
+
+def make_quote(
+    *,
+    actor,
+    service_id: int,
+    starts_at: dt.datetime,
+    quantity: int = 1,
+    options: dict | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+) -> Quote:
+    service = Service.objects.select_related("merchant").filter(pk=service_id).first()
+    if service is None or not service.active or service.merchant.status != MerchantStatus.ACTIVE:
+        raise DomainError("not_found")
+    if starts_at.tzinfo is None:
+        raise DomainError("invalid_input", "starts_at must carry a zone offset.")
+    if starts_at <= timezone.now():
+        raise DomainError("time_past")
+    total, lines = price(
+        service, starts_at=starts_at, quantity=quantity, options=options, lat=lat, lng=lng
+    )
+    with transaction.atomic():
+        return Quote.objects.create(
+            service=service,
+            customer=actor if getattr(actor, "pk", None) else None,
+            starts_at=starts_at,
+            quantity=quantity,
+            options=options or {},
+            lat=lat,
+            lng=lng,
+            breakdown=lines,
+            total_fen=total,
+            expires_at=timezone.now() + dt.timedelta(minutes=settings.YUYUE_QUOTE_MINUTES),
+        )
