@@ -80,3 +80,34 @@ def test_quote_api_and_bad_input(priced):
         payload = {"service_id": priced.pk, "starts_at": at(2027, 1, 5).isoformat(), **body}
         status, problem = api_for(None).post("/api/quotes", payload)
         assert problem["code"] == code, (body, problem)
+
+
+def test_an_order_locks_its_quote(customer, other_customer, priced, provider):
+    from yuyue.scheduling.models import WorkingHours
+
+    for d in range(7):
+        WorkingHours.objects.create(provider=provider, weekday=d, start=dt.time(8), end=dt.time(20))
+    when = at(2027, 1, 5)  # a Tuesday
+    api = api_for(customer)
+    _, q = api.post(
+        "/api/quotes",
+        {"service_id": priced.pk, "starts_at": when.isoformat(), "options": {"area_m2": 50}},
+    )
+    body = {
+        "service_id": priced.pk,
+        "starts_at": when.isoformat(),
+        "address": "x",
+        "lat": 31.2304,
+        "lng": 121.4737,
+        "quote_id": q["id"],
+    }
+    status, order = api.post("/api/orders/onsite", body)
+    assert status == 201, order
+    assert order["price_fen"] == q["total_fen"] == 15000
+    status, problem = api_for(other_customer).post("/api/orders/onsite", body)
+    assert problem["code"] in ("quote_used", "not_found")
+    status, problem = api.post("/api/orders/onsite", body)
+    assert (status, problem["code"]) == (409, "quote_used")
+    _, q2 = api.post("/api/quotes", {"service_id": priced.pk, "starts_at": when.isoformat()})
+    status, problem = api.post("/api/orders/onsite", {**body, "quote_id": q2["id"], "quantity": 2})
+    assert (status, problem["code"]) == (422, "quote_mismatch")

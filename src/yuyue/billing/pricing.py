@@ -117,3 +117,26 @@ def make_quote(
             total_fen=total,
             expires_at=timezone.now() + dt.timedelta(minutes=settings.YUYUE_QUOTE_MINUTES),
         )
+
+
+def valid_quote(
+    *, quote_id: int, customer, service_id: int, starts_at: dt.datetime, quantity: int
+) -> Quote:
+    """The quote an order is being made from, if it may be: unexpired, unused, the customer's
+    (or anonymous), for the same service, time and quantity."""
+    quote = Quote.objects.filter(pk=quote_id).first()
+    if quote is None or (quote.customer_id and quote.customer_id != customer.pk):
+        raise DomainError("not_found")
+    if quote.used_by_id:
+        raise DomainError("quote_used")
+    if quote.expires_at <= timezone.now():
+        raise DomainError("quote_expired")
+    if (quote.service_id, quote.starts_at, quote.quantity) != (service_id, starts_at, quantity):
+        raise DomainError("quote_mismatch")
+    return quote
+
+
+def use_quote(quote: Quote, booking) -> None:
+    """Lock the quote to the order (inside the order's transaction), once."""
+    if not Quote.objects.filter(pk=quote.pk, used_by__isnull=True).update(used_by=booking):
+        raise DomainError("quote_used")

@@ -223,6 +223,17 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "This coupon cannot be used on this order.",
         "该优惠券不适用于此订单。",
     ),
+    "quote_expired": (
+        409,
+        "This quote has expired: ask for a new one.",
+        "报价已过期，请重新报价。",
+    ),
+    "quote_mismatch": (
+        422,
+        "The quote is for another service, time or quantity.",
+        "报价与所选服务、时间或数量不符。",
+    ),
+    "quote_used": (409, "This quote was already used.", "该报价已被使用。"),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

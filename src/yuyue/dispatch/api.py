@@ -33,6 +33,7 @@ class OnsiteIn(Schema):
     lng: float = Field(ge=-180, le=180)
     quantity: int = Field(1, ge=1, le=ordering.MAX_QUANTITY, strict=True)
     options: dict = {}
+    quote_id: int | None = Field(None, description="Lock the price of a quote from /api/quotes")
 
 
 class CheckOut(Schema):

@@ -79,7 +79,9 @@ def place_onsite_order(
     lng: float,
     quantity: int = 1,
     options: dict | None = None,
+    quote_id: int | None = None,
 ) -> Booking:
+    """Create the order; with `quote_id` its price is the quote's, and the quote is locked."""
     customer = _require_customer(actor)
     if not address or not address.strip():
         raise DomainError("invalid_input", "An address is needed.")
@@ -101,7 +103,20 @@ def place_onsite_order(
             errors=[{"alternative": s.isoformat()} for s in check["alternatives"]],
         )
     service = check["service"]
-    price = service.base_price_fen * quantity
+    quote = None
+    if quote_id is not None:
+        from yuyue.billing.pricing import valid_quote
+
+        quote = valid_quote(
+            quote_id=quote_id,
+            customer=customer,
+            service_id=service.pk,
+            starts_at=starts_at,
+            quantity=quantity,
+        )
+    price = quote.total_fen if quote else service.base_price_fen * quantity
+    if quote is not None:
+        options = quote.options  # what was priced is what is ordered
     with transaction.atomic():
         booking = _create_booking(
             customer=customer,
@@ -119,6 +134,10 @@ def place_onsite_order(
             channel=Channel.DISPATCH,
             **{"status": BookingStatus.AWAITING_PROVIDER, **payment_terms(price)},
         )
+        if quote is not None:
+            from yuyue.billing.pricing import use_quote
+
+            use_quote(quote, booking)
         _schedule_expiry(booking)
         audit(customer, "booking.create", booking, channel="dispatch", quantity=quantity)
     return booking
