@@ -1,5 +1,6 @@
 """yuyue settings: everything that differs between machines comes from the environment."""
 
+import json
 import os
 from pathlib import Path
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "yuyue.orders",
     "yuyue.dispatch",
     "yuyue.billing",
+    "yuyue.calls",
     "yuyue.web",
 ]
 
@@ -194,6 +196,13 @@ YUYUE_TRAVEL_ESTIMATOR = os.environ.get("YUYUE_TRAVEL_ESTIMATOR") or None
 YUYUE_LOCATION_MIN_SECONDS = int(os.environ.get("YUYUE_LOCATION_MIN_SECONDS", "5"))
 YUYUE_LOCATION_RETENTION_DAYS = int(os.environ.get("YUYUE_LOCATION_RETENTION_DAYS", "7"))
 YUYUE_REMINDER_MINUTES = int(os.environ.get("YUYUE_REMINDER_MINUTES", "60"))
+YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.core.sms.LogSms")
+YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kind is in-app
+# WebRTC: STUN/TURN servers for the browsers of a call (JSON list of RTCIceServer); none is
+# needed when both sides are on one network.
+YUYUE_ICE_SERVERS = json.loads(os.environ.get("YUYUE_ICE_SERVERS", "[]"))
+YUYUE_CALL_TICK_SECONDS = float(os.environ.get("YUYUE_CALL_TICK_SECONDS", "1"))
+YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 
 # --- billing --------------------------------------------------------------------------------
 YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])

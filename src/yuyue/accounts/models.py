@@ -116,6 +116,11 @@ class Provider(models.Model):
         null=True, blank=True, help_text="The provider's own price per unit; empty: the service's."
     )
     reviews_count = models.PositiveIntegerField(default=0)
+    rate_per_minute_fen = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="A consultant's rate for timed calls; empty: the service's.",
+    )
 
     def __str__(self):
         return self.display_name

@@ -128,6 +128,15 @@ class Service(models.Model):
     step_minutes = models.PositiveIntegerField(
         default=30, help_text="Start times go in these steps."
     )
+    call_rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Timed remote services: {"billing": "per_second" | "per_minute", '
+        '"grace_seconds": 20, "minimum_fen": 0, "hold_minutes": 0 (0: the booked length), '
+        '"extend_minutes": 5, "warn_seconds": 60, "heartbeat_gap_seconds": 15, '
+        '"on_drop": "pause" | "stop", "rejoin_seconds": 120, "max_minutes": 180, '
+        '"reminders": [15, 0]}. The base price is the rate per minute.',
+    )
 
     class Meta:
         constraints = [

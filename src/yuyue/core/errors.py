@@ -234,6 +234,23 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "报价与所选服务、时间或数量不符。",
     ),
     "quote_used": (409, "This quote was already used.", "该报价已被使用。"),
+    # timed calls
+    "invalid_call_rules": (
+        422,
+        "The call rules are not valid ({detail}).",
+        "通话计费规则无效（{detail}）。",
+    ),
+    "invalid_call_length": (
+        422,
+        "A call lasts {step} to {max} minutes, in steps of {step}.",
+        "通话时长须为 {step} 到 {max} 分钟，以 {step} 分钟为单位。",
+    ),
+    "call_over": (409, "This call is over.", "本次通话已结束。"),
+    "call_not_open": (
+        409,
+        "The call room opens {minutes} minutes before the start.",
+        "通话房间在开始前 {minutes} 分钟开放。",
+    ),
     # check-in
     "code_unknown": (404, "No booking has this code.", "核销码不存在。"),
     "already_checked_in": (

@@ -1,14 +1,35 @@
-"""Telling people things. For now a log line per message on commit; the notification centre of
-the engagement issue replaces the body of `notify`, and the call sites stay."""
+"""Telling people things: an in-app notice for every message, and a text message for the kinds
+in settings.YUYUE_SMS_KINDS through the pluggable SMS sender (yuyue.core.sms), after commit."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger("yuyue.notify")
 
 
 def notify(user_id: int, kind: str, **payload) -> None:
+    from yuyue.core.models import Notice
+
+    Notice.objects.create(user_id=user_id, kind=kind, payload=payload)
     transaction.on_commit(lambda: log.info("notify user=%s kind=%s %s", user_id, kind, payload))
+    if kind in settings.YUYUE_SMS_KINDS:
+        transaction.on_commit(lambda: _send_sms(user_id, kind, payload))
+
+
+def _send_sms(user_id: int, kind: str, payload: dict) -> None:
+    from yuyue.accounts.models import User
+    from yuyue.core.sms import get_sms_sender, text_for
+
+    user = User.objects.filter(pk=user_id).first()
+    text = text_for(kind, payload)
+    phone = user.phone if user is not None else ""
+    if not phone or not text:
+        return
+    try:
+        get_sms_sender().send(phone, text)
+    except Exception:  # a failed text must not undo what was done; the in-app notice stands
+        log.exception("sms to user %s failed", user_id)

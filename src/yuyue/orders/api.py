@@ -159,6 +159,9 @@ class BookProviderIn(Schema):
     service_id: int
     provider_id: int
     starts_at: dt.datetime
+    minutes: int | None = Field(
+        None, strict=True, description="Timed calls: the length you book (the service's steps)."
+    )
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
@@ -201,6 +204,7 @@ def book_provider(
             service_id=body.service_id,
             provider_id=body.provider_id,
             starts_at=body.starts_at,
+            minutes=body.minutes,
         )
         return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
 

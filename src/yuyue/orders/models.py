@@ -28,6 +28,7 @@ class BookingStatus(models.TextChoices):
     CANCELLED = "cancelled", "cancelled by the customer"
     CANCELLED_BY_STAFF = "cancelled_by_staff", "cancelled by staff"
     EXPIRED = "expired", "expired unpaid"
+    NO_SHOW = "no_show", "missed 未到场"
 
 
 class Channel(models.TextChoices):
@@ -44,6 +45,7 @@ class PaymentStatus(models.TextChoices):
     PAID = "paid", "paid"
     REFUNDED = "refunded", "refunded"
     PARTIALLY_REFUNDED = "partially_refunded", "partially refunded"
+    METERED = "metered", "billed by the meter after the call"
 
 
 class Booking(models.Model):

@@ -55,15 +55,33 @@ def _require_customer(actor) -> User:
     return actor
 
 
+def _reminder_offsets(booking: Booking) -> list[int]:
+    """Minutes before the start at which both sides are reminded."""
+    if booking.channel == Channel.CALL:
+        from yuyue.calls.metering import rules_from
+
+        return sorted(rules_from(booking.service.call_rules).reminders, reverse=True)
+    return [settings.YUYUE_REMINDER_MINUTES]
+
+
 def _schedule_reminder(booking: Booking) -> None:
-    """A reminder to the customer and the provider YUYUE_REMINDER_MINUTES before the start."""
+    """Reminders to the customer and the provider before the start: YUYUE_REMINDER_MINUTES
+    before, or at each of a timed call's `reminders` (e.g. 15 minutes before and at the start).
+    Times already past are skipped; if all are, one reminder goes at once."""
     now = timezone.now()
     if booking.starts_at <= now:
         return
-    at = max(now, booking.starts_at - dt.timedelta(minutes=settings.YUYUE_REMINDER_MINUTES))
     from .tasks import remind_before_start
 
-    transaction.on_commit(lambda: remind_before_start.using(run_after=at).enqueue(booking.pk))
+    offsets = _reminder_offsets(booking)
+    due = [(booking.starts_at - dt.timedelta(minutes=m), m) for m in offsets]
+    due = [(at, m) for at, m in due if at > now] or ([(now, offsets[-1])] if offsets else [])
+    for at, minutes in due:
+        transaction.on_commit(
+            lambda at=at, minutes=minutes: remind_before_start.using(run_after=at).enqueue(
+                booking.pk, minutes
+            )
+        )
 
 
 def _create_booking(**fields) -> Booking:
@@ -257,8 +275,19 @@ def reserve_provider_time(
         raise DomainError("provider_busy") from exc
 
 
-def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.datetime) -> Booking:
-    """Book a chosen provider's time for an on-site or remote service."""
+def book_provider(
+    *,
+    actor,
+    service_id: int,
+    provider_id: int,
+    starts_at: dt.datetime,
+    minutes: int | None = None,
+) -> Booking:
+    """Book a chosen provider's time for an on-site or remote service.
+
+    A remote (timed call) service is booked for `minutes` of the customer's choosing (in the
+    service's steps, up to its rules' maximum) and billed by the meter after the call: nothing is
+    paid now, but the wallet must hold enough for the call's first hold."""
     customer = _require_customer(actor)
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
     provider = Provider.objects.select_related("merchant").filter(pk=provider_id).first()
@@ -281,7 +310,15 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
         raise DomainError("time_past")
     if not on_step(service, starts_at, provider.zone_name):
         raise DomainError("time_off_step", step=service.step_minutes)
-    ends_at = starts_at + dt.timedelta(minutes=service.duration_minutes)
+    call = None
+    if service.kind == ServiceKind.REMOTE:
+        call = _call_terms(customer, service, provider, minutes)
+        length = call["minutes"]
+    elif minutes is not None and minutes != service.duration_minutes:
+        raise DomainError("invalid_input", "Only timed calls are booked for a chosen length.")
+    else:
+        length = service.duration_minutes
+    ends_at = starts_at + dt.timedelta(minutes=length)
     blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)
     if not provider_works(provider, starts_at, ends_at):
         raise DomainError("provider_unavailable")
@@ -307,10 +344,18 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
             starts_at=starts_at,
             ends_at=ends_at,
             places=1,
-            price_fen=service.base_price_fen,
-            channel=Channel.CALL if service.kind == ServiceKind.REMOTE else Channel.CHOSEN,
-            **{"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)},
+            price_fen=call["price_fen"] if call else service.base_price_fen,
+            channel=Channel.CALL if call else Channel.CHOSEN,
+            **(
+                {"status": BookingStatus.ACCEPTED, "payment_status": PaymentStatus.METERED}
+                if call
+                else {"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)}
+            ),
         )
+        if call:
+            from yuyue.calls.services import open_call
+
+            open_call(booking, rate_fen=call["rate_fen"], rules=call["rules"])
         _schedule_expiry(booking)
         audit(
             customer,
@@ -320,6 +365,34 @@ def book_provider(*, actor, service_id: int, provider_id: int, starts_at: dt.dat
             starts_at=starts_at.isoformat(),
         )
     return booking
+
+
+def _call_terms(customer, service: Service, provider: Provider, minutes: int | None) -> dict:
+    """Length, rate, rules and estimated price of a timed call; the wallet must cover its hold."""
+    from yuyue.billing.payments import wallet
+    from yuyue.calls import metering
+    from yuyue.calls.services import hold_seconds, rate_for
+
+    rules = metering.rules_from(service.call_rules)
+    minutes = service.duration_minutes if minutes is None else minutes
+    step = service.step_minutes
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not step <= minutes <= rules.max_minutes
+        or minutes % step
+    ):
+        raise DomainError("invalid_call_length", step=step, max=rules.max_minutes)
+    rate = rate_for(service, provider)
+    first_hold = metering.charge(hold_seconds(rules, minutes * 60), rate, rules)
+    if first_hold > wallet(customer.pk).available:
+        raise DomainError("insufficient_funds")
+    return {
+        "minutes": minutes,
+        "rate_fen": rate,
+        "rules": rules,
+        "price_fen": metering.charge(minutes * 60, rate, rules),
+    }
 
 
 # --- payment ---------------------------------------------------------------------------------
@@ -410,6 +483,11 @@ def _release(booking: Booking, *, counter: str | None) -> None:
 def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
     now = timezone.now()
     counter = "cancelled" if step == "cancel" else "cancelled_by_staff"
+    call_fee = 0
+    if booking.payment_status == PaymentStatus.METERED and step == "cancel":
+        from yuyue.calls.services import cancellation_fee
+
+        call_fee = cancellation_fee(booking, now)  # by the state before cancelling
     try:
         with transaction.atomic():
             updated = apply_step(
@@ -423,6 +501,10 @@ def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
             )
             Booking.objects.filter(pk=booking.pk).update(cancelled_role=updated.events.last().role)
             _release(booking, counter=counter)
+            if booking.payment_status == PaymentStatus.METERED:
+                from yuyue.calls.services import close_cancelled
+
+                close_cancelled(booking, fee=call_fee, when=now)
             if booking.payment_status == PaymentStatus.PAID:
                 from yuyue.billing.tasks import refund_cancelled_order_job
 

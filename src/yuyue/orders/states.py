@@ -48,7 +48,9 @@ HOLDING = frozenset(
         S.CHECKED_IN,
     }
 )
-CLOSED = frozenset({S.COMPLETED, S.CHECKED_IN, S.CANCELLED, S.CANCELLED_BY_STAFF, S.EXPIRED})
+CLOSED = frozenset(
+    {S.COMPLETED, S.CHECKED_IN, S.CANCELLED, S.CANCELLED_BY_STAFF, S.EXPIRED, S.NO_SHOW}
+)
 BEFORE_SERVICE = frozenset(
     {S.AWAITING_PAYMENT, S.AWAITING_PROVIDER, S.BOOKED, S.ACCEPTED, S.DEPARTED, S.ARRIVED}
 )
@@ -68,6 +70,10 @@ STEPS: dict[str, Step] = {
     "arrive": _step({S.DEPARTED}, S.ARRIVED, PROVIDER),
     "start": _step({S.ARRIVED}, S.IN_SERVICE, PROVIDER),
     "complete": _step({S.IN_SERVICE}, S.COMPLETED, PROVIDER),
+    # timed calls: the meter starts when both sides are in, the call ends and is billed once
+    "call_start": _step({S.ACCEPTED}, S.IN_SERVICE, SYSTEM),
+    "call_end": _step({S.IN_SERVICE}, S.COMPLETED, SYSTEM),
+    "call_missed": _step({S.ACCEPTED}, S.NO_SHOW, SYSTEM),
     # hall slots
     "check_in": _step({S.BOOKED}, S.CHECKED_IN, STAFF, OPERATOR),
     # cancelling

@@ -12,8 +12,9 @@ def expire_unpaid_booking(booking_id: int) -> bool:
 
 
 @task()
-def remind_before_start(booking_id: int) -> list[int]:
-    """Remind the order's customer and provider that it starts soon (unless it is over)."""
+def remind_before_start(booking_id: int, minutes: int | None = None) -> list[int]:
+    """Remind the order's customer and provider that it starts soon (unless it is over);
+    `minutes` is how long before the start this reminder was meant for (0: it starts now)."""
     from yuyue.dispatch.notify import notify
 
     from .models import Booking
@@ -30,5 +31,7 @@ def remind_before_start(booking_id: int) -> list[int]:
             booking=booking.pk,
             starts_at=booking.starts_at.isoformat(),
             service=booking.service.name,
+            minutes_before=minutes,
+            call=booking.channel == "call",
         )
     return told

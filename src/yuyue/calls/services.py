@@ -1,0 +1,531 @@
+"""Timed calls: who may join, the meter on the server's clock, the hold, and the bill — once.
+
+Every change to a call runs under its row lock (SELECT … FOR UPDATE on PostgreSQL; SQLite
+serialises writers), so a join, a heartbeat, a hang-up, the consumer's tick and the worker's
+sweep can arrive in any order and at once: each sees the state the previous one left.
+
+The meter runs while both sides are in. A side is in from its join until it leaves, hangs up, or
+stays silent longer than the rules' heartbeat gap (then it counts as gone from its last
+heartbeat: the last moment we know it was there). When a side is gone the meter pauses (and the
+call ends if nobody comes back within `rejoin_seconds`) or, by the rules, the call stops.
+
+Money: when the meter first starts, a hold is put on the customer's wallet for the booked length
+(or `hold_minutes`); while the call runs on it is extended in steps of `extend_minutes` if the
+balance allows; both sides are warned `warn_seconds` before the hold or the booked time runs
+out; at the limit the call ends. At the end the price of the metered seconds (never more than the
+hold) is posted to escrow and the rest released; the order is then settled like any other
+(commission, merchant share, the consultant's earnings) after the complaint window.
+
+Every function takes `now` so that tests can drive the clock; in production it is the server's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from yuyue.billing import ledger
+from yuyue.billing.models import AccountKind, Payment, PaymentPurpose
+from yuyue.billing.models import PaymentStatus as PayStatus
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking
+from yuyue.orders.models import PaymentStatus as OrderPayment
+from yuyue.orders.states import SYSTEM, apply_step
+
+from . import metering
+from .models import OPEN, CallEvent, CallSession, CallStatus
+
+CUSTOMER, CONSULTANT, OPERATOR = "customer", "consultant", "operator"
+EXTEND_LEAD_SECONDS = 30  # extend the hold this long before the warning would be due
+
+
+@dataclass
+class Update:
+    """A call's state after a change, and what both sides must hear of it."""
+
+    snapshot: dict
+    messages: list[dict] = field(default_factory=list)
+
+
+# --- opening a call with its booking -----------------------------------------------------------
+
+
+def rate_for(service, provider) -> int:
+    return (
+        provider.rate_per_minute_fen
+        if provider.rate_per_minute_fen is not None
+        else (service.base_price_fen)
+    )
+
+
+def hold_seconds(rules: metering.Rules, booked_seconds: int) -> int:
+    return (
+        booked_seconds if not rules.hold_minutes else min(booked_seconds, rules.hold_minutes * 60)
+    )
+
+
+def open_call(booking: Booking, *, rate_fen: int, rules: metering.Rules) -> CallSession:
+    """The call of a newly booked remote session (inside the booking's transaction)."""
+    return CallSession.objects.create(
+        booking=booking,
+        rate_fen=rate_fen,
+        rules=rules.as_dict(),
+        booked_seconds=int((booking.ends_at - booking.starts_at).total_seconds()),
+    )
+
+
+# --- who is who ----------------------------------------------------------------------------------
+
+
+def party_of(user, booking: Booking) -> str | None:
+    if user is None or not getattr(user, "pk", None):
+        return None
+    if booking.customer_id == user.pk:
+        return CUSTOMER
+    if booking.provider_id and booking.provider.user_id == user.pk:
+        return CONSULTANT
+    return None
+
+
+def may_read(user, booking: Booking) -> bool:
+    return party_of(user, booking) is not None or bool(getattr(user, "is_operator", False))
+
+
+def _rules(call: CallSession) -> metering.Rules:
+    data = dict(call.rules)
+    data["reminders"] = tuple(data.get("reminders", ()))
+    return metering.Rules(**data)
+
+
+# --- the meter ---------------------------------------------------------------------------------
+
+
+def _ms(delta: dt.timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+def elapsed_ms(call: CallSession, now: dt.datetime) -> int:
+    running = _ms(now - call.live_since) if call.status == CallStatus.LIVE else 0
+    return call.metered_ms + running
+
+
+def limit_seconds(call: CallSession) -> int:
+    """How long the meter may run in all: the booked time, or less if the hold covers less."""
+    if call.hold_id is None:
+        return call.booked_seconds
+    covered = metering.affordable_seconds(call.hold.amount, call.rate_fen, _rules(call))
+    return min(call.booked_seconds, covered)
+
+
+def snapshot(call: CallSession, now: dt.datetime) -> dict:
+    rules = _rules(call)
+    seconds = elapsed_ms(call, now) // 1000
+    cost = metering.charge(seconds, call.rate_fen, rules)
+    if call.hold_id is not None:
+        cost = min(cost, call.hold.amount)
+    ended = call.status in (CallStatus.ENDED, CallStatus.MISSED)
+    return {
+        "booking_id": call.booking_id,
+        "status": call.status,
+        "customer_present": call.customer_present,
+        "consultant_present": call.consultant_present,
+        "elapsed_seconds": call.metered_seconds
+        if ended and call.metered_seconds is not None
+        else seconds,
+        "cost_fen": call.charged_fen if ended and call.charged_fen is not None else cost,
+        "seconds_left": 0 if ended else max(0, limit_seconds(call) - seconds),
+        "booked_seconds": call.booked_seconds,
+        "rate_fen": call.rate_fen,
+        "billing": rules.billing,
+        "grace_seconds": rules.grace_seconds,
+        "hold_fen": call.hold.amount if call.hold_id else 0,
+        "blocked": call.blocked,
+        "end_reason": call.end_reason,
+        "charged_fen": call.charged_fen,
+        "metered_seconds": call.metered_seconds,
+        "server_time": now.isoformat(),
+    }
+
+
+def _event(call: CallSession, at: dt.datetime, party: str, kind: str, **detail) -> None:
+    CallEvent.objects.create(call=call, at=at, party=party, kind=kind, detail=detail)
+
+
+def _close_segment(call: CallSession, at: dt.datetime) -> None:
+    if call.status == CallStatus.LIVE and call.live_since is not None:
+        call.metered_ms += _ms(at - call.live_since)
+        call.live_since = None
+
+
+def _go_live(call: CallSession, at: dt.datetime, out: list[dict]) -> None:
+    rules = _rules(call)
+    booking = call.booking
+    if call.hold_id is None:
+        amount = metering.charge(hold_seconds(rules, call.booked_seconds), call.rate_fen, rules)
+        if amount > 0:
+            wallet = ledger.account(AccountKind.CUSTOMER_CASH, "user", booking.customer_id)
+            try:
+                with transaction.atomic():
+                    call.hold = ledger.create_hold(
+                        key=f"call:{call.pk}", account=wallet, amount=amount, booking=booking
+                    )
+            except DomainError as exc:
+                if exc.code != "insufficient_funds":
+                    raise
+                if call.blocked != "insufficient_funds":
+                    call.blocked = "insufficient_funds"
+                    _event(call, at, SYSTEM, "blocked", reason="insufficient_funds", need=amount)
+                    out.append(
+                        {"type": "blocked", "reason": "insufficient_funds", "need_fen": amount}
+                    )
+                return
+    call.blocked = ""
+    call.status = CallStatus.LIVE
+    call.live_since = at
+    call.paused_since = None
+    _event(call, at, SYSTEM, "live", hold_fen=call.hold.amount if call.hold_id else 0)
+    if call.first_live_at is None:
+        call.first_live_at = at
+        apply_step(booking, "call_start", actor=None, role=SYSTEM)
+
+
+def _presence_changed(call: CallSession, at: dt.datetime, out: list[dict]) -> None:
+    both = call.customer_present and call.consultant_present
+    if call.status == CallStatus.LIVE and not both:
+        _close_segment(call, at)
+        if _rules(call).on_drop == metering.STOP:
+            _end(call, "dropped", at, out)
+            return
+        call.status = CallStatus.PAUSED
+        call.paused_since = at
+        _event(call, at, SYSTEM, "paused")
+    elif call.status in (CallStatus.WAITING, CallStatus.PAUSED) and both:
+        _go_live(call, at, out)
+
+
+def _extend_if_needed(call: CallSession, elapsed: int, now: dt.datetime) -> None:
+    rules = _rules(call)
+    limit = limit_seconds(call)
+    if call.hold_id is None or limit >= call.booked_seconds:
+        return
+    if limit - elapsed > rules.warn_seconds + EXTEND_LEAD_SECONDS:
+        return
+    target = min(call.booked_seconds, limit + rules.extend_minutes * 60)
+    extra = metering.charge(target, call.rate_fen, rules) - call.hold.amount
+    wallet = ledger.account(AccountKind.CUSTOMER_CASH, "user", call.booking.customer_id)
+    extra = min(extra, wallet.available)  # as much more as the balance allows
+    if extra <= 0:
+        return
+    try:
+        with transaction.atomic():
+            call.hold = ledger.extend_hold(hold=call.hold, extra=extra)
+    except DomainError as exc:
+        if exc.code != "insufficient_funds":
+            raise
+        return
+    _event(call, now, SYSTEM, "hold_extended", extra_fen=extra, hold_fen=call.hold.amount)
+
+
+def _advance(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
+    """Bring the call up to `now`: sides gone silent, the hold, warnings, the end."""
+    if call.status not in OPEN:
+        return
+    rules = _rules(call)
+    gap = dt.timedelta(seconds=rules.heartbeat_gap_seconds)
+    gone = []
+    for side in (CUSTOMER, CONSULTANT):
+        seen = getattr(call, f"{side}_seen_at")
+        if getattr(call, f"{side}_present") and seen is not None and now - seen > gap:
+            setattr(call, f"{side}_present", False)
+            _event(call, now, side, "gone", last_seen=seen.isoformat())
+            gone.append(seen)
+    if gone:
+        _presence_changed(call, max(min(gone), call.live_since or min(gone)), out)
+    if call.status == CallStatus.LIVE:
+        elapsed = elapsed_ms(call, now) // 1000
+        _extend_if_needed(call, elapsed, now)
+        limit = limit_seconds(call)
+        if elapsed >= limit:
+            # The meter stops at the limit exactly, however late this check comes.
+            at = call.live_since + dt.timedelta(milliseconds=limit * 1000 - call.metered_ms)
+            call.metered_ms, call.live_since = limit * 1000, None
+            reason = "time_up" if limit >= call.booked_seconds else "funds_exhausted"
+            _end(call, reason, at, out)
+            return
+        if limit - elapsed <= rules.warn_seconds and call.warned_at_limit != limit:
+            call.warned_at_limit = limit
+            why = "booked_time" if limit >= call.booked_seconds else "funds"
+            _event(call, now, SYSTEM, "warned", seconds_left=limit - elapsed, reason=why)
+            out.append({"type": "warning", "seconds_left": limit - elapsed, "reason": why})
+    elif call.status == CallStatus.PAUSED:
+        if now - call.paused_since >= dt.timedelta(seconds=rules.rejoin_seconds):
+            _end(call, "abandoned", now, out)
+    elif call.status == CallStatus.WAITING and now >= call.booking.ends_at:
+        _missed(call, now, out)
+
+
+# --- the end and the bill ------------------------------------------------------------------------
+
+
+def _end(call: CallSession, reason: str, at: dt.datetime, out: list[dict]) -> None:
+    """End the call and bill it. Runs once: the caller holds the row lock and the call is open."""
+    rules = _rules(call)
+    _close_segment(call, at)
+    booking = call.booking
+    seconds = call.metered_ms // 1000
+    price = metering.charge(seconds, call.rate_fen, rules)
+    price = min(price, call.hold.amount) if call.hold_id else 0
+    call.status, call.ended_at, call.end_reason = CallStatus.ENDED, at, reason
+    call.metered_seconds, call.charged_fen = seconds, price
+    if call.hold_id:
+        escrow = ledger.account(AccountKind.ORDER_ESCROW)
+        ledger.post_hold(
+            hold=call.hold,
+            amount=price,
+            to=[(escrow, price)] if price else [],
+            kind="call_charge",
+            memo=f"call {call.pk}: {seconds} s, {rules.billing}",
+        )
+        call.hold.refresh_from_db()
+    if price:
+        Payment.objects.create(
+            out_trade_no=f"call{call.pk}",
+            purpose=PaymentPurpose.ORDER,
+            customer_id=booking.customer_id,
+            booking=booking,
+            gateway="wallet",
+            amount_fen=price,
+            status=PayStatus.PAID,
+            paid_at=at,
+        )
+    booking = apply_step(
+        booking,
+        "call_end",
+        actor=None,
+        role=SYSTEM,
+        note=reason,
+        price_fen=price,
+        payment_status=OrderPayment.PAID if price else OrderPayment.NOT_REQUIRED,
+    )
+    call.booking = booking
+    if price:
+        from yuyue.billing.settlement import schedule_settlement
+
+        schedule_settlement(booking)
+    _event(call, at, SYSTEM, "ended", reason=reason, seconds=seconds, price_fen=price)
+    audit(None, "call.ended", booking, reason=reason, seconds=seconds, price=price)
+    out.append({"type": "ended", "reason": reason, "seconds": seconds, "charged_fen": price})
+
+
+def _charge_fee(booking: Booking, fee: int, key: str) -> int:
+    """A no-show or late-cancellation fee from the wallet: what is there, never below zero."""
+    if fee <= 0:
+        return 0
+    wallet = ledger.account(AccountKind.CUSTOMER_CASH, "user", booking.customer_id)
+    wallet.refresh_from_db()
+    amount = min(fee, max(0, wallet.available))
+    if not amount:
+        return 0
+    from yuyue.billing.settlement import split
+
+    platform, merchant, _ = split(amount, booking.merchant.commission_bp, 0, False)
+    legs = [
+        (wallet, -amount),
+        (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
+        (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
+    ]
+    ledger.post_transfer(
+        key=key, kind="call_fee", booking=booking, legs=[(a, n) for a, n in legs if n]
+    )
+    return amount
+
+
+def _missed(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
+    """The booked time is over and the meter never ran: who was missing decides the fee."""
+    joined = set(call.events.filter(kind="join").values_list("party", flat=True))
+    booking = call.booking
+    if CONSULTANT not in joined:
+        reason, fee = "consultant_absent", 0  # the customer pays nothing
+    elif CUSTOMER not in joined:
+        percent = int((booking.service.refund_rules or {}).get("no_show_percent", 0))
+        reason, fee = "customer_absent", booking.price_fen * percent // 100
+    else:
+        reason, fee = "never_together", 0
+    charged = _charge_fee(booking, fee, f"call:{call.pk}:no_show")
+    call.status, call.ended_at, call.end_reason = CallStatus.MISSED, now, reason
+    call.metered_seconds, call.charged_fen = 0, charged
+    apply_step(booking, "call_missed", actor=None, role=SYSTEM, note=reason)
+    _event(call, now, SYSTEM, "missed", reason=reason, fee_fen=charged)
+    out.append({"type": "ended", "reason": reason, "seconds": 0, "charged_fen": charged})
+
+
+def cancellation_fee(booking: Booking, when: dt.datetime) -> int:
+    """What a customer's cancellation costs by the service's tiered rules (booked price)."""
+    from yuyue.billing.refunds import policy_refund
+
+    return booking.price_fen - policy_refund(booking, when=when)
+
+
+def close_cancelled(booking: Booking, *, fee: int, when: dt.datetime) -> None:
+    """The order of a call was cancelled (inside that transaction): close the call, take the fee."""
+    call = CallSession.objects.select_for_update().filter(booking=booking).first()
+    if call is None or call.status not in OPEN:
+        return
+    charged = _charge_fee(booking, fee, f"call:{call.pk}:cancel_fee") if fee else 0
+    call.status, call.ended_at, call.end_reason = CallStatus.MISSED, when, "cancelled"
+    call.metered_seconds, call.charged_fen = 0, charged
+    call.save()
+    _event(call, when, SYSTEM, "cancelled", fee_fen=charged)
+
+
+# --- what the sides do ----------------------------------------------------------------------
+
+
+def _act(booking_id: int, actor, now: dt.datetime | None, action) -> Update:
+    now = now or timezone.now()
+    out: list[dict] = []
+    with transaction.atomic():
+        call = (
+            CallSession.objects.select_for_update()
+            .select_related("booking", "booking__provider", "booking__service", "hold")
+            .filter(booking_id=booking_id)
+            .first()
+        )
+        if call is None:
+            raise DomainError("not_found")
+        party = SYSTEM
+        if actor is not None:
+            party = party_of(actor, call.booking)
+            if party is None:
+                raise DomainError("not_found")  # a stranger learns nothing, not even that it exists
+        action(call, party, now, out)
+        _advance(call, now, out)
+        call.save()
+    return Update(snapshot(call, now), out)
+
+
+def join(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
+    """A side enters the call's room (its websocket connected)."""
+
+    def action(call, party, now, out):
+        if call.status not in OPEN:
+            raise DomainError("call_over")
+        if now < call.booking.starts_at - dt.timedelta(minutes=10):
+            raise DomainError("call_not_open", minutes=10)
+        setattr(call, f"{party}_present", True)
+        setattr(call, f"{party}_seen_at", now)
+        _event(call, now, party, "join")
+        _presence_changed(call, now, out)
+
+    return _act(booking_id, actor, now, action)
+
+
+def heartbeat(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
+    def action(call, party, now, out):
+        if call.status in OPEN and getattr(call, f"{party}_present"):
+            setattr(call, f"{party}_seen_at", now)
+            _event(call, now, party, "heartbeat")
+
+    return _act(booking_id, actor, now, action)
+
+
+def leave(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
+    """A side's connection closed (it may come back while the rules allow)."""
+
+    def action(call, party, now, out):
+        if call.status in OPEN and getattr(call, f"{party}_present"):
+            setattr(call, f"{party}_present", False)
+            _event(call, now, party, "leave")
+            _presence_changed(call, now, out)
+
+    return _act(booking_id, actor, now, action)
+
+
+def hangup(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
+    """A side ends the call. Repeating it, or both at once, ends and bills it once."""
+
+    def action(call, party, now, out):
+        if call.status not in OPEN:
+            return  # already over: the same answer again
+        _event(call, now, party, "hangup")
+        if call.first_live_at is None:
+            setattr(call, f"{party}_present", False)  # nothing to bill yet: just leave
+            _presence_changed(call, now, out)
+            return
+        _end(call, f"hangup_{party}", now, out)
+
+    return _act(booking_id, actor, now, action)
+
+
+def tick(*, booking_id: int, now: dt.datetime | None = None) -> Update:
+    """Bring a call up to the server's clock (silent sides, hold, warnings, limits)."""
+    return _act(booking_id, None, now, lambda call, party, now, out: None)
+
+
+def sweep(now: dt.datetime | None = None) -> list[Update]:
+    """Tick every call that is open and due: the worker's safety net when no side is connected."""
+    now = now or timezone.now()
+    due = CallSession.objects.filter(status__in=OPEN, booking__starts_at__lte=now).values_list(
+        "booking_id", flat=True
+    )
+    return [tick(booking_id=b, now=now) for b in list(due)]
+
+
+# --- the record -----------------------------------------------------------------------------------
+
+
+def record(*, actor, booking_id: int, now: dt.datetime | None = None) -> dict:
+    """The call's record for its two sides and operators; strangers get not_found."""
+    now = now or timezone.now()
+    call = (
+        CallSession.objects.select_related("booking", "booking__provider", "hold")
+        .filter(booking_id=booking_id)
+        .first()
+    )
+    if call is None or not may_read(actor, call.booking):
+        raise DomainError("not_found")
+    return {
+        **snapshot(call, now),
+        "rules": call.rules,
+        "refunded_fen": call.refunded_fen,
+        "first_live_at": call.first_live_at,
+        "ended_at": call.ended_at,
+        "events": [
+            {"at": e.at, "party": e.party, "kind": e.kind, "detail": e.detail}
+            for e in call.events.all()
+        ],
+    }
+
+
+def refund_call(*, actor, booking_id: int, amount_fen: int, key: str, reason: str) -> dict:
+    """An operator gives back part of a call's price (once per key, never more than was paid)."""
+    from yuyue.billing.refunds import refund
+
+    if not getattr(actor, "is_operator", False):
+        raise DomainError("forbidden")
+    if not reason or not reason.strip():
+        raise DomainError("reason_required")
+    call = CallSession.objects.filter(booking_id=booking_id).first()
+    if call is None:
+        raise DomainError("not_found")
+    if call.status != CallStatus.ENDED or not call.charged_fen:
+        raise DomainError("nothing_to_refund")
+    record_ = refund(
+        actor=actor, booking_id=booking_id, amount_fen=amount_fen, key=key, reason=reason
+    )
+    with transaction.atomic():
+        call = CallSession.objects.select_for_update().get(pk=call.pk)
+        total = Payment.objects.filter(booking_id=booking_id).values_list("refunded_fen", flat=True)
+        call.refunded_fen = sum(total)
+        call.save(update_fields=["refunded_fen"])
+        if not call.events.filter(kind="refund", detail__key=key).exists():
+            _event(call, timezone.now(), OPERATOR, "refund", key=key, amount_fen=amount_fen)
+    return {
+        "refund_id": record_.pk,
+        "amount_fen": record_.amount_fen,
+        "refunded_fen": call.refunded_fen,
+    }
