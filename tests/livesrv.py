@@ -81,6 +81,7 @@ class LiveServer:
     workers: int = 2
     threads: int = 16
     unguarded: bool = False
+    asgi: bool = False  # uvicorn, one process: HTTP and websockets (calls, live tracking)
     settings_module: str = "yuyue.test_settings"
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 60.0
@@ -124,26 +125,30 @@ class LiveServer:
             self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
                 prefix=f"gunicorn-{self.port}-", suffix=".log", delete=False
             )
-            cmd = [
-                str(VENV_BIN / "gunicorn"),
-                "yuyue.wsgi:application",
-                "-w",
-                str(self.workers),
-                "-k",
-                "gthread",
-                "--threads",
-                str(self.threads),
-                "-b",
-                f"{self.host}:{self.port}",
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "10",
-                "--backlog",
-                "2048",
-                "--chdir",
-                str(PROJECT_DIR),
-            ]
+            cmd = (
+                self._asgi_command()
+                if self.asgi
+                else [
+                    str(VENV_BIN / "gunicorn"),
+                    "yuyue.wsgi:application",
+                    "-w",
+                    str(self.workers),
+                    "-k",
+                    "gthread",
+                    "--threads",
+                    str(self.threads),
+                    "-b",
+                    f"{self.host}:{self.port}",
+                    "--timeout",
+                    "120",
+                    "--graceful-timeout",
+                    "10",
+                    "--backlog",
+                    "2048",
+                    "--chdir",
+                    str(PROJECT_DIR),
+                ]
+            )
             self._proc = subprocess.Popen(
                 cmd,
                 env=self._environment(),
@@ -161,6 +166,18 @@ class LiveServer:
                 if "Address already in use" not in last_error:
                     break
         raise ServerFailed(last_error)
+
+    def _asgi_command(self) -> list[str]:
+        return [
+            str(VENV_BIN / "uvicorn"),
+            "yuyue.asgi:application",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

@@ -89,3 +89,15 @@ def book_call(customer, consultant, call_service):
         )
 
     return book
+
+
+def move_to_now(booking, lead_minutes: int = 1):
+    """Arrange the clock for a live test: the booked call starts `lead_minutes` from now (the
+    booking was made for a safe time of day; calls cannot be booked across local midnight)."""
+    from yuyue.orders.models import Booking
+
+    length = booking.ends_at - booking.starts_at
+    start = timezone.now() + dt.timedelta(minutes=lead_minutes)
+    Booking.objects.filter(pk=booking.pk).update(starts_at=start, ends_at=start + length)
+    booking.refresh_from_db()
+    return booking

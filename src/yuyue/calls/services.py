@@ -390,7 +390,7 @@ def _act(booking_id: int, actor, now: dt.datetime | None, action) -> Update:
     out: list[dict] = []
     with transaction.atomic():
         call = (
-            CallSession.objects.select_for_update()
+            CallSession.objects.select_for_update(of=("self",))
             .select_related("booking", "booking__provider", "booking__service", "hold")
             .filter(booking_id=booking_id)
             .first()

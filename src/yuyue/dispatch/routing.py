@@ -4,11 +4,13 @@ from channels.db import database_sync_to_async
 from django.urls import path
 
 from yuyue.accounts.tokens import user_for_token
+from yuyue.calls.consumers import CallConsumer
 
 from .consumers import TrackConsumer
 
 websocket_urlpatterns = [
     path("ws/bookings/<int:booking_id>/track/", TrackConsumer.as_asgi()),
+    path("ws/calls/<int:booking_id>/", CallConsumer.as_asgi()),
 ]
 
 

@@ -85,3 +85,13 @@ def booking_qr(request, code: str):
     response = HttpResponse(qr.svg_inline(scale=8), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def call_page(request, booking_id: int):
+    """The call in the browser: audio over WebRTC, signalled through ws/calls/<id>/; the token
+    comes in the URL's fragment (#token=…, never sent to the server) or from localStorage."""
+    return render(
+        request,
+        "web/call.html",
+        {"booking_id": booking_id, "ice_servers": settings.YUYUE_ICE_SERVERS},
+    )

@@ -1,0 +1,135 @@
+"""The call's room: `ws/calls/<booking_id>/?token=<bearer token>`.
+
+Only the booking's customer and consultant get in (anyone else is closed with 4403 and learns
+nothing). Connecting is joining; closing is leaving. The socket carries:
+
+client → server  {"type": "heartbeat"} every few seconds; {"type": "signal", "data": {...}}
+                 (WebRTC offer / answer / ICE candidate, relayed to the other side as is);
+                 {"type": "hangup"}
+server → client  {"type": "hello", "party": "customer"|"consultant"} first;
+                 {"type": "state", ...} the meter (elapsed, cost so far, time left) after every
+                 change and every tick; {"type": "signal", "from": "customer"|"consultant",
+                 "data": {...}}; {"type": "warning", "seconds_left", "reason"};
+                 {"type": "blocked", "reason": "insufficient_funds"}; {"type": "ended", ...}
+
+While connected, each side's consumer ticks the call every YUYUE_CALL_TICK_SECONDS on the
+server's clock (the tick is idempotent under the call's row lock), so limits and silent sides are
+noticed even when nobody speaks; the worker's sweep covers calls nobody is connected to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from yuyue.core.errors import DomainError
+from yuyue.orders.models import Booking
+
+from . import services
+
+
+def group_name(booking_id: int) -> str:
+    return f"call.{booking_id}"
+
+
+class CallConsumer(AsyncJsonWebsocketConsumer):
+    party: str | None = None
+    ticker: asyncio.Task | None = None
+
+    async def connect(self):
+        self.booking_id = int(self.scope["url_route"]["kwargs"]["booking_id"])
+        user = self.scope.get("user")
+        self.party = await self._party(user)
+        if self.party is None:
+            await self.close(code=4403)
+            return
+        await self.accept()
+        try:
+            update = await database_sync_to_async(services.join)(
+                actor=user, booking_id=self.booking_id
+            )
+        except DomainError as exc:
+            await self.send_json({"type": "refused", "code": exc.code, "detail": exc.message()})
+            await self.close(code=4409)
+            self.party = None
+            return
+        await self.channel_layer.group_add(group_name(self.booking_id), self.channel_name)
+        await self.send_json({"type": "hello", "party": self.party})
+        await self._broadcast(update)
+        self.ticker = asyncio.create_task(self._tick_forever())
+
+    @database_sync_to_async
+    def _party(self, user):
+        booking = Booking.objects.select_related("provider").filter(pk=self.booking_id).first()
+        if booking is None:
+            return None
+        return services.party_of(user, booking)
+
+    async def disconnect(self, code):
+        if self.ticker is not None:
+            self.ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.ticker
+        if self.party is None:
+            return
+        await self.channel_layer.group_discard(group_name(self.booking_id), self.channel_name)
+        with contextlib.suppress(DomainError):
+            update = await database_sync_to_async(services.leave)(
+                actor=self.scope["user"], booking_id=self.booking_id
+            )
+            await self._broadcast(update)
+
+    async def receive_json(self, content, **kwargs):
+        if self.party is None or not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        user = self.scope["user"]
+        if kind == "heartbeat":
+            update = await database_sync_to_async(services.heartbeat)(
+                actor=user, booking_id=self.booking_id
+            )
+            await self._broadcast(update, state_to_me_only=True)
+        elif kind == "signal" and isinstance(content.get("data"), dict):
+            await self.channel_layer.group_send(
+                group_name(self.booking_id),
+                {
+                    "type": "call.signal",
+                    "sender": self.channel_name,
+                    "party": self.party,
+                    "data": content["data"],
+                },
+            )
+        elif kind == "hangup":
+            update = await database_sync_to_async(services.hangup)(
+                actor=user, booking_id=self.booking_id
+            )
+            await self._broadcast(update)
+
+    async def _tick_forever(self):
+        while True:
+            await asyncio.sleep(settings.YUYUE_CALL_TICK_SECONDS)
+            update = await database_sync_to_async(services.tick)(booking_id=self.booking_id)
+            await self._broadcast(update)
+            if update.snapshot["status"] in ("ended", "missed"):
+                return
+
+    async def _broadcast(self, update: services.Update, state_to_me_only: bool = False):
+        state = {"type": "state", **update.snapshot}
+        if state_to_me_only and not update.messages:
+            await self.send_json(state)
+            return
+        for message in [*update.messages, state]:
+            await self.channel_layer.group_send(
+                group_name(self.booking_id), {"type": "call.message", "payload": message}
+            )
+
+    async def call_message(self, event):
+        await self.send_json(event["payload"])
+
+    async def call_signal(self, event):
+        if event["sender"] != self.channel_name:
+            await self.send_json({"type": "signal", "from": event["party"], "data": event["data"]})

@@ -1,0 +1,203 @@
+"""The call over HTTP and the websocket: who may join and read, hanging up, refunds, reminders,
+cancellations by the tiered rules."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from channels.testing.websocket import WebsocketCommunicator
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tests.calls.conftest import move_to_now
+from tests.conftest import api_for
+from yuyue.accounts.tokens import issue_token
+from yuyue.asgi import application
+from yuyue.billing.payments import wallet
+from yuyue.calls import services as calls
+from yuyue.calls.models import CallSession
+from yuyue.core.models import Notice
+from yuyue.orders.models import BookingStatus
+
+S = dt.timedelta(seconds=1)
+
+
+def talked(booking, seconds=61):
+    t0 = booking.starts_at
+    calls.join(actor=booking.customer, booking_id=booking.pk, now=t0)
+    calls.join(actor=booking.provider.user, booking_id=booking.pk, now=t0)
+    for t in range(5, seconds, 5):
+        calls.heartbeat(actor=booking.customer, booking_id=booking.pk, now=t0 + t * S)
+        calls.heartbeat(actor=booking.provider.user, booking_id=booking.pk, now=t0 + t * S)
+    return calls.hangup(actor=booking.customer, booking_id=booking.pk, now=t0 + seconds * S)
+
+
+@pytest.mark.django_db
+def test_record_for_both_sides_and_operators_not_strangers(book_call, other_customer, operator):
+    booking = book_call(funds=10_000)
+    talked(booking)
+    for who in (booking.customer, booking.provider.user, operator):
+        status, body = api_for(who).get(f"/api/calls/{booking.pk}")
+        assert status == 200, body
+        assert (body["metered_seconds"], body["charged_fen"], body["billing"]) == (
+            61,
+            122,
+            "per_second",
+        )
+        kinds = [(e["party"], e["kind"]) for e in body["events"]]
+        assert kinds[:2] == [("customer", "join"), ("consultant", "join")]
+        assert ("customer", "heartbeat") in kinds and ("system", "ended") in kinds
+    status, body = api_for(other_customer).get(f"/api/calls/{booking.pk}")
+    assert (status, body["code"]) == (404, "not_found")
+    status, body = api_for(other_customer).post(f"/api/calls/{booking.pk}/hangup")
+    assert (status, body["code"]) == (404, "not_found")
+
+
+@pytest.mark.django_db
+def test_operator_refunds_part_of_a_call_once(book_call, operator, customer):
+    booking = book_call(funds=10_000)
+    talked(booking)
+    before = wallet(customer.pk).balance
+    ops = api_for(operator)
+    path = f"/api/ops/calls/{booking.pk}/refund"
+    body = {"amount_fen": 100, "reason": "line was bad"}
+    for _ in range(2):  # a retry with the same key
+        status, out = ops.post(path, body, headers={"Idempotency-Key": "r1"})
+        assert status == 200, out
+        assert out["refunded_fen"] == 100
+    assert wallet(customer.pk).balance == before + 100
+    status, out = ops.post(path, {**body, "amount_fen": 22}, headers={"Idempotency-Key": "r2"})
+    assert (status, out.get("refunded_fen")) == (200, 122), out
+    status, out = ops.post(path, {**body, "amount_fen": 1}, headers={"Idempotency-Key": "r3"})
+    assert (status, out["code"]) == (409, "refund_exceeds_payment")
+    status, out = ops.post(path, {**body, "amount_fen": -5}, headers={"Idempotency-Key": "r4"})
+    assert (status, out["code"]) == (422, "invalid_amount")
+    status, out = api_for(customer).post(path, body, headers={"Idempotency-Key": "r5"})
+    assert (status, out["code"]) == (403, "forbidden")
+    assert wallet(customer.pk).balance == before + 122
+    assert CallSession.objects.get(booking=booking).refunded_fen == 122
+
+
+@pytest.mark.django_db
+def test_booking_a_call_over_the_api(customer, consultant, call_service):
+    from tests.calls.conftest import next_start, top_up
+
+    top_up(customer, 5_000)
+    api = api_for(customer)
+    body = {
+        "service_id": call_service.pk,
+        "provider_id": consultant.pk,
+        "starts_at": next_start(3).isoformat(),
+        "minutes": 30,
+    }
+    status, out = api.post("/api/provider-bookings", body)
+    assert status == 201, out
+    assert (out["status"], out["payment_status"], out["price_fen"]) == ("accepted", "metered", 3600)
+    status, out = api.post("/api/provider-bookings", {**body, "minutes": 7})
+    assert (status, out["code"]) == (422, "invalid_call_length")
+    status, out = api.post("/api/provider-bookings", {**body, "minutes": "30"})
+    assert status == 422
+
+
+@pytest.mark.django_db
+def test_late_cancellation_costs_the_tiered_fee_early_is_free(book_call, customer, call_service):
+    booking = book_call(funds=10_000)  # starts in 2 h; free only until 24 h before: 50 % fee
+    status, out = api_for(customer).post(f"/api/bookings/{booking.pk}/cancel", {})
+    assert status == 200, out
+    assert wallet(customer.pk).balance == 10_000 - 900  # half of 15 min x 120 fen
+    call = CallSession.objects.get(booking=booking)
+    assert (call.status, call.end_reason, call.charged_fen) == ("missed", "cancelled", 900)
+
+    call_service.refund_rules = {"free_hours": 1, "fee_percent": 50}
+    call_service.save()
+    early = book_call(funds=0, hours=5)
+    api_for(customer).post(f"/api/bookings/{early.pk}/cancel", {})
+    assert wallet(customer.pk).balance == 10_000 - 900
+    early.refresh_from_db()
+    assert early.status == BookingStatus.CANCELLED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminders_at_each_time_in_app_and_by_sms(book_call, customer, settings):
+    from django.core.management import call_command
+
+    settings.YUYUE_SMS_SENDER = "tests.calls.test_call_api.KeptSms"
+    booking = book_call(funds=10_000, rules={"reminders": [15, 0]})
+    jobs = DBTaskResult.objects.filter(task_path="yuyue.orders.tasks.remind_before_start")
+    due = sorted(j.run_after for j in jobs)
+    assert due == [booking.starts_at - dt.timedelta(minutes=15), booking.starts_at]
+    jobs.update(run_after=timezone.now())  # let the worker send both now
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    for user in (customer, booking.provider.user):
+        minutes = sorted(
+            n.payload["minutes_before"]
+            for n in Notice.objects.filter(user=user, kind="booking.reminder")
+        )
+        assert minutes == [0, 15]
+    texts = sorted(text for _, text in KeptSms.sent)
+    assert len(texts) == 4 and any("15 分钟后" in t for t in texts)
+    assert any("现在" in t for t in texts)
+
+
+class KeptSms:
+    """An SMS provider that keeps what it was asked to send (the outside world, not our code)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        KeptSms.sent.append((phone, text))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
+    booking = move_to_now(book_call(funds=10_000))  # starts in a minute: the room is open
+    keys = {
+        "customer": issue_token(user=booking.customer, via="password")[0],
+        "consultant": issue_token(user=booking.provider.user, via="password")[0],
+        "stranger": issue_token(user=other_customer, via="password")[0],
+    }
+
+    async def scenario():
+        def socket(who):
+            return WebsocketCommunicator(
+                application,
+                f"/ws/calls/{booking.pk}/?token={keys[who]}",
+                headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+            )
+
+        stranger = socket("stranger")
+        connected, code = await stranger.connect()
+        assert (connected, code) == (False, 4403)
+
+        customer = socket("customer")
+        assert (await customer.connect())[0]
+        assert await customer.receive_json_from() == {"type": "hello", "party": "customer"}
+        state = await customer.receive_json_from()
+        assert (state["type"], state["status"], state["customer_present"]) == (
+            "state",
+            "waiting",
+            True,
+        )
+        consultant = socket("consultant")
+        assert (await consultant.connect())[0]
+        assert (await consultant.receive_json_from())["party"] == "consultant"
+        live = await customer.receive_json_from()
+        assert (live["status"], live["consultant_present"]) == ("live", True)
+
+        await customer.send_json_to({"type": "signal", "data": {"sdp": {"type": "offer"}}})
+        while (got := await consultant.receive_json_from())["type"] != "signal":
+            pass
+        assert got == {"type": "signal", "from": "customer", "data": {"sdp": {"type": "offer"}}}
+
+        await consultant.send_json_to({"type": "hangup"})
+        while (got := await customer.receive_json_from(timeout=3))["type"] != "ended":
+            pass
+        assert got["reason"] == "hangup_consultant"
+        for s in (customer, consultant):
+            await s.disconnect()
+
+    asyncio.run(scenario())
+    call = CallSession.objects.get(booking=booking)
+    assert call.status == "ended"

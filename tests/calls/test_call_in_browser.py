@@ -1,0 +1,126 @@
+"""A real call: two headless Chromium pages with fake microphones join over yuyue's websocket,
+connect over WebRTC, talk, and hang up; the meter and the bill agree with the server's record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.calls.conftest import move_to_now, next_start, top_up
+from tests.conftest import make_user
+from tests.livesrv import LiveServer, current_database_url
+from tests.web.conftest import ARGS, CHROMIUM
+from yuyue.accounts.models import Provider
+from yuyue.accounts.tokens import issue_token
+from yuyue.billing.payments import wallet
+from yuyue.calls.models import CallEvent, CallSession
+from yuyue.catalog.models import Service, ServiceKind
+from yuyue.orders.models import BookingStatus
+from yuyue.orders.services import book_provider
+from yuyue.scheduling.models import WorkingHours
+
+MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+RATE = 600  # fen a minute: 10 fen a second
+
+
+def wait_for(page, expression: str, timeout: float = 30.0):
+    try:
+        page.wait_for_function(expression, timeout=timeout * 1000)
+    except Exception as exc:
+        seen = page.evaluate("JSON.stringify(window.yuyueCall)")
+        status = page.inner_text("#status")
+        raise AssertionError(f"{expression} not true: {status} {seen} {CONSOLE}") from exc
+    return page.evaluate(expression)
+
+
+CONSOLE: list[str] = []
+
+
+@pytest.fixture
+def booked_call(merchant):
+    service = Service.objects.create(
+        merchant=merchant,
+        name="Tutoring by voice",
+        kind=ServiceKind.REMOTE,
+        duration_minutes=10,
+        step_minutes=1,
+        base_price_fen=RATE,
+        call_rules={"grace_seconds": 0, "billing": "per_second", "reminders": []},
+    )
+    consultant = Provider.objects.create(
+        user=make_user("Tutor Xu"), merchant=merchant, display_name="Xu", verified=True
+    )
+    consultant.services.add(service)
+    for day in range(7):
+        WorkingHours.objects.create(
+            provider=consultant, weekday=day, start=dt.time(0), end=dt.time(23, 59)
+        )
+    customer = make_user("Student Ma")
+    top_up(customer, 20_000)
+    booking = book_provider(
+        actor=customer,
+        service_id=service.pk,
+        provider_id=consultant.pk,
+        starts_at=next_start(3),
+        minutes=10,
+    )
+    return move_to_now(booking), customer, consultant.user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypatch):
+    booking, customer, consultant = booked_call
+    tokens = {
+        "customer": issue_token(user=customer, via="password")[0],
+        "consultant": issue_token(user=consultant, via="password")[0],
+    }
+    server = LiveServer(current_database_url(), asgi=True).start()
+    monkeypatch.setenv(
+        "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+    )  # ORM reads while Playwright's loop runs
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*ARGS, *MEDIA, "--allow-loopback-in-peer-connection"],
+            )
+            pages = {}
+            for side in ("customer", "consultant"):
+                page = browser.new_context().new_page()
+                page.on("console", lambda m, side=side: CONSOLE.append(f"{side}: {m.text}"))
+                page.goto(f"{server.url}/calls/{booking.pk}/#token={tokens[side]}")
+                pages[side] = page
+            for side, page in pages.items():
+                assert wait_for(page, "window.yuyueCall.rtc === 'connected'"), side
+                assert wait_for(
+                    page, "window.yuyueCall.state && window.yuyueCall.state.status === 'live'"
+                )
+            time.sleep(6)  # talk a little: heartbeats go every 5 s
+            shown = pages["customer"].evaluate("window.yuyueCall.state")
+            assert shown["elapsed_seconds"] >= 5 and shown["cost_fen"] >= 50
+            pages["customer"].click("#hangup")
+            ended = {side: wait_for(page, "window.yuyueCall.ended") for side, page in pages.items()}
+            banner = pages["customer"].inner_text("#ended")
+            browser.close()
+    finally:
+        server.stop()
+
+    call = CallSession.objects.get(booking=booking)
+    assert call.status == "ended" and call.end_reason == "hangup_customer"
+    assert call.metered_seconds >= 6
+    assert call.charged_fen == call.metered_seconds * RATE // 60
+    for side in ("customer", "consultant"):
+        assert ended[side]["charged_fen"] == call.charged_fen
+        assert ended[side]["seconds"] == call.metered_seconds
+    assert f"¥{call.charged_fen / 100:.2f}" in banner
+    cash = wallet(customer.pk)
+    assert (cash.balance, cash.held) == (20_000 - call.charged_fen, 0)
+    booking.refresh_from_db()
+    assert (booking.status, booking.price_fen) == (BookingStatus.COMPLETED, call.charged_fen)
+    kinds = list(CallEvent.objects.filter(call=call).values_list("party", "kind"))
+    assert ("customer", "join") in kinds and ("consultant", "join") in kinds
+    assert ("customer", "heartbeat") in kinds and ("consultant", "heartbeat") in kinds
+    assert ("customer", "hangup") in kinds and kinds.count(("system", "ended")) == 1
