@@ -97,6 +97,7 @@ def _register_routers() -> None:
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
     from yuyue.core.api import router as core_router
+    from yuyue.core.notices_api import router as notices_router
     from yuyue.dispatch.api import router as dispatch_router
     from yuyue.orders.api import router as orders_router
     from yuyue.scheduling.api import router as scheduling_router
@@ -108,6 +109,7 @@ def _register_routers() -> None:
     api.add_router("/", providers_router)
     api.add_router("/", orders_router)
     api.add_router("/", core_router)
+    api.add_router("/", notices_router)
     api.add_router("/", dispatch_router)
     api.add_router("/", billing_router)
     api.add_router("/", calls_router)

@@ -136,6 +136,13 @@ def test_reminders_at_each_time_in_app_and_by_sms(book_call, customer, settings)
             for n in Notice.objects.filter(user=user, kind="booking.reminder")
         )
         assert minutes == [0, 15]
+    status, seen = api_for(customer).get("/api/me/notices", {"unread": True})
+    assert status == 200 and [n["kind"] for n in seen] == ["booking.reminder"] * 2
+    status, read = api_for(customer).post(f"/api/me/notices/{seen[0]['id']}/read")
+    assert status == 200 and read["read_at"]
+    assert len(api_for(customer).get("/api/me/notices", {"unread": True})[1]) == 1
+    other = api_for(booking.provider.user).post(f"/api/me/notices/{seen[1]['id']}/read")
+    assert other[0] == 404
     texts = sorted(text for _, text in KeptSms.sent)
     assert len(texts) == 4 and any("15 分钟后" in t for t in texts)
     assert any("现在" in t for t in texts)
@@ -201,3 +208,25 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
     asyncio.run(scenario())
     call = CallSession.objects.get(booking=booking)
     assert call.status == "ended"
+
+
+@pytest.mark.django_db
+def test_consultants_are_listed_with_their_rate(consultant, call_service, merchant):
+    from tests.conftest import make_user
+    from yuyue.accounts.models import Provider
+
+    cheaper = Provider.objects.create(
+        user=make_user("Junior Lin"), merchant=merchant, display_name="Lin", verified=True
+    )
+    cheaper.services.add(call_service)  # no rate of their own: the service's
+    call_service.base_price_fen = 80
+    call_service.save()
+    status, cards = api_for(None).get(
+        "/api/providers", {"service_id": call_service.pk, "sort": "price"}
+    )
+    assert status == 200
+    assert [(c["name"], c["rate_per_minute_fen"]) for c in cards] == [("Lin", 80), ("Gao", 120)]
+    status, cards = api_for(None).get(
+        "/api/providers", {"service_id": call_service.pk, "price_max_fen": 100}
+    )
+    assert [c["name"] for c in cards] == ["Lin"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tests.conftest import Api
 from yuyue.accounts.models import MerchantStaff, Provider, User
+from yuyue.billing.models import Transfer
 from yuyue.catalog.models import Category, FormField, Hall, Merchant, Service
 from yuyue.core.management.commands.load_demo import PASSWORD, PEOPLE, PROVIDER_PHONES
 from yuyue.scheduling.models import SlotTemplate, TimeSlot, WorkingHours
@@ -31,6 +32,7 @@ MODELS = [
     WorkingHours,
     SlotTemplate,
     TimeSlot,
+    Transfer,
 ]
 
 
@@ -140,3 +142,17 @@ def test_the_operator_signs_in_to_the_admin(demo, client):
     )
     assert response.status_code == 302 and response.url == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_consultancy_sells_calls_and_customers_can_pay_for_them(demo):
+    from yuyue.billing.payments import wallet
+    from yuyue.core.management.commands.load_demo import DEMO_WALLET_FEN
+
+    service = Service.objects.get(merchant__slug="mingli", kind="remote")
+    consultants = Provider.objects.filter(services=service)
+    assert sorted(p.rate_per_minute_fen for p in consultants) == [300, 500]
+    for p in consultants:
+        assert p.working_hours.count() == 7 and p.verified
+    for key in ("customer1", "customer2", "customer3"):
+        user = User.objects.get_by_phone(PEOPLE[key][0])
+        assert wallet(user.pk).balance == DEMO_WALLET_FEN

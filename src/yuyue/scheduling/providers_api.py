@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from yuyue.accounts.models import Provider
-from yuyue.catalog.models import Service
+from yuyue.catalog.models import Service, ServiceKind
 from yuyue.core.crypto import mask_id_number
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import UTC
@@ -29,6 +29,7 @@ class ProviderCard(Schema):
     rating: float
     reviews_count: int
     price_fen: int | None
+    rate_per_minute_fen: int | None = None  # consultants: timed calls are billed by the minute
     distance_km: float | None
     merchant_id: int | None
     skills: list[int]
@@ -55,6 +56,9 @@ def _card(p: Provider, distance: float | None, service: Service | None) -> dict:
     price = (
         p.price_fen if p.price_fen is not None else (service.base_price_fen if service else None)
     )
+    rate = p.rate_per_minute_fen
+    if service is not None and service.kind == ServiceKind.REMOTE:
+        rate = price = p.rate_per_minute_fen if rate is not None else service.base_price_fen
     return {
         "id": p.pk,
         "name": p.display_name,
@@ -64,6 +68,7 @@ def _card(p: Provider, distance: float | None, service: Service | None) -> dict:
         "rating": float(p.rating),
         "reviews_count": p.reviews_count,
         "price_fen": price,
+        "rate_per_minute_fen": rate,
         "distance_km": None if distance is None else round(distance, 2),
         "merchant_id": p.merchant_id,
         "skills": [s.pk for s in p.services.all()],

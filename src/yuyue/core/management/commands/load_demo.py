@@ -35,7 +35,10 @@ PEOPLE = {
     "customer1": ("+8613900000001", "顾客 Chen Jing"),
     "customer2": ("+8613900000002", "顾客 Li Lei"),
     "customer3": ("+8613900000003", "顾客 Han Meimei"),
+    "consultant1": ("+8613600000001", "律师 Lawyer Gao"),
+    "consultant2": ("+8613600000002", "心理咨询师 Counsellor Xu"),
 }
+DEMO_WALLET_FEN = 20_000  # each demo customer starts with ¥200 to pay for calls
 PROVIDER_NAMES = [
     "刘阿姨 Liu",
     "张阿姨 Zhang",
@@ -231,7 +234,73 @@ class Command(BaseCommand):
                     WorkingHours(provider=provider, weekday=d, start=dt.time(8), end=dt.time(18))
                     for d in range(6)
                 )
+        self._consultations(ppl, year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
             f"{created_slots} new slots; password for every demo login: {PASSWORD}"
         )
+
+    def _consultations(self, ppl: dict, year: int) -> None:
+        """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
+        from yuyue.billing import ledger
+        from yuyue.billing.models import AccountKind, Transfer
+        from yuyue.billing.payments import wallet
+
+        advice, _ = Category.objects.get_or_create(slug="advice", defaults={"name": "咨询 Advice"})
+        counsel_m, _ = Merchant.objects.get_or_create(
+            slug="mingli",
+            defaults=dict(
+                name="明理咨询 Mingli Counsel",
+                status=MerchantStatus.ACTIVE,
+                address="上海市黄浦区中山东一路18号",
+                lat=31.2400,
+                lng=121.4900,
+                timezone="Asia/Shanghai",
+            ),
+        )
+        call, _ = Service.objects.get_or_create(
+            merchant=counsel_m,
+            name="语音咨询 Advice by voice call",
+            defaults=dict(
+                kind=ServiceKind.REMOTE,
+                category=advice,
+                duration_minutes=30,
+                step_minutes=15,
+                base_price_fen=300,
+                call_rules={"billing": "per_second", "grace_seconds": 20, "reminders": [15, 0]},
+                refund_rules={"free_hours": 2, "fee_percent": 50, "no_show_percent": 50},
+            ),
+        )
+        for key, rate, bio in (
+            ("consultant1", 500, "婚姻家事、劳动合同 Family and labour law, 12 years."),
+            ("consultant2", 300, "情绪与压力 Stress and anxiety, 8 years."),
+        ):
+            provider, made = Provider.objects.get_or_create(
+                user=ppl[key],
+                defaults=dict(
+                    merchant=counsel_m,
+                    display_name=PEOPLE[key][1],
+                    experience_years=8,
+                    bio=bio,
+                    verified=True,
+                    rate_per_minute_fen=rate,
+                ),
+            )
+            if made:
+                provider.services.add(call)
+                WorkingHours.objects.bulk_create(
+                    WorkingHours(provider=provider, weekday=d, start=dt.time(9), end=dt.time(21))
+                    for d in range(7)
+                )
+        for key in ("customer1", "customer2", "customer3"):
+            user = ppl[key]
+            if not Transfer.objects.filter(key=f"demo:wallet:{user.pk}").exists():
+                ledger.post_transfer(
+                    key=f"demo:wallet:{user.pk}",
+                    kind="top_up",
+                    memo="demo money",
+                    legs=[
+                        (ledger.account(AccountKind.GATEWAY_CLEARING), -DEMO_WALLET_FEN),
+                        (wallet(user.pk), DEMO_WALLET_FEN),
+                    ],
+                )
