@@ -66,7 +66,7 @@ def test_hang_up_bills_the_metered_seconds(book_call, billing, seconds, price):
     live = both_join(booking, t0).snapshot
     assert live["status"] == "live" and live["hold_fen"] == 15 * 120  # the booked 15 minutes
     assert wallet(booking.customer_id).available == 10_000 - 1800
-    beat(booking, t0 + 10 * S, booking.customer, booking.provider.user)
+    talk(booking, t0, seconds)
     update = calls.hangup(actor=booking.customer, booking_id=booking.pk, now=t0 + seconds * S)
 
     assert update.snapshot["status"] == "ended"
@@ -319,3 +319,34 @@ def test_booking_a_call(book_call, customer, call_service, consultant):
         )
     assert err.value.code == "insufficient_funds"
     assert Booking.objects.filter(customer=poor).count() == 0
+
+
+def test_a_side_counted_gone_is_back_with_its_next_heartbeat(book_call):
+    booking = book_call(rules={"heartbeat_gap_seconds": 15}, funds=10_000)
+    t0, customer, consultant = booking.starts_at, booking.customer, booking.provider.user
+    both_join(booking, t0)
+    talk(booking, t0, 20)
+    for t in (25, 30, 35, 40, 45):
+        beat(booking, t0 + t * S, customer)
+    assert calls.tick(booking_id=booking.pk, now=t0 + 40 * S).snapshot["status"] == "paused"
+    back = calls.heartbeat(actor=consultant, booking_id=booking.pk, now=t0 + 45 * S).snapshot
+    assert back["status"] == "live" and back["consultant_present"]
+    talk(booking, t0 + 45 * S, 15)
+    done = calls.hangup(actor=consultant, booking_id=booking.pk, now=t0 + 60 * S).snapshot
+    assert done["elapsed_seconds"] == 20 + 15  # the silent 25 s are not billed
+    kinds = [e.kind for e in CallEvent.objects.filter(call=booking.call, party="consultant")]
+    assert "gone" in kinds and "back" in kinds
+
+
+def test_coming_back_after_the_rejoin_window_is_too_late(book_call):
+    booking = book_call(rules={"rejoin_seconds": 60}, funds=10_000)
+    t0 = booking.starts_at
+    both_join(booking, t0)
+    talk(booking, t0, 10)
+    calls.leave(actor=booking.customer, booking_id=booking.pk, now=t0 + 10 * S)
+    with pytest.raises(DomainError) as err:
+        calls.join(actor=booking.customer, booking_id=booking.pk, now=t0 + 75 * S)
+    assert err.value.code == "call_over"
+    call = CallSession.objects.get(booking=booking)
+    assert call.status == "paused"  # the refused join changed nothing; the sweep ends it
+    assert calls.sweep(now=t0 + 75 * S)[0].snapshot["end_reason"] == "abandoned"

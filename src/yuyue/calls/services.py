@@ -402,10 +402,17 @@ def _act(booking_id: int, actor, now: dt.datetime | None, action) -> Update:
             party = party_of(actor, call.booking)
             if party is None:
                 raise DomainError("not_found")  # a stranger learns nothing, not even that it exists
-        action(call, party, now, out)
-        _advance(call, now, out)
-        call.save()
+        before = _state(call)
+        _advance(call, now, out)  # first what the clock says (silent sides, limits) …
+        action(call, party, now, out)  # … then what the side did …
+        _advance(call, now, out)  # … and what follows from it
+        if _state(call) != before:
+            call.save()
     return Update(snapshot(call, now), out)
+
+
+def _state(call: CallSession) -> tuple:
+    return tuple(getattr(call, f.attname) for f in CallSession._meta.concrete_fields)
 
 
 def join(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
@@ -426,9 +433,16 @@ def join(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
 
 def heartbeat(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
     def action(call, party, now, out):
-        if call.status in OPEN and getattr(call, f"{party}_present"):
-            setattr(call, f"{party}_seen_at", now)
+        if call.status not in OPEN:
+            return
+        setattr(call, f"{party}_seen_at", now)
+        if getattr(call, f"{party}_present"):
             _event(call, now, party, "heartbeat")
+        elif call.events.filter(party=party, kind="join").exists():
+            # counted as gone after a silence, but its connection is still up: it is back
+            setattr(call, f"{party}_present", True)
+            _event(call, now, party, "back")
+            _presence_changed(call, now, out)
 
     return _act(booking_id, actor, now, action)
 
