@@ -32,7 +32,7 @@ def test_concurrent_hang_ups_bill_once(server, merchant):
         duration_minutes=30,
         step_minutes=15,
         base_price_fen=600,
-        call_rules={"grace_seconds": 0},
+        call_rules={"grace_seconds": 0, "heartbeat_gap_seconds": 300},
     )
     [(customer, customer_key), (consultant_user, consultant_key)] = people_with_keys(2)
     consultant = Provider.objects.create(
