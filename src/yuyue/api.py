@@ -93,6 +93,7 @@ def _register_routers() -> None:
     from yuyue.accounts.api import ops_router as accounts_ops_router
     from yuyue.accounts.api import router as accounts_router
     from yuyue.billing.api import router as billing_router
+    from yuyue.billing.loyalty_api import router as loyalty_router
     from yuyue.calls.api import router as calls_router
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
@@ -112,6 +113,7 @@ def _register_routers() -> None:
     api.add_router("/", notices_router)
     api.add_router("/", dispatch_router)
     api.add_router("/", billing_router)
+    api.add_router("/", loyalty_router)
     api.add_router("/", calls_router)
     api.add_router("/ops", catalog_ops_router)
     api.add_router("/ops", accounts_ops_router)

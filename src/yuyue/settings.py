@@ -211,3 +211,6 @@ YUYUE_SETTLE_AFTER_HOURS = float(os.environ.get("YUYUE_SETTLE_AFTER_HOURS", "72"
 YUYUE_EARNINGS_FREEZE_HOURS = float(os.environ.get("YUYUE_EARNINGS_FREEZE_HOURS", "168"))
 YUYUE_MIN_WITHDRAWAL_FEN = int(os.environ.get("YUYUE_MIN_WITHDRAWAL_FEN", "1000"))
 YUYUE_QUOTE_MINUTES = int(os.environ.get("YUYUE_QUOTE_MINUTES", "15"))
+YUYUE_POINTS_PER_YUAN = int(os.environ.get("YUYUE_POINTS_PER_YUAN", "1"))  # earned per ¥1 paid
+YUYUE_POINTS_DAYS = int(os.environ.get("YUYUE_POINTS_DAYS", "365"))  # each grant lasts this long
+YUYUE_POINTS_MAX_PERCENT = int(os.environ.get("YUYUE_POINTS_MAX_PERCENT", "50"))  # of a price

@@ -148,3 +148,41 @@ def test_fifty_customers_claim_a_coupon_of_ten(server):
     assert (won, sold_out) == (10, 40), outcome(replies)
     c.refresh_from_db()
     assert c.claimed == 10 and CouponClaim.objects.filter(coupon=c).count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_payments_redeeming_points_that_cover_five(server, customer, hall_service, hall):
+    """1,000 points, ten payments at once each redeeming 200: five get the discount, five are
+    told there are not enough points; the points are spent once and never go below zero."""
+    from yuyue.billing import loyalty
+    from yuyue.billing.models import PointsEntry, PointsKind
+
+    orders = _orders(customer, hall_service, hall, 10)
+    with transaction.atomic():
+        ledger.post_transfer(
+            key="seed",
+            kind="top_up",
+            legs=[
+                (ledger.account(AccountKind.GATEWAY_CLEARING), -10 * PRICE),
+                (wallet(customer.pk), 10 * PRICE),
+            ],
+        )
+    loyalty._grant(customer.pk, 1000, "gift", PointsKind.EARN)
+    key = issue_token(user=customer, via="password")[0]
+    replies = storm(
+        server.url,
+        [
+            Call("POST", f"/api/bookings/{o.pk}/pay/wallet", {"points": 200}, bearer(key))
+            for o in orders
+        ],
+    )
+    print(outcome(replies))
+    assert_clean(replies, server)
+    ok = [r for r in replies if r.status == 200]
+    short = [r for r in replies if r.status == 409 and r.code == "insufficient_points"]
+    assert (len(ok), len(short)) == (5, 5), outcome(replies)
+    redeemed = PointsEntry.objects.filter(customer=customer, kind=PointsKind.REDEEM)
+    assert sorted(e.delta for e in redeemed) == [-200] * 5
+    gift = PointsEntry.objects.get(key="gift")
+    assert gift.remaining == 0
+    assert Payment.objects.filter(customer=customer, amount_fen=PRICE - 200).count() == 5

@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from yuyue.core.admin import ReadOnly
 
-from .models import Entry, Hold, LedgerAccount, Transfer
+from .models import (
+    Entry,
+    Hold,
+    LedgerAccount,
+    MembershipLevel,
+    PointsEntry,
+    TopUpPlan,
+    Transfer,
+)
 
 
 class EntryInline(admin.TabularInline):
@@ -34,3 +42,29 @@ class TransferAdmin(ReadOnly):
 class HoldAdmin(ReadOnly):
     list_display = ["key", "account", "amount", "status", "posted_amount", "created_at"]
     list_filter = ["status"]
+
+
+@admin.register(TopUpPlan)
+class TopUpPlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "pay_fen", "bonus_fen", "active")
+    list_filter = ("active",)
+
+
+@admin.register(MembershipLevel)
+class MembershipLevelAdmin(admin.ModelAdmin):
+    list_display = ("name", "min_spend_fen", "discount_bp")
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(admin.ModelAdmin):
+    """Points move only through payments, refunds and expiry: read only here."""
+
+    list_display = ("customer", "kind", "delta", "remaining", "expires_at", "booking", "created_at")
+    list_filter = ("kind",)
+    readonly_fields = [f.name for f in PointsEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,12 +19,20 @@ class WalletOut(Schema):
     balance_fen: int
     held_fen: int
     available_fen: int
+    bonus_fen: int  # from stored-value plans: spent after cash, never paid out
 
 
 @router.get("/wallet", response=WalletOut, auth=bearer)
 def my_wallet(request):
+    from .loyalty import bonus_account
+
     acc = payments.wallet(request.auth.pk)
-    return {"balance_fen": acc.balance, "held_fen": acc.held, "available_fen": acc.available}
+    return {
+        "balance_fen": acc.balance,
+        "held_fen": acc.held,
+        "available_fen": acc.available,
+        "bonus_fen": bonus_account(request.auth.pk).available,
+    }
 
 
 class PaidOut(Schema):
@@ -36,6 +44,7 @@ class PaidOut(Schema):
 class WalletPayIn(Schema):
     coupon_claim_id: int | None = None
     no_coupon: bool = False
+    points: int = Field(0, strict=True, description="Points to redeem: 1 point = 1 fen.")
 
 
 @router.post("/bookings/{booking_id}/pay/wallet", response=PaidOut, auth=bearer)
@@ -44,13 +53,16 @@ def pay_with_wallet(request, booking_id: int, body: WalletPayIn | None = None):
     (coupon_claim_id) or say no_coupon."""
     body = body or WalletPayIn()
     coupon = None if body.no_coupon else (body.coupon_claim_id or "auto")
-    b = payments.pay_with_wallet(actor=request.auth, booking_id=booking_id, coupon=coupon)
+    b = payments.pay_with_wallet(
+        actor=request.auth, booking_id=booking_id, coupon=coupon, points=body.points
+    )
     return {"booking_id": b.pk, "status": b.status, "payment_status": b.payment_status}
 
 
 class PaymentIn(Schema):
     booking_id: int | None = None
     top_up_fen: int | None = Field(None, strict=True)
+    plan_id: int | None = Field(None, description="Buy a stored-value plan.")
     gateway: str = Field("sandbox", pattern="^(sandbox|wechat|alipay)$")
 
 
@@ -62,13 +74,16 @@ class PaymentOut(Schema):
 
 @router.post("/payments", response={201: PaymentOut}, auth=bearer)
 def create_payment(request, body: PaymentIn):
-    """Start paying an order (booking_id) or topping up the wallet (top_up_fen)."""
-    if (body.booking_id is None) == (body.top_up_fen is None):
-        raise DomainError("invalid_input", "Give a booking_id or a top_up_fen.")
+    """Start paying an order (booking_id), topping up the wallet (top_up_fen) or buying a
+    stored-value plan (plan_id)."""
+    given = [x is not None for x in (body.booking_id, body.top_up_fen, body.plan_id)]
+    if sum(given) != 1:
+        raise DomainError("invalid_input", "Give one of booking_id, top_up_fen or plan_id.")
     payment, params = payments.start_gateway_payment(
         actor=request.auth,
         booking_id=body.booking_id,
         top_up_fen=body.top_up_fen,
+        plan_id=body.plan_id,
         gateway=body.gateway,
     )
     return Status(

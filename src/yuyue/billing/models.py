@@ -142,6 +142,12 @@ class Payment(models.Model):
     )
     gateway_txn_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     refunded_fen = models.BigIntegerField(default=0)
+    bonus_fen = models.BigIntegerField(
+        default=0, help_text="Wallet payments: the part paid from bonus (refunded to bonus first)."
+    )
+    plan = models.ForeignKey(
+        "billing.TopUpPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -312,3 +318,80 @@ class Quote(models.Model):
     used_by = models.OneToOneField(
         "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="quote"
     )
+
+
+class TopUpPlan(models.Model):
+    """A stored-value plan: pay ¥500, get ¥550. The bonus is kept apart from cash."""
+
+    name = models.CharField(max_length=100)
+    pay_fen = models.PositiveBigIntegerField()
+    bonus_fen = models.PositiveBigIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pay_fen"]
+        constraints = [
+            models.CheckConstraint(condition=Q(pay_fen__gt=0), name="plan_pay_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipLevel(models.Model):
+    """A level reached by accumulated spend (paid minus refunded), with its discount."""
+
+    name = models.CharField(max_length=60)
+    min_spend_fen = models.PositiveBigIntegerField(unique=True)
+    discount_bp = models.PositiveIntegerField(default=0, help_text="Basis points: 500 = 5 %.")
+
+    class Meta:
+        ordering = ["min_spend_fen"]
+        constraints = [
+            models.CheckConstraint(condition=Q(discount_bp__lte=5000), name="level_discount_cap"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PointsKind(models.TextChoices):
+    EARN = "earn", "earned on spend"
+    REDEEM = "redeem", "redeemed as a discount"
+    EXPIRE = "expire", "expired"
+    REVERSE = "reverse", "taken back after a refund"
+    RESTORE = "restore", "given back after a refund"
+
+
+class PointsEntry(models.Model):
+    """A customer's points move, once per key. Positive entries are lots that expire; their
+    `remaining` is consumed oldest first. The balance is the sum of `delta`, which always equals
+    the sum of `remaining` (tested)."""
+
+    customer = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="points_entries"
+    )
+    key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=8, choices=PointsKind.choices)
+    delta = models.BigIntegerField()
+    remaining = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["customer", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="points_remaining_nonneg"),
+            models.CheckConstraint(
+                condition=Q(remaining__lte=F("delta")) | Q(remaining=0),
+                name="points_remaining_within_lot",
+            ),
+        ]

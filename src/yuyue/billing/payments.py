@@ -53,10 +53,15 @@ def _new_payment(**fields) -> Payment:
     return Payment.objects.create(out_trade_no="yy" + secrets.token_hex(12), **fields)
 
 
-def pay_with_wallet(*, actor, booking_id: int, coupon: str | int | None = "auto") -> Booking:
-    """Pay an order from the wallet at once; refused if the balance is short. The best coupon
-    the customer holds is used unless `coupon` names another claim, or is None (no coupon).
-    The discount is the promotion's expense: escrow always receives the full price."""
+def pay_with_wallet(
+    *, actor, booking_id: int, coupon: str | int | None = "auto", points: int = 0
+) -> Booking:
+    """Pay an order from the wallet at once; refused if the balance is short. The customer's
+    membership level discount applies; the best coupon the customer holds is used unless
+    `coupon` names another claim, or is None (no coupon); up to `points` points are redeemed
+    (1 point = 1 fen, within the cap). Cash is spent before bonus. Every discount is the
+    promotion's expense: escrow always receives the full price."""
+    from . import loyalty
     from .coupons import best_claim, use_claim
     from .models import CouponClaim
 
@@ -73,42 +78,71 @@ def pay_with_wallet(*, actor, booking_id: int, coupon: str | int | None = "auto"
             )
             if claim is None:
                 raise DomainError("coupon_not_applicable")
-        off = use_claim(claim, booking) if claim else 0
-        due = booking.price_fen - off
+        price = booking.price_fen
+        off = min(
+            price,
+            loyalty.level_discount(booking.customer_id, price)
+            + (use_claim(claim, booking) if claim else 0),
+        )
+        off += loyalty.redeem_points(
+            customer_id=booking.customer_id,
+            booking=booking,
+            points=points,
+            price_fen=price,
+            room_fen=price - off,
+        )
+        due = price - off
+        from_cash, from_bonus = loyalty.wallet_split(booking.customer_id, due)
         payment = _new_payment(
             purpose=PaymentPurpose.ORDER,
             customer_id=booking.customer_id,
             booking=booking,
             gateway="wallet",
             amount_fen=due,
+            bonus_fen=from_bonus,
             status=PaymentStatus.PAID,
             paid_at=timezone.now(),
         )
-        legs = [(ledger.account(AccountKind.ORDER_ESCROW), booking.price_fen)]
-        if due:
-            legs.append((wallet(booking.customer_id), -due))
+        legs = [(ledger.account(AccountKind.ORDER_ESCROW), price)]
+        if from_cash:
+            legs.append((wallet(booking.customer_id), -from_cash))
+        if from_bonus:
+            legs.append((loyalty.bonus_account(booking.customer_id), -from_bonus))
         if off:
             legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), -off))
         ledger.post_transfer(
             key=f"order:{booking.pk}:paid", kind="order_payment", booking=booking, legs=legs
         )
+        loyalty.earn_points(payment)
         booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
-        audit(actor, "payment.wallet", booking, amount=due, discount=off)
+        audit(actor, "payment.wallet", booking, amount=due, discount=off, bonus=from_bonus)
     return booking
 
 
 def start_gateway_payment(
-    *, actor, booking_id: int | None = None, top_up_fen: int | None = None, gateway: str = "sandbox"
+    *,
+    actor,
+    booking_id: int | None = None,
+    top_up_fen: int | None = None,
+    plan_id: int | None = None,
+    gateway: str = "sandbox",
 ) -> tuple[Payment, dict]:
-    """Create a payment for an order or a top-up; returns what the client needs to pay."""
+    """Create a payment for an order (less the customer's level discount), a top-up, or a
+    stored-value plan; returns what the client needs to pay."""
+    from . import loyalty
+
     gw = get_gateway(gateway)
     if booking_id is not None:
         booking = _payable(actor, booking_id)
         fields = {
             "purpose": PaymentPurpose.ORDER,
             "booking": booking,
-            "amount_fen": booking.price_fen,
+            "amount_fen": booking.price_fen
+            - loyalty.level_discount(booking.customer_id, booking.price_fen),
         }
+    elif plan_id is not None:
+        plan = loyalty.active_plan(plan_id)
+        fields = {"purpose": PaymentPurpose.TOP_UP, "amount_fen": plan.pay_fen, "plan": plan}
     else:
         if (
             isinstance(top_up_fen, bool)
@@ -156,6 +190,8 @@ def apply_notification(*, gateway: str, headers: dict, body: bytes) -> str:
 
 
 def _apply(gateway: str, note: Notification) -> str:
+    from . import loyalty
+
     payment = (
         Payment.objects.select_for_update()
         .filter(out_trade_no=note.out_trade_no, gateway=gateway)
@@ -184,19 +220,22 @@ def _apply(gateway: str, note: Notification) -> str:
                 (wallet(payment.customer_id), payment.amount_fen),
             ],
         )
+        loyalty.credit_bonus(payment)
         return "credited"
+    price = payment.booking.price_fen
+    legs = [
+        (clearing, -payment.amount_fen),
+        (ledger.account(AccountKind.ORDER_ESCROW), price),
+    ]
+    if price > payment.amount_fen:  # the level discount: promotion expense
+        legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), payment.amount_fen - price))
     ledger.post_transfer(
-        key=f"payment:{payment.pk}",
-        kind="order_payment",
-        booking=payment.booking,
-        legs=[
-            (clearing, -payment.amount_fen),
-            (ledger.account(AccountKind.ORDER_ESCROW), payment.amount_fen),
-        ],
+        key=f"payment:{payment.pk}", kind="order_payment", booking=payment.booking, legs=legs
     )
     try:
         with transaction.atomic():
             confirm_payment(booking_id=payment.booking_id, reference=payment.out_trade_no)
+            loyalty.earn_points(payment)
         return "paid"
     except DomainError:
         # Paid too late (expired or cancelled meanwhile): the money goes back.
@@ -224,12 +263,12 @@ def refund_late_payment(*, payment_id: int) -> bool:
             refunded_fen=payment.amount_fen
         ):
             return False
-        ledger.post_transfer(
-            key=f"refund:{key}",
-            kind="refund",
-            legs=[
-                (ledger.account(AccountKind.ORDER_ESCROW), -payment.amount_fen),
-                (ledger.account(AccountKind.GATEWAY_CLEARING), payment.amount_fen),
-            ],
-        )
+        price = payment.booking.price_fen if payment.booking_id else payment.amount_fen
+        legs = [
+            (ledger.account(AccountKind.ORDER_ESCROW), -price),
+            (ledger.account(AccountKind.GATEWAY_CLEARING), payment.amount_fen),
+        ]
+        if price > payment.amount_fen:  # the level discount goes back to where it came from
+            legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), price - payment.amount_fen))
+        ledger.post_transfer(key=f"refund:{key}", kind="refund", legs=legs, booking=payment.booking)
     return True

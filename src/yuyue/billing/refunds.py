@@ -11,17 +11,29 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus
 
-from . import ledger
+from . import ledger, loyalty
 from .gateways import get_gateway
-from .models import AccountKind, Payment, PaymentStatus, Refund
+from .models import AccountKind, Entry, Payment, PaymentStatus, Refund, Transfer
 from .settlement import split
+
+
+def escrow_held(booking_id: int) -> int:
+    """What escrow still holds for an order: its payments in, minus refunds and what was
+    already settled or kept — read from the ledger, so it is right whatever happened."""
+    escrow = ledger.account(AccountKind.ORDER_ESCROW)
+    return (
+        Entry.objects.filter(account=escrow, transfer__booking_id=booking_id).aggregate(
+            n=Sum("amount")
+        )["n"]
+        or 0
+    )
 
 
 def policy_refund(booking: Booking, *, when: dt.datetime | None = None) -> int:
@@ -64,6 +76,8 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
     if booking is None:
         raise DomainError("not_found")
     payment = _paid_payment(booking)
+    if Transfer.objects.filter(key=f"order:{booking.pk}:settled").exists():
+        raise DomainError("order_settled")  # the money is no longer in escrow
     try:
         with transaction.atomic():
             record = Refund.objects.create(
@@ -73,27 +87,42 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
                 pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
             ).update(refunded_fen=F("refunded_fen") + amount_fen):
                 raise DomainError("refund_exceeds_payment")
+            payment.refresh_from_db()
+            payment.refunded_fen -= amount_fen  # as it was before this refund: for the split
+            to_cash, to_bonus = loyalty.refund_split(payment, amount_fen)
+            # The discounts (level, coupon, points) were paid into escrow by promotion expense:
+            # the same share of them goes back there, so escrow keeps only what is still owed.
+            promo = max(0, booking.price_fen - payment.amount_fen)
+            before = payment.refunded_fen
+            promo_back = (
+                promo * (before + amount_fen) // payment.amount_fen
+                - promo * before // payment.amount_fen
+            )
     except IntegrityError:
         return Refund.objects.get(key=key)
     # Claimed and committed; now the gateway, with no lock held.
     if payment.gateway != "wallet":
         refund_id = get_gateway(payment.gateway).refund(payment, amount_fen, key)
         Refund.objects.filter(pk=record.pk).update(gateway_refund_id=refund_id)
-    destination = (
-        ledger.account(AccountKind.CUSTOMER_CASH, "user", payment.customer_id)
-        if payment.gateway == "wallet"
-        else ledger.account(AccountKind.GATEWAY_CLEARING)
-    )
+    if payment.gateway == "wallet":
+        legs = [
+            (ledger.account(AccountKind.CUSTOMER_CASH, "user", payment.customer_id), to_cash),
+            (loyalty.bonus_account(payment.customer_id), to_bonus),
+        ]
+    else:
+        legs = [(ledger.account(AccountKind.GATEWAY_CLEARING), amount_fen)]
     with transaction.atomic():
         ledger.post_transfer(
             key=f"refund:{key}",
             kind="refund",
             booking=booking,
             legs=[
-                (ledger.account(AccountKind.ORDER_ESCROW), -amount_fen),
-                (destination, amount_fen),
-            ],
+                (ledger.account(AccountKind.ORDER_ESCROW), -amount_fen - promo_back),
+                (ledger.account(AccountKind.PROMOTION_EXPENSE), promo_back),
+            ]
+            + [(acc, n) for acc, n in legs if n],
         )
+        loyalty.after_refund(payment, key)
         audit(actor, "booking.refund", booking, amount=amount_fen, key=key)
     record.refresh_from_db()
     return record
@@ -117,6 +146,11 @@ def refund_cancelled_order(*, booking_id: int) -> Refund | None:
             or BookingStatus.ACCEPTED
         )
         back = policy_refund(booking, when=cancelled_at)
+    # The policy speaks of the price; the customer gets that share of what they paid (the
+    # discounts' share goes back to promotion expense inside `refund`).
+    payment = _paid_payment(booking)
+    back = back * payment.amount_fen // booking.price_fen if booking.price_fen else 0
+    back = min(back, payment.amount_fen - payment.refunded_fen)
     record = None
     if back:
         record = refund(
@@ -126,7 +160,7 @@ def refund_cancelled_order(*, booking_id: int) -> Refund | None:
             key=f"cancel:{booking.pk}",
             reason="cancelled",
         )
-    kept = booking.price_fen - back
+    kept = escrow_held(booking.pk)
     if kept:
         platform, merchant, _ = split(kept, booking.merchant.commission_bp, 0, False)
         with transaction.atomic():

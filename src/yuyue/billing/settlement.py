@@ -48,17 +48,29 @@ def schedule_settlement(booking: Booking) -> None:
 
 
 def settle_order(*, booking_id: int) -> Transfer | None:
+    """Split what escrow still holds for a done order (its price, less any refunds)."""
+    from .refunds import escrow_held
+
     booking = Booking.objects.select_related("merchant", "provider").get(pk=booking_id)
-    if booking.status not in DONE or booking.payment_status != OrderPayment.PAID:
+    if booking.status not in DONE or booking.payment_status not in (
+        OrderPayment.PAID,
+        OrderPayment.PARTIALLY_REFUNDED,
+    ):
+        return None
+    existing = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
+    if existing is not None:
+        return existing
+    amount = escrow_held(booking.pk)
+    if amount <= 0:
         return None
     platform, merchant, provider = split(
-        booking.price_fen,
+        amount,
         booking.merchant.commission_bp,
         booking.merchant.provider_share_bp,
         booking.provider_id is not None,
     )
     legs = [
-        (ledger.account(AccountKind.ORDER_ESCROW), -booking.price_fen),
+        (ledger.account(AccountKind.ORDER_ESCROW), -amount),
         (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
         (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
     ]

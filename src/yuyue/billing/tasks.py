@@ -55,3 +55,23 @@ def refund_cancelled_order_job(booking_id: int) -> int:
 
     record = refund_cancelled_order(booking_id=booking_id)
     return record.amount_fen if record else 0
+
+
+@task()
+def expire_points_job(reschedule: bool = True) -> int:
+    """Once an hour: points past their expiry are gone."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .loyalty import expire_points
+
+    expired = expire_points()
+    if reschedule:
+        transaction.on_commit(
+            lambda: expire_points_job.using(
+                run_after=timezone.now() + dt.timedelta(hours=1)
+            ).enqueue()
+        )
+    return expired

@@ -292,7 +292,9 @@ def _end(call: CallSession, reason: str, at: dt.datetime, out: list[dict]) -> No
         )
         call.hold.refresh_from_db()
     if price:
-        Payment.objects.create(
+        from yuyue.billing.loyalty import earn_points
+
+        payment = Payment.objects.create(
             out_trade_no=f"call{call.pk}",
             purpose=PaymentPurpose.ORDER,
             customer_id=booking.customer_id,
@@ -302,6 +304,7 @@ def _end(call: CallSession, reason: str, at: dt.datetime, out: list[dict]) -> No
             status=PayStatus.PAID,
             paid_at=at,
         )
+        earn_points(payment)
     booking = apply_step(
         booking,
         "call_end",

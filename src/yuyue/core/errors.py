@@ -234,6 +234,24 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "报价与所选服务、时间或数量不符。",
     ),
     "quote_used": (409, "This quote was already used.", "该报价已被使用。"),
+    "order_settled": (
+        409,
+        "This order was already settled with the merchant: ask an operator.",
+        "该订单已与商家结算，请联系平台客服处理。",
+    ),
+    # loyalty
+    "insufficient_points": (
+        409,
+        "Not enough points: {available} available.",
+        "积分不足：可用 {available} 分。",
+    ),
+    "invalid_points": (422, "Points must be a whole number, 0 or more.", "积分须为非负整数。"),
+    "invalid_discount": (
+        422,
+        "A discount is 0 to {max} basis points.",
+        "折扣须在 0 到 {max} 个基点之间。",
+    ),
+    "level_exists": (409, "A level with this threshold exists.", "已有相同门槛的会员等级。"),
     # timed calls
     "invalid_call_rules": (
         422,

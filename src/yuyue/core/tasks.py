@@ -40,10 +40,17 @@ def purge_expired(reschedule: bool = True) -> dict:
 
 
 def _periodic():
+    from yuyue.billing.tasks import expire_points_job
     from yuyue.calls.tasks import sweep_calls_job
     from yuyue.dispatch.tasks import dispatch_round_job, purge_positions_job
 
-    return [purge_expired, dispatch_round_job, purge_positions_job, sweep_calls_job]
+    return [
+        purge_expired,
+        dispatch_round_job,
+        purge_positions_job,
+        sweep_calls_job,
+        expire_points_job,
+    ]
 
 
 def ensure_periodic_jobs() -> list[str]:
