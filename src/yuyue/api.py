@@ -94,6 +94,7 @@ def _register_routers() -> None:
     from yuyue.accounts.api import router as accounts_router
     from yuyue.billing.api import router as billing_router
     from yuyue.billing.loyalty_api import router as loyalty_router
+    from yuyue.billing.reports_api import router as reports_router
     from yuyue.calls.api import router as calls_router
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
@@ -114,6 +115,7 @@ def _register_routers() -> None:
     api.add_router("/", dispatch_router)
     api.add_router("/", billing_router)
     api.add_router("/", loyalty_router)
+    api.add_router("/", reports_router)
     api.add_router("/", calls_router)
     api.add_router("/ops", catalog_ops_router)
     api.add_router("/ops", accounts_ops_router)

@@ -16,25 +16,8 @@ from yuyue.billing.payments import wallet
 from yuyue.billing.refunds import escrow_held, refund
 from yuyue.billing.settlement import settle_order
 from yuyue.orders.models import Booking
-from yuyue.scheduling.models import TimeSlot
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def priced_slot(hall_service, hall):
-    """A slot at ¥20 a place that one customer may book many times."""
-    hall_service.base_price_fen = 2000
-    hall_service.per_user_limit = 20
-    hall_service.save()
-    start = timezone.now() + dt.timedelta(days=1)
-    return TimeSlot.objects.create(
-        service=hall_service,
-        hall=hall,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        capacity=50,
-    )
 
 
 def pay_wallet(user, order_id, **body):
@@ -71,7 +54,7 @@ def test_stored_value_plan_credits_cash_and_bonus_apart(customer, operator):
     assert (status, problem["code"]) == (403, "forbidden")
 
 
-def test_wallet_spends_cash_first_and_refunds_bonus_first(customer, priced_slot):
+def test_wallet_spends_cash_first_and_refunds_bonus_first(customer, open_slot):
     top_up(customer, 500)
     with_bonus = loyalty.bonus_account(customer.pk)
     from django.db import transaction
@@ -82,7 +65,7 @@ def test_wallet_spends_cash_first_and_refunds_bonus_first(customer, priced_slot)
             kind="top_up_bonus",
             legs=[(ledger.account(AccountKind.PROMOTION_EXPENSE), -3000), (with_bonus, 3000)],
         )
-    order = book(customer, priced_slot)  # 2000 fen
+    order = book(customer, open_slot)  # 2000 fen
     status, body = pay_wallet(customer, order["id"])
     assert status == 200, body
     payment = Payment.objects.get(booking_id=order["id"])
@@ -95,7 +78,7 @@ def test_wallet_spends_cash_first_and_refunds_bonus_first(customer, priced_slot)
     assert ledger.unbalanced_transfers() == []
 
 
-def test_levels_from_spend_discount_the_next_orders(customer, operator, priced_slot):
+def test_levels_from_spend_discount_the_next_orders(customer, operator, open_slot):
     for name, spend, bp in (("银卡 Silver", 3000, 500), ("金卡 Gold", 10_000, 1000)):
         status, body = api_for(operator).post(
             "/api/ops/membership-levels",
@@ -115,10 +98,10 @@ def test_levels_from_spend_discount_the_next_orders(customer, operator, priced_s
     me = api_for(customer).get("/api/me/membership")[1]
     assert (me["level"], me["next_level"]["name"], me["to_next_fen"]) == (None, "银卡 Silver", 3000)
     for _ in range(2):
-        pay_wallet(customer, book(customer, priced_slot)["id"], no_coupon=True)
+        pay_wallet(customer, book(customer, open_slot)["id"], no_coupon=True)
     me = api_for(customer).get("/api/me/membership")[1]
     assert (me["spend_fen"], me["level"]["name"], me["to_next_fen"]) == (4000, "银卡 Silver", 6000)
-    third = book(customer, priced_slot)
+    third = book(customer, open_slot)
     pay_wallet(customer, third["id"])
     assert Payment.objects.get(booking_id=third["id"]).amount_fen == 1900  # 5 % off 2000
     assert escrow_held(third["id"]) == 2000  # escrow gets the full price: promotion pays 100
@@ -128,9 +111,9 @@ def test_levels_from_spend_discount_the_next_orders(customer, operator, priced_s
     assert loyalty.spend(customer.pk) == 4000
 
 
-def test_level_discount_on_gateway_payments(customer, operator, priced_slot):
+def test_level_discount_on_gateway_payments(customer, operator, open_slot):
     loyalty.create_level(actor=operator, name="Silver", min_spend_fen=0, discount_bp=1000)
-    order = book(customer, priced_slot)
+    order = book(customer, open_slot)
     status, body = api_for(customer).post("/api/payments", {"booking_id": order["id"]})
     assert status == 201 and body["amount_fen"] == 1800
     payment = Payment.objects.get(out_trade_no=body["out_trade_no"])
@@ -139,13 +122,13 @@ def test_level_discount_on_gateway_payments(customer, operator, priced_slot):
     assert ledger.unbalanced_transfers() == []
 
 
-def test_points_earned_redeemed_expired_and_given_back(customer, priced_slot, settings):
+def test_points_earned_redeemed_expired_and_given_back(customer, open_slot, settings):
     top_up(customer, 10_000)
-    first = book(customer, priced_slot)
+    first = book(customer, open_slot)
     pay_wallet(customer, first["id"])
     assert loyalty.points_balance(customer.pk) == 20  # ¥20 paid → 20 points
     # redeem: never more than the customer has (all or nothing), at most half the price
-    second = book(customer, priced_slot)
+    second = book(customer, open_slot)
     status, problem = pay_wallet(customer, second["id"], points=500)
     assert (status, problem["code"]) == (409, "insufficient_points")  # and nothing changed
     assert "20" in problem["detail"] and wallet(customer.pk).balance == 8000
@@ -153,7 +136,7 @@ def test_points_earned_redeemed_expired_and_given_back(customer, priced_slot, se
     assert status == 200, body
     assert Payment.objects.get(booking_id=second["id"]).amount_fen == 1980  # 20 points = 20 fen
     assert loyalty.points_balance(customer.pk) == 19  # 0 left + 19 earned on ¥19.80
-    status, problem = pay_wallet(customer, book(customer, priced_slot)["id"], points=-1)
+    status, problem = pay_wallet(customer, book(customer, open_slot)["id"], points=-1)
     assert (status, problem["code"]) == (422, "invalid_points")
     # a refund of the second order gives back the redeemed points and takes back the earned
     refund(actor=None, booking_id=second["id"], amount_fen=1980, key="r2")
@@ -177,11 +160,11 @@ def test_points_earned_redeemed_expired_and_given_back(customer, priced_slot, se
     }
 
 
-def test_settlement_splits_only_what_escrow_still_holds(customer, priced_slot, merchant, operator):
+def test_settlement_splits_only_what_escrow_still_holds(customer, open_slot, merchant, operator):
     merchant.commission_bp = 1000
     merchant.save()
     top_up(customer, 5000)
-    order = book(customer, priced_slot)
+    order = book(customer, open_slot)
     pay_wallet(customer, order["id"])
     refund(actor=operator, booking_id=order["id"], amount_fen=500, key="part")
     Booking.objects.filter(pk=order["id"]).update(status="checked_in")

@@ -43,6 +43,7 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         "yuyue.dispatch.tasks.purge_positions_job",
         "yuyue.calls.tasks.sweep_calls_job",
         "yuyue.billing.tasks.expire_points_job",
+        "yuyue.billing.tasks.reconcile_job",
     ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough
 

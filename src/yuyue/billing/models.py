@@ -395,3 +395,38 @@ class PointsEntry(models.Model):
                 name="points_remaining_within_lot",
             ),
         ]
+
+
+class SandboxTransaction(models.Model):
+    """The sandbox gateway's own book of what it captured, refunded and paid out — kept by the
+    'outside party', apart from our payments, so that reconciliation compares two records."""
+
+    kind = models.CharField(max_length=8)  # payment, refund, payout
+    reference = models.CharField(max_length=64, unique=True)  # its transaction / refund / payout id
+    out_trade_no = models.CharField(max_length=40, blank=True)
+    amount_fen = models.BigIntegerField()
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.reference} {self.amount_fen}"
+
+
+class ReconciliationRun(models.Model):
+    """One day's reconciliation of our records and the ledger against a gateway's statement.
+    Running a day again replaces its result."""
+
+    gateway = models.CharField(max_length=12)
+    day = models.DateField()
+    ran_at = models.DateTimeField()
+    matched = models.PositiveIntegerField(default=0)
+    discrepancies = models.JSONField(default=list)
+    ok = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "day"], name="reconciliation_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.day}: {'ok' if self.ok else 'discrepancies'}"

@@ -75,3 +75,24 @@ def expire_points_job(reschedule: bool = True) -> int:
             ).enqueue()
         )
     return expired
+
+
+@task()
+def reconcile_job(reschedule: bool = True) -> dict:
+    """Every night at 02:00 (platform time): reconcile yesterday with the sandbox gateway."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from yuyue.core.timeutil import zone
+
+    from .reports import reconcile_yesterday
+
+    run = reconcile_yesterday()
+    if reschedule:
+        tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
+        local = timezone.now().astimezone(tz)
+        at = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
+        transaction.on_commit(lambda: reconcile_job.using(run_after=at).enqueue())
+    return {"day": run.day.isoformat(), "ok": run.ok, "discrepancies": len(run.discrepancies)}

@@ -40,7 +40,7 @@ def purge_expired(reschedule: bool = True) -> dict:
 
 
 def _periodic():
-    from yuyue.billing.tasks import expire_points_job
+    from yuyue.billing.tasks import expire_points_job, reconcile_job
     from yuyue.calls.tasks import sweep_calls_job
     from yuyue.dispatch.tasks import dispatch_round_job, purge_positions_job
 
@@ -50,6 +50,7 @@ def _periodic():
         purge_positions_job,
         sweep_calls_job,
         expire_points_job,
+        reconcile_job,
     ]
 
 

@@ -26,3 +26,7 @@ class Gateway(Protocol):
 
     def refund(self, payment, amount_fen: int, key: str) -> str:
         """Refund (idempotent by key); returns the gateway's refund id."""
+
+    def statement(self, start, end) -> list[dict]:
+        """The gateway's own lines for [start, end): kind (payment, refund, payout), reference
+        (its id), out_trade_no, amount_fen, at — what reconciliation compares with our records."""

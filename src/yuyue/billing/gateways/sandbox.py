@@ -33,12 +33,17 @@ class SandboxGateway:
         }
 
     def notification_body(self, payment, *, decline: bool = False) -> bytes:
+        """The sandbox captures the payment (once per order number, in its own book) and
+        writes the notification it will send."""
         success = not decline and payment.amount_fen % 100 != 13
+        txn = "sbt_" + hashlib.sha256(payment.out_trade_no.encode()).hexdigest()[:16]
+        if success:
+            _book("payment", txn, payment.amount_fen, payment.out_trade_no)
         return json.dumps(
             {
                 "id": "sbn_" + secrets.token_hex(8),
                 "out_trade_no": payment.out_trade_no,
-                "transaction_id": "sbt_" + secrets.token_hex(8),
+                "transaction_id": txn,
                 "amount": payment.amount_fen,
                 "trade_state": "SUCCESS" if success else "PAYERROR",
             }
@@ -61,8 +66,45 @@ class SandboxGateway:
             raise DomainError("bad_signature") from exc
 
     def refund(self, payment, amount_fen: int, key: str) -> str:
-        return "sbr_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        """Refund once per key (the same key gives the same refund id and refunds nothing more)."""
+        refund_id = "sbr_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        _book("refund", refund_id, amount_fen, payment.out_trade_no)
+        return refund_id
 
     def payout(self, provider, amount_fen: int, key: str) -> str:
         """Send money to a provider; the same key always gives the same payout id."""
-        return "sbp_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        payout_id = "sbp_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        _book("payout", payout_id, amount_fen, "")
+        return payout_id
+
+    def statement(self, start, end) -> list[dict]:
+        """What the sandbox processed in [start, end): its own book, like a downloaded bill."""
+        from ..models import SandboxTransaction
+
+        return [
+            {
+                "kind": t.kind,
+                "reference": t.reference,
+                "out_trade_no": t.out_trade_no,
+                "amount_fen": t.amount_fen,
+                "at": t.at,
+            }
+            for t in SandboxTransaction.objects.filter(at__gte=start, at__lt=end).order_by("at")
+        ]
+
+
+def _book(kind: str, reference: str, amount_fen: int, out_trade_no: str) -> None:
+    """The sandbox's own record, written once per reference (as a real gateway's would be)."""
+    from django.utils import timezone
+
+    from ..models import SandboxTransaction
+
+    SandboxTransaction.objects.get_or_create(
+        reference=reference,
+        defaults={
+            "kind": kind,
+            "amount_fen": amount_fen,
+            "out_trade_no": out_trade_no,
+            "at": timezone.now(),
+        },
+    )
