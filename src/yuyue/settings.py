@@ -205,6 +205,10 @@ YUYUE_CALL_TICK_SECONDS = float(os.environ.get("YUYUE_CALL_TICK_SECONDS", "1"))
 YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 
 # --- billing --------------------------------------------------------------------------------
+# Payment gateways' keys (JSON; see billing/gateways/wechatpay.py and alipay.py). Unset: only
+# the wallet and the sandbox take payments.
+YUYUE_WECHATPAY = json.loads(os.environ.get("YUYUE_WECHATPAY") or "{}")
+YUYUE_ALIPAY = json.loads(os.environ.get("YUYUE_ALIPAY") or "{}")
 YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])
 YUYUE_PUBLIC_BASE_URL = os.environ.get("YUYUE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 YUYUE_SETTLE_AFTER_HOURS = float(os.environ.get("YUYUE_SETTLE_AFTER_HOURS", "72"))

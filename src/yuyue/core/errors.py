@@ -239,6 +239,26 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "This order was already settled with the merchant: ask an operator.",
         "该订单已与商家结算，请联系平台客服处理。",
     ),
+    "gateway_not_configured": (
+        409,
+        "Payment through {gateway} is not set up here.",
+        "本平台尚未开通 {gateway} 支付。",
+    ),
+    "gateway_error": (
+        502,
+        "The payment service ({gateway}) did not answer as expected: try again later.",
+        "支付服务（{gateway}）暂时异常，请稍后重试。",
+    ),
+    "wechat_login_required": (
+        409,
+        "Sign in with WeChat first: WeChat Pay needs your WeChat account.",
+        "请先使用微信登录：微信支付需要您的微信账号。",
+    ),
+    "statement_unavailable": (
+        409,
+        "Statements of {gateway} are not read by yuyue yet.",
+        "暂不支持读取 {gateway} 的对账单。",
+    ),
     # loyalty
     "insufficient_points": (
         409,

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from yuyue.core.errors import DomainError
 
+from .alipay import AlipayGateway
 from .base import Gateway, Notification
 from .sandbox import SandboxGateway
+from .wechatpay import WeChatPayGateway
 
-_GATEWAYS: dict[str, type[Gateway]] = {"sandbox": SandboxGateway}
+_GATEWAYS: dict[str, type[Gateway]] = {
+    "sandbox": SandboxGateway,
+    "wechat": WeChatPayGateway,
+    "alipay": AlipayGateway,
+}
 
 
 def get_gateway(name: str) -> Gateway:

@@ -27,6 +27,12 @@ class Gateway(Protocol):
     def refund(self, payment, amount_fen: int, key: str) -> str:
         """Refund (idempotent by key); returns the gateway's refund id."""
 
+    def query(self, payment) -> dict:
+        """The gateway's view of a payment: {"state": …, "txn_id": …, "amount_fen": …}."""
+
+    def close(self, payment) -> None:
+        """Close an unpaid payment so that it can no longer be paid."""
+
     def statement(self, start, end) -> list[dict]:
         """The gateway's own lines for [start, end): kind (payment, refund, payout), reference
         (its id), out_trade_no, amount_fen, at — what reconciliation compares with our records."""

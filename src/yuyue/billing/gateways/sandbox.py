@@ -77,6 +77,21 @@ class SandboxGateway:
         _book("payout", payout_id, amount_fen, "")
         return payout_id
 
+    def query(self, payment) -> dict:
+        from ..models import SandboxTransaction
+
+        line = SandboxTransaction.objects.filter(
+            kind="payment", out_trade_no=payment.out_trade_no
+        ).first()
+        return {
+            "state": "SUCCESS" if line else "NOTPAY",
+            "txn_id": line.reference if line else "",
+            "amount_fen": line.amount_fen if line else None,
+        }
+
+    def close(self, payment) -> None:
+        """Nothing to do: an unpaid sandbox checkout simply never notifies."""
+
     def statement(self, start, end) -> list[dict]:
         """What the sandbox processed in [start, end): its own book, like a downloaded bill."""
         from ..models import SandboxTransaction

@@ -1,0 +1,186 @@
+"""WeChat Pay API v3 through `wechatpayv3`: mini-program (JSAPI) prepay, signed and encrypted
+notifications, refunds, query and close.
+
+Keys come from settings.YUYUE_WECHATPAY (JSON in the environment variable of that name):
+
+    {"platform": {"mchid": "1230000109", "appid": "wx…", "cert_serial_no": "444F…",
+                  "private_key_path": "/etc/yuyue/apiclient_key.pem", "apiv3_key": "32 bytes…",
+                  "public_key_path": "/etc/yuyue/pub_key.pem", "public_key_id": "PUB_KEY_ID_…"},
+     "merchants": {"12": {…the same keys, for a merchant with its own WeChat Pay account…}}}
+
+(`private_key` / `public_key` may be given inline instead of a path.) We use WeChat Pay's platform
+public key (公钥模式), so no certificate download is needed. An order of a merchant with its own
+keys is paid to that merchant's account; everything else to the platform's. A notification is
+checked with the keys its `Wechatpay-Serial` names. `api_base` points the client at another host
+(a private test server; WeChat Pay has no public sandbox for API v3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from yuyue.core.errors import DomainError
+
+from .base import Notification
+
+NAME = "wechat"
+
+
+def _configs() -> dict[str, dict]:
+    raw = settings.YUYUE_WECHATPAY or {}
+    out = {}
+    if raw.get("platform"):
+        out[""] = raw["platform"]
+    for merchant_id, cfg in (raw.get("merchants") or {}).items():
+        out[str(merchant_id)] = cfg
+    return out
+
+
+def _pem(cfg: dict, name: str) -> str:
+    if cfg.get(name):
+        return cfg[name]
+    path = cfg.get(f"{name}_path")
+    if not path:
+        raise DomainError("gateway_not_configured", gateway=NAME)
+    return Path(path).read_text()
+
+
+def _client(cfg: dict):
+    from wechatpayv3 import WeChatPay, WeChatPayType
+
+    try:
+        client = WeChatPay(
+            wechatpay_type=WeChatPayType.MINIPROG,
+            mchid=cfg["mchid"],
+            private_key=_pem(cfg, "private_key"),
+            cert_serial_no=cfg["cert_serial_no"],
+            appid=cfg["appid"],
+            apiv3_key=cfg["apiv3_key"],
+            notify_url=settings.YUYUE_PUBLIC_BASE_URL.rstrip("/") + "/api/payments/notify/wechat",
+            public_key=_pem(cfg, "public_key"),
+            public_key_id=cfg["public_key_id"],
+            timeout=(5, 15),
+        )
+    except KeyError as exc:
+        raise DomainError("gateway_not_configured", gateway=NAME) from exc
+    if cfg.get("api_base"):
+        client._core._gate_way = cfg["api_base"].rstrip("/")  # the library has no setting for it
+    return client
+
+
+def _refund_no(key: str) -> str:
+    """WeChat's out_refund_no: at most 64 characters of [0-9a-zA-Z_-|*@]."""
+    return "yyr" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class WeChatPayGateway:
+    name = NAME
+
+    def _config_for(self, payment) -> dict:
+        configs = _configs()
+        merchant_id = str(payment.booking.merchant_id) if payment.booking_id else ""
+        cfg = configs.get(merchant_id) or configs.get("")
+        if cfg is None:
+            raise DomainError("gateway_not_configured", gateway=NAME)
+        return cfg
+
+    def _call(self, result) -> dict:
+        try:
+            code, message = result
+        except Exception as exc:  # the library raises on transport and signature errors
+            raise DomainError("gateway_error", gateway=NAME) from exc
+        if not 200 <= code < 300:
+            raise DomainError("gateway_error", gateway=NAME)
+        if isinstance(message, bytes | bytearray) or not message:
+            return {}
+        return json.loads(message)
+
+    def create(self, payment) -> dict:
+        """Prepay for a mini-program; returns what `wx.requestPayment` needs, signed."""
+        openid = payment.customer.wx_openid
+        if not openid:
+            raise DomainError("wechat_login_required")
+        cfg = self._config_for(payment)
+        client = _client(cfg)
+        try:
+            answer = self._call(
+                client.pay(
+                    description=f"yuyue {payment.out_trade_no}",
+                    out_trade_no=payment.out_trade_no,
+                    amount={"total": payment.amount_fen, "currency": "CNY"},
+                    payer={"openid": openid},
+                )
+            )
+        except DomainError:
+            raise
+        except Exception as exc:
+            raise DomainError("gateway_error", gateway=NAME) from exc
+        package = f"prepay_id={answer['prepay_id']}"
+        stamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        return {
+            "appId": cfg["appid"],
+            "timeStamp": stamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": client.sign([cfg["appid"], stamp, nonce, package]),
+        }
+
+    def verify(self, headers: dict, body: bytes) -> Notification:
+        serial = {k.lower(): v for k, v in headers.items()}.get("wechatpay-serial", "")
+        cfg = next((c for c in _configs().values() if c.get("public_key_id") == serial), None)
+        if cfg is None:
+            raise DomainError("bad_signature")
+        try:
+            data = _client(cfg).callback(headers, body)
+        except DomainError:
+            raise
+        except Exception as exc:
+            raise DomainError("bad_signature") from exc
+        if not data:  # a wrong signature or a resource that does not decrypt
+            raise DomainError("bad_signature")
+        try:
+            resource = data["resource"]
+            return Notification(
+                str(data["id"]),
+                str(resource["out_trade_no"]),
+                str(resource.get("transaction_id", "")),
+                int(resource["amount"]["total"]),
+                resource.get("trade_state") == "SUCCESS",
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DomainError("bad_signature") from exc
+
+    def refund(self, payment, amount_fen: int, key: str) -> str:
+        """Refund once per key: WeChat keeps out_refund_no unique, a retry returns the same."""
+        client = _client(self._config_for(payment))
+        answer = self._call(
+            client.refund(
+                out_refund_no=_refund_no(key),
+                amount={"refund": amount_fen, "total": payment.amount_fen, "currency": "CNY"},
+                out_trade_no=payment.out_trade_no,
+            )
+        )
+        return str(answer.get("refund_id", _refund_no(key)))
+
+    def query(self, payment) -> dict:
+        client = _client(self._config_for(payment))
+        answer = self._call(client.query(out_trade_no=payment.out_trade_no))
+        return {
+            "state": answer.get("trade_state", ""),
+            "txn_id": answer.get("transaction_id", ""),
+            "amount_fen": (answer.get("amount") or {}).get("total"),
+        }
+
+    def close(self, payment) -> None:
+        client = _client(self._config_for(payment))
+        self._call(client.close(out_trade_no=payment.out_trade_no))
+
+    def statement(self, start, end) -> list[dict]:
+        raise DomainError("statement_unavailable", gateway=NAME)
