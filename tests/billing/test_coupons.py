@@ -112,3 +112,37 @@ def test_new_customers_only(customer, order):
     )
     api_for(customer).post(f"/api/bookings/{order['id']}/pay/wallet", {})
     assert not CouponClaim.objects.filter(used_on__isnull=False).exists()
+
+
+def test_coupon_on_a_gateway_payment_is_held_until_paid_or_expired(customer, open_slot):
+    from tests.billing.test_payments import book, notify
+    from yuyue.billing.gateways.sandbox import SandboxGateway
+    from yuyue.billing.models import Payment
+    from yuyue.billing.refunds import escrow_held
+    from yuyue.orders.models import Booking
+    from yuyue.orders.services import expire_unpaid
+
+    c = coupon(kind="fixed", value_fen=300)
+    claim = CouponClaim.objects.create(coupon=c, customer=customer)
+    first, second = book(customer, open_slot), book(customer, open_slot)
+    status, body = api_for(customer).post("/api/payments", {"booking_id": first["id"]})
+    assert status == 201 and body["amount_fen"] == 1700  # 2000 less the coupon
+    claim.refresh_from_db()
+    assert claim.used_on_id == first["id"]  # held: no other order can use it meanwhile
+    status, other = api_for(customer).post("/api/payments", {"booking_id": second["id"]})
+    assert other["amount_fen"] == 2000
+    # starting again for the same order gets the same coupon again
+    status, again = api_for(customer).post("/api/payments", {"booking_id": first["id"]})
+    assert again["amount_fen"] == 1700
+    payment = Payment.objects.get(out_trade_no=again["out_trade_no"])
+    assert notify(SandboxGateway().notification_body(payment))[1]["result"] == "paid"
+    assert escrow_held(first["id"]) == 2000  # promotion paid the 300
+    # the second order expires unpaid: nothing was held for it; a coupon held would come back
+    claim2 = CouponClaim.objects.create(coupon=c, customer=customer)
+    api_for(customer).post("/api/payments", {"booking_id": second["id"]})
+    claim2.refresh_from_db()
+    assert claim2.used_on_id == second["id"]
+    Booking.objects.filter(pk=second["id"]).update(pay_before=timezone.now())
+    assert expire_unpaid(booking_id=second["id"])
+    claim2.refresh_from_db()
+    assert claim2.used_on_id is None and claim2.discount_fen == 0

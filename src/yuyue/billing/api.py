@@ -64,6 +64,8 @@ class PaymentIn(Schema):
     booking_id: int | None = None
     top_up_fen: int | None = Field(None, strict=True)
     plan_id: int | None = Field(None, description="Buy a stored-value plan.")
+    coupon_claim_id: int | None = None
+    no_coupon: bool = False
     gateway: str = Field("sandbox", pattern="^(sandbox|wechat|alipay)$")
 
 
@@ -85,6 +87,7 @@ def create_payment(request, body: PaymentIn):
         booking_id=body.booking_id,
         top_up_fen=body.top_up_fen,
         plan_id=body.plan_id,
+        coupon=None if body.no_coupon else (body.coupon_claim_id or "auto"),
         gateway=body.gateway,
     )
     return Status(

@@ -98,3 +98,29 @@ def use_claim(claim: CouponClaim, booking: Booking) -> int:
     ):
         raise DomainError("coupon_not_applicable")
     return off
+
+
+def choose_claim(booking: Booking, coupon: str | int | None) -> CouponClaim | None:
+    """The claim to spend on an order: the customer's best ("auto"), a named one, or none."""
+    if coupon == "auto":
+        return best_claim(booking.customer_id, booking)
+    if coupon is None:
+        return None
+    claim = (
+        CouponClaim.objects.select_related("coupon")
+        .filter(pk=coupon, customer_id=booking.customer_id)
+        .first()
+    )
+    if claim is None:
+        raise DomainError("coupon_not_applicable")
+    return claim
+
+
+def release_claim(booking: Booking) -> int:
+    """Give back a coupon held for an order that was not paid with it (the gateway payment was
+    abandoned, the order expired or was cancelled unpaid). Returns how many were released."""
+    if booking.payment_status == OrderPayment.PAID:
+        return 0
+    return CouponClaim.objects.filter(used_on=booking).update(
+        used_on=None, used_at=None, discount_fen=0
+    )

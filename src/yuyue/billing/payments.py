@@ -62,22 +62,12 @@ def pay_with_wallet(
     (1 point = 1 fen, within the cap). Cash is spent before bonus. Every discount is the
     promotion's expense: escrow always receives the full price."""
     from . import loyalty
-    from .coupons import best_claim, use_claim
-    from .models import CouponClaim
+    from .coupons import choose_claim, release_claim, use_claim
 
     booking = _payable(actor, booking_id)
     with transaction.atomic():
-        claim = None
-        if coupon == "auto":
-            claim = best_claim(booking.customer_id, booking)
-        elif coupon is not None:
-            claim = (
-                CouponClaim.objects.select_related("coupon")
-                .filter(pk=coupon, customer_id=booking.customer_id)
-                .first()
-            )
-            if claim is None:
-                raise DomainError("coupon_not_applicable")
+        release_claim(booking)  # held by an abandoned gateway payment: choose afresh
+        claim = choose_claim(booking, coupon)
         price = booking.price_fen
         off = min(
             price,
@@ -126,19 +116,26 @@ def start_gateway_payment(
     top_up_fen: int | None = None,
     plan_id: int | None = None,
     gateway: str = "sandbox",
+    coupon: str | int | None = "auto",
 ) -> tuple[Payment, dict]:
-    """Create a payment for an order (less the customer's level discount), a top-up, or a
-    stored-value plan; returns what the client needs to pay."""
+    """Create a payment for an order (less the customer's level discount and a coupon, held for
+    the order until it is paid, expires or is paid another way), a top-up, or a stored-value
+    plan; returns what the client needs to pay."""
     from . import loyalty
+    from .coupons import choose_claim, release_claim, use_claim
 
     gw = get_gateway(gateway)
     if booking_id is not None:
         booking = _payable(actor, booking_id)
+        with transaction.atomic():
+            release_claim(booking)
+            claim = choose_claim(booking, coupon)
+            off = loyalty.level_discount(booking.customer_id, booking.price_fen)
+            off = min(booking.price_fen, off + (use_claim(claim, booking) if claim else 0))
         fields = {
             "purpose": PaymentPurpose.ORDER,
             "booking": booking,
-            "amount_fen": booking.price_fen
-            - loyalty.level_discount(booking.customer_id, booking.price_fen),
+            "amount_fen": booking.price_fen - off,
         }
     elif plan_id is not None:
         plan = loyalty.active_plan(plan_id)

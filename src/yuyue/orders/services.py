@@ -458,6 +458,9 @@ def expire_unpaid(*, booking_id: int) -> bool:
         with transaction.atomic():
             apply_step(booking, "expire", actor=None, role=SYSTEM)
             _release(booking, counter=None)
+            from yuyue.billing.coupons import release_claim
+
+            release_claim(booking)
     except DomainError:
         return False  # paid or cancelled meanwhile
     return True
@@ -501,6 +504,10 @@ def _cancel(booking: Booking, *, actor, step: str, reason: str) -> Booking:
             )
             Booking.objects.filter(pk=booking.pk).update(cancelled_role=updated.events.last().role)
             _release(booking, counter=counter)
+            if booking.payment_status == PaymentStatus.UNPAID:
+                from yuyue.billing.coupons import release_claim
+
+                release_claim(booking)
             if booking.payment_status == PaymentStatus.METERED:
                 from yuyue.calls.services import close_cancelled
 
