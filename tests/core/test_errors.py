@@ -19,3 +19,20 @@ def test_every_code_speaks_both_languages(code):
 def test_unknown_codes_are_a_bug():
     with pytest.raises(ValueError):
         DomainError("no_such_code")
+
+
+def test_nul_characters_in_a_query_are_refused_before_any_view(db):
+    from django.test import Client
+
+    response = Client().get("/api/merchants", {"q": "a\x00b"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+
+
+def test_nul_characters_in_a_json_body_are_refused(db):
+    from django.test import Client
+
+    response = Client().post(
+        "/api/auth/login", '{"phone": "1\\u0000", "password": "x"}', content_type="application/json"
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
