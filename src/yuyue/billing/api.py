@@ -359,3 +359,70 @@ def quote(request, body: QuoteIn):
             "expires_at": q.expires_at,
         },
     )
+
+
+# --- price lists -------------------------------------------------------------------------------
+
+
+class PriceItemIn(Schema):
+    service_id: int
+    unit_price_fen: int = Field(..., strict=True)
+
+
+class PriceListIn(Schema):
+    name: str = Field(..., max_length=100)
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    items: list[PriceItemIn] = Field(..., max_length=500)
+
+
+class PriceItemOut(Schema):
+    service_id: int
+    unit_price_fen: int
+
+
+class PriceListOut(Schema):
+    id: int
+    name: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    active: bool
+    items: list[PriceItemOut]
+
+
+def _price_list_out(price_list) -> dict:
+    return {
+        "id": price_list.pk,
+        "name": price_list.name,
+        "valid_from": price_list.valid_from,
+        "valid_until": price_list.valid_until,
+        "active": price_list.active,
+        "items": list(price_list.items.values("service_id", "unit_price_fen")),
+    }
+
+
+@router.post("/merchants/{merchant_id}/price-lists", response={201: PriceListOut}, auth=bearer)
+def create_price_list(request, merchant_id: int, body: PriceListIn):
+    """Prices for a period (owners and managers): while valid, they replace the services' base
+    prices in quotes and new orders; the newest valid list wins."""
+    from .pricing import create_price_list as create
+
+    price_list = create(
+        actor=request.auth,
+        merchant_id=merchant_id,
+        name=body.name,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        items=[i.dict() for i in body.items],
+    )
+    return Status(201, _price_list_out(price_list))
+
+
+@router.get("/merchants/{merchant_id}/price-lists", response=list[PriceListOut], auth=bearer)
+def price_lists(request, merchant_id: int):
+    from yuyue.accounts.auth import MANAGERS, require_staff
+
+    from .models import PriceList
+
+    require_staff(request.auth, merchant_id, MANAGERS)
+    return [_price_list_out(p) for p in PriceList.objects.filter(merchant_id=merchant_id)]

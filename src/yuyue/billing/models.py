@@ -430,3 +430,35 @@ class ReconciliationRun(models.Model):
 
     def __str__(self):
         return f"{self.gateway} {self.day}: {'ok' if self.ok else 'discrepancies'}"
+
+
+class PriceList(models.Model):
+    """A merchant's prices for a period (a season, a holiday week, a new year's list): while it
+    is valid, its item for a service replaces the service's base price. The newest valid list
+    wins."""
+
+    merchant = models.ForeignKey(
+        "catalog.Merchant", on_delete=models.PROTECT, related_name="price_lists"
+    )
+    name = models.CharField(max_length=100)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, help_text="Inclusive; empty: open.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class PriceListItem(models.Model):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    unit_price_fen = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "service"], name="price_list_item_once")
+        ]

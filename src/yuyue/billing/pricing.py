@@ -1,6 +1,7 @@
 """Prices: a quote with a breakdown — base × quantity, options (m², people), peak-hour windows,
 weekends, China's public holidays with the adjusted working days 调休 (from chinese-calendar, not
-a hand list), and a travel fee by distance. Integer fen throughout; percentages round down."""
+a hand list), and a travel fee by distance. The base is the service's price, or the merchant's
+price list valid that day. Integer fen throughout; percentages round down."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 from yuyue.scheduling.availability import haversine_km
 
-from .models import Quote
+from .models import PriceListItem, Quote
 
 MAX_QUANTITY = 50
 
@@ -35,6 +36,25 @@ def day_kind(day: dt.date) -> str:
     return "workday"
 
 
+def unit_price(service: Service, when: dt.datetime) -> tuple[int, str]:
+    """The price of one unit of `service` at `when`: from the newest of its merchant's active
+    price lists valid that (local) day, else the service's base price. (fen, list name or "")."""
+    day = when.astimezone(zone(service.merchant.timezone)).date()
+    item = (
+        PriceListItem.objects.filter(
+            service=service,
+            price_list__active=True,
+            price_list__merchant_id=service.merchant_id,
+            price_list__valid_from__lte=day,
+        )
+        .exclude(price_list__valid_until__lt=day)
+        .order_by("-price_list__valid_from", "-price_list_id")
+        .values_list("unit_price_fen", "price_list__name")
+        .first()
+    )
+    return item if item else (service.base_price_fen, "")
+
+
 def price(
     service: Service,
     *,
@@ -48,7 +68,10 @@ def price(
     options = options or {}
     if isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError("invalid_input", f"quantity is 1 to {MAX_QUANTITY}.")
-    lines = [{"item": "base", "fen": service.base_price_fen * quantity}]
+    unit, price_list = unit_price(service, starts_at)
+    lines = [{"item": "base", "fen": unit * quantity}]
+    if price_list:
+        lines[0]["price_list"] = price_list
     area = options.get("area_m2")
     if area is not None:
         if isinstance(area, bool) or not isinstance(area, int | float) or not 0 < area <= 10_000:
@@ -140,3 +163,59 @@ def use_quote(quote: Quote, booking) -> None:
     """Lock the quote to the order (inside the order's transaction), once."""
     if not Quote.objects.filter(pk=quote.pk, used_by__isnull=True).update(used_by=booking):
         raise DomainError("quote_used")
+
+
+def create_price_list(
+    *,
+    actor,
+    merchant_id: int,
+    name: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    items: list[dict],
+):
+    """A merchant's owner or manager sets prices for a period: [{service_id, unit_price_fen}]."""
+    from yuyue.accounts.auth import MANAGERS, require_staff
+    from yuyue.core.audit import audit
+
+    from .models import PriceList
+
+    require_staff(actor, merchant_id, MANAGERS)
+    if not name.strip():
+        raise DomainError("invalid_input", "A price list needs a name.")
+    if valid_until is not None and valid_until < valid_from:
+        raise DomainError("invalid_input", "valid_until is before valid_from.")
+    if not items:
+        raise DomainError("invalid_input", "A price list needs at least one item.")
+    services = dict(
+        Service.objects.filter(
+            merchant_id=merchant_id, pk__in=[i["service_id"] for i in items]
+        ).values_list("pk", "pk")
+    )
+    seen = set()
+    for item in items:
+        fen = item["unit_price_fen"]
+        if item["service_id"] not in services or item["service_id"] in seen:
+            raise DomainError(
+                "invalid_input", "Each item names one of this merchant's services once."
+            )
+        if isinstance(fen, bool) or not isinstance(fen, int) or not 0 <= fen <= 10**10:
+            raise DomainError("invalid_amount", max=10**10)
+        seen.add(item["service_id"])
+    with transaction.atomic():
+        price_list = PriceList.objects.create(
+            merchant_id=merchant_id,
+            name=name.strip(),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        PriceListItem.objects.bulk_create(
+            PriceListItem(
+                price_list=price_list,
+                service_id=item["service_id"],
+                unit_price_fen=item["unit_price_fen"],
+            )
+            for item in items
+        )
+        audit(actor, "price_list.create", price_list, items=len(items))
+    return price_list

@@ -114,7 +114,9 @@ def place_onsite_order(
             starts_at=starts_at,
             quantity=quantity,
         )
-    price = quote.total_fen if quote else service.base_price_fen * quantity
+    from yuyue.billing.pricing import unit_price
+
+    price = quote.total_fen if quote else unit_price(service, starts_at)[0] * quantity
     if quote is not None:
         options = quote.options  # what was priced is what is ordered
     with transaction.atomic():

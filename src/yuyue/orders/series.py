@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yuyue.accounts.models import Provider
+from yuyue.billing.pricing import unit_price
 from yuyue.catalog.models import MerchantStatus, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
@@ -143,10 +144,13 @@ def _book_occurrences(
             starts_at=occ["starts_at"],
             ends_at=occ["ends_at"],
             places=1,
-            price_fen=service.base_price_fen,
+            price_fen=unit_price(service, occ["starts_at"])[0],
             channel=Channel.CHOSEN,
             series=series,
-            **{"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)},
+            **{
+                "status": BookingStatus.ACCEPTED,
+                **payment_terms(unit_price(service, occ["starts_at"])[0]),
+            },
         )
         _schedule_expiry(booking)
         made.append(booking)

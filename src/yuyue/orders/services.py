@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from yuyue.accounts.auth import ANY_STAFF, require_staff
 from yuyue.accounts.models import Provider, User
+from yuyue.billing.pricing import unit_price
 from yuyue.catalog.forms import clean_answers
 from yuyue.catalog.models import CancelPolicy, MerchantStatus, Service, ServiceKind
 from yuyue.core.audit import audit
@@ -162,7 +163,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             slot=slot, customer=customer, count__lt=service.per_user_limit
         ).update(count=F("count") + 1):
             raise DomainError("per_user_limit", limit=service.per_user_limit)
-        price = service.base_price_fen * places
+        price = unit_price(service, slot.starts_at)[0] * places
         booking = _create_booking(
             customer=customer,
             merchant_id=service.merchant_id,
@@ -320,6 +321,7 @@ def book_provider(
         length = service.duration_minutes
     ends_at = starts_at + dt.timedelta(minutes=length)
     blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)
+    price = unit_price(service, starts_at)[0]
     if not provider_works(provider, starts_at, ends_at):
         raise DomainError("provider_unavailable")
 
@@ -344,12 +346,12 @@ def book_provider(
             starts_at=starts_at,
             ends_at=ends_at,
             places=1,
-            price_fen=call["price_fen"] if call else service.base_price_fen,
+            price_fen=call["price_fen"] if call else price,
             channel=Channel.CALL if call else Channel.CHOSEN,
             **(
                 {"status": BookingStatus.ACCEPTED, "payment_status": PaymentStatus.METERED}
                 if call
-                else {"status": BookingStatus.ACCEPTED, **payment_terms(service.base_price_fen)}
+                else {"status": BookingStatus.ACCEPTED, **payment_terms(price)}
             ),
         )
         if call:
