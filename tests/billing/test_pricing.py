@@ -111,3 +111,24 @@ def test_an_order_locks_its_quote(customer, other_customer, priced, provider):
     _, q2 = api.post("/api/quotes", {"service_id": priced.pk, "starts_at": when.isoformat()})
     status, problem = api.post("/api/orders/onsite", {**body, "quote_id": q2["id"], "quantity": 2})
     assert (status, problem["code"]) == (422, "quote_mismatch")
+
+
+def test_a_chosen_provider_booking_locks_its_quote(customer, priced, provider):
+    from yuyue.scheduling.models import WorkingHours
+
+    for d in range(7):
+        WorkingHours.objects.create(provider=provider, weekday=d, start=dt.time(8), end=dt.time(20))
+    when = at(2027, 1, 9, 10)  # a Saturday: weekend surcharge
+    api = api_for(customer)
+    _, q = api.post("/api/quotes", {"service_id": priced.pk, "starts_at": when.isoformat()})
+    body = {
+        "service_id": priced.pk,
+        "provider_id": provider.pk,
+        "starts_at": when.isoformat(),
+        "quote_id": q["id"],
+    }
+    status, booked = api.post("/api/provider-bookings", body)
+    assert status == 201, booked
+    assert booked["price_fen"] == q["total_fen"] == 11000
+    status, problem = api.post("/api/provider-bookings", body)
+    assert problem["code"] in ("quote_used", "provider_busy")

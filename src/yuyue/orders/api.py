@@ -162,6 +162,7 @@ class BookProviderIn(Schema):
     minutes: int | None = Field(
         None, strict=True, description="Timed calls: the length you book (the service's steps)."
     )
+    quote_id: int | None = Field(None, description="Order at a quote's price (locks the quote).")
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
@@ -205,6 +206,7 @@ def book_provider(
             provider_id=body.provider_id,
             starts_at=body.starts_at,
             minutes=body.minutes,
+            quote_id=body.quote_id,
         )
         return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
 

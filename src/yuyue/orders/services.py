@@ -283,6 +283,7 @@ def book_provider(
     provider_id: int,
     starts_at: dt.datetime,
     minutes: int | None = None,
+    quote_id: int | None = None,
 ) -> Booking:
     """Book a chosen provider's time for an on-site or remote service.
 
@@ -322,6 +323,20 @@ def book_provider(
     ends_at = starts_at + dt.timedelta(minutes=length)
     blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)
     price = unit_price(service, starts_at)[0]
+    quote = None
+    if quote_id is not None:  # the order takes the quote's price and locks it
+        from yuyue.billing.pricing import valid_quote
+
+        if service.kind == ServiceKind.REMOTE:
+            raise DomainError("invalid_input", "Timed calls are billed by the meter, not quoted.")
+        quote = valid_quote(
+            quote_id=quote_id,
+            customer=customer,
+            service_id=service.pk,
+            starts_at=starts_at,
+            quantity=1,
+        )
+        price = quote.total_fen
     if not provider_works(provider, starts_at, ends_at):
         raise DomainError("provider_unavailable")
 
@@ -358,6 +373,10 @@ def book_provider(
             from yuyue.calls.services import open_call
 
             open_call(booking, rate_fen=call["rate_fen"], rules=call["rules"])
+        if quote is not None:
+            from yuyue.billing.pricing import use_quote
+
+            use_quote(quote, booking)
         _schedule_expiry(booking)
         audit(
             customer,
