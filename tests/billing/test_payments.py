@@ -117,13 +117,33 @@ def test_declined_payment_leaves_the_order_unpaid(customer, hall_service, priced
 
 
 @pytest.mark.django_db(transaction=True)
-def test_late_payment_is_refunded(customer, priced_slot):
+def test_late_payment_revives_the_order_while_its_place_is_free(customer, priced_slot):
     order = book(customer, priced_slot)
     _, created = api_for(customer).post("/api/payments", {"booking_id": order["id"]})
     Booking.objects.filter(pk=order["id"]).update(pay_before=timezone.now())
     from yuyue.orders.services import expire_unpaid
 
     assert expire_unpaid(booking_id=order["id"])
+    priced_slot.refresh_from_db()
+    assert priced_slot.booked == 0
+    payment = Payment.objects.get(out_trade_no=created["out_trade_no"])
+    assert notify(SandboxGateway().notification_body(payment))[1]["result"] == "paid_late"
+    booking = Booking.objects.get(pk=order["id"])
+    assert (booking.status, booking.payment_status) == ("booked", "paid")
+    priced_slot.refresh_from_db()
+    assert priced_slot.booked == 1  # the place was taken again
+    assert ledger.account(AccountKind.ORDER_ESCROW).balance == 2000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_late_payment_is_refunded_when_the_place_is_gone(customer, priced_slot):
+    order = book(customer, priced_slot)
+    _, created = api_for(customer).post("/api/payments", {"booking_id": order["id"]})
+    Booking.objects.filter(pk=order["id"]).update(pay_before=timezone.now())
+    from yuyue.orders.services import expire_unpaid
+
+    assert expire_unpaid(booking_id=order["id"])
+    TimeSlot.objects.filter(pk=priced_slot.pk).update(capacity=0)  # meanwhile sold out
     payment = Payment.objects.get(out_trade_no=created["out_trade_no"])
     assert notify(SandboxGateway().notification_body(payment))[1]["result"] == "late_refund"
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)

@@ -235,9 +235,16 @@ def _apply(gateway: str, note: Notification) -> str:
             loyalty.earn_points(payment)
         return "paid"
     except DomainError:
-        # Paid too late (expired or cancelled meanwhile): the money goes back.
-        transaction.on_commit(lambda: refund_late_payment_job_enqueue(payment.pk))
-        return "late_refund"
+        pass
+    # Paid too late: the order expired meanwhile. If its place or time is still free it goes on;
+    # otherwise (or if it was cancelled) the money goes back.
+    from yuyue.orders.services import revive_paid
+
+    if revive_paid(booking_id=payment.booking_id, reference=payment.out_trade_no):
+        loyalty.earn_points(payment)
+        return "paid_late"
+    transaction.on_commit(lambda: refund_late_payment_job_enqueue(payment.pk))
+    return "late_refund"
 
 
 def refund_late_payment_job_enqueue(payment_id: int) -> None:

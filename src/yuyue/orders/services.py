@@ -487,6 +487,67 @@ def expire_unpaid(*, booking_id: int) -> bool:
     return True
 
 
+REVIVE = {
+    Channel.HALL_SLOT: "revive_slot",
+    Channel.DISPATCH: "revive_dispatch",
+    Channel.CHOSEN: "revive_provider",
+    Channel.TASK_HALL: "revive_provider",
+}
+
+
+def revive_paid(*, booking_id: int, reference: str = "") -> bool:
+    """A payment arrived after its order expired: if the order's place or provider time is
+    still free, take it again and the order goes on, paid. False (nothing changed) otherwise —
+    the caller then refunds the payment."""
+    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
+    if booking is None or booking.status != BookingStatus.EXPIRED:
+        return False
+    if booking.channel not in REVIVE or booking.starts_at <= timezone.now():
+        return False
+    try:
+        with transaction.atomic():
+            if booking.slot_id:
+                service = booking.service
+                SlotUsage.objects.bulk_create(
+                    [SlotUsage(slot_id=booking.slot_id, customer_id=booking.customer_id)],
+                    ignore_conflicts=True,
+                )
+                if not SlotUsage.objects.filter(
+                    slot_id=booking.slot_id,
+                    customer_id=booking.customer_id,
+                    count__lt=service.per_user_limit,
+                ).update(count=F("count") + 1):
+                    raise DomainError("per_user_limit", limit=service.per_user_limit)
+                if not (
+                    TimeSlot.objects.filter(pk=booking.slot_id, status=SlotStatus.OPEN)
+                    .filter(
+                        Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
+                    )
+                    .update(booked=F("booked") + booking.places)
+                ):
+                    raise DomainError("slot_full")
+            if booking.reservation_id:
+                old = ProviderReservation.objects.get(pk=booking.reservation_id)
+                fresh = reserve_provider_time(
+                    provider_id=old.provider_id,
+                    starts_at=old.starts_at,
+                    ends_at=old.ends_at,
+                    blocked_until=old.blocked_until,
+                )
+                Booking.objects.filter(pk=booking.pk).update(reservation=fresh)
+            apply_step(
+                booking,
+                REVIVE[booking.channel],
+                actor=None,
+                role=SYSTEM,
+                note=reference[:300],
+                payment_status=PaymentStatus.PAID,
+            )
+    except (DomainError, IntegrityError):
+        return False
+    return True
+
+
 # --- cancelling ------------------------------------------------------------------------------
 
 

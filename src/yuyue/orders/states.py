@@ -61,6 +61,10 @@ STEPS: dict[str, Step] = {
     "pay_for_dispatch": _step({S.AWAITING_PAYMENT}, S.AWAITING_PROVIDER, SYSTEM),
     "pay_for_provider": _step({S.AWAITING_PAYMENT}, S.ACCEPTED, SYSTEM),
     "expire": _step({S.AWAITING_PAYMENT}, S.EXPIRED, SYSTEM),
+    # paid after it expired, and its place or time is still free: it lives again, paid
+    "revive_slot": _step({S.EXPIRED}, S.BOOKED, SYSTEM),
+    "revive_dispatch": _step({S.EXPIRED}, S.AWAITING_PROVIDER, SYSTEM),
+    "revive_provider": _step({S.EXPIRED}, S.ACCEPTED, SYSTEM),
     # a provider takes the order: an accepted offer, a grab, a pick in the task hall, or by hand
     "accept": _step({S.AWAITING_PROVIDER}, S.ACCEPTED, PROVIDER, STAFF, OPERATOR, SYSTEM),
     "reassign": _step({S.ACCEPTED}, S.ACCEPTED, STAFF, OPERATOR),
