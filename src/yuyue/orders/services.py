@@ -39,7 +39,7 @@ from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus, SlotUsage
 from .states import SYSTEM, apply_step
 
-RACE_WINDOW_SECONDS = 0.05  # how long the unguarded (test-only) path waits between read and write
+RACE_WINDOW_SECONDS = 0.2  # how long the unguarded (test-only) path waits between read and write
 
 
 def _unguarded() -> bool:
