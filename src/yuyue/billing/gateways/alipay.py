@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from django.conf import settings
 
 from yuyue.core.errors import DomainError
 
-from .base import Notification
+from .base import Notification, key_set_for, key_sets, pem
 
 NAME = "alipay"
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -44,22 +43,11 @@ def fen_of(amount: str) -> int:
 
 
 def _configs() -> dict[str, dict]:
-    raw = settings.YUYUE_ALIPAY or {}
-    out = {}
-    if raw.get("platform"):
-        out[""] = raw["platform"]
-    for merchant_id, cfg in (raw.get("merchants") or {}).items():
-        out[str(merchant_id)] = cfg
-    return out
+    return key_sets(settings.YUYUE_ALIPAY)
 
 
 def _pem(cfg: dict, name: str) -> str:
-    if cfg.get(name):
-        return cfg[name]
-    path = cfg.get(f"{name}_path")
-    if not path:
-        raise DomainError("gateway_not_configured", gateway=NAME)
-    return Path(path).read_text()
+    return pem(cfg, name, NAME)
 
 
 def _client(cfg: dict):
@@ -89,12 +77,7 @@ class AlipayGateway:
     name = NAME
 
     def _config_for(self, payment) -> dict:
-        configs = _configs()
-        merchant_id = str(payment.booking.merchant_id) if payment.booking_id else ""
-        cfg = configs.get(merchant_id) or configs.get("")
-        if cfg is None:
-            raise DomainError("gateway_not_configured", gateway=NAME)
-        return cfg
+        return key_set_for(_configs(), payment, NAME)
 
     def _server(self, call, **kwargs) -> dict:
         try:

@@ -36,3 +36,38 @@ class Gateway(Protocol):
     def statement(self, start, end) -> list[dict]:
         """The gateway's own lines for [start, end): kind (payment, refund, payout), reference
         (its id), out_trade_no, amount_fen, at — what reconciliation compares with our records."""
+
+
+def key_sets(raw: dict | None) -> dict[str, dict]:
+    """A gateway's key sets from its setting: "" for the platform's, the merchant id (as text)
+    for a merchant's own account."""
+    raw = raw or {}
+    out = {"": raw["platform"]} if raw.get("platform") else {}
+    for merchant_id, cfg in (raw.get("merchants") or {}).items():
+        out[str(merchant_id)] = cfg
+    return out
+
+
+def key_set_for(sets: dict[str, dict], payment, gateway: str) -> dict:
+    """The keys a payment is made with: its order's merchant's own, else the platform's."""
+    from yuyue.core.errors import DomainError
+
+    merchant_id = str(payment.booking.merchant_id) if payment.booking_id else ""
+    cfg = sets.get(merchant_id) or sets.get("")
+    if cfg is None:
+        raise DomainError("gateway_not_configured", gateway=gateway)
+    return cfg
+
+
+def pem(cfg: dict, name: str, gateway: str) -> str:
+    """A key given inline (`name`) or as a file (`name_path`)."""
+    from pathlib import Path
+
+    from yuyue.core.errors import DomainError
+
+    if cfg.get(name):
+        return cfg[name]
+    path = cfg.get(f"{name}_path")
+    if not path:
+        raise DomainError("gateway_not_configured", gateway=gateway)
+    return Path(path).read_text()

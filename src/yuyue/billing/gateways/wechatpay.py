@@ -21,34 +21,22 @@ import hashlib
 import json
 import secrets
 import time
-from pathlib import Path
 
 from django.conf import settings
 
 from yuyue.core.errors import DomainError
 
-from .base import Notification
+from .base import Notification, key_set_for, key_sets, pem
 
 NAME = "wechat"
 
 
 def _configs() -> dict[str, dict]:
-    raw = settings.YUYUE_WECHATPAY or {}
-    out = {}
-    if raw.get("platform"):
-        out[""] = raw["platform"]
-    for merchant_id, cfg in (raw.get("merchants") or {}).items():
-        out[str(merchant_id)] = cfg
-    return out
+    return key_sets(settings.YUYUE_WECHATPAY)
 
 
 def _pem(cfg: dict, name: str) -> str:
-    if cfg.get(name):
-        return cfg[name]
-    path = cfg.get(f"{name}_path")
-    if not path:
-        raise DomainError("gateway_not_configured", gateway=NAME)
-    return Path(path).read_text()
+    return pem(cfg, name, NAME)
 
 
 def _client(cfg: dict):
@@ -83,12 +71,7 @@ class WeChatPayGateway:
     name = NAME
 
     def _config_for(self, payment) -> dict:
-        configs = _configs()
-        merchant_id = str(payment.booking.merchant_id) if payment.booking_id else ""
-        cfg = configs.get(merchant_id) or configs.get("")
-        if cfg is None:
-            raise DomainError("gateway_not_configured", gateway=NAME)
-        return cfg
+        return key_set_for(_configs(), payment, NAME)
 
     def _call(self, result) -> dict:
         try:
