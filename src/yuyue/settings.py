@@ -175,14 +175,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"quiet_jobs": {"()": "yuyue.core.logs.QuietJobs"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["quiet_jobs"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # the worker logs every job at INFO; periodic jobs every few seconds would flood the
-        # console. Failures are logged at ERROR and still show.
-        "django_tasks": {"level": "WARNING"},
-        "django_tasks_db": {"level": "WARNING"},
+        # the worker logs every job at INFO (see core.logs.QuietJobs for the console)
     },
 }
 

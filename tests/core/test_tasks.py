@@ -57,3 +57,19 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
     assert done.return_value == {"otp": 1, "tokens": 1, "idempotency": 1}
     following = purge.get(status="READY")
     assert following.run_after > timezone.now() + dt.timedelta(minutes=55)
+
+
+def test_the_console_hides_per_job_lines_but_not_failures(monkeypatch):
+    import logging
+
+    from yuyue.core.logs import QuietJobs
+
+    def record(name, level):
+        return logging.LogRecord(name, level, __file__, 1, "m", None, None)
+
+    quiet = QuietJobs()
+    assert not quiet.filter(record("django_tasks", logging.INFO))
+    assert quiet.filter(record("django_tasks", logging.ERROR))
+    assert quiet.filter(record("yuyue.notify", logging.INFO))
+    monkeypatch.setenv("YUYUE_JOB_LOGS", "1")
+    assert quiet.filter(record("django_tasks", logging.INFO))
