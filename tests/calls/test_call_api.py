@@ -175,8 +175,8 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
             )
 
         stranger = socket("stranger")
-        connected, code = await stranger.connect()
-        assert (connected, code) == (False, 4403)
+        await stranger.connect()
+        assert await stranger.receive_output() == {"type": "websocket.close", "code": 4403}
 
         customer = socket("customer")
         assert (await customer.connect())[0]

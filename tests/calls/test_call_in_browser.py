@@ -124,3 +124,30 @@ def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypa
     assert ("customer", "join") in kinds and ("consultant", "join") in kinds
     assert ("customer", "heartbeat") in kinds and ("consultant", "heartbeat") in kinds
     assert ("customer", "hangup") in kinds and kinds.count(("system", "ended")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call, monkeypatch):
+    from yuyue.accounts.models import User
+
+    booking, customer, _ = booked_call
+    stranger = make_user("Stranger Fu", password="stranger-pass")
+    server = LiveServer(current_database_url(), asgi=True).start()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *MEDIA])
+            page = browser.new_context().new_page()
+            page.goto(f"{server.url}/calls/{booking.pk}/")
+            assert page.is_visible("#login")
+            page.fill("#phone", User.objects.get(pk=stranger.pk).phone)
+            page.fill("#password", "stranger-pass")
+            page.click("#login button")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.includes('not yours')"
+            )
+            assert page.evaluate("window.yuyueCall.state") is None  # nothing was shown
+            browser.close()
+    finally:
+        server.stop()
+    assert not CallSession.objects.get(booking=booking).events.exists()

@@ -44,10 +44,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.booking_id = int(self.scope["url_route"]["kwargs"]["booking_id"])
         user = self.scope.get("user")
         self.party = await self._party(user)
-        if self.party is None:
+        await self.accept()  # then close with a code a browser can read (a refused handshake
+        if self.party is None:  # shows as 1006 there); nothing about the call is sent
             await self.close(code=4403)
             return
-        await self.accept()
         try:
             update = await database_sync_to_async(services.join)(
                 actor=user, booking_id=self.booking_id
