@@ -192,6 +192,8 @@ LOGGING = {
 
 # --- orders ---------------------------------------------------------------------------------
 YUYUE_PAYMENT_MINUTES = int(os.environ.get("YUYUE_PAYMENT_MINUTES", "15"))
+YUYUE_NO_SHOW_GRACE_MINUTES = int(os.environ.get("YUYUE_NO_SHOW_GRACE_MINUTES", "30"))
+YUYUE_NO_SHOW_WAIT_MINUTES = int(os.environ.get("YUYUE_NO_SHOW_WAIT_MINUTES", "15"))
 
 # --- dispatch -------------------------------------------------------------------------------
 YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))

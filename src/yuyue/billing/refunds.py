@@ -160,21 +160,72 @@ def refund_cancelled_order(*, booking_id: int) -> Refund | None:
             key=f"cancel:{booking.pk}",
             reason="cancelled",
         )
+    _keep(booking, kind="cancellation_fee", provider_share=False)
+    return record
+
+
+def _keep(booking: Booking, *, kind: str, provider_share: bool) -> None:
+    """What escrow still holds for an order that will not be served is kept: split into
+    commission, merchant share and (for a provider who came) the provider's share."""
     kept = escrow_held(booking.pk)
-    if kept:
-        platform, merchant, _ = split(kept, booking.merchant.commission_bp, 0, False)
-        with transaction.atomic():
-            ledger.post_transfer(
-                key=f"order:{booking.pk}:kept",
-                kind="cancellation_fee",
-                booking=booking,
-                legs=[
-                    (ledger.account(AccountKind.ORDER_ESCROW), -kept),
-                    (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
-                    (
-                        ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id),
-                        merchant,
-                    ),
-                ],
-            )
+    if kept <= 0:
+        return
+    with_provider = provider_share and booking.provider_id is not None
+    platform, merchant, provider = split(
+        kept,
+        booking.merchant.commission_bp,
+        booking.merchant.provider_share_bp if with_provider else 0,
+        with_provider,
+    )
+    legs = [
+        (ledger.account(AccountKind.ORDER_ESCROW), -kept),
+        (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
+        (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
+    ]
+    if provider:
+        legs.append(
+            (ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id), provider)
+        )
+    with transaction.atomic():
+        ledger.post_transfer(
+            key=f"order:{booking.pk}:kept",
+            kind=kind,
+            booking=booking,
+            legs=[(a, n) for a, n in legs if n],
+        )
+
+
+def settle_no_show(*, booking_id: int) -> Refund | None:
+    """A paid order whose customer did not come: `refund_rules.no_show_percent` of the price is
+    kept (default all of it), the rest refunded; what is kept is split like a completed order's,
+    the provider's share included when the provider came."""
+    booking = Booking.objects.select_related("merchant", "service").get(pk=booking_id)
+    if booking.status != BookingStatus.NO_SHOW:
+        return None
+    payment = Payment.objects.filter(booking=booking, status=PaymentStatus.PAID).first()
+    if payment is None:
+        return None
+    percent = int((booking.service.refund_rules or {}).get("no_show_percent", 100))
+    back_on_price = booking.price_fen * (100 - max(0, min(100, percent))) // 100
+    back = back_on_price * payment.amount_fen // booking.price_fen if booking.price_fen else 0
+    back = min(back, payment.amount_fen - payment.refunded_fen)
+    record = None
+    if back:
+        record = refund(
+            actor=None,
+            booking_id=booking.pk,
+            amount_fen=back,
+            key=f"noshow:{booking.pk}",
+            reason="no-show",
+        )
+    _keep(booking, kind="no_show_fee", provider_share=True)
+    if booking.provider_id:
+        import datetime as dt
+
+        from django.conf import settings
+
+        from .tasks import release_earnings_job
+
+        at = timezone.now() + dt.timedelta(hours=settings.YUYUE_EARNINGS_FREEZE_HOURS)
+        release_earnings_job.using(run_after=at).enqueue(booking.pk)
     return record

@@ -98,7 +98,11 @@ def settle_order(*, booking_id: int) -> Transfer | None:
 def release_earnings(*, booking_id: int) -> Transfer | None:
     """The provider's share of a settled order becomes available to withdraw."""
     booking = Booking.objects.get(pk=booking_id)
-    settled = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
+    settled = (
+        Transfer.objects.filter(key__in=[f"order:{booking.pk}:settled", f"order:{booking.pk}:kept"])
+        .order_by("pk")
+        .first()
+    )
     if settled is None or booking.provider_id is None:
         return None
     frozen = ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id)

@@ -96,3 +96,43 @@ def reconcile_job(reschedule: bool = True) -> dict:
         at = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
         transaction.on_commit(lambda: reconcile_job.using(run_after=at).enqueue())
     return {"day": run.day.isoformat(), "ok": run.ok, "discrepancies": len(run.discrepancies)}
+
+
+@task()
+def settle_no_show_job(booking_id: int) -> int | None:
+    from .refunds import settle_no_show
+
+    record = settle_no_show(booking_id=booking_id)
+    return record.amount_fen if record else None
+
+
+@task()
+def mark_no_shows_job(reschedule: bool = True) -> int:
+    """Every ten minutes: hall-slot bookings never checked in, their slot over for
+    YUYUE_NO_SHOW_GRACE_MINUTES, become no-shows (and paid ones are settled by the rules)."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from yuyue.orders.models import Booking, BookingStatus, Channel
+    from yuyue.orders.models import PaymentStatus as OrderPayment
+    from yuyue.orders.states import SYSTEM, apply_step
+
+    cut = timezone.now() - dt.timedelta(minutes=settings.YUYUE_NO_SHOW_GRACE_MINUTES)
+    done = 0
+    for booking in Booking.objects.filter(
+        channel=Channel.HALL_SLOT, status=BookingStatus.BOOKED, ends_at__lt=cut
+    )[:500]:
+        with transaction.atomic():
+            apply_step(booking, "no_show", actor=None, role=SYSTEM)
+            if booking.payment_status == OrderPayment.PAID:
+                transaction.on_commit(lambda b=booking.pk: settle_no_show_job.enqueue(b))
+        done += 1
+    if reschedule:
+        transaction.on_commit(
+            lambda: mark_no_shows_job.using(
+                run_after=timezone.now() + dt.timedelta(minutes=10)
+            ).enqueue()
+        )
+    return done

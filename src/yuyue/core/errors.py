@@ -259,6 +259,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Statements of {gateway} are not read by yuyue yet.",
         "暂不支持读取 {gateway} 的对账单。",
     ),
+    "wait_longer": (
+        409,
+        "Wait {minutes} minutes after arriving (and after the start) before reporting a no-show.",
+        "请在到达（且已过开始时间）{minutes} 分钟后再报告客户未到场。",
+    ),
     # loyalty
     "insufficient_points": (
         409,

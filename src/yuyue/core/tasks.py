@@ -40,7 +40,7 @@ def purge_expired(reschedule: bool = True) -> dict:
 
 
 def _periodic():
-    from yuyue.billing.tasks import expire_points_job, reconcile_job
+    from yuyue.billing.tasks import expire_points_job, mark_no_shows_job, reconcile_job
     from yuyue.calls.tasks import sweep_calls_job
     from yuyue.dispatch.tasks import dispatch_round_job, purge_positions_job
 
@@ -51,6 +51,7 @@ def _periodic():
         sweep_calls_job,
         expire_points_job,
         reconcile_job,
+        mark_no_shows_job,
     ]
 
 

@@ -447,6 +447,16 @@ def provider_arrive(request, booking_id: int, body: PointIn):
     return provider_order_out(_load(booking.pk))
 
 
+@router.post(
+    "/provider/orders/{booking_id}/customer-absent", response=ProviderOrderOut, auth=bearer
+)
+def provider_customer_absent(request, booking_id: int, body: PointIn):
+    """The provider is at the door, has waited, and nobody is there: a no-show, refunded by the
+    service's rules (what is kept pays the provider's share too)."""
+    booking = fulfilment.customer_absent(actor=request.auth, booking_id=booking_id, **body.dict())
+    return provider_order_out(_load(booking.pk))
+
+
 @router.post("/provider/orders/{booking_id}/start", response=ProviderOrderOut, auth=bearer)
 def provider_start(request, booking_id: int, body: CodePointIn):
     """The provider starts the work with the customer's verification code."""

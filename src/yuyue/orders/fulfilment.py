@@ -7,6 +7,8 @@ happen; after MAX_CODE_ATTEMPTS wrong codes the order is locked until an operato
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -73,6 +75,33 @@ def depart(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
 
 def arrive(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
     return _provider_step(actor, booking_id, "arrive", lat, lng)
+
+
+def customer_absent(*, actor, booking_id: int, lat: float, lng: float) -> Booking:
+    """The provider arrived, waited YUYUE_NO_SHOW_WAIT_MINUTES after the later of arriving and
+    the start, and nobody is there: the order is a no-show, refunded by the service's rules."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from yuyue.billing.tasks import settle_no_show_job
+
+    from .models import BookingEvent
+
+    booking = _provider_order(actor, booking_id)
+    arrived = (
+        BookingEvent.objects.filter(booking=booking, step="arrive")
+        .values_list("at", flat=True)
+        .last()
+    )
+    if arrived is not None:
+        waited_from = max(arrived, booking.starts_at)
+        ready = waited_from + dt.timedelta(minutes=settings.YUYUE_NO_SHOW_WAIT_MINUTES)
+        if timezone.now() < ready:
+            raise DomainError("wait_longer", minutes=settings.YUYUE_NO_SHOW_WAIT_MINUTES)
+    with transaction.atomic():
+        booking = _provider_step(actor, booking_id, "no_show", lat, lng)
+        transaction.on_commit(lambda: settle_no_show_job.enqueue(booking.pk))
+    return booking
 
 
 def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:

@@ -26,7 +26,9 @@ def customer_bookings(customer, view: str = "all") -> QuerySet[Booking]:
     elif view == "checked_in":
         qs = qs.filter(status=BookingStatus.CHECKED_IN)
     elif view == "expired":
-        qs = qs.filter(status=BookingStatus.BOOKED, ends_at__lte=now)
+        qs = qs.filter(
+            Q(status=BookingStatus.BOOKED, ends_at__lte=now) | Q(status=BookingStatus.NO_SHOW)
+        )
     elif view == "cancelled":
         qs = qs.filter(status__in=CANCELLED)
     elif view != "all":

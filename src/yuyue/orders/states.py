@@ -78,6 +78,9 @@ STEPS: dict[str, Step] = {
     "call_start": _step({S.ACCEPTED}, S.IN_SERVICE, SYSTEM),
     "call_end": _step({S.IN_SERVICE}, S.COMPLETED, SYSTEM),
     "call_missed": _step({S.ACCEPTED}, S.NO_SHOW, SYSTEM),
+    # the customer did not come (hall slot, after it ended) or was not there (on-site, after the
+    # provider arrived and waited)
+    "no_show": _step({S.BOOKED, S.ARRIVED}, S.NO_SHOW, PROVIDER, SYSTEM),
     # hall slots
     "check_in": _step({S.BOOKED}, S.CHECKED_IN, STAFF, OPERATOR),
     # cancelling
