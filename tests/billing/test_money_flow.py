@@ -123,6 +123,20 @@ def test_one_visit_from_payment_to_payout(
     status, body = p.post("/api/provider/withdrawals", {"amount_fen": 1000})
     assert (status, body["code"]) == (409, "insufficient_funds")  # only 560 left
 
+    # the provider's statement: settlement → frozen, release → available, the payout
+    status, statement = p.get("/api/provider/statement")
+    assert status == 200, statement
+    kinds = [(line["kind"], line["bucket"], line["amount_fen"]) for line in statement["lines"]]
+    assert kinds == [
+        ("payout", "available", -7000),
+        ("earnings_release", "available", 7560),
+        ("earnings_release", "frozen", -7560),
+        ("settlement", "frozen", 7560),
+    ]
+    assert (statement["opening_frozen_fen"], statement["opening_available_fen"]) == (0, 0)
+    assert (statement["closing_frozen_fen"], statement["closing_available_fen"]) == (0, 560)
+    assert statement["lines"][0]["available_after_fen"] == 560
+
 
 def test_split_adds_up():
     from yuyue.billing.settlement import split

@@ -150,6 +150,33 @@ def my_earnings(request):
     return earnings(_provider(request))
 
 
+class StatementLine(Schema):
+    at: dt.datetime
+    kind: str
+    bucket: str
+    booking_id: int | None
+    amount_fen: int
+    frozen_after_fen: int
+    available_after_fen: int
+
+
+class StatementOut(Schema):
+    opening_frozen_fen: int
+    opening_available_fen: int
+    closing_frozen_fen: int
+    closing_available_fen: int
+    lines: list[StatementLine]
+
+
+@router.get("/provider/statement", response=StatementOut, auth=bearer)
+def my_statement(request, date_from: dt.date | None = None, date_to: dt.date | None = None):
+    """Every posting to your earnings in the period (platform days), newest first, with the
+    balances after each; opening and closing balances."""
+    from .settlement import statement
+
+    return statement(_provider(request), date_from=date_from, date_to=date_to)
+
+
 class WithdrawalIn(Schema):
     amount_fen: int = Field(strict=True)
 

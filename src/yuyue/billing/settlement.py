@@ -135,6 +135,60 @@ def earnings(provider: Provider) -> dict:
     }
 
 
+def statement(provider: Provider, *, date_from=None, date_to=None, limit: int = 200) -> dict:
+    """A provider's statement: every posting to their earnings (frozen and available), newest
+    first, with what it was (settlement, release, withdrawal, no-show share), the order, and the
+    balance after it; opening and closing balances of the period (platform days)."""
+    from django.db.models import Sum
+
+    from .models import Entry
+    from .reports import day_bounds
+
+    frozen = ledger.account(AccountKind.PROVIDER_FROZEN, "provider", provider.pk)
+    available = ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", provider.pk)
+    entries = Entry.objects.filter(account__in=[frozen, available]).select_related(
+        "transfer", "account"
+    )
+    if date_from is not None:
+        entries = entries.filter(transfer__created_at__gte=day_bounds(date_from)[0])
+    if date_to is not None:
+        entries = entries.filter(transfer__created_at__lt=day_bounds(date_to)[1])
+    rows = list(entries.order_by("transfer__created_at", "id"))
+    before = (
+        Entry.objects.filter(account__in=[frozen, available], id__lt=rows[0].id) if rows else None
+    )
+    running = {
+        frozen.pk: (before.filter(account=frozen).aggregate(n=Sum("amount"))["n"] or 0)
+        if rows
+        else frozen.balance,
+        available.pk: (before.filter(account=available).aggregate(n=Sum("amount"))["n"] or 0)
+        if rows
+        else available.balance,
+    }
+    opening = dict(running)
+    lines = []
+    for e in rows:
+        running[e.account_id] += e.amount
+        lines.append(
+            {
+                "at": e.transfer.created_at,
+                "kind": e.transfer.kind,
+                "bucket": "frozen" if e.account_id == frozen.pk else "available",
+                "booking_id": e.transfer.booking_id,
+                "amount_fen": e.amount,
+                "frozen_after_fen": running[frozen.pk],
+                "available_after_fen": running[available.pk],
+            }
+        )
+    return {
+        "opening_frozen_fen": opening[frozen.pk],
+        "opening_available_fen": opening[available.pk],
+        "closing_frozen_fen": running[frozen.pk],
+        "closing_available_fen": running[available.pk],
+        "lines": list(reversed(lines))[:limit],
+    }
+
+
 def request_withdrawal(*, actor, amount_fen: int) -> Withdrawal:
     provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
     if provider is None:
