@@ -6,10 +6,14 @@ encrypted with the APIv3 key). They play the outside world; none of our code run
 from __future__ import annotations
 
 import base64
+import gzip
+import io
 import json
 import secrets
 import threading
 import time
+import zipfile
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 
@@ -113,6 +117,21 @@ class _WeChatHandler(BaseHTTPRequestHandler):
         if not self._signed_by_merchant("GET", ""):
             return self._answer(401, {"code": "SIGN_ERROR", "message": "bad signature"})
         path = urlparse(self.path).path
+        query = dict(parse_qsl(urlparse(self.path).query))
+        if path == "/v3/bill/tradebill":
+            token = secrets.token_hex(8)
+            self.fake.bill_tokens[token] = query["bill_date"]
+            url = f"{self.fake.url}/v3/billdownload/file?token={token}"
+            return self._answer(200, {"hash_type": "SHA1", "hash_value": "x", "download_url": url})
+        if path == "/v3/billdownload/file":
+            day = self.fake.bill_tokens.get(query.get("token", ""))
+            raw = gzip.compress(self.fake.trade_bill(day).encode("utf-8"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return None
         number = path.rsplit("/", 1)[-1]
         order = self.fake.orders.get(number)
         if not path.startswith("/v3/pay/transactions/out-trade-no/") or order is None:
@@ -147,7 +166,8 @@ class _WeChatHandler(BaseHTTPRequestHandler):
         if path == "/v3/refund/domestic/refunds":
             self.fake.refund_calls.append(data)
             refund = self.fake.refunds.setdefault(
-                data["out_refund_no"], {"refund_id": "5030" + secrets.token_hex(8), **data}
+                data["out_refund_no"],
+                {"refund_id": "5030" + secrets.token_hex(8), "at": _now_cn(), **data},
             )
             return self._answer(200, {"refund_id": refund["refund_id"], "status": "PROCESSING"})
         if path.endswith("/close"):
@@ -158,8 +178,99 @@ class _WeChatHandler(BaseHTTPRequestHandler):
         return self._answer(404, {"code": "NOT_FOUND", "message": path})
 
 
+def _now_cn() -> str:
+    return datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+WECHAT_BILL_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+    "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+    "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,"
+    "费率备注"
+)
+
+
 class FakeWeChatPay(_Server):
     handler = _WeChatHandler
+
+    def trade_bill(self, day: str | None) -> str:
+        """The day's trade bill as WeChat Pay writes it: backtick-prefixed fields, then totals."""
+        rows = [WECHAT_BILL_HEADER]
+        for number, o in self.orders.items():
+            if o["state"] == "SUCCESS" and o.get("paid_at", "").startswith(day or "-"):
+                total = _yuan(o["total"])
+                fields = [
+                    o["paid_at"],
+                    self.appid,
+                    self.mchid,
+                    "",
+                    "",
+                    o["transaction_id"],
+                    number,
+                    o["openid"],
+                    "JSAPI",
+                    "SUCCESS",
+                    "OTHERS",
+                    "CNY",
+                    total,
+                    "0.00",
+                    "0",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "",
+                    "",
+                    "yuyue",
+                    "",
+                    "0.00",
+                    "0.60%",
+                    total,
+                    "0.00",
+                    "",
+                ]
+                rows.append(",".join("`" + f for f in fields))
+        for r in self.refunds.values():
+            if not r["at"].startswith(day or "-"):
+                continue
+            order = self.orders[r["out_trade_no"]]
+            amount = _yuan(r["amount"]["refund"])
+            fields = [
+                r["at"],
+                self.appid,
+                self.mchid,
+                "",
+                "",
+                order["transaction_id"],
+                r["out_trade_no"],
+                order["openid"],
+                "JSAPI",
+                "REFUND",
+                "OTHERS",
+                "CNY",
+                "0.00",
+                "0.00",
+                r["refund_id"],
+                r["out_refund_no"],
+                amount,
+                "0.00",
+                "ORIGINAL",
+                "SUCCESS",
+                "yuyue",
+                "",
+                "0.00",
+                "0.60%",
+                "0.00",
+                amount,
+                "",
+            ]
+            rows.append(",".join("`" + f for f in fields))
+        rows.append("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额")
+        rows.append("`0,`0.00,`0.00,`0.00,`0.00,`0.00")
+        return "\n".join(rows) + "\n"
 
     def __init__(self):
         self.merchant = KeyPair()  # our key pair: we sign, it checks
@@ -171,6 +282,7 @@ class FakeWeChatPay(_Server):
         self.orders: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.refund_calls: list[dict] = []
+        self.bill_tokens: dict[str, str] = {}
 
     def settings(self) -> dict:
         return {
@@ -193,6 +305,7 @@ class FakeWeChatPay(_Server):
         order = self.orders[out_trade_no]
         if state == "SUCCESS":
             order["state"] = "SUCCESS"
+            order.setdefault("paid_at", _now_cn())
         resource = {
             "mchid": self.mchid,
             "appid": self.appid,
@@ -247,6 +360,14 @@ class _AlipayHandler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         params = dict(parse_qsl(urlparse(self.path).query, keep_blank_values=True))
+        if urlparse(self.path).path == "/bill.zip":
+            raw = self.fake.bill_zip(params["day"])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return None
         signature = params.pop("sign", "")
         message = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
         method = params.get("method", "")
@@ -263,13 +384,16 @@ class _AlipayHandler(BaseHTTPRequestHandler):
         biz = json.loads(params.get("biz_content") or "{}")
         number = biz.get("out_trade_no", "")
         order = self.fake.orders.get(number)
+        if method == "alipay.data.dataservice.bill.downloadurl.query":
+            url = f"{self.fake.url}/bill.zip?day={biz['bill_date']}"
+            return self._answer(key, {"code": "10000", "msg": "Success", "bill_download_url": url})
         if order is None:
             return self._answer(
                 key, {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST"}
             )
         if method == "alipay.trade.refund":
             self.fake.refund_calls.append(biz)
-            self.fake.refunds.setdefault(biz["out_request_no"], biz)
+            self.fake.refunds.setdefault(biz["out_request_no"], {**biz, "at": _now_cn()})
             inner = {
                 "code": "10000",
                 "msg": "Success",
@@ -341,8 +465,87 @@ class FakeAlipay(_Server):
             "total_amount": biz["total_amount"],
             "trade_no": "2026" + secrets.token_hex(8),
             "state": "TRADE_SUCCESS",
+            "paid_at": _now_cn(),
         }
         return biz["out_trade_no"]
+
+    def bill_zip(self, day: str) -> bytes:
+        """The day's bill as Alipay serves it: a zip of GBK CSVs, the details and a summary."""
+        header = (
+            "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,"
+            "终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,"
+            "支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,"
+            "卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注"
+        )
+        rows = ["#支付宝业务明细查询", f"#账号：[{self.appid}]", f"#起始日期：[{day}]", header]
+        zeros = ["0.00"] * 5
+        for number, o in self.orders.items():
+            if o.get("paid_at", "").startswith(day):
+                amount = o["total_amount"]
+                rows.append(
+                    ",".join(
+                        [
+                            o["trade_no"],
+                            number,
+                            "交易",
+                            "yuyue",
+                            o["paid_at"],
+                            o["paid_at"],
+                            "",
+                            "",
+                            "",
+                            "",
+                            "buyer",
+                            amount,
+                            amount,
+                            *zeros,
+                            "",
+                            "0.00",
+                            "0.00",
+                            "",
+                            "0.00",
+                            "0.00",
+                            "",
+                        ]
+                    )
+                )
+        for request_no, r in self.refunds.items():
+            if r["at"].startswith(day):
+                order = self.orders[r["out_trade_no"]]
+                amount = "-" + r["refund_amount"]
+                rows.append(
+                    ",".join(
+                        [
+                            order["trade_no"],
+                            r["out_trade_no"],
+                            "退款",
+                            "yuyue",
+                            r["at"],
+                            r["at"],
+                            "",
+                            "",
+                            "",
+                            "",
+                            "buyer",
+                            amount,
+                            amount,
+                            *zeros,
+                            "",
+                            "0.00",
+                            "0.00",
+                            request_no,
+                            "0.00",
+                            "0.00",
+                            "",
+                        ]
+                    )
+                )
+        rows.append("#-----------------业务明细列表结束------------------")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(f"{self.appid}_{day}_业务明细.csv", "\n".join(rows).encode("gbk"))
+            archive.writestr(f"{self.appid}_{day}_业务明细(汇总).csv", "#汇总".encode("gbk"))
+        return buffer.getvalue()
 
     def notification(
         self,

@@ -4,19 +4,26 @@ unknown order), refunds once per key, query and close, and a gateway that is not
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.billing.fake_gateways import FakeAlipay, FakeWeChatPay, KeyPair
 from tests.billing.test_payments import book
 from tests.conftest import api_for
 from yuyue.billing.gateways import get_gateway
 from yuyue.billing.models import Payment, Refund
+from yuyue.billing.reports import reconcile
 from yuyue.orders.models import Booking
 
 pytestmark = pytest.mark.django_db
+
+
+def cn_today():
+    return timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
 
 
 @pytest.fixture
@@ -112,6 +119,13 @@ def test_wechat_pay_end_to_end(wechat, customer, open_slot, operator):
         Refund.objects.get().gateway_refund_id == wechat.refunds[call["out_refund_no"]]["refund_id"]
     )
 
+    # reconciliation reads WeChat Pay's trade bill (downloaded, gzip, backtick CSV)
+    run = reconcile(day=cn_today(), gateway="wechat", actor=operator)
+    assert (run.ok, run.matched, run.discrepancies) == (True, 2, [])
+    wechat.refunds.clear()  # WeChat's bill no longer shows the refund
+    run = reconcile(day=cn_today(), gateway="wechat", actor=operator)
+    assert [p["type"] for p in run.discrepancies] == ["missing_at_gateway"]
+
 
 def test_wechat_close_and_not_configured(wechat, customer, open_slot, settings):
     customer.wx_openid = "o-customer-2"
@@ -165,6 +179,11 @@ def test_alipay_end_to_end(alipay, customer, open_slot, operator):
         )
         assert status in (200, 201), body
     assert [c["refund_amount"] for c in alipay.refund_calls] == ["19.99"]
+    run = reconcile(day=cn_today(), gateway="alipay", actor=operator)
+    assert (run.ok, run.matched, run.discrepancies) == (True, 2, [])
+    alipay.orders[number]["total_amount"] = "19.00"  # Alipay's bill says otherwise
+    run = reconcile(day=cn_today(), gateway="alipay", actor=operator)
+    assert [(p["type"], p["amount_fen"]) for p in run.discrepancies] == [("amount_mismatch", 1900)]
     get_gateway("alipay").close(payment)
     assert alipay.orders[number]["state"] == "TRADE_CLOSED"
 

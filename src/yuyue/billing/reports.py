@@ -156,9 +156,13 @@ def _plain(line: dict) -> dict:
     }
 
 
-def reconcile_yesterday() -> ReconciliationRun:
+def reconcile_yesterday() -> list[ReconciliationRun]:
+    """Yesterday, with the sandbox and every gateway that has keys here."""
     today = timezone.now().astimezone(zone(settings.YUYUE_DEFAULT_TIMEZONE)).date()
-    return reconcile(day=today - dt.timedelta(days=1))
+    gateways = ["sandbox"]
+    gateways += ["wechat"] if settings.YUYUE_WECHATPAY else []
+    gateways += ["alipay"] if settings.YUYUE_ALIPAY else []
+    return [reconcile(day=today - dt.timedelta(days=1), gateway=g) for g in gateways]
 
 
 # --- revenue -------------------------------------------------------------------------------------

@@ -89,13 +89,13 @@ def reconcile_job(reschedule: bool = True) -> dict:
 
     from .reports import reconcile_yesterday
 
-    run = reconcile_yesterday()
+    runs = reconcile_yesterday()
     if reschedule:
         tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
         local = timezone.now().astimezone(tz)
         at = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
         transaction.on_commit(lambda: reconcile_job.using(run_after=at).enqueue())
-    return {"day": run.day.isoformat(), "ok": run.ok, "discrepancies": len(run.discrepancies)}
+    return {r.gateway: {"day": r.day.isoformat(), "ok": r.ok} for r in runs}
 
 
 @task()

@@ -17,7 +17,11 @@ checked with the keys its `Wechatpay-Serial` names. `api_base` points the client
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import gzip
 import hashlib
+import io
 import json
 import secrets
 import time
@@ -166,4 +170,74 @@ class WeChatPayGateway:
         self._call(client.close(out_trade_no=payment.out_trade_no))
 
     def statement(self, start, end) -> list[dict]:
-        raise DomainError("statement_unavailable", gateway=NAME)
+        """Payments and refunds from WeChat Pay's trade bills (one per day, China time) of every
+        configured account, for the days [start, end) covers. A bill not yet out (the day is not
+        over, or WeChat has not made it) contributes nothing."""
+        from yuyue.core.timeutil import zone
+
+        tz = zone("Asia/Shanghai")
+        day, last = (
+            start.astimezone(tz).date(),
+            (end - dt.timedelta(microseconds=1)).astimezone(tz).date(),
+        )
+        lines: list[dict] = []
+        while day <= last:
+            for cfg in _configs().values():
+                lines += _bill_lines(_client(cfg), day)
+            day += dt.timedelta(days=1)
+        return [line for line in lines if start <= line["at"] < end]
+
+
+def _bill_lines(client, day) -> list[dict]:
+    code, message = client.trade_bill(bill_date=day.isoformat(), tar_type="GZIP")
+    if code != 200:
+        return []  # e.g. 400 NO_STATEMENT_EXIST: nothing for that day (yet)
+    url = json.loads(message)["download_url"]
+    code, content = client.download_bill(url)
+    if code != 200:
+        raise DomainError("gateway_error", gateway=NAME)
+    raw = content if isinstance(content, bytes | bytearray) else str(content).encode()
+    if raw[:2] == b"\x1f\x8b":  # gzip
+        raw = gzip.decompress(raw)
+    return parse_trade_bill(raw.decode("utf-8-sig"))
+
+
+def parse_trade_bill(text: str) -> list[dict]:
+    """WeChat Pay's trade bill: a header row, one row per payment or refund (every field prefixed
+    with a backtick), then summary rows. Amounts in yuan."""
+    from yuyue.core.timeutil import zone
+
+    from .alipay import fen_of
+
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return []
+    header = [h.strip() for h in rows[0]]
+    col = {name: i for i, name in enumerate(header)}
+    lines = []
+    for row in rows[1:]:
+        if not row or not row[0].startswith("`"):
+            break  # the summary starts
+        value = {name: row[i].lstrip("`").strip() for name, i in col.items() if i < len(row)}
+        at = dt.datetime.fromisoformat(value["交易时间"]).replace(tzinfo=zone("Asia/Shanghai"))
+        if value.get("交易状态") == "REFUND":
+            lines.append(
+                {
+                    "kind": "refund",
+                    "reference": value["微信退款单号"],
+                    "out_trade_no": value["商户订单号"],
+                    "amount_fen": fen_of(value["退款金额"]),
+                    "at": at,
+                }
+            )
+        elif value.get("交易状态") == "SUCCESS":
+            lines.append(
+                {
+                    "kind": "payment",
+                    "reference": value["微信订单号"],
+                    "out_trade_no": value["商户订单号"],
+                    "amount_fen": fen_of(value["订单金额"]),
+                    "at": at,
+                }
+            )
+    return lines
