@@ -254,11 +254,6 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Sign in with WeChat first: WeChat Pay needs your WeChat account.",
         "请先使用微信登录：微信支付需要您的微信账号。",
     ),
-    "statement_unavailable": (
-        409,
-        "Statements of {gateway} are not read by yuyue yet.",
-        "暂不支持读取 {gateway} 的对账单。",
-    ),
     "wait_longer": (
         409,
         "Wait {minutes} minutes after arriving (and after the start) before reporting a no-show.",
