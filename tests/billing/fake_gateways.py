@@ -165,6 +165,9 @@ class _WeChatHandler(BaseHTTPRequestHandler):
             return self._answer(200, {"prepay_id": "wx" + secrets.token_hex(12)})
         if path == "/v3/refund/domestic/refunds":
             self.fake.refund_calls.append(data)
+            if self.fake.fail_refunds:  # WeChat Pay is having a bad moment
+                self.fake.fail_refunds -= 1
+                return self._answer(500, {"code": "SYSTEM_ERROR", "message": "try again"})
             refund = self.fake.refunds.setdefault(
                 data["out_refund_no"],
                 {"refund_id": "5030" + secrets.token_hex(8), "at": _now_cn(), **data},
@@ -272,16 +275,17 @@ class FakeWeChatPay(_Server):
         rows.append("`0,`0.00,`0.00,`0.00,`0.00,`0.00")
         return "\n".join(rows) + "\n"
 
-    def __init__(self):
+    def __init__(self, mchid="1230000109"):
         self.merchant = KeyPair()  # our key pair: we sign, it checks
         self.platform = KeyPair()  # WeChat Pay's: it signs, we check
-        self.mchid = "1230000109"
+        self.mchid = mchid
         self.appid = "wxdemoapp"
         self.apiv3_key = secrets.token_hex(16)  # 32 characters
         self.public_key_id = "PUB_KEY_ID_" + secrets.token_hex(8).upper()
         self.orders: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.refund_calls: list[dict] = []
+        self.fail_refunds = 0  # how many refund requests to answer with a 500
         self.bill_tokens: dict[str, str] = {}
 
     def settings(self) -> dict:
@@ -299,7 +303,14 @@ class FakeWeChatPay(_Server):
         }
 
     def notification(
-        self, out_trade_no: str, *, state="SUCCESS", total=None, signer=None, tamper=False
+        self,
+        out_trade_no: str,
+        *,
+        state="SUCCESS",
+        total=None,
+        signer=None,
+        tamper=False,
+        sent_at=None,
     ) -> tuple[dict, bytes]:
         """What WeChat Pay POSTs to the notify URL once the payer has paid: (headers, body)."""
         order = self.orders[out_trade_no]
@@ -315,9 +326,36 @@ class FakeWeChatPay(_Server):
             "amount": {"total": order["total"] if total is None else total, "currency": "CNY"},
             "payer": {"openid": order["openid"]},
         }
+        return self._event("TRANSACTION.SUCCESS", "transaction", resource, signer, tamper, sent_at)
+
+    def refund_notification(self, out_refund_no: str, *, status="SUCCESS", signer=None):
+        """What WeChat Pay POSTs to the refund's notify URL when a refund ends: (headers, body)."""
+        refund = self.refunds[out_refund_no]
+        order = self.orders[refund["out_trade_no"]]
+        resource = {
+            "mchid": self.mchid,
+            "out_trade_no": refund["out_trade_no"],
+            "transaction_id": order["transaction_id"],
+            "out_refund_no": out_refund_no,
+            "refund_id": refund["refund_id"],
+            "refund_status": status,
+            "success_time": "2026-11-24T10:05:00+08:00",
+            "user_received_account": "支付用户零钱",
+            "amount": {
+                "total": order["total"],
+                "refund": refund["amount"]["refund"],
+                "payer_total": order["total"],
+                "payer_refund": refund["amount"]["refund"],
+            },
+        }
+        return self._event(f"REFUND.{status}", "refund", resource, signer, False, None)
+
+    def _event(self, event_type, original_type, resource, signer, tamper, sent_at):
+        """An event as WeChat Pay sends it: the resource sealed with AES-256-GCM under the APIv3
+        key, the body signed with the platform key over timestamp, nonce and body."""
         nonce = secrets.token_hex(6)  # 12 characters
         sealed = AESGCM(self.apiv3_key.encode()).encrypt(
-            nonce.encode(), json.dumps(resource).encode(), b"transaction"
+            nonce.encode(), json.dumps(resource).encode(), original_type.encode()
         )
         if tamper:
             sealed = bytes([sealed[0] ^ 1]) + sealed[1:]
@@ -326,17 +364,19 @@ class FakeWeChatPay(_Server):
                 "id": "EV-" + secrets.token_hex(8),
                 "create_time": "2026-11-24T10:00:00+08:00",
                 "resource_type": "encrypt-resource",
-                "event_type": "TRANSACTION.SUCCESS",
+                "event_type": event_type,
+                "summary": "支付成功" if original_type == "transaction" else "退款状态变更",
                 "resource": {
                     "algorithm": "AEAD_AES_256_GCM",
                     "ciphertext": base64.b64encode(sealed).decode(),
                     "nonce": nonce,
-                    "associated_data": "transaction",
-                    "original_type": "transaction",
+                    "associated_data": original_type,
+                    "original_type": original_type,
                 },
             }
         )
-        stamp, sign_nonce = str(int(time.time())), secrets.token_hex(16)
+        stamp = str(int(sent_at if sent_at is not None else time.time()))
+        sign_nonce = secrets.token_hex(16)
         headers = {
             "Wechatpay-Timestamp": stamp,
             "Wechatpay-Nonce": sign_nonce,
@@ -436,10 +476,10 @@ class _AlipayHandler(BaseHTTPRequestHandler):
 class FakeAlipay(_Server):
     handler = _AlipayHandler
 
-    def __init__(self):
+    def __init__(self, appid="2021000000000001"):
         self.app = KeyPair()  # our app's key pair
         self.alipay = KeyPair()  # Alipay's
-        self.appid = "2021000000000001"
+        self.appid = appid
         self.orders: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.refund_calls: list[dict] = []

@@ -194,3 +194,209 @@ def test_unknown_order_is_refused(alipay, customer):
         "alipay", {}, alipay.notification("nope"), "application/x-www-form-urlencoded"
     )
     assert status == 404 and json.loads(content)["code"] == "unknown_payment"
+
+
+def paid_with_wechat(wechat, customer, slot) -> tuple[dict, Payment]:
+    customer.wx_openid = customer.wx_openid or f"o-{customer.pk}"
+    customer.save()
+    order = book(customer, slot)
+    status, paid = start(customer, order["id"], "wechat")
+    assert status == 201, paid
+    status, content = post_notify("wechat", *wechat.notification(paid["out_trade_no"]))
+    assert status == 200 and json.loads(content)["result"] == "paid", content
+    return order, Payment.objects.get(out_trade_no=paid["out_trade_no"])
+
+
+def test_wechat_stale_and_unknown_notifications_are_refused(wechat, customer, open_slot):
+    customer.wx_openid = "o-stale"
+    customer.save()
+    order = book(customer, open_slot)
+    _, paid = start(customer, order["id"], "wechat")
+    number = paid["out_trade_no"]
+    # correctly signed, but sent six minutes ago: a replay (WeChat's SDKs allow 5 minutes)
+    stale = wechat.notification(number, sent_at=time_ago(360))
+    status, content = post_notify("wechat", *stale)
+    assert (status, json.loads(content)["code"]) == (400, "bad_signature")
+    # correctly signed and fresh, for an order we never made
+    wechat.orders["yy-not-ours"] = {**wechat.orders[number]}
+    status, content = post_notify("wechat", *wechat.notification("yy-not-ours"))
+    assert (status, json.loads(content)["code"]) == (404, "unknown_payment")
+    assert Payment.objects.get(out_trade_no=number).status == "created"
+    status, _ = post_notify("wechat", *wechat.notification(number, sent_at=time_ago(200)))
+    assert status == 200  # within five minutes is fine
+    assert Payment.objects.get(out_trade_no=number).status == "paid"
+
+
+def time_ago(seconds: int) -> float:
+    return timezone.now().timestamp() - seconds
+
+
+def test_wechat_refund_notifications(wechat, customer, open_slot, operator):
+    """WeChat Pay tells the refund's notify URL (ours) how each refund ended: recorded once, an
+    abnormal one audited for operators; none of them is mistaken for a payment's outcome."""
+    from yuyue.core.models import AuditLog
+
+    order, payment = paid_with_wechat(wechat, customer, open_slot)
+    status, body = api_for(operator).post(
+        f"/api/ops/bookings/{order['id']}/refunds",
+        {"amount_fen": 700, "reason": "part"},
+        headers={"Idempotency-Key": "wx-n1"},
+    )
+    assert status == 201, body
+    (call,) = wechat.refund_calls
+    assert call["notify_url"].endswith("/api/payments/notify/wechat")
+    note = wechat.refund_notification(call["out_refund_no"])
+    for _ in range(2):
+        status, content = post_notify("wechat", *note)
+        assert (status, json.loads(content)["result"]) == (200, "refund_success")
+    forged = wechat.refund_notification(call["out_refund_no"], signer=KeyPair())
+    assert post_notify("wechat", *forged)[0] == 400
+    status, content = post_notify(
+        "wechat", *wechat.refund_notification(call["out_refund_no"], status="ABNORMAL")
+    )
+    assert (status, json.loads(content)["result"]) == (200, "refund_abnormal")
+    logged = AuditLog.objects.get(action="refund.abnormal")
+    assert logged.target_id == str(Refund.objects.get().pk)
+    # a refund we never asked for
+    wechat.refunds["yyr-not-ours"] = {**wechat.refunds[call["out_refund_no"]]}
+    status, content = post_notify("wechat", *wechat.refund_notification("yyr-not-ours"))
+    assert (status, json.loads(content)["code"]) == (404, "unknown_refund")
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_fen) == ("paid", 700)
+
+
+def test_refund_resumes_after_gateway_failure(wechat, customer, open_slot, operator):
+    """WeChat Pay fails the first refund request: the operator sees the gateway's problem, no
+    money moved in our books; retrying with the same key finishes that refund, with the same
+    out_refund_no, once."""
+    from yuyue.billing.refunds import escrow_held
+
+    order, payment = paid_with_wechat(wechat, customer, open_slot)
+    wechat.fail_refunds = 1
+    api = api_for(operator)
+    url = f"/api/ops/bookings/{order['id']}/refunds"
+    status, problem = api.post(
+        url, {"amount_fen": 2000, "reason": "all"}, headers={"Idempotency-Key": "wx-f1"}
+    )
+    assert (status, problem["code"]) == (502, "gateway_error")
+    assert escrow_held(order["id"]) == 2000 and not wechat.refunds
+    for _ in range(2):
+        status, body = api.post(
+            url, {"amount_fen": 2000, "reason": "all"}, headers={"Idempotency-Key": "wx-f1"}
+        )
+        assert status == 201 and body["gateway_refund_id"], body
+    assert [c["out_refund_no"] for c in wechat.refund_calls] == [
+        wechat.refund_calls[0]["out_refund_no"]
+    ] * 2  # the failed one and its retry; the repeat after success asked nothing
+    assert len(wechat.refunds) == 1 and escrow_held(order["id"]) == 0
+    payment.refresh_from_db()
+    assert payment.refunded_fen == 2000 and Refund.objects.count() == 1
+
+
+def test_merchant_with_its_own_keys(settings, customer, open_slot, merchant, operator):
+    """A merchant with its own WeChat Pay and Alipay accounts is paid there; a notification
+    from the platform's account about that merchant's order is refused."""
+    platform, own = FakeWeChatPay().start(), FakeWeChatPay(mchid="1900000001").start()
+    ali_platform, ali_own = FakeAlipay().start(), FakeAlipay(appid="2021000000000777").start()
+    try:
+        settings.YUYUE_WECHATPAY = {
+            **platform.settings(),
+            "merchants": {str(merchant.pk): own.settings()["platform"]},
+        }
+        settings.YUYUE_ALIPAY = {
+            **ali_platform.settings(),
+            "merchants": {str(merchant.pk): ali_own.settings()["platform"]},
+        }
+        customer.wx_openid = "o-own"
+        customer.save()
+        order = book(customer, open_slot)
+        _, paid = start(customer, order["id"], "wechat")
+        number = paid["out_trade_no"]
+        assert number in own.orders and not platform.orders
+        assert own.merchant.verifies(
+            "\n".join(paid["params"][k] for k in ("appId", "timeStamp", "nonceStr", "package"))
+            + "\n",
+            paid["params"]["paySign"],
+        )
+        platform.orders[number] = {**own.orders[number]}  # as if paid to the platform's account
+        status, content = post_notify("wechat", *platform.notification(number))
+        assert (status, json.loads(content)["code"]) == (400, "bad_signature")
+        assert post_notify("wechat", *own.notification(number))[0] == 200
+        status, _ = api_for(operator).post(
+            f"/api/ops/bookings/{order['id']}/refunds",
+            {"amount_fen": 100, "reason": "x"},
+            headers={"Idempotency-Key": "own-1"},
+        )
+        assert status == 201 and len(own.refund_calls) == 1 and not platform.refund_calls
+
+        order = book(customer, open_slot)
+        _, paid = start(customer, order["id"], "alipay")
+        number = ali_own.paid(paid["params"]["order_string"])  # signed with the merchant's key
+        ali_platform.orders[number] = {**ali_own.orders[number]}
+        form = "application/x-www-form-urlencoded"
+        status, content = post_notify("alipay", {}, ali_platform.notification(number), form)
+        assert (status, json.loads(content)["code"]) == (400, "bad_signature")
+        assert post_notify("alipay", {}, ali_own.notification(number), form)[0] == 200
+        assert Payment.objects.get(out_trade_no=number).status == "paid"
+    finally:
+        for fake in (platform, own, ali_platform, ali_own):
+            fake.stop()
+
+
+def test_alipay_tampered_and_not_configured(alipay, customer, open_slot, settings):
+    from urllib.parse import parse_qsl, urlencode
+
+    order = book(customer, open_slot)
+    _, paid = start(customer, order["id"], "alipay")
+    number = alipay.paid(paid["params"]["order_string"])
+    fields = dict(parse_qsl(alipay.notification(number).decode()))
+    fields["total_amount"] = "0.01"  # changed on the way, signature kept
+    status, content = post_notify(
+        "alipay", {}, urlencode(fields).encode(), "application/x-www-form-urlencoded"
+    )
+    assert (status, json.loads(content)["code"]) == (400, "bad_signature")
+    assert Payment.objects.get(out_trade_no=number).status == "created"
+    settings.YUYUE_ALIPAY = {}
+    status, problem = start(customer, book(customer, open_slot)["id"], "alipay")
+    assert (status, problem["code"]) == (409, "gateway_not_configured")
+    status, content = post_notify(
+        "alipay", {}, alipay.notification(number), "application/x-www-form-urlencoded"
+    )
+    assert (status, json.loads(content)["code"]) == (400, "bad_signature")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancellation_refund_retried_after_gateway_failure(wechat, customer, open_slot):
+    """The job refunding a cancelled order meets a failing WeChat Pay: it runs again ten minutes
+    later and refunds what it claimed — not 'what is left' (nothing, once claimed), which would
+    have kept the customer's money as a cancellation fee."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from yuyue.billing import ledger
+    from yuyue.billing.models import AccountKind, Transfer
+    from yuyue.billing.refunds import escrow_held
+
+    open_slot.service.cancel_policy = "any_time"
+    open_slot.service.save()
+    order, payment = paid_with_wechat(wechat, customer, open_slot)
+    wechat.fail_refunds = 1
+    assert api_for(customer).post(f"/api/bookings/{order['id']}/cancel", {})[0] == 200
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert escrow_held(order["id"]) == 2000 and not wechat.refunds
+    assert not Transfer.objects.filter(key=f"order:{order['id']}:kept").exists()
+    again = DBTaskResult.objects.get(
+        status="READY", task_path__endswith="refund_cancelled_order_job"
+    )
+    assert again.args_kwargs["args"] == [order["id"], 2]
+    assert again.run_after > timezone.now() + dt.timedelta(minutes=9)
+
+    DBTaskResult.objects.filter(pk=again.pk).update(run_after=timezone.now())
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    (refund,) = wechat.refunds.values()
+    assert refund["amount"]["refund"] == 2000 and len(wechat.refund_calls) == 2
+    assert escrow_held(order["id"]) == 0
+    assert ledger.account(AccountKind.PLATFORM_REVENUE).balance == 0  # nothing kept
+    payment.refresh_from_db()
+    assert payment.refunded_fen == 2000
+    assert ledger.unbalanced_transfers() == []

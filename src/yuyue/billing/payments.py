@@ -189,6 +189,10 @@ def apply_notification(*, gateway: str, headers: dict, body: bytes) -> str:
 def _apply(gateway: str, note: Notification) -> str:
     from . import loyalty
 
+    if note.kind == "refund":  # how a refund we asked for ended
+        from .refunds import apply_refund_notice
+
+        return apply_refund_notice(gateway=gateway, note=note)
     payment = (
         Payment.objects.select_for_update()
         .filter(out_trade_no=note.out_trade_no, gateway=gateway)

@@ -65,14 +65,19 @@ def _paid_payment(booking: Booking) -> Payment:
 
 
 def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "") -> Refund:
-    """Refund `amount_fen` of an order's payment, once per key."""
+    """Refund `amount_fen` of an order's payment, once per key. A refund whose gateway call
+    failed stays claimed; calling again with its key finishes it (the gateway's refund is keyed
+    too, so a refund it did make is not made twice)."""
     ledger.check_amount(amount_fen)
     existing = Refund.objects.filter(key=key).first()
     if existing is not None:
         if existing.amount_fen != amount_fen:
             raise DomainError("idempotency_key_reused")
+        if not Transfer.objects.filter(key=f"refund:{key}").exists():
+            _finish(existing, actor)
+            existing.refresh_from_db()
         return existing
-    booking = Booking.objects.select_related("merchant").filter(pk=booking_id).first()
+    booking = Booking.objects.filter(pk=booking_id).first()
     if booking is None:
         raise DomainError("not_found")
     payment = _paid_payment(booking)
@@ -87,33 +92,57 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
                 pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
             ).update(refunded_fen=F("refunded_fen") + amount_fen):
                 raise DomainError("refund_exceeds_payment")
-            payment.refresh_from_db()
-            payment.refunded_fen -= amount_fen  # as it was before this refund: for the split
-            to_cash, to_bonus = loyalty.refund_split(payment, amount_fen)
-            # The discounts (level, coupon, points) were paid into escrow by promotion expense:
-            # the same share of them goes back there, so escrow keeps only what is still owed.
-            promo = max(0, booking.price_fen - payment.amount_fen)
-            before = payment.refunded_fen
-            promo_back = (
-                promo * (before + amount_fen) // payment.amount_fen
-                - promo * before // payment.amount_fen
-            )
     except IntegrityError:
-        return Refund.objects.get(key=key)
-    # Claimed and committed; now the gateway, with no lock held.
+        return refund(
+            actor=actor, booking_id=booking_id, amount_fen=amount_fen, key=key, reason=reason
+        )
+    _finish(record, actor)
+    record.refresh_from_db()
+    return record
+
+
+def _finish(record: Refund, actor) -> None:
+    """Pay a claimed refund back through the gateway (no lock held), then post it to the ledger
+    once. The split is worked out under the payment's row lock from the refunds already posted,
+    so refunds finishing in any order (a retried one late) send back exactly the discounts'
+    share in total."""
+    payment = Payment.objects.select_related("booking").get(pk=record.payment_id)
     if payment.gateway != "wallet":
-        refund_id = get_gateway(payment.gateway).refund(payment, amount_fen, key)
+        refund_id = get_gateway(payment.gateway).refund(payment, record.amount_fen, record.key)
         Refund.objects.filter(pk=record.pk).update(gateway_refund_id=refund_id)
-    if payment.gateway == "wallet":
-        legs = [
-            (ledger.account(AccountKind.CUSTOMER_CASH, "user", payment.customer_id), to_cash),
-            (loyalty.bonus_account(payment.customer_id), to_bonus),
-        ]
-    else:
-        legs = [(ledger.account(AccountKind.GATEWAY_CLEARING), amount_fen)]
+    booking = payment.booking
     with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if Transfer.objects.filter(key=f"refund:{record.key}").exists():
+            return  # a concurrent retry finished it
+        others = dict(
+            Refund.objects.filter(payment=payment)
+            .exclude(pk=record.pk)
+            .values_list("key", "amount_fen")
+        )
+        posted = Transfer.objects.filter(key__in=[f"refund:{k}" for k in others]).values_list(
+            "key", flat=True
+        )
+        before = sum(others[k.removeprefix("refund:")] for k in posted)
+        amount_fen = record.amount_fen
+        payment.refunded_fen = before  # as it was before this refund: for the splits
+        to_cash, to_bonus = loyalty.refund_split(payment, amount_fen)
+        # The discounts (level, coupon, points) were paid into escrow by promotion expense:
+        # the same share of them goes back there, so escrow keeps only what is still owed.
+        promo = max(0, booking.price_fen - payment.amount_fen)
+        promo_back = (
+            promo * (before + amount_fen) // payment.amount_fen
+            - promo * before // payment.amount_fen
+        )
+        if payment.gateway == "wallet":
+            legs = [
+                (ledger.account(AccountKind.CUSTOMER_CASH, "user", payment.customer_id), to_cash),
+                (loyalty.bonus_account(payment.customer_id), to_bonus),
+            ]
+        else:
+            legs = [(ledger.account(AccountKind.GATEWAY_CLEARING), amount_fen)]
         ledger.post_transfer(
-            key=f"refund:{key}",
+            key=f"refund:{record.key}",
             kind="refund",
             booking=booking,
             legs=[
@@ -122,10 +151,58 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
             ]
             + [(acc, n) for acc, n in legs if n],
         )
-        loyalty.after_refund(payment, key)
-        audit(actor, "booking.refund", booking, amount=amount_fen, key=key)
-    record.refresh_from_db()
-    return record
+        loyalty.after_refund(payment, record.key)
+        audit(actor, "booking.refund", booking, amount=amount_fen, key=record.key)
+
+
+def apply_refund_notice(*, gateway: str, note) -> str:
+    """How a refund we asked a gateway for ended, from its verified notice (inside the notice's
+    transaction, recorded once by the caller). Our books already show the refund: one that did
+    not succeed (WeChat Pay's ABNORMAL: the payer's card or account could not take it; CLOSED)
+    is audited and logged for operators to pay back another way."""
+    import logging
+
+    from .gateways.base import refund_number
+
+    record = next(
+        (
+            r
+            for r in Refund.objects.filter(
+                payment__out_trade_no=note.out_trade_no, payment__gateway=gateway
+            )
+            if refund_number(r.key) == note.refund_no
+        ),
+        None,
+    )
+    if record is None:
+        raise DomainError("unknown_refund")
+    if note.amount_fen != record.amount_fen:
+        raise DomainError("amount_mismatch")
+    if note.txn_id and not record.gateway_refund_id:
+        Refund.objects.filter(pk=record.pk).update(gateway_refund_id=note.txn_id[:64])
+    if note.success:
+        return "refund_success"
+    state = (note.state or "failed").lower()[:16]
+    audit(
+        None,
+        f"refund.{state}",
+        record,
+        booking=record.payment.booking_id,
+        amount=record.amount_fen,
+        gateway=gateway,
+        gateway_state=note.state,
+    )
+    logging.getLogger(__name__).error(
+        "refund %s (%s fen) ended %s at %s", record.key, record.amount_fen, note.state, gateway
+    )
+    return f"refund_{state}"
+
+
+def _claimed(key: str, back: int) -> int:
+    """When run again (its gateway call failed the first time), a job finishes the refund it
+    already claimed rather than working out a new one from what is left."""
+    pending = Refund.objects.filter(key=key).values_list("amount_fen", flat=True).first()
+    return back if pending is None else pending
 
 
 def refund_cancelled_order(*, booking_id: int) -> Refund | None:
@@ -151,6 +228,7 @@ def refund_cancelled_order(*, booking_id: int) -> Refund | None:
     payment = _paid_payment(booking)
     back = back * payment.amount_fen // booking.price_fen if booking.price_fen else 0
     back = min(back, payment.amount_fen - payment.refunded_fen)
+    back = _claimed(f"cancel:{booking.pk}", back)
     record = None
     if back:
         record = refund(
@@ -209,6 +287,7 @@ def settle_no_show(*, booking_id: int) -> Refund | None:
     back_on_price = booking.price_fen * (100 - max(0, min(100, percent))) // 100
     back = back_on_price * payment.amount_fen // booking.price_fen if booking.price_fen else 0
     back = min(back, payment.amount_fen - payment.refunded_fen)
+    back = _claimed(f"noshow:{booking.pk}", back)
     record = None
     if back:
         record = refund(

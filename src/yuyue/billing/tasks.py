@@ -49,11 +49,35 @@ def release_earnings_job(booking_id: int) -> bool:
     return release_earnings(booking_id=booking_id) is not None
 
 
+REFUND_RETRIES = 12  # a gateway that fails a refund is asked again every 10 minutes, 2 hours
+
+
+def _again_later(job, exc, booking_id: int, attempt: int) -> None:
+    """A refund the gateway failed stays claimed; the job runs again later and finishes it."""
+    import datetime as dt
+    import logging
+
+    from django.utils import timezone
+
+    if getattr(exc, "code", "") != "gateway_error" or attempt >= REFUND_RETRIES:
+        return
+    logging.getLogger(__name__).warning(
+        "refund for booking %s failed at the gateway (attempt %s): retrying", booking_id, attempt
+    )
+    job.using(run_after=timezone.now() + dt.timedelta(minutes=10)).enqueue(booking_id, attempt + 1)
+
+
 @task()
-def refund_cancelled_order_job(booking_id: int) -> int:
+def refund_cancelled_order_job(booking_id: int, attempt: int = 1) -> int:
+    from yuyue.core.errors import DomainError
+
     from .refunds import refund_cancelled_order
 
-    record = refund_cancelled_order(booking_id=booking_id)
+    try:
+        record = refund_cancelled_order(booking_id=booking_id)
+    except DomainError as exc:
+        _again_later(refund_cancelled_order_job, exc, booking_id, attempt)
+        raise
     return record.amount_fen if record else 0
 
 
@@ -99,10 +123,16 @@ def reconcile_job(reschedule: bool = True) -> dict:
 
 
 @task()
-def settle_no_show_job(booking_id: int) -> int | None:
+def settle_no_show_job(booking_id: int, attempt: int = 1) -> int | None:
+    from yuyue.core.errors import DomainError
+
     from .refunds import settle_no_show
 
-    record = settle_no_show(booking_id=booking_id)
+    try:
+        record = settle_no_show(booking_id=booking_id)
+    except DomainError as exc:
+        _again_later(settle_no_show_job, exc, booking_id, attempt)
+        raise
     return record.amount_fen if record else None
 
 

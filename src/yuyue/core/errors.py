@@ -198,6 +198,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "bad_signature": (400, "The notification's signature is not valid.", "通知签名无效。"),
     "unknown_payment": (404, "No payment has this number.", "支付单号不存在。"),
+    "unknown_refund": (404, "No refund has this number.", "退款单号不存在。"),
     "amount_mismatch": (400, "The amount does not match the payment.", "金额与支付单不符。"),
     "withdrawal_too_small": (
         422,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import zipfile
 from decimal import Decimal, InvalidOperation
@@ -26,7 +25,7 @@ from django.conf import settings
 
 from yuyue.core.errors import DomainError
 
-from .base import Notification, key_set_for, key_sets, pem
+from .base import Notification, check_account, key_set_for, key_sets, pem, refund_number
 
 NAME = "alipay"
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -71,10 +70,6 @@ def _client(cfg: dict):
     if cfg.get("api_base"):
         client._gateway = cfg["api_base"]  # the library takes only debug=True/False
     return client
-
-
-def _request_no(key: str) -> str:
-    return "yyr" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class AlipayGateway:
@@ -122,20 +117,23 @@ class AlipayGateway:
         if not good:
             raise DomainError("bad_signature")
         try:
-            return Notification(
+            note = Notification(
                 str(data["notify_id"]),
                 str(data["out_trade_no"]),
                 str(data.get("trade_no", "")),
                 fen_of(data["total_amount"]),
                 data.get("trade_status") in PAID_STATES,
+                state=str(data.get("trade_status", "")),
             )
         except KeyError as exc:
             raise DomainError("bad_signature") from exc
+        check_account(_configs(), note.out_trade_no, NAME, cfg, "appid")
+        return note
 
     def refund(self, payment, amount_fen: int, key: str) -> str:
         """Refund once per key: Alipay keeps out_request_no unique for a trade."""
         client = _client(self._config_for(payment))
-        number = _request_no(key)
+        number = refund_number(key)
         self._server(
             client.api_alipay_trade_refund,
             refund_amount=yuan(amount_fen),

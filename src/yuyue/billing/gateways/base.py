@@ -10,9 +10,12 @@ class Notification:
 
     notification_id: str
     out_trade_no: str
-    txn_id: str
-    amount_fen: int
+    txn_id: str  # the gateway's payment id (for a refund notice: its refund id)
+    amount_fen: int  # paid (for a refund notice: refunded by that refund)
     success: bool
+    kind: str = "payment"  # or "refund": how a refund we asked for ended
+    refund_no: str = ""  # a refund notice's refund number (ours: see refund_number)
+    state: str = ""  # the gateway's word for the outcome (SUCCESS, ABNORMAL, CLOSED…)
 
 
 class Gateway(Protocol):
@@ -71,3 +74,31 @@ def pem(cfg: dict, name: str, gateway: str) -> str:
     if not path:
         raise DomainError("gateway_not_configured", gateway=gateway)
     return Path(path).read_text()
+
+
+def refund_number(key: str) -> str:
+    """The refund number we give a gateway for a refund key (WeChat's out_refund_no, Alipay's
+    out_request_no): the same key, the same number, so a retried refund is not made twice. At
+    most 64 characters of [0-9a-zA-Z_-|*@] for WeChat."""
+    import hashlib
+
+    return "yyr" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def check_account(sets: dict[str, dict], out_trade_no: str, gateway: str, cfg: dict, field: str):
+    """A verified notification about one of our payments must come from the account that
+    payment was made with (the merchant's own, or the platform's): an account can only vouch
+    for its own trades."""
+    from yuyue.core.errors import DomainError
+
+    from ..models import Payment
+
+    payment = (
+        Payment.objects.select_related("booking")
+        .filter(out_trade_no=out_trade_no, gateway=gateway)
+        .first()
+    )
+    if payment is None:
+        return  # unknown: refused when applied
+    if key_set_for(sets, payment, gateway).get(field) != cfg.get(field):
+        raise DomainError("bad_signature")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import hashlib
 import io
 import json
 import secrets
@@ -30,9 +29,10 @@ from django.conf import settings
 
 from yuyue.core.errors import DomainError
 
-from .base import Notification, key_set_for, key_sets, pem
+from .base import Notification, check_account, key_set_for, key_sets, pem, refund_number
 
 NAME = "wechat"
+FRESH_SECONDS = 300  # a notification signed longer ago than this is a replay (WeChat's SDKs: 5 min)
 
 
 def _configs() -> dict[str, dict]:
@@ -64,11 +64,6 @@ def _client(cfg: dict):
     if cfg.get("api_base"):
         client._core._gate_way = cfg["api_base"].rstrip("/")  # the library has no setting for it
     return client
-
-
-def _refund_no(key: str) -> str:
-    """WeChat's out_refund_no: at most 64 characters of [0-9a-zA-Z_-|*@]."""
-    return "yyr" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class WeChatPayGateway:
@@ -120,9 +115,19 @@ class WeChatPayGateway:
         }
 
     def verify(self, headers: dict, body: bytes) -> Notification:
-        serial = {k.lower(): v for k, v in headers.items()}.get("wechatpay-serial", "")
+        """A payment's outcome (TRANSACTION.*) or a refund's (REFUND.*): signed by WeChat Pay
+        with the key its Wechatpay-Serial names, within five minutes, its resource sealed with
+        that account's APIv3 key, about a trade of that account."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        serial = lowered.get("wechatpay-serial", "")
         cfg = next((c for c in _configs().values() if c.get("public_key_id") == serial), None)
         if cfg is None:
+            raise DomainError("bad_signature")
+        try:
+            sent = int(lowered.get("wechatpay-timestamp", ""))
+        except ValueError as exc:
+            raise DomainError("bad_signature") from exc
+        if abs(time.time() - sent) >= FRESH_SECONDS:
             raise DomainError("bad_signature")
         try:
             data = _client(cfg).callback(headers, body)
@@ -134,27 +139,46 @@ class WeChatPayGateway:
             raise DomainError("bad_signature")
         try:
             resource = data["resource"]
-            return Notification(
-                str(data["id"]),
-                str(resource["out_trade_no"]),
-                str(resource.get("transaction_id", "")),
-                int(resource["amount"]["total"]),
-                resource.get("trade_state") == "SUCCESS",
-            )
+            if resource.get("mchid", cfg["mchid"]) != cfg["mchid"]:
+                raise DomainError("bad_signature")
+            if str(data.get("event_type", "")).startswith("REFUND."):
+                note = Notification(
+                    str(data["id"]),
+                    str(resource["out_trade_no"]),
+                    str(resource.get("refund_id", "")),
+                    int(resource["amount"]["refund"]),
+                    resource.get("refund_status") == "SUCCESS",
+                    kind="refund",
+                    refund_no=str(resource["out_refund_no"]),
+                    state=str(resource.get("refund_status", "")),
+                )
+            else:
+                if resource.get("appid", cfg["appid"]) != cfg["appid"]:
+                    raise DomainError("bad_signature")
+                note = Notification(
+                    str(data["id"]),
+                    str(resource["out_trade_no"]),
+                    str(resource.get("transaction_id", "")),
+                    int(resource["amount"]["total"]),
+                    resource.get("trade_state") == "SUCCESS",
+                    state=str(resource.get("trade_state", "")),
+                )
         except (KeyError, TypeError, ValueError) as exc:
             raise DomainError("bad_signature") from exc
+        check_account(_configs(), note.out_trade_no, NAME, cfg, "mchid")
+        return note
 
     def refund(self, payment, amount_fen: int, key: str) -> str:
         """Refund once per key: WeChat keeps out_refund_no unique, a retry returns the same."""
         client = _client(self._config_for(payment))
         answer = self._call(
             client.refund(
-                out_refund_no=_refund_no(key),
+                out_refund_no=refund_number(key),
                 amount={"refund": amount_fen, "total": payment.amount_fen, "currency": "CNY"},
                 out_trade_no=payment.out_trade_no,
             )
         )
-        return str(answer.get("refund_id", _refund_no(key)))
+        return str(answer.get("refund_id", refund_number(key)))
 
     def query(self, payment) -> dict:
         client = _client(self._config_for(payment))
