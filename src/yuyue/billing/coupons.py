@@ -1,11 +1,15 @@
 """Coupons: claimed in the claim centre (never more than issued, never more than each customer's
 limit — both guarded by conditional UPDATEs), and spent once on an order; the best applicable
-coupon is chosen unless the customer picks another."""
+coupon is chosen unless the customer picks another.
+
+A coupon works on what is left of the price after the customer's membership level discount
+(`amount_fen`, the price itself when there is none): its threshold, percentage and cap all read
+that amount."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from yuyue.core.audit import audit
@@ -34,8 +38,9 @@ def _new_customer(customer_id: int) -> bool:
     ).exists()
 
 
-def applies(coupon: Coupon, booking: Booking, *, now=None) -> bool:
+def applies(coupon: Coupon, booking: Booking, *, now=None, amount_fen: int | None = None) -> bool:
     now = now or timezone.now()
+    amount_fen = booking.price_fen if amount_fen is None else amount_fen
     if not coupon.valid_from <= now < coupon.valid_until:
         return False
     if coupon.merchant_id and coupon.merchant_id != booking.merchant_id:
@@ -49,7 +54,7 @@ def applies(coupon: Coupon, booking: Booking, *, now=None) -> bool:
         return False
     if coupon.new_customers_only and not _new_customer(booking.customer_id):
         return False
-    return discount(coupon, booking.price_fen) > 0
+    return discount(coupon, amount_fen) > 0
 
 
 def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
@@ -76,23 +81,32 @@ def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
     return claim
 
 
-def best_claim(customer_id: int, booking: Booking) -> CouponClaim | None:
-    claims = CouponClaim.objects.filter(
-        customer_id=customer_id, used_on__isnull=True
-    ).select_related("coupon")
+def best_claim(
+    customer_id: int, booking: Booking, amount_fen: int | None = None
+) -> CouponClaim | None:
+    amount_fen = booking.price_fen if amount_fen is None else amount_fen
+    claims = (
+        CouponClaim.objects.filter(customer_id=customer_id)
+        .filter(Q(used_on__isnull=True) | Q(used_on=booking))  # held for this unpaid order
+        .select_related("coupon")
+    )
     usable = [
-        (discount(c.coupon, booking.price_fen), -c.pk, c)
+        (discount(c.coupon, amount_fen), -c.pk, c)
         for c in claims
-        if applies(c.coupon, booking)
+        if applies(c.coupon, booking, amount_fen=amount_fen)
     ]
     return max(usable)[2] if usable else None
 
 
-def use_claim(claim: CouponClaim, booking: Booking) -> int:
-    """Spend a claim on an order, once (inside the payment's transaction). Returns the discount."""
-    if claim.customer_id != booking.customer_id or not applies(claim.coupon, booking):
+def use_claim(claim: CouponClaim, booking: Booking, amount_fen: int | None = None) -> int:
+    """Spend a claim on an order, once (inside the payment's transaction), on `amount_fen` (the
+    price less the level discount). Returns the discount."""
+    amount_fen = booking.price_fen if amount_fen is None else amount_fen
+    if claim.customer_id != booking.customer_id or not applies(
+        claim.coupon, booking, amount_fen=amount_fen
+    ):
         raise DomainError("coupon_not_applicable")
-    off = discount(claim.coupon, booking.price_fen)
+    off = discount(claim.coupon, amount_fen)
     if not CouponClaim.objects.filter(pk=claim.pk, used_on__isnull=True).update(
         used_on=booking, discount_fen=off, used_at=timezone.now()
     ):
@@ -100,10 +114,13 @@ def use_claim(claim: CouponClaim, booking: Booking) -> int:
     return off
 
 
-def choose_claim(booking: Booking, coupon: str | int | None) -> CouponClaim | None:
-    """The claim to spend on an order: the customer's best ("auto"), a named one, or none."""
+def choose_claim(
+    booking: Booking, coupon: str | int | None, amount_fen: int | None = None
+) -> CouponClaim | None:
+    """The claim to spend on an order: the customer's best ("auto") for `amount_fen`, a named
+    one, or none."""
     if coupon == "auto":
-        return best_claim(booking.customer_id, booking)
+        return best_claim(booking.customer_id, booking, amount_fen)
     if coupon is None:
         return None
     claim = (
@@ -111,7 +128,7 @@ def choose_claim(booking: Booking, coupon: str | int | None) -> CouponClaim | No
         .filter(pk=coupon, customer_id=booking.customer_id)
         .first()
     )
-    if claim is None:
+    if claim is None or claim.used_on_id not in (None, booking.pk):
         raise DomainError("coupon_not_applicable")
     return claim
 

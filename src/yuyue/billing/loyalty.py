@@ -1,18 +1,21 @@
 """Loyalty: membership levels from accumulated spend, points, and stored-value top-up plans.
 
 - **Spend** is what a customer paid for orders minus what was refunded, read from the payments
-  (never a counter that could drift). The highest level whose threshold it reaches gives its
-  discount on every order the customer pays (wallet or gateway).
+  (never a counter that could drift). Levels are the platform's (spend everywhere counts) or a
+  merchant's (spend at that merchant counts, its orders only). For an order, the highest level
+  reached on each of the two ladders is looked at and the one giving the larger discount applies
+  — never both. It applies to every order the customer pays (wallet or gateway).
+- **Order of discounts** (`checkout.py`): the level discount comes off the price first; a coupon
+  then works on what is left (its threshold and percentage read that amount); points come last,
+  on what is left after both, at most YUYUE_POINTS_MAX_PERCENT of the price.
 - **Points**: 1 point per whole ¥1 paid for an order (YUYUE_POINTS_PER_YUAN), granted when the
   order is paid, each grant expiring after YUYUE_POINTS_DAYS. At wallet payment points are
   redeemed as a discount, 1 point = 1 fen (100 points = ¥1), at most YUYUE_POINTS_MAX_PERCENT of the
   price; the oldest lots are consumed first, each by a conditional UPDATE, so two payments cannot
   spend the same points. A refund takes back the points its share of the payment earned (as far as
   the customer still has them) and gives back its share of the points redeemed.
-- **Stored value**: a plan (pay X, get X + bonus) is bought through a gateway like a top-up; the
-  cash goes to customer cash and the bonus, funded by promotion expense, to customer bonus. A wallet
-  payment spends cash first, then bonus; its refund gives back bonus first (up to what the payment
-  took from bonus), then cash — so a bonus never turns into cash.
+- **Stored value** (`topups.py`): plans, their bonus kept apart from cash, cash spent first,
+  refunds of a top-up that never pay out a bonus.
 
 Level, coupon and points discounts are all promotion expense: escrow always receives the full
 price, so settlement and commissions are computed on the list price.
@@ -27,35 +30,40 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from yuyue.catalog.models import Merchant
+from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 
 from . import ledger
 from .models import (
-    AccountKind,
     MembershipLevel,
     Payment,
     PaymentPurpose,
     PaymentStatus,
     PointsEntry,
     PointsKind,
-    TopUpPlan,
 )
 
 # --- membership ------------------------------------------------------------------------------
 
 
-def spend(customer_id: int) -> int:
-    """What the customer paid for orders, minus refunds."""
-    row = Payment.objects.filter(
+def spend(customer_id: int, merchant_id: int | None = None) -> int:
+    """What the customer paid for orders (at one merchant, if given), minus refunds."""
+    rows = Payment.objects.filter(
         customer_id=customer_id, purpose=PaymentPurpose.ORDER, status=PaymentStatus.PAID
-    ).aggregate(paid=Sum("amount_fen"), back=Sum("refunded_fen"))
+    )
+    if merchant_id is not None:
+        rows = rows.filter(booking__merchant_id=merchant_id)
+    row = rows.aggregate(paid=Sum("amount_fen"), back=Sum("refunded_fen"))
     return (row["paid"] or 0) - (row["back"] or 0)
 
 
-def level_of(customer_id: int) -> tuple[MembershipLevel | None, MembershipLevel | None, int]:
-    """(current level, next level, spend)."""
-    total = spend(customer_id)
-    levels = list(MembershipLevel.objects.order_by("min_spend_fen"))
+def level_of(
+    customer_id: int, merchant_id: int | None = None
+) -> tuple[MembershipLevel | None, MembershipLevel | None, int]:
+    """(current level, next level, spend) on the platform's ladder, or a merchant's."""
+    total = spend(customer_id, merchant_id)
+    levels = list(MembershipLevel.objects.filter(merchant_id=merchant_id).order_by("min_spend_fen"))
     current = None
     upcoming = None
     for level in levels:
@@ -66,9 +74,24 @@ def level_of(customer_id: int) -> tuple[MembershipLevel | None, MembershipLevel 
     return current, upcoming, total
 
 
-def level_discount(customer_id: int, price_fen: int) -> int:
-    current, _, _ = level_of(customer_id)
-    return price_fen * current.discount_bp // 10_000 if current else 0
+def order_level(
+    customer_id: int, merchant_id: int | None, price_fen: int
+) -> tuple[MembershipLevel | None, int]:
+    """The level that discounts an order and its discount in fen: the better of the platform's
+    level and the merchant's (never both added)."""
+    best: tuple[MembershipLevel | None, int] = (None, 0)
+    for ladder in (None, merchant_id) if merchant_id is not None else (None,):
+        level, _, _ = level_of(customer_id, ladder)
+        if level is None:
+            continue
+        off = price_fen * level.discount_bp // 10_000
+        if best[0] is None or off > best[1]:
+            best = (level, off)
+    return best
+
+
+def level_discount(customer_id: int, price_fen: int, merchant_id: int | None = None) -> int:
+    return order_level(customer_id, merchant_id, price_fen)[1]
 
 
 # --- points ----------------------------------------------------------------------------------
@@ -151,18 +174,30 @@ def earn_points(payment: Payment) -> PointsEntry | None:
     )
 
 
-def redeem_points(*, customer_id: int, booking, points: int, price_fen: int, room_fen: int) -> int:
-    """Spend up to `points` on an order (1 point = 1 fen), within the cap and the price left after
-    other discounts. Returns the discount in fen (= points spent)."""
+def points_usable(points, *, price_fen: int, room_fen: int) -> int:
+    """How many of the `points` asked for an order can be spent: within the cap (a share of the
+    price) and the price left after the other discounts. Refuses what is not a count."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
         raise DomainError("invalid_points")
     cap = price_fen * settings.YUYUE_POINTS_MAX_PERCENT // 100
-    use = min(points, cap, max(0, room_fen))
-    if not use:
+    return min(points, cap, max(0, room_fen))
+
+
+def spend_points(*, customer_id: int, booking, points: int) -> int:
+    """Spend exactly `points` on an order, oldest lots first, once per order (inside the
+    payment's transaction); refused with insufficient_points if the customer has fewer."""
+    if not points:
         return 0
     return _consume(
-        customer_id, use, f"redeem:{booking.pk}", PointsKind.REDEEM, cap=False, booking=booking
+        customer_id, points, f"redeem:{booking.pk}", PointsKind.REDEEM, cap=False, booking=booking
     )
+
+
+def redeem_points(*, customer_id: int, booking, points: int, price_fen: int, room_fen: int) -> int:
+    """Spend up to `points` on an order (1 point = 1 fen), within the cap and the price left after
+    other discounts. Returns the discount in fen (= points spent)."""
+    use = points_usable(points, price_fen=price_fen, room_fen=room_fen)
+    return spend_points(customer_id=customer_id, booking=booking, points=use)
 
 
 def after_refund(payment: Payment, refund_key: str) -> None:
@@ -232,52 +267,7 @@ def expire_points(now: dt.datetime | None = None) -> int:
     return total
 
 
-# --- stored value ------------------------------------------------------------------------------
-
-
-def bonus_account(customer_id: int):
-    return ledger.account(AccountKind.CUSTOMER_BONUS, "user", customer_id)
-
-
-def active_plan(plan_id: int) -> TopUpPlan:
-    plan = TopUpPlan.objects.filter(pk=plan_id, active=True).first()
-    if plan is None:
-        raise DomainError("not_found")
-    return plan
-
-
-def credit_bonus(payment: Payment) -> None:
-    """The bonus of a plan bought with `payment` (inside the notification's transaction)."""
-    if payment.plan_id is None or not payment.plan.bonus_fen:
-        return
-    ledger.post_transfer(
-        key=f"payment:{payment.pk}:bonus",
-        kind="top_up_bonus",
-        legs=[
-            (ledger.account(AccountKind.PROMOTION_EXPENSE), -payment.plan.bonus_fen),
-            (bonus_account(payment.customer_id), payment.plan.bonus_fen),
-        ],
-    )
-
-
-def wallet_split(customer_id: int, due: int) -> tuple[int, int]:
-    """(from cash, from bonus) for paying `due` from the wallet: cash first."""
-    from .payments import wallet
-
-    cash = wallet(customer_id).available
-    from_cash = min(due, max(0, cash))
-    return from_cash, due - from_cash
-
-
-def refund_split(payment: Payment, amount: int) -> tuple[int, int]:
-    """(to cash, to bonus) for refunding `amount` of a wallet payment: bonus first. Call with the
-    payment as it was before this refund."""
-    bonus_left = max(0, payment.bonus_fen - payment.refunded_fen)
-    to_bonus = min(amount, bonus_left)
-    return amount - to_bonus, to_bonus
-
-
-# --- managing levels and plans -------------------------------------------------------------------
+# --- managing levels ---------------------------------------------------------------------------
 
 
 def _require_operator(actor) -> None:
@@ -285,42 +275,110 @@ def _require_operator(actor) -> None:
         raise DomainError("forbidden")
 
 
-def _money(value, name: str, *, low: int = 0) -> int:
+def _require_level_manager(actor, merchant_id: int | None) -> None:
+    """Operators manage the platform's levels (and any merchant's); a merchant's owners and
+    managers manage its own."""
+    if merchant_id is None:
+        _require_operator(actor)
+    else:
+        from yuyue.accounts.auth import MANAGERS, require_staff
+
+        require_staff(actor, merchant_id, MANAGERS)
+
+
+def _check_level(name, min_spend_fen, discount_bp) -> str:
     if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not low <= value <= ledger.MAX_AMOUNT
+        isinstance(min_spend_fen, bool)
+        or not isinstance(min_spend_fen, int)
+        or not 0 <= min_spend_fen <= ledger.MAX_AMOUNT
     ):
         raise DomainError("invalid_amount", max=ledger.MAX_AMOUNT)
-    return value
-
-
-def create_level(*, actor, name: str, min_spend_fen: int, discount_bp: int) -> MembershipLevel:
-    _require_operator(actor)
-    _money(min_spend_fen, "min_spend_fen")
     if (
         isinstance(discount_bp, bool)
         or not isinstance(discount_bp, int)
-        or not (0 <= discount_bp <= 5000)
+        or not (0 <= discount_bp <= MAX_LEVEL_DISCOUNT_BP)
     ):
-        raise DomainError("invalid_discount", max=5000)
-    if not name.strip():
-        raise DomainError("invalid_input", "A level needs a name.")
+        raise DomainError("invalid_discount", max=MAX_LEVEL_DISCOUNT_BP)
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
+        raise DomainError("invalid_input", "A level needs a name of 1 to 60 characters.")
+    return name.strip()
+
+
+MAX_LEVEL_DISCOUNT_BP = 5000  # 50 %: more is a typo, not a promotion
+
+
+def create_level(
+    *, actor, name: str, min_spend_fen: int, discount_bp: int, merchant_id: int | None = None
+) -> MembershipLevel:
+    """A level on the platform's ladder, or (with `merchant_id`) on a merchant's."""
+    _require_level_manager(actor, merchant_id)
+    name = _check_level(name, min_spend_fen, discount_bp)
+    if merchant_id is not None and not Merchant.objects.filter(pk=merchant_id).exists():
+        raise DomainError("not_found")
     try:
         with transaction.atomic():
-            return MembershipLevel.objects.create(
-                name=name.strip(), min_spend_fen=min_spend_fen, discount_bp=discount_bp
+            level = MembershipLevel.objects.create(
+                merchant_id=merchant_id,
+                name=name,
+                min_spend_fen=min_spend_fen,
+                discount_bp=discount_bp,
             )
+            audit(actor, "loyalty.level_create", level, min_spend_fen=min_spend_fen, bp=discount_bp)
+            return level
     except IntegrityError as exc:
         raise DomainError("level_exists") from exc
 
 
-def create_plan(*, actor, name: str, pay_fen: int, bonus_fen: int) -> TopUpPlan:
-    _require_operator(actor)
-    _money(pay_fen, "pay_fen", low=100)
-    _money(bonus_fen, "bonus_fen")
-    if bonus_fen > pay_fen:
-        raise DomainError("invalid_amount", max=pay_fen)
-    if not name.strip():
-        raise DomainError("invalid_input", "A plan needs a name.")
-    return TopUpPlan.objects.create(name=name.strip(), pay_fen=pay_fen, bonus_fen=bonus_fen)
+def _level_in_scope(actor, level_id, merchant_id: int | None) -> MembershipLevel:
+    level = MembershipLevel.objects.filter(pk=level_id, merchant_id=merchant_id).first()
+    if level is None:
+        raise DomainError("not_found")
+    _require_level_manager(actor, merchant_id)
+    return level
+
+
+def update_level(
+    *,
+    actor,
+    level_id: int,
+    merchant_id: int | None = None,
+    name: str | None = None,
+    min_spend_fen: int | None = None,
+    discount_bp: int | None = None,
+) -> MembershipLevel:
+    """Change a level's name, threshold or discount; orders already paid keep what they got."""
+    level = _level_in_scope(actor, level_id, merchant_id)
+    new = (
+        level.name if name is None else name,
+        level.min_spend_fen if min_spend_fen is None else min_spend_fen,
+        level.discount_bp if discount_bp is None else discount_bp,
+    )
+    name = _check_level(*new)
+    try:
+        with transaction.atomic():
+            MembershipLevel.objects.filter(pk=level.pk).update(
+                name=name, min_spend_fen=new[1], discount_bp=new[2]
+            )
+            audit(actor, "loyalty.level_update", level, min_spend_fen=new[1], bp=new[2])
+    except IntegrityError as exc:
+        raise DomainError("level_exists") from exc
+    level.refresh_from_db()
+    return level
+
+
+def delete_level(*, actor, level_id: int, merchant_id: int | None = None) -> None:
+    """Remove a level: nothing refers to it (a payment records its discount, not the level)."""
+    level = _level_in_scope(actor, level_id, merchant_id)
+    with transaction.atomic():
+        audit(actor, "loyalty.level_delete", level, name=level.name)
+        level.delete()
+
+
+# --- stored value (kept in topups.py; these names stay importable from here) ----------------------
+
+from .topups import active_plan as active_plan  # noqa: E402
+from .topups import bonus_account as bonus_account  # noqa: E402
+from .topups import create_plan as create_plan  # noqa: E402
+from .topups import credit_bonus as credit_bonus  # noqa: E402
+from .topups import refund_split as refund_split  # noqa: E402
+from .topups import wallet_split as wallet_split  # noqa: E402

@@ -340,16 +340,34 @@ class TopUpPlan(models.Model):
 
 
 class MembershipLevel(models.Model):
-    """A level reached by accumulated spend (paid minus refunded), with its discount."""
+    """A level reached by accumulated spend (paid minus refunded), with its discount: the
+    platform's levels (no merchant) count spend everywhere, a merchant's levels count spend at
+    that merchant and apply to its orders only."""
 
+    merchant = models.ForeignKey(
+        "catalog.Merchant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="membership_levels",
+        help_text="Empty: a platform-wide level.",
+    )
     name = models.CharField(max_length=60)
-    min_spend_fen = models.PositiveBigIntegerField(unique=True)
+    min_spend_fen = models.PositiveBigIntegerField()
     discount_bp = models.PositiveIntegerField(default=0, help_text="Basis points: 500 = 5 %.")
 
     class Meta:
         ordering = ["min_spend_fen"]
         constraints = [
             models.CheckConstraint(condition=Q(discount_bp__lte=5000), name="level_discount_cap"),
+            models.UniqueConstraint(
+                fields=["merchant", "min_spend_fen"], name="level_threshold_once_per_merchant"
+            ),
+            models.UniqueConstraint(
+                fields=["min_spend_fen"],
+                condition=Q(merchant__isnull=True),
+                name="level_threshold_once_platform",
+            ),
         ]
 
     def __str__(self):

@@ -56,33 +56,23 @@ def _new_payment(**fields) -> Payment:
 def pay_with_wallet(
     *, actor, booking_id: int, coupon: str | int | None = "auto", points: int = 0
 ) -> Booking:
-    """Pay an order from the wallet at once; refused if the balance is short. The customer's
-    membership level discount applies; the best coupon the customer holds is used unless
-    `coupon` names another claim, or is None (no coupon); up to `points` points are redeemed
-    (1 point = 1 fen, within the cap). Cash is spent before bonus. Every discount is the
-    promotion's expense: escrow always receives the full price."""
+    """Pay an order from the wallet at once; refused if the balance is short. The discounts come
+    off as `checkout.compute` says (level, then the best coupon the customer holds unless
+    `coupon` names another claim or is None, then up to `points` points); cash is spent before
+    bonus. Every discount is the promotion's expense: escrow always receives the full price."""
     from . import loyalty
-    from .coupons import choose_claim, release_claim, use_claim
+    from .checkout import compute
+    from .coupons import release_claim, use_claim
 
     booking = _payable(actor, booking_id)
     with transaction.atomic():
         release_claim(booking)  # held by an abandoned gateway payment: choose afresh
-        claim = choose_claim(booking, coupon)
-        price = booking.price_fen
-        off = min(
-            price,
-            loyalty.level_discount(booking.customer_id, price)
-            + (use_claim(claim, booking) if claim else 0),
-        )
-        off += loyalty.redeem_points(
-            customer_id=booking.customer_id,
-            booking=booking,
-            points=points,
-            price_fen=price,
-            room_fen=price - off,
-        )
-        due = price - off
-        from_cash, from_bonus = loyalty.wallet_split(booking.customer_id, due)
+        c = compute(booking, coupon=coupon, points=points)
+        if c.claim is not None:
+            use_claim(c.claim, booking, c.price_fen - c.level_fen)
+        loyalty.spend_points(customer_id=booking.customer_id, booking=booking, points=c.points)
+        price, off, due = c.price_fen, c.discount_fen, c.due_fen
+        from_cash, from_bonus = c.from_cash, c.from_bonus
         payment = _new_payment(
             purpose=PaymentPurpose.ORDER,
             customer_id=booking.customer_id,
@@ -105,7 +95,17 @@ def pay_with_wallet(
         )
         loyalty.earn_points(payment)
         booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
-        audit(actor, "payment.wallet", booking, amount=due, discount=off, bonus=from_bonus)
+        audit(
+            actor,
+            "payment.wallet",
+            booking,
+            amount=due,
+            discount=off,
+            level=c.level_fen,
+            coupon=c.coupon_fen,
+            points=c.points,
+            bonus=from_bonus,
+        )
     return booking
 
 
@@ -122,20 +122,21 @@ def start_gateway_payment(
     the order until it is paid, expires or is paid another way), a top-up, or a stored-value
     plan; returns what the client needs to pay."""
     from . import loyalty
-    from .coupons import choose_claim, release_claim, use_claim
+    from .checkout import compute
+    from .coupons import release_claim, use_claim
 
     gw = get_gateway(gateway)
     if booking_id is not None:
         booking = _payable(actor, booking_id)
         with transaction.atomic():
             release_claim(booking)
-            claim = choose_claim(booking, coupon)
-            off = loyalty.level_discount(booking.customer_id, booking.price_fen)
-            off = min(booking.price_fen, off + (use_claim(claim, booking) if claim else 0))
+            c = compute(booking, coupon=coupon, wallet=False)
+            if c.claim is not None:
+                use_claim(c.claim, booking, c.price_fen - c.level_fen)
         fields = {
             "purpose": PaymentPurpose.ORDER,
             "booking": booking,
-            "amount_fen": booking.price_fen - off,
+            "amount_fen": c.due_fen,
         }
     elif plan_id is not None:
         plan = loyalty.active_plan(plan_id)
