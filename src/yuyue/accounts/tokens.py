@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from functools import cache
 
 from django.conf import settings
 from django.utils import timezone
+
+from yuyue.core import sql
 
 from .models import ApiToken, User
 
@@ -28,17 +31,29 @@ def issue_token(*, user: User, via: str) -> tuple[str, ApiToken]:
     return key, token
 
 
+@cache
+def _live_token_owner() -> str:
+    return (
+        f"t0.{sql.qn(User._meta.pk.column)} = (SELECT {sql.column(ApiToken, 'user')}"
+        f" FROM {sql.table(ApiToken)} WHERE {sql.column(ApiToken, 'key_hash')} = %s"
+        f" AND {sql.column(ApiToken, 'revoked_at')} IS NULL"
+        f" AND {sql.column(ApiToken, 'expires_at')} > %s)"
+    )
+
+
 def user_for_token(key: str) -> User | None:
+    """The active user a live token belongs to. Every API request asks, so this is one statement
+    built once (`yuyue.core.sql`), not an ORM query compiled per request."""
     if not key or len(key) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
+    user = sql.select_one(
+        User,
+        _live_token_owner(),
+        [_hash(key), sql.param(ApiToken, "expires_at", timezone.now())],
     )
-    if token is None or not token.user.is_active:
+    if user is None or not user.is_active:
         return None
-    return token.user
+    return user
 
 
 def revoke_token(key: str) -> bool:

@@ -4,15 +4,18 @@ from typing import Any
 
 from django.db import models
 
+from . import sql
 from .models import AuditLog
 
 
 def audit(actor, action: str, target: models.Model | None = None, **data: Any) -> AuditLog:
     """Record a sensitive or state-changing action. Call inside the service's transaction."""
-    return AuditLog.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        data=data,
+    return sql.insert(
+        AuditLog(
+            actor=actor if getattr(actor, "pk", None) else None,
+            action=action,
+            target_type=target._meta.label_lower if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            data=data,
+        )
     )

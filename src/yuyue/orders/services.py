@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,8 @@ from yuyue.accounts.auth import ANY_STAFF, require_staff
 from yuyue.accounts.models import Provider, User
 from yuyue.billing.pricing import unit_price
 from yuyue.catalog.forms import clean_answers
-from yuyue.catalog.models import CancelPolicy, MerchantStatus, Service, ServiceKind
+from yuyue.catalog.models import CancelPolicy, FormField, MerchantStatus, Service, ServiceKind
+from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.codes import new_checkin_code, normalize_checkin_code
 from yuyue.core.errors import DomainError
@@ -102,13 +104,45 @@ def _create_booking(**fields) -> Booking:
 # --- hall slots ------------------------------------------------------------------------------
 
 
+@cache
+def _hall_sql() -> dict[str, str]:
+    """book_slot's statements, written once (table and column names from the models)."""
+    usage, slot = sql.table(SlotUsage), sql.table(TimeSlot)
+    count = sql.qn(SlotUsage._meta.get_field("count").column)
+    slot_col, customer_col = (
+        sql.qn(SlotUsage._meta.get_field(f).column) for f in ("slot", "customer")
+    )
+    booked, capacity, status, pk = (
+        sql.qn(TimeSlot._meta.get_field(f).column) for f in ("booked", "capacity", "status", "id")
+    )
+    return {
+        "slot_where": f"t0.{pk} = %s",
+        "fields_where": f"t0.{sql.qn(FormField._meta.get_field('service').column)} = %s",
+        "fields_order": ", ".join(
+            f"t0.{sql.qn(FormField._meta.get_field(f).column)}" for f in FormField._meta.ordering
+        ),
+        "use_place": (
+            f"INSERT INTO {usage} ({slot_col}, {customer_col}, {count}) VALUES (%s, %s, 1)"
+            f" ON CONFLICT ({slot_col}, {customer_col}) DO UPDATE SET {count} = {usage}.{count} + 1"
+            f" WHERE {usage}.{count} < %s"
+        ),
+        "take_places": (
+            f"UPDATE {slot} SET {booked} = {booked} + %s WHERE {pk} = %s AND {status} = %s"
+            f" AND ({capacity} IS NULL OR {booked} <= {capacity} - %s)"
+        ),
+    }
+
+
 def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
     """Book `places` places in a hall slot, one participant (with form answers) per place."""
     customer = _require_customer(actor)
-    slot = (
-        TimeSlot.objects.select_related("service", "service__merchant", "hall")
-        .filter(pk=slot_id)
-        .first()
+    # Statements on this path are built once (yuyue.core.sql): ORM query building was most of
+    # a booking's cost. The guards are the same conditional statements as ever.
+    slot = sql.select_one(
+        TimeSlot,
+        _hall_sql()["slot_where"],
+        [slot_id],
+        related=("service", "service__merchant", "hall"),
     )
     if slot is None:
         raise DomainError("not_found")
@@ -135,7 +169,9 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         raise DomainError(
             "booking_closed", deadline=_fmt_local(deadline, service.merchant.timezone)
         )
-    fields = list(service.form_fields.all())
+    fields = sql.select(
+        FormField, _hall_sql()["fields_where"], [service.pk], order_by=_hall_sql()["fields_order"]
+    )
     participants = participants or []
     if (fields or participants) and len(participants) != places:
         raise DomainError("participants_mismatch", places=places)
@@ -155,41 +191,43 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     if _unguarded():
         return _book_slot_unguarded(customer, slot, places, answers)
 
+    price = unit_price(service, slot.starts_at)[0] * places
+    booking = Booking(
+        customer=customer,
+        merchant_id=service.merchant_id,
+        service=service,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        places=places,
+        quantity=places,
+        price_fen=price,
+        channel=Channel.HALL_SLOT,
+        **payment_terms(price),
+    )
+    people = [Participant(position=i, answers=a) for i, a in enumerate(answers)]
     with transaction.atomic():
-        SlotUsage.objects.bulk_create(
-            [SlotUsage(slot=slot, customer=customer)], ignore_conflicts=True
-        )
-        if not SlotUsage.objects.filter(
-            slot=slot, customer=customer, count__lt=service.per_user_limit
-        ).update(count=F("count") + 1):
+        # Per-user limit: the customer's usage row for the slot is created at 1 or raised by one
+        # while under the limit, in one statement that locks the row; 0 rows: limit reached.
+        if not sql.execute(
+            _hall_sql()["use_place"], [slot.pk, customer.pk, service.per_user_limit]
+        ):
             raise DomainError("per_user_limit", limit=service.per_user_limit)
-        price = unit_price(service, slot.starts_at)[0] * places
-        booking = _create_booking(
-            customer=customer,
-            merchant_id=service.merchant_id,
-            service=service,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            places=places,
-            quantity=places,
-            price_fen=price,
-            channel=Channel.HALL_SLOT,
-            **payment_terms(price),
-        )
+        for _ in range(5):  # a (very unlikely) check-in code collision draws another code
+            booking.code = new_checkin_code()
+            if sql.insert(booking, unless_taken="code") is not None:
+                break
+        else:
+            raise RuntimeError("could not draw a unique check-in code")
+        _schedule_reminder(booking)
         _schedule_expiry(booking)
-        people = Participant.objects.bulk_create(
-            [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
-        )
+        for person in people:
+            person.booking = booking
+        sql.insert_many(people)
         audit(customer, "booking.create", booking, slot=slot.pk, places=places)
         # The hot row last: its lock is held only from here to COMMIT. A full or closed slot
         # rolls back everything above.
-        taken = (
-            TimeSlot.objects.filter(pk=slot.pk, status=SlotStatus.OPEN)
-            .filter(Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - places))
-            .update(booked=F("booked") + places)
-        )
-        if not taken:
+        if not sql.execute(_hall_sql()["take_places"], [places, slot.pk, SlotStatus.OPEN, places]):
             status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
             raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
     # Hand back what the answer needs, already loaded: no second round of queries.

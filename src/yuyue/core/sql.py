@@ -1,0 +1,213 @@
+"""Hot-path statements built once, not on every call.
+
+The ORM builds and compiles its SQL anew for every queryset call (lookups, joins, select lists,
+ordering): for a hall-slot booking that was most of the request's time, far more than the
+database's own work. These helpers build each statement once per model (and database vendor)
+from the models' metadata, and convert values with the fields' own methods, so encrypted and
+JSON fields, aware datetimes and booleans read and write exactly as through the ORM. They work
+on SQLite and PostgreSQL alike (both have RETURNING), send no model signals (none are used), and
+leave every guard where it was: in the database's constraints and conditional statements.
+
+Use them only where a request's cost matters; everywhere else the ORM is clearer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: type[models.Model]) -> str:
+    """The model's quoted table name, for statements written by hand."""
+    return qn(model._meta.db_table)
+
+
+def column(model: type[models.Model], field: str) -> str:
+    """`"table"."column"` of a model's field, for statements written by hand."""
+    return f"{table(model)}.{qn(model._meta.get_field(field).column)}"
+
+
+def param(model: type[models.Model], field: str, value: Any) -> Any:
+    """`value` as the database stores it in that field (e.g. an aware datetime for SQLite)."""
+    return model._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+@cache
+def _insert_plan(model: type[models.Model], vendor: str) -> tuple[list, str, str]:
+    meta = model._meta
+    assert meta.pk.db_returning, f"{meta.label}: sql.insert needs an auto-increment key"
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return fields, head + row, f" RETURNING {qn(meta.pk.column)}"
+
+
+def insert_many(objs: Sequence[M]) -> Sequence[M]:
+    """INSERT new instances of one model in one statement (like `Model.save()` for each: defaults
+    and `auto_now_add` are filled in, and each gets its primary key)."""
+    if not objs:
+        return objs
+    fields, single, returning = _insert_plan(type(objs[0]), connection.vendor)
+    row = single[single.rindex("(") :]
+    values: list[Any] = []
+    for obj in objs:
+        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql = single + "".join(", " + row for _ in objs[1:]) + returning
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def insert(obj: M, *, unless_taken: str | None = None) -> M | None:
+    """INSERT one new instance (like `obj.save()` for a new row); sets its primary key.
+
+    With `unless_taken` (a field with a unique constraint), a row whose value is already taken
+    is not inserted (ON CONFLICT DO NOTHING) and None is returned: the caller draws another
+    value, with no savepoint needed. Any other constraint still raises IntegrityError."""
+    if unless_taken is None:
+        return insert_many([obj])[0]
+    fields, single, returning = _insert_plan(type(obj), connection.vendor)
+    target = qn(obj._meta.get_field(unless_taken).column)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{single} ON CONFLICT ({target}) DO NOTHING{returning}", values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run a statement written by hand; its row count."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    """The first row of a query written by hand, as the driver returns it (plain values only:
+    no field conversions, so read ints and strings this way, not datetimes or JSON)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _converters(field) -> list:
+    """What the ORM's compiler applies to a column read from the database, with its argument."""
+    col = field.get_col(field.model._meta.db_table)
+    fns = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+    return [(fn, col) for fn in fns]
+
+
+@cache
+def _select_plan(model: type[models.Model], related: tuple[str, ...], vendor: str):
+    """Columns and joins for `model` and the forward foreign keys in `related` (paths like
+    "service__merchant"), each joined table aliased t0, t1, ..."""
+    parts = []  # (path, model, alias, fk field from its parent or None, field names, converters)
+    joins = []
+    aliases = {"": "t0"}
+    models_by_path = {"": model}
+
+    def add(path: str, m: type[models.Model], fk) -> None:
+        fields = list(m._meta.concrete_fields)
+        parts.append(
+            (
+                path,
+                m,
+                aliases[path],
+                fk,
+                [f.attname for f in fields],
+                [_converters(f) for f in fields],
+            )
+        )
+
+    add("", model, None)
+    for path in related:
+        parent_path, _, name = path.rpartition("__")
+        parent = models_by_path[parent_path]
+        fk = parent._meta.get_field(name)
+        assert fk.many_to_one or fk.one_to_one, f"{path}: a forward foreign key"
+        alias = aliases[path] = f"t{len(aliases)}"
+        models_by_path[path] = fk.related_model
+        kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
+        joins.append(
+            f"{kind} {qn(fk.related_model._meta.db_table)} {alias} ON {alias}."
+            f"{qn(fk.target_field.column)} = {aliases[parent_path]}.{qn(fk.column)}"
+        )
+        add(path, fk.related_model, fk)
+    select = ", ".join(
+        f"{alias}.{qn(m._meta.get_field(name).column)}"
+        for _, m, alias, _, names, _ in parts
+        for name in names
+    )
+    head = f"SELECT {select} FROM {qn(model._meta.db_table)} t0 " + " ".join(joins)
+    return parts, head
+
+
+def select(
+    model: type[M],
+    where: str,
+    params: Sequence[Any] = (),
+    *,
+    related: tuple[str, ...] = (),
+    order_by: str = "",
+) -> list[M]:
+    """Instances of `model` (with the forward foreign keys in `related` loaded, like
+    `select_related`) for a WHERE clause written against the aliases t0 (the model), t1, ...
+    (each of `related` in order)."""
+    parts, head = _select_plan(model, related, connection.vendor)
+    sql = f"{head} WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    db = connection.alias
+    for row in rows:
+        start = 0
+        by_path: dict[str, models.Model | None] = {}
+        for path, m, _, fk, names, convs in parts:
+            values = list(row[start : start + len(names)])
+            start += len(names)
+            for i, fns in enumerate(convs):
+                for fn, col in fns:
+                    values[i] = fn(values[i], col, connection)
+            obj = m.from_db(db, names, values) if values[0] is not None else None
+            by_path[path] = obj
+            if fk is not None:
+                parent = by_path[path.rpartition("__")[0]]
+                if parent is not None:
+                    fk.set_cached_value(parent, obj)
+        out.append(by_path[""])
+    return out
+
+
+def select_one(
+    model: type[M], where: str, params: Sequence[Any] = (), *, related: tuple[str, ...] = ()
+) -> M | None:
+    rows = select(model, where, params, related=related)
+    return rows[0] if rows else None

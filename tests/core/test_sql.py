@@ -1,0 +1,115 @@
+"""yuyue.core.sql reads and writes rows exactly as the ORM does, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from yuyue.core import sql
+from yuyue.core.models import AuditLog
+from yuyue.orders.models import Booking, Channel, Participant
+from yuyue.scheduling.models import TimeSlot
+
+
+def _slot(hall_service, hall) -> TimeSlot:
+    starts = timezone.now().replace(microsecond=123456) + dt.timedelta(days=1)
+    return TimeSlot.objects.create(
+        service=hall_service,
+        hall=hall,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=None,
+    )
+
+
+@pytest.mark.django_db
+def test_select_loads_the_row_and_its_foreign_keys_like_the_orm(hall_service, hall):
+    slot = _slot(hall_service, hall)
+    with CaptureQueriesContext(connection) as queries:
+        got = sql.select_one(
+            TimeSlot, "t0.id = %s", [slot.pk], related=("service", "service__merchant", "hall")
+        )
+        # everything the booking path reads comes with that one statement
+        assert got.service.merchant.timezone == "Asia/Shanghai"
+        assert got.hall.name == "Hall A"
+    assert len(queries) == 1
+    orm = TimeSlot.objects.select_related("service__merchant", "hall").get(pk=slot.pk)
+    for field in TimeSlot._meta.concrete_fields:
+        assert getattr(got, field.attname) == getattr(orm, field.attname), field.name
+    for field in type(orm.service)._meta.concrete_fields:
+        assert getattr(got.service, field.attname) == getattr(orm.service, field.attname)
+    assert got.starts_at.tzinfo is not None and got.starts_at == slot.starts_at
+    assert got.capacity is None and got._state.adding is False
+    assert sql.select_one(TimeSlot, "t0.id = %s", [slot.pk + 1000]) is None
+
+
+@pytest.mark.django_db
+def test_insert_fills_defaults_and_converts_values_like_save(customer, hall_service, hall):
+    slot = _slot(hall_service, hall)
+    booking = Booking(
+        customer=customer,
+        merchant_id=hall_service.merchant_id,
+        service=hall_service,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        channel=Channel.HALL_SLOT,
+        code="SQLTEST234",
+    )
+    before = timezone.now()
+    assert sql.insert(booking) is booking and booking.pk
+    people = sql.insert_many(
+        [
+            Participant(booking=booking, position=0, answers={"name": "陈", "n": 1}),
+            Participant(booking=booking, position=1, answers=None),
+        ]
+    )
+    entry = sql.insert(AuditLog(actor=customer, action="test.sql", data={"a": [1, 2]}))
+
+    stored = Booking.objects.get(pk=booking.pk)
+    assert stored.code == "SQLTEST234" and stored.status == "booked" and stored.options == {}
+    assert stored.created_at >= before and stored.created_at == booking.created_at
+    assert [(p.pk, p.position, p.answers) for p in stored.participants.all()] == [
+        (people[0].pk, 0, {"name": "陈", "n": 1}),
+        (people[1].pk, 1, None),
+    ]
+    assert AuditLog.objects.get(pk=entry.pk).data == {"a": [1, 2]}
+    # stored encrypted, as through the ORM
+    raw = sql.fetch_one(
+        f"SELECT {sql.column(Participant, 'answers')} FROM {sql.table(Participant)}"
+        f" WHERE {sql.column(Participant, 'id')} = %s",
+        [people[0].pk],
+    )
+    assert "陈" not in raw[0]
+
+
+@pytest.mark.django_db
+def test_insert_unless_taken_skips_a_taken_value_and_raises_on_other_constraints(
+    customer, hall_service, hall
+):
+    slot = _slot(hall_service, hall)
+
+    def booking(code, places=1):
+        return Booking(
+            customer=customer,
+            merchant_id=hall_service.merchant_id,
+            service=hall_service,
+            slot=slot,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            places=places,
+            code=code,
+        )
+
+    with transaction.atomic():
+        assert sql.insert(booking("TAKEN23456"), unless_taken="code") is not None
+        assert sql.insert(booking("TAKEN23456"), unless_taken="code") is None
+        # the transaction is still usable after a skipped row
+        assert sql.insert(booking("FRESH23456"), unless_taken="code") is not None
+    assert Booking.objects.filter(code__in=["TAKEN23456", "FRESH23456"]).count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql.insert(booking("OTHER23456", places=0), unless_taken="code")  # places > 0 check
