@@ -113,3 +113,20 @@ def test_insert_unless_taken_skips_a_taken_value_and_raises_on_other_constraints
     assert Booking.objects.filter(code__in=["TAKEN23456", "FRESH23456"]).count() == 2
     with pytest.raises(IntegrityError), transaction.atomic():
         sql.insert(booking("OTHER23456", places=0), unless_taken="code")  # places > 0 check
+
+
+@pytest.mark.django_db
+def test_select_annotates_each_row_with_extra_expressions(hall_service, hall):
+    slot = _slot(hall_service, hall)
+    got = sql.select(
+        TimeSlot,
+        "t0.id = %s",
+        [slot.pk],
+        related=("service",),
+        annotate={
+            "twice": f"t0.{sql.qn('booked')} + 2",
+            "has_slots": f"EXISTS (SELECT 1 FROM {sql.table(TimeSlot)} WHERE "
+            f"{sql.column(TimeSlot, 'service')} = t1.{sql.qn('id')})",
+        },
+    )
+    assert [(s.pk, s.twice, bool(s.has_slots)) for s in got] == [(slot.pk, 2, True)]

@@ -38,15 +38,31 @@ def day_kind(day: dt.date) -> str:
     return "workday"
 
 
-def unit_price(service: Service, when: dt.datetime) -> tuple[int, str]:
+def unit_price(service: Service, when: dt.datetime, *, listed: bool = True) -> tuple[int, str]:
     """The price of one unit of `service` at `when`: from the newest of its merchant's active
-    price lists valid that (local) day, else the service's base price. (fen, list name or "")."""
+    price lists valid that (local) day, else the service's base price. (fen, list name or "").
+
+    `listed=False` says the caller already knows (from `listed_sql`) that no active list names
+    the service: the base price, with no statement."""
+    if not listed:
+        return service.base_price_fen, ""
     day = sql.param(
         PriceList, "valid_from", when.astimezone(zone(service.merchant.timezone)).date()
     )
     # Asked by every order (a hall booking too): one statement built once, not an ORM query.
     item = sql.fetch_one(_price_item_sql(), [service.pk, True, service.merchant_id, day, day])
     return (item[0], item[1]) if item else (service.base_price_fen, "")
+
+
+def listed_sql(service_alias: str) -> str:
+    """An SQL expression, true when an active price list (of any period) names the service whose
+    row is aliased `service_alias` in the caller's query: for `unit_price(listed=...)`."""
+    return (
+        f"EXISTS (SELECT 1 FROM {sql.table(PriceListItem)} INNER JOIN {sql.table(PriceList)}"
+        f" ON {sql.column(PriceList, 'id')} = {sql.column(PriceListItem, 'price_list')}"
+        f" WHERE {sql.column(PriceListItem, 'service')} = {service_alias}."
+        f"{sql.qn(Service._meta.pk.column)} AND {sql.column(PriceList, 'active')} = TRUE)"
+    )
 
 
 @cache

@@ -123,9 +123,11 @@ def _converters(field) -> list:
 
 
 @cache
-def _select_plan(model: type[models.Model], related: tuple[str, ...], vendor: str):
+def _select_plan(
+    model: type[models.Model], related: tuple[str, ...], extra: tuple[str, ...], vendor: str
+):
     """Columns and joins for `model` and the forward foreign keys in `related` (paths like
-    "service__merchant"), each joined table aliased t0, t1, ..."""
+    "service__merchant"), each joined table aliased t0, t1, ..., then the `extra` expressions."""
     parts = []  # (path, model, alias, fk field from its parent or None, field names, converters)
     joins = []
     aliases = {"": "t0"}
@@ -163,6 +165,7 @@ def _select_plan(model: type[models.Model], related: tuple[str, ...], vendor: st
         for _, m, alias, _, names, _ in parts
         for name in names
     )
+    select += "".join(f", {expression}" for expression in extra)
     head = f"SELECT {select} FROM {qn(model._meta.db_table)} t0 " + " ".join(joins)
     return parts, head
 
@@ -173,12 +176,15 @@ def select(
     params: Sequence[Any] = (),
     *,
     related: tuple[str, ...] = (),
+    annotate: dict[str, str] | None = None,
     order_by: str = "",
 ) -> list[M]:
     """Instances of `model` (with the forward foreign keys in `related` loaded, like
     `select_related`) for a WHERE clause written against the aliases t0 (the model), t1, ...
-    (each of `related` in order)."""
-    parts, head = _select_plan(model, related, connection.vendor)
+    (each of `related` in order). `annotate` names SQL expressions (on the same aliases, no
+    parameters) whose raw values are set as attributes of each instance, like `annotate()`."""
+    extra = tuple(annotate or ())
+    parts, head = _select_plan(model, related, tuple(annotate[n] for n in extra), connection.vendor)
     sql = f"{head} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
@@ -202,12 +208,19 @@ def select(
                 parent = by_path[path.rpartition("__")[0]]
                 if parent is not None:
                     fk.set_cached_value(parent, obj)
+        for name, value in zip(extra, row[start:], strict=True):
+            setattr(by_path[""], name, value)
         out.append(by_path[""])
     return out
 
 
 def select_one(
-    model: type[M], where: str, params: Sequence[Any] = (), *, related: tuple[str, ...] = ()
+    model: type[M],
+    where: str,
+    params: Sequence[Any] = (),
+    *,
+    related: tuple[str, ...] = (),
+    annotate: dict[str, str] | None = None,
 ) -> M | None:
-    rows = select(model, where, params, related=related)
+    rows = select(model, where, params, related=related, annotate=annotate)
     return rows[0] if rows else None

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from yuyue.accounts.auth import ANY_STAFF, require_staff
 from yuyue.accounts.models import Provider, User
-from yuyue.billing.pricing import unit_price
+from yuyue.billing.pricing import listed_sql, unit_price
 from yuyue.catalog.forms import clean_answers
 from yuyue.catalog.models import CancelPolicy, FormField, MerchantStatus, Service, ServiceKind
 from yuyue.core import sql
@@ -115,8 +115,14 @@ def _hall_sql() -> dict[str, str]:
     booked, capacity, status, pk = (
         sql.qn(TimeSlot._meta.get_field(f).column) for f in ("booked", "capacity", "status", "id")
     )
+    form_service = sql.column(FormField, "service")
+    service_pk = sql.qn(Service._meta.pk.column)
     return {
         "slot_where": f"t0.{pk} = %s",
+        "has_form": (
+            f"EXISTS (SELECT 1 FROM {sql.table(FormField)} WHERE {form_service} = t1.{service_pk})"
+        ),
+        "listed": listed_sql("t1"),
         "fields_where": f"t0.{sql.qn(FormField._meta.get_field('service').column)} = %s",
         "fields_order": ", ".join(
             f"t0.{sql.qn(FormField._meta.get_field(f).column)}" for f in FormField._meta.ordering
@@ -143,6 +149,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         _hall_sql()["slot_where"],
         [slot_id],
         related=("service", "service__merchant", "hall"),
+        annotate={"has_form": _hall_sql()["has_form"], "listed": _hall_sql()["listed"]},
     )
     if slot is None:
         raise DomainError("not_found")
@@ -169,8 +176,15 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         raise DomainError(
             "booking_closed", deadline=_fmt_local(deadline, service.merchant.timezone)
         )
-    fields = sql.select(
-        FormField, _hall_sql()["fields_where"], [service.pk], order_by=_hall_sql()["fields_order"]
+    fields = (  # most services ask nothing: then no second statement
+        sql.select(
+            FormField,
+            _hall_sql()["fields_where"],
+            [service.pk],
+            order_by=_hall_sql()["fields_order"],
+        )
+        if slot.has_form
+        else []
     )
     participants = participants or []
     if (fields or participants) and len(participants) != places:
@@ -191,7 +205,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     if _unguarded():
         return _book_slot_unguarded(customer, slot, places, answers)
 
-    price = unit_price(service, slot.starts_at)[0] * places
+    price = unit_price(service, slot.starts_at, listed=slot.listed)[0] * places
     booking = Booking(
         customer=customer,
         merchant_id=service.merchant_id,
