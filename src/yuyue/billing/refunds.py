@@ -92,7 +92,9 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
                 pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
             ).update(refunded_fen=F("refunded_fen") + amount_fen):
                 raise DomainError("refund_exceeds_payment")
-    except IntegrityError:
+    except IntegrityError:  # the same key claimed concurrently: finish (or answer) that one
+        if not Refund.objects.filter(key=key).exists():
+            raise
         return refund(
             actor=actor, booking_id=booking_id, amount_fen=amount_fen, key=key, reason=reason
         )
