@@ -81,10 +81,15 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
     if booking is None:
         raise DomainError("not_found")
     payment = _paid_payment(booking)
-    if Transfer.objects.filter(key=f"order:{booking.pk}:settled").exists():
-        raise DomainError("order_settled")  # the money is no longer in escrow
     try:
         with transaction.atomic():
+            # Claimed under the order's row lock, which settlement takes too: settlement sees
+            # this claim (and waits for it), or this refund sees the order settled or its rest
+            # kept — the money is no longer in escrow, refused.
+            Booking.objects.select_for_update().filter(pk=booking.pk).first()
+            done = [f"order:{booking.pk}:settled", f"order:{booking.pk}:kept"]
+            if Transfer.objects.filter(key__in=done).exists():
+                raise DomainError("order_settled")
             record = Refund.objects.create(
                 key=key, payment=payment, amount_fen=amount_fen, reason=reason[:200]
             )

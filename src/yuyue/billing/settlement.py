@@ -25,6 +25,7 @@ from . import ledger
 from .models import AccountKind, Transfer, Withdrawal, WithdrawalStatus
 
 DONE = (BookingStatus.COMPLETED, BookingStatus.CHECKED_IN)
+SETTLE_RETRY = dt.timedelta(minutes=10)  # while a refund of the order is in flight
 
 
 def split(
@@ -48,7 +49,12 @@ def schedule_settlement(booking: Booking) -> None:
 
 
 def settle_order(*, booking_id: int) -> Transfer | None:
-    """Split what escrow still holds for a done order (its price, less any refunds)."""
+    """Split what escrow still holds for a done order (its price, less any refunds).
+
+    Under the order's row lock (refunds claim under it too): while a refund of the order is
+    claimed but not yet posted — its gateway call failed or is under way — part of what escrow
+    holds is already owed back, so settlement waits (the job runs again later) rather than split
+    money that will be refunded; a refund claimed after settlement is refused (order_settled)."""
     from .refunds import escrow_held
 
     booking = Booking.objects.select_related("merchant", "provider").get(pk=booking_id)
@@ -60,25 +66,38 @@ def settle_order(*, booking_id: int) -> Transfer | None:
     existing = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
     if existing is not None:
         return existing
-    amount = escrow_held(booking.pk)
-    if amount <= 0:
-        return None
-    platform, merchant, provider = split(
-        amount,
-        booking.merchant.commission_bp,
-        booking.merchant.provider_share_bp,
-        booking.provider_id is not None,
-    )
-    legs = [
-        (ledger.account(AccountKind.ORDER_ESCROW), -amount),
-        (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
-        (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
-    ]
-    if provider:
-        legs.append(
-            (ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id), provider)
-        )
     with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=booking.pk).first()
+        existing = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
+        if existing is not None:  # settled meanwhile
+            return existing
+        if refunds_in_flight(booking.pk):
+            from .tasks import settle_order_job
+
+            at = timezone.now() + SETTLE_RETRY
+            transaction.on_commit(lambda: settle_order_job.using(run_after=at).enqueue(booking.pk))
+            return None
+        amount = escrow_held(booking.pk)
+        if amount <= 0:
+            return None
+        platform, merchant, provider = split(
+            amount,
+            booking.merchant.commission_bp,
+            booking.merchant.provider_share_bp,
+            booking.provider_id is not None,
+        )
+        legs = [
+            (ledger.account(AccountKind.ORDER_ESCROW), -amount),
+            (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
+            (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
+        ]
+        if provider:
+            legs.append(
+                (
+                    ledger.account(AccountKind.PROVIDER_FROZEN, "provider", booking.provider_id),
+                    provider,
+                )
+            )
         transfer, created = ledger.post_transfer(
             key=f"order:{booking.pk}:settled",
             kind="settlement",
@@ -93,6 +112,15 @@ def settle_order(*, booking_id: int) -> Transfer | None:
                 lambda: release_earnings_job.using(run_after=at).enqueue(booking.pk)
             )
     return transfer
+
+
+def refunds_in_flight(booking_id: int) -> int:
+    """How many refunds of an order are claimed (money promised back) but not yet posted."""
+    from .models import Refund
+
+    keys = list(Refund.objects.filter(payment__booking_id=booking_id).values_list("key", flat=True))
+    posted = Transfer.objects.filter(key__in=[f"refund:{k}" for k in keys]).count()
+    return len(keys) - posted
 
 
 def release_earnings(*, booking_id: int) -> Transfer | None:
