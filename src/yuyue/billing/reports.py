@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -34,11 +35,14 @@ from .gateways import get_gateway
 from .models import (
     AccountKind,
     Entry,
+    Hold,
+    HoldStatus,
     LedgerAccount,
     Payment,
     PaymentStatus,
     ReconciliationRun,
     Refund,
+    Transfer,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -62,23 +66,107 @@ def _require_operator(actor) -> None:
 # --- reconciliation ----------------------------------------------------------------------------
 
 
-def _ours(gateway: str, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[str, int]]:
-    """Our records that the gateway should have, by its reference: (kind, amount)."""
-    out: dict[str, tuple[str, int]] = {}
+@dataclass
+class _Ours:
+    """One of our records that a gateway should have: a payment it captured, a refund it made,
+    a payout it sent — with the ledger transfer that moved the money on our side."""
+
+    kind: str  # payment, refund, payout
+    reference: str  # the gateway's id for it ("" when we never stored one)
+    out_trade_no: str
+    amount_fen: int
+    ledger_key: str
+    ledger_account: str  # the outside account the transfer must move by `ledger_fen`
+    ledger_fen: int
+
+
+def _ours(gateway: str, start: dt.datetime, end: dt.datetime) -> list[_Ours]:
+    out = []
     for p in Payment.objects.filter(
         gateway=gateway, status=PaymentStatus.PAID, paid_at__gte=start, paid_at__lt=end
     ):
-        out[p.gateway_txn_id or f"missing-txn:{p.out_trade_no}"] = ("payment", p.amount_fen)
+        out.append(
+            _Ours(
+                "payment",
+                p.gateway_txn_id,
+                p.out_trade_no,
+                p.amount_fen,
+                f"payment:{p.pk}",
+                AccountKind.GATEWAY_CLEARING,
+                -p.amount_fen,
+            )
+        )
     for r in Refund.objects.filter(
         payment__gateway=gateway, created_at__gte=start, created_at__lt=end
-    ).exclude(gateway_refund_id=""):
-        out[r.gateway_refund_id] = ("refund", r.amount_fen)
+    ).select_related("payment"):
+        out.append(
+            _Ours(
+                "refund",
+                r.gateway_refund_id,
+                r.payment.out_trade_no,
+                r.amount_fen,
+                f"refund:{r.key}",
+                AccountKind.GATEWAY_CLEARING,
+                r.amount_fen,
+            )
+        )
+    # A payment that came after its order was gone is refunded without a Refund row
+    # (payments.refund_late_payment): its ledger transfer is our record of it.
+    late = list(
+        Transfer.objects.filter(
+            key__startswith="refund:late:", created_at__gte=start, created_at__lt=end
+        )
+    )
+    numbers = {
+        f"refund:late:{pk}": (no, amount)
+        for pk, no, amount in Payment.objects.filter(
+            gateway=gateway, pk__in=[int(t.key.rsplit(":", 1)[1]) for t in late]
+        ).values_list("pk", "out_trade_no", "amount_fen")
+    }
+    for t in late:
+        if t.key in numbers:
+            no, amount = numbers[t.key]
+            out.append(_Ours("refund", "", no, amount, t.key, AccountKind.GATEWAY_CLEARING, amount))
     if gateway == "sandbox":  # payouts go through the sandbox (settlement.approve_withdrawal)
         for w in Withdrawal.objects.filter(
             status=WithdrawalStatus.PAID, decided_at__gte=start, decided_at__lt=end
-        ):
-            out[w.payout_id] = ("payout", w.amount_fen)
+        ).select_related("hold"):
+            out.append(
+                _Ours(
+                    "payout",
+                    w.payout_id,
+                    "",
+                    w.amount_fen,
+                    f"hold:{w.hold.key}",
+                    AccountKind.PAYOUT_CLEARING,
+                    w.amount_fen,
+                )
+            )
     return out
+
+
+def _ledger_of(records: list[_Ours]) -> list[dict]:
+    """Each record's transfer must be in the ledger and move the outside account by its
+    amount: a payment marked paid without its posting, or posted for another sum, shows."""
+    moved: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, kind, amount in Entry.objects.filter(
+        transfer__key__in=[r.ledger_key for r in records]
+    ).values_list("transfer__key", "account__kind", "amount"):
+        moved[key][kind] = moved[key].get(kind, 0) + amount
+    problems = []
+    for r in records:
+        if r.ledger_key not in moved:
+            problems.append({"type": "missing_in_ledger", **_plain(r), "ledger_key": r.ledger_key})
+        elif moved[r.ledger_key].get(r.ledger_account, 0) != r.ledger_fen:
+            problems.append(
+                {
+                    "type": "ledger_mismatch",
+                    **_plain(r),
+                    "ledger_key": r.ledger_key,
+                    "ours_fen": abs(moved[r.ledger_key].get(r.ledger_account, 0)),
+                }
+            )
+    return problems
 
 
 def _ledger_problems() -> list[dict]:
@@ -87,6 +175,12 @@ def _ledger_problems() -> list[dict]:
     ]
     sums = dict(
         Entry.objects.values("account_id").annotate(n=Sum("amount")).values_list("account_id", "n")
+    )
+    held = dict(
+        Hold.objects.filter(status=HoldStatus.PENDING)
+        .values("account_id")
+        .annotate(n=Sum("amount"))
+        .values_list("account_id", "n")
     )
     for acc in LedgerAccount.objects.all():
         if acc.balance != (sums.get(acc.pk) or 0):
@@ -98,39 +192,68 @@ def _ledger_problems() -> list[dict]:
                     "entries_fen": sums.get(acc.pk) or 0,
                 }
             )
+        if acc.held != (held.get(acc.pk) or 0):
+            problems.append(
+                {
+                    "type": "held_drift",
+                    "account": acc.code,
+                    "balance_fen": acc.held,
+                    "entries_fen": held.get(acc.pk) or 0,
+                }
+            )
     return problems
 
 
 def reconcile(*, day: dt.date, gateway: str = "sandbox", actor=None) -> ReconciliationRun:
-    """Reconcile one day; a second run of the same day replaces the first."""
+    """Reconcile one day; a second run of the same day replaces the first.
+
+    A statement line matches our record with its reference (or, for a refund we hold no
+    gateway id for, the same order number and amount); kinds and amounts must agree. Each of
+    our records of the day must be in the statement of the day or the days around it, and in
+    the ledger with its amount. Then the ledger's own invariants."""
     if actor is not None:
         _require_operator(actor)
     start, end = day_bounds(day)
-    statement = get_gateway(gateway).statement(start, end)
+    gw = get_gateway(gateway)
+    statement = gw.statement(start, end)
+    wide = gw.statement(start - dt.timedelta(days=1), end + dt.timedelta(days=1))
     around = _ours(gateway, start - dt.timedelta(days=1), end + dt.timedelta(days=1))
     today = _ours(gateway, start, end)
-    wide = {
-        line["reference"]
-        for line in get_gateway(gateway).statement(
-            start - dt.timedelta(days=1), end + dt.timedelta(days=1)
-        )
-    }
+    by_ref = {r.reference: r for r in around if r.reference}
+    unnamed = [r for r in around if not r.reference]
+
     problems: list[dict] = []
     matched = 0
+    seen: set[str] = set()
     for line in statement:
         ref = line["reference"]
-        ours = around.get(ref)
+        if ref in seen:
+            problems.append({"type": "duplicate_at_gateway", **_plain(line)})
+            continue
+        seen.add(ref)
+        ours = by_ref.get(ref)
+        if ours is None and line["kind"] == "refund":
+            ours = _take(unnamed, line["out_trade_no"], line["amount_fen"])
         if ours is None:
             problems.append({"type": "missing_here", **_plain(line)})
-        elif ours[1] != line["amount_fen"]:
-            problems.append({"type": "amount_mismatch", **_plain(line), "ours_fen": ours[1]})
+        elif ours.kind != line["kind"]:
+            problems.append({"type": "kind_mismatch", **_plain(line), "ours_kind": ours.kind})
+        elif ours.amount_fen != line["amount_fen"]:
+            problems.append(
+                {"type": "amount_mismatch", **_plain(line), "ours_fen": ours.amount_fen}
+            )
         else:
             matched += 1
-    for ref, (kind, amount) in today.items():
-        if ref not in wide:
-            problems.append(
-                {"type": "missing_at_gateway", "kind": kind, "reference": ref, "amount_fen": amount}
-            )
+    refs = {line["reference"] for line in wide}
+    unclaimed = [line for line in wide if line["reference"] not in by_ref]
+    for r in today:
+        if not r.reference:
+            if r.kind == "refund" and _take(unclaimed, r.out_trade_no, r.amount_fen):
+                continue
+        elif r.reference in refs:
+            continue
+        problems.append({"type": "missing_at_gateway", **_plain(r)})
+    problems += _ledger_of(today)
     problems += _ledger_problems()
     with transaction.atomic():
         run, _ = ReconciliationRun.objects.update_or_create(
@@ -147,7 +270,27 @@ def reconcile(*, day: dt.date, gateway: str = "sandbox", actor=None) -> Reconcil
     return run
 
 
-def _plain(line: dict) -> dict:
+def _take(pool: list, out_trade_no: str, amount_fen: int):
+    """Remove and return the refund in `pool` (our records or statement lines) for that order
+    number and amount: how a refund we hold no gateway id for is matched."""
+    for i, item in enumerate(pool):
+        item = _plain(item)
+        if item["kind"] == "refund" and (item["out_trade_no"], item["amount_fen"]) == (
+            out_trade_no,
+            amount_fen,
+        ):
+            return pool.pop(i)
+    return None
+
+
+def _plain(line) -> dict:
+    if isinstance(line, _Ours):
+        line = {
+            "kind": line.kind,
+            "reference": line.reference,
+            "out_trade_no": line.out_trade_no,
+            "amount_fen": line.amount_fen,
+        }
     return {
         "kind": line["kind"],
         "reference": line["reference"],
@@ -179,10 +322,14 @@ COLUMNS = [
 
 
 def revenue(*, actor, date_from: dt.date, date_to: dt.date, merchant_id: int | None = None) -> dict:
-    """Per merchant and category over [date_from, date_to] (platform days): orders with money
-    in, paid in (escrow credited by customers), discounts (funded by promotion), refunds, and the
-    split booked at settlement or as kept fees. Operators see all merchants (or one); a merchant's
-    owner or manager only their own."""
+    """Per merchant and category over [date_from, date_to] — days in the platform's zone
+    (YUYUE_DEFAULT_TIMEZONE), the same for every merchant so that rows add up — read from ledger
+    entries posted in that period: orders with money in, paid in (by the customers' wallets or a
+    gateway), discounts (funded by promotion, net of the share refunds gave back), refunds (back to
+    the customers), and the split booked at settlement or as kept fees. Money that came in and
+    was not refunded nor split yet is still in escrow: paid + discounts - refunds - commission -
+    merchant - provider. Operators see all merchants (or one); a merchant's owner or manager only
+    their own."""
     if isinstance(date_from, dt.date) and isinstance(date_to, dt.date) and date_to < date_from:
         raise DomainError("invalid_input", "date_to is before date_from.")
     if (date_to - date_from).days >= MAX_DAYS:
@@ -212,20 +359,21 @@ def revenue(*, actor, date_from: dt.date, date_to: dt.date, merchant_id: int | N
     for merchant, category, booking, kind, account, amount in rows.iterator():
         cell = table[(merchant, category)]
         if account == AccountKind.ORDER_ESCROW:
-            if kind == "refund":
-                cell["refunds_fen"] += -amount
-            elif amount > 0:
+            if amount > 0 and kind != "refund":
                 orders[(merchant, category)].add(booking)
         elif account == AccountKind.PROMOTION_EXPENSE:
-            cell["discounts_fen"] += -amount
+            cell["discounts_fen"] += -amount  # net: a refund gives the discounts' share back
         elif account == AccountKind.PLATFORM_REVENUE:
             cell["commission_fen"] += amount
         elif account == AccountKind.MERCHANT_SHARE:
             cell["merchant_fen"] += amount
-        elif account == AccountKind.PROVIDER_FROZEN and kind == "settlement":
-            cell["provider_fen"] += amount
-        elif account in PAYERS and amount < 0:
-            cell["paid_fen"] += -amount
+        elif account == AccountKind.PROVIDER_FROZEN and amount > 0:
+            cell["provider_fen"] += amount  # settled, or kept for a no-show the provider came to
+        elif account in PAYERS:
+            if amount < 0:
+                cell["paid_fen"] += -amount
+            elif kind == "refund":
+                cell["refunds_fen"] += amount  # what went back to the customer
     merchants = dict(Merchant.objects.values_list("pk", "name"))
     categories = dict(Category.objects.values_list("pk", "name"))
     out_rows = []
@@ -288,7 +436,7 @@ def revenue_xlsx(report: dict) -> bytes:
             [row["merchant"], row["category"], row["orders"]]
             + [row[key] / 100 for key, _ in COLUMNS if key != "orders"]
         )
-    return _workbook("Revenue 收入", header, rows, money_columns=set(range(4, 4 + len(COLUMNS))))
+    return _workbook("Revenue 收入", header, rows, money_columns=set(range(4, 3 + len(COLUMNS))))
 
 
 def reconciliation_xlsx(run: ReconciliationRun) -> bytes:
