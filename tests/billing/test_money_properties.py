@@ -1,7 +1,9 @@
 """Any sequence of real money operations — top-ups with and without bonus, wallet payments with
-points, refunds, settlements, withdrawals — keeps the books: every transfer balanced, the accounts
-summing to zero, balances equal to their entries, nothing below zero, escrow per order never
-negative, points consistent."""
+points spending cash and bonus, refunds of orders and of top-ups, settlements, withdrawals — keeps
+the books: every transfer balanced, the accounts summing to zero, balances equal to their entries,
+nothing below zero, escrow per order never negative, points consistent, and a bonus never turning
+into cash (an order's refund gives back to cash at most what it took from cash; no transfer
+credits cash from bonus or promotion)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,21 @@ from hypothesis import strategies as st
 from tests.conftest import make_user
 from yuyue.accounts.models import Provider
 from yuyue.billing import ledger, loyalty
-from yuyue.billing.models import AccountKind, LedgerAccount, PointsEntry, TopUpPlan
+from yuyue.billing.models import (
+    AccountKind,
+    Entry,
+    LedgerAccount,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    PointsEntry,
+    TopUpPlan,
+    Transfer,
+)
 from yuyue.billing.payments import pay_with_wallet, wallet
 from yuyue.billing.refunds import escrow_held, refund
 from yuyue.billing.settlement import release_earnings, request_withdrawal, settle_order
+from yuyue.billing.topups import refund_top_up
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.services import book_slot
@@ -30,7 +43,16 @@ from yuyue.scheduling.models import TimeSlot
 ops = st.lists(
     st.tuples(
         st.sampled_from(
-            ["top_up", "plan", "book_pay", "refund", "settle", "withdraw", "expire_points"]
+            [
+                "top_up",
+                "plan",
+                "book_pay",
+                "refund",
+                "refund_top_up",
+                "settle",
+                "withdraw",
+                "expire_points",
+            ]
         ),
         st.integers(0, 3),
         st.integers(1, 3000),
@@ -71,15 +93,26 @@ def test_any_sequence_of_money_operations_keeps_the_books(steps, hall_service, h
         user=make_user("Prop provider"), merchant=merchant, display_name="P", verified=True
     )
     plan = TopUpPlan.objects.create(name="p", pay_fen=1000, bonus_fen=200)
+    operator = make_user("Prop operator", is_operator=True)
     n = uuid.uuid4().hex
     orders: list[Booking] = []
+    top_ups: list[Payment] = []
     for i, (op, pick, amount) in enumerate(steps):
         key = f"{n}:{i}"
         try:
             if op == "top_up":
+                payment = Payment.objects.create(
+                    out_trade_no=f"t{key}"[:40],
+                    purpose=PaymentPurpose.TOP_UP,
+                    customer=customer,
+                    gateway="sandbox",
+                    amount_fen=amount,
+                    status=PaymentStatus.PAID,
+                )
+                top_ups.append(payment)
                 with transaction.atomic():
                     ledger.post_transfer(
-                        key=key,
+                        key=f"payment:{payment.pk}",
                         kind="top_up",
                         legs=[
                             (ledger.account(AccountKind.GATEWAY_CLEARING), -amount),
@@ -87,8 +120,6 @@ def test_any_sequence_of_money_operations_keeps_the_books(steps, hall_service, h
                         ],
                     )
             elif op == "plan":
-                from yuyue.billing.models import Payment, PaymentPurpose, PaymentStatus
-
                 payment = Payment.objects.create(
                     out_trade_no=f"p{key}"[:40],
                     purpose=PaymentPurpose.TOP_UP,
@@ -98,6 +129,7 @@ def test_any_sequence_of_money_operations_keeps_the_books(steps, hall_service, h
                     status=PaymentStatus.PAID,
                     plan=plan,
                 )
+                top_ups.append(payment)
                 with transaction.atomic():
                     ledger.post_transfer(
                         key=f"payment:{payment.pk}",
@@ -116,6 +148,11 @@ def test_any_sequence_of_money_operations_keeps_the_books(steps, hall_service, h
             elif op == "refund" and orders:
                 booking = orders[pick % len(orders)]
                 refund(actor=None, booking_id=booking.pk, amount_fen=amount % 1300 + 1, key=key)
+            elif op == "refund_top_up" and top_ups:
+                payment = top_ups[pick % len(top_ups)]
+                refund_top_up(
+                    actor=operator, payment_id=payment.pk, amount_fen=amount % 1200 + 1, key=key
+                )
             elif op == "settle" and orders:
                 booking = orders[pick % len(orders)]
                 Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(
@@ -142,8 +179,41 @@ def test_any_sequence_of_money_operations_keeps_the_books(steps, hall_service, h
             assert a.balance == ledger.balance_from_entries(a)
             if not a.allow_negative:
                 assert a.balance >= a.held >= 0, a.code
+        cash, bonus = wallet(customer.pk), loyalty.bonus_account(customer.pk)
         for booking in orders:
             assert escrow_held(booking.pk) >= 0
+            paid = Payment.objects.filter(booking=booking, status=PaymentStatus.PAID).first()
+            if paid is None:
+                continue
+            back = dict(
+                Entry.objects.filter(transfer__booking=booking, transfer__kind="refund")
+                .values_list("account")
+                .annotate(n=Sum("amount"))
+                .values_list("account", "n")
+            )
+            assert back.get(cash.pk, 0) <= paid.amount_fen - paid.bonus_fen
+            assert back.get(bonus.pk, 0) <= paid.bonus_fen
+        for transfer in Transfer.objects.filter(entries__account=cash, entries__amount__gt=0):
+            legs = dict(transfer.entries.values_list("account__kind", "amount"))
+            assert legs.get(AccountKind.CUSTOMER_BONUS, 0) >= 0, transfer.kind
+            assert legs.get(AccountKind.PROMOTION_EXPENSE, 0) >= 0, transfer.kind
+        # what the gateway paid back for top-ups never exceeds the cash they brought in
+        refunds = Transfer.objects.filter(kind="top_up_refund", entries__account=cash)
+        moved = dict(
+            Entry.objects.filter(transfer__in=refunds)
+            .values_list("account__kind")
+            .annotate(n=Sum("amount"))
+            .values_list("account__kind", "n")
+        )
+        given = sum(p.amount_fen for p in top_ups)
+        bonus_given = sum(p.plan.bonus_fen for p in top_ups if p.plan_id)
+        out = -moved.get(AccountKind.CUSTOMER_CASH, 0)
+        gateway_back = moved.get(AccountKind.GATEWAY_CLEARING, 0)
+        assert gateway_back <= given and out <= given + bonus_given
+        refunded = Payment.objects.filter(pk__in=[p.pk for p in top_ups]).aggregate(
+            n=Sum("refunded_fen")
+        )["n"]
+        assert gateway_back == (refunded or 0)
         entries = PointsEntry.objects.filter(customer=customer).aggregate(
             d=Sum("delta"), r=Sum("remaining")
         )

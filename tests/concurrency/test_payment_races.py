@@ -186,3 +186,127 @@ def test_ten_payments_redeeming_points_that_cover_five(server, customer, hall_se
     gift = PointsEntry.objects.get(key="gift")
     assert gift.remaining == 0
     assert Payment.objects.filter(customer=customer, amount_fen=PRICE - 200).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_top_up_refunds_racing_wallet_payments_for_the_same_cash(
+    server, customer, hall_service, hall, operator
+):
+    """Five top-ups of ¥10 (¥50 in the wallet), five ¥10 orders. At once: each top-up refunded
+    twice (other keys) and every order paid from the wallet. The cash goes once: five of the
+    fifteen succeed, no top-up is refunded twice, the wallet ends at zero, and the gateway paid
+    back exactly what the refunds that succeeded took."""
+    from yuyue.billing.models import Refund, SandboxTransaction, TopUpPlan
+
+    orders = _orders(customer, hall_service, hall, 5)
+    plan = TopUpPlan.objects.create(name="10+1", pay_fen=PRICE, bonus_fen=100)
+    top_ups = []
+    for i in range(5):
+        payment = Payment.objects.create(
+            out_trade_no=f"yyseed{i}",
+            purpose=PaymentPurpose.TOP_UP,
+            customer=customer,
+            gateway="sandbox",
+            amount_fen=PRICE,
+            status="paid",
+            plan=plan if i % 2 else None,
+        )
+        top_ups.append(payment)
+        with transaction.atomic():
+            ledger.post_transfer(
+                key=f"payment:{payment.pk}",
+                kind="top_up",
+                legs=[
+                    (ledger.account(AccountKind.GATEWAY_CLEARING), -PRICE),
+                    (wallet(customer.pk), PRICE),
+                ],
+            )
+            from yuyue.billing.topups import credit_bonus
+
+            credit_bonus(payment)
+    customer_key = issue_token(user=customer, via="password")[0]
+    operator_key = issue_token(user=operator, via="password")[0]
+    calls = [
+        Call(
+            "POST",
+            f"/api/ops/payments/{p.pk}/refunds",
+            {"amount_fen": PRICE},
+            bearer(operator_key, **{"Idempotency-Key": f"r{p.pk}-{n}"}),
+        )
+        for p in top_ups
+        for n in range(2)
+    ] + [
+        Call("POST", f"/api/bookings/{o.pk}/pay/wallet", None, bearer(customer_key)) for o in orders
+    ]
+    replies = storm(server.url, calls)
+    print(outcome(replies))
+    assert_clean(replies, server)
+    refunded = [r for r in replies[:10] if r.status == 201]
+    paid = [r for r in replies[10:] if r.status == 200]
+    refused = {(r.status, r.code) for r in replies if r.status not in (200, 201)}
+    assert refused <= {(409, "insufficient_funds"), (409, "refund_exceeds_payment")}, outcome(
+        replies
+    )
+    assert len(refunded) + len(paid) == 5, outcome(replies)
+    assert wallet(customer.pk).balance == 0
+    for p in top_ups:
+        p.refresh_from_db()
+        assert p.refunded_fen in (0, PRICE)
+    assert Refund.objects.count() == len(refunded)
+    assert (
+        sum(SandboxTransaction.objects.filter(kind="refund").values_list("amount_fen", flat=True))
+        == len(refunded) * PRICE
+    )
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == len(paid)
+    assert ledger.unbalanced_transfers() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("guarded", [True, False], ids=["guarded", "control"])
+def test_one_top_up_refunded_ten_times_at_once(request, customer, operator, guarded):
+    """Ten operators refund the same ¥10 top-up at once (other keys), with plenty of cash in the
+    wallet: it is paid back once. The control (read, wait, write) pays it back more than once."""
+    from yuyue.billing.models import Refund
+
+    server = request.getfixturevalue("server" if guarded else "unguarded_server")
+    payment = Payment.objects.create(
+        out_trade_no="yyonce",
+        purpose=PaymentPurpose.TOP_UP,
+        customer=customer,
+        gateway="sandbox",
+        amount_fen=PRICE,
+        status="paid",
+    )
+    with transaction.atomic():
+        ledger.post_transfer(
+            key="seed",
+            kind="top_up",
+            legs=[
+                (ledger.account(AccountKind.GATEWAY_CLEARING), -10 * PRICE),
+                (wallet(customer.pk), 10 * PRICE),
+            ],
+        )
+    keys = [issue_token(user=operator, via="password")[0] for _ in range(10)]
+    replies = storm(
+        server.url,
+        [
+            Call(
+                "POST",
+                f"/api/ops/payments/{payment.pk}/refunds",
+                {"amount_fen": PRICE},
+                bearer(k, **{"Idempotency-Key": f"op-{i}"}),
+            )
+            for i, k in enumerate(keys)
+        ],
+    )
+    assert_clean(replies, server)
+    won = sum(r.status == 201 for r in replies)
+    if guarded:
+        assert won == 1, outcome(replies)
+        assert {(r.status, r.code) for r in replies if r.status != 201} == {
+            (409, "refund_exceeds_payment")
+        }
+        assert Refund.objects.count() == 1 and wallet(customer.pk).balance == 9 * PRICE
+    else:
+        assert won > 1, outcome(replies)  # the race the guard prevents: paid back twice or more
+        assert wallet(customer.pk).balance < 9 * PRICE

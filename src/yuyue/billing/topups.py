@@ -18,6 +18,7 @@ top-ups that never pay out a bonus.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -177,15 +178,13 @@ def refund_top_up(*, actor, payment_id: int, amount_fen: int, key: str, reason: 
         raise DomainError("not_found")
     if payment.status != PaymentStatus.PAID:
         raise DomainError("nothing_to_refund")
+    seen = _unguarded_read(payment)
     try:
         with transaction.atomic():
             record = Refund.objects.create(
                 key=key, payment=payment, amount_fen=amount_fen, reason=reason[:200]
             )
-            if not Payment.objects.filter(
-                pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
-            ).update(refunded_fen=F("refunded_fen") + amount_fen):
-                raise DomainError("refund_exceeds_payment")
+            _claim(payment, amount_fen, seen)
             payment.refresh_from_db()
             before = payment.refunded_fen - amount_fen
             due_bonus = _bonus_back(payment, before, amount_fen)
@@ -219,6 +218,34 @@ def refund_top_up(*, actor, payment_id: int, amount_fen: int, key: str, reason: 
             raise
     # The money has left the wallet (committed); now the gateway, with no lock held.
     return _pay_back(record)
+
+
+def _unguarded_read(payment: Payment) -> int | None:
+    """Tests only (YUYUE_UNGUARDED): what is refunded so far, read before the transaction, then a
+    pause — the naive check-then-write the concurrency control shows going wrong."""
+    if not settings.YUYUE_UNGUARDED:
+        return None
+    import time
+
+    from yuyue.orders.services import RACE_WINDOW_SECONDS
+
+    refunded = Payment.objects.get(pk=payment.pk).refunded_fen
+    time.sleep(RACE_WINDOW_SECONDS)
+    return refunded
+
+
+def _claim(payment: Payment, amount_fen: int, seen: int | None) -> None:
+    """Take `amount_fen` of what is left of the payment by a conditional UPDATE: two refunds
+    racing for the last of it, one gets it."""
+    if seen is not None:  # the unguarded control writes what it read earlier
+        if seen + amount_fen > payment.amount_fen:
+            raise DomainError("refund_exceeds_payment")
+        Payment.objects.filter(pk=payment.pk).update(refunded_fen=seen + amount_fen)
+        return
+    if not Payment.objects.filter(
+        pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
+    ).update(refunded_fen=F("refunded_fen") + amount_fen):
+        raise DomainError("refund_exceeds_payment")
 
 
 def _pay_back(record: Refund) -> Refund:
