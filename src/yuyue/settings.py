@@ -147,7 +147,7 @@ YUYUE_UNGUARDED = env_bool("YUYUE_UNGUARDED")
 YUYUE_BENCH_ENDPOINTS = env_bool("YUYUE_BENCH_ENDPOINTS")
 
 # --- jobs and realtime ----------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "yuyue.core.jobqueue.DatabaseBackend"}}
 if env_bool("YUYUE_TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 REDIS_URL = os.environ.get("REDIS_URL")

@@ -5,8 +5,9 @@ ordering): for a hall-slot booking that was most of the request's time, far more
 database's own work. These helpers build each statement once per model (and database vendor)
 from the models' metadata, and convert values with the fields' own methods, so encrypted and
 JSON fields, aware datetimes and booleans read and write exactly as through the ORM. They work
-on SQLite and PostgreSQL alike (both have RETURNING), send no model signals (none are used), and
-leave every guard where it was: in the database's constraints and conditional statements.
+on SQLite and PostgreSQL alike (both have RETURNING) and leave every guard where it was: in the
+database's constraints and conditional statements. An insert sends `pre_save` and `post_save`
+as `save()` does, when anything listens (django-tasks-db does, for its job rows).
 
 Use them only where a request's cost matters; everywhere else the ORM is clearer.
 """
@@ -18,6 +19,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=models.Model)
 
@@ -46,12 +48,15 @@ def param(model: type[models.Model], field: str, value: Any) -> Any:
 
 @cache
 def _insert_plan(model: type[models.Model], vendor: str) -> tuple[list, str, str]:
+    """Fields, `INSERT ... VALUES (one row)`, and ` RETURNING pk` for a key the database draws
+    ("" when the key is a value of ours, e.g. a UUID, which is sent with the row)."""
     meta = model._meta
-    assert meta.pk.db_returning, f"{meta.label}: sql.insert needs an auto-increment key"
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    assert not any(f.has_db_default() for f in meta.concrete_fields), "db_default: use the ORM"
+    drawn = meta.pk.db_returning
+    fields = [f for f in meta.concrete_fields if not (drawn and f.primary_key)]
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return fields, head + row, f" RETURNING {qn(meta.pk.column)}"
+    return fields, head + row, f" RETURNING {qn(meta.pk.column)}" if drawn else ""
 
 
 def insert_many(objs: Sequence[M]) -> Sequence[M]:
@@ -59,7 +64,9 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
     and `auto_now_add` are filled in, and each gets its primary key)."""
     if not objs:
         return objs
-    fields, single, returning = _insert_plan(type(objs[0]), connection.vendor)
+    model = type(objs[0])
+    _before(model, objs)
+    fields, single, returning = _insert_plan(model, connection.vendor)
     row = single[single.rindex("(") :]
     values: list[Any] = []
     for obj in objs:
@@ -67,12 +74,34 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
     sql = single + "".join(", " + row for _ in objs[1:]) + returning
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        keys = cursor.fetchall()
+        keys = cursor.fetchall() if returning else [(obj.pk,) for obj in objs]
     for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+    _after(model, objs)
     return objs
+
+
+def _before(model, objs) -> None:
+    if pre_save.has_listeners(model):
+        for obj in objs:
+            pre_save.send(
+                model, instance=obj, raw=False, using=connection.alias, update_fields=None
+            )
+
+
+def _after(model, objs) -> None:
+    if post_save.has_listeners(model):
+        for obj in objs:
+            post_save.send(
+                model,
+                instance=obj,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=connection.alias,
+            )
 
 
 def insert(obj: M, *, unless_taken: str | None = None) -> M | None:
@@ -83,17 +112,19 @@ def insert(obj: M, *, unless_taken: str | None = None) -> M | None:
     value, with no savepoint needed. Any other constraint still raises IntegrityError."""
     if unless_taken is None:
         return insert_many([obj])[0]
+    _before(type(obj), [obj])
     fields, single, returning = _insert_plan(type(obj), connection.vendor)
     target = qn(obj._meta.get_field(unless_taken).column)
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(f"{single} ON CONFLICT ({target}) DO NOTHING{returning}", values)
-        row = cursor.fetchone()
+        row = cursor.fetchone() if returning else ((obj.pk,) if cursor.rowcount else None)
     if row is None:
         return None
     obj.pk = row[0]
     obj._state.adding = False
     obj._state.db = connection.alias
+    _after(type(obj), [obj])
     return obj
 
 
