@@ -302,6 +302,12 @@ def test_customer_lists_with_filters(customer, slot, hall_service, hall):
     assert ids("cancelled") == {cancelled["id"]}
     assert ids("checked_in") == set()
     assert api.get("/api/bookings", {"view": "nonsense"})[0] == 422
+    # paging past the end is an empty page; an offset no database takes is bad input, not a 500
+    assert api.get("/api/bookings", {"offset": 3})[1] == []
+    assert api.get("/api/bookings", {"offset": 2, "limit": 1})[0] == 200
+    for offset in (10**9 + 1, 713685188779241218506752):
+        status, problem = api.get("/api/bookings", {"offset": offset})
+        assert (status, problem["code"]) == (422, "invalid_input")
 
 
 def test_another_customers_booking_is_not_found(customer, other_customer, slot):

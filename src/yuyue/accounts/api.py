@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from yuyue.core.errors import DomainError
+from yuyue.core.paging import offset_param
 
 from . import services
 from .auth import bearer, require_operator
@@ -164,7 +165,11 @@ def _user(user_id: int) -> User:
 
 @ops_router.get("/people", response=list[PersonOut], auth=bearer)
 def find_people(
-    request, phone: str = Query("", max_length=32), name: str = "", offset: int = 0, limit: int = 50
+    request,
+    phone: str = Query("", max_length=32),
+    name: str = "",
+    offset: int = offset_param(),
+    limit: int = Query(50, ge=1, le=200),
 ):
     """Find people by exact phone number (through its keyed hash) or by name."""
     require_operator(request.auth)
@@ -173,7 +178,7 @@ def find_people(
         qs = qs.filter(phone_index=phone_index(normalize_phone(phone)))
     if name:
         qs = qs.filter(name__icontains=name)
-    return [_person(u) for u in qs[max(offset, 0) : max(offset, 0) + min(max(limit, 1), 200)]]
+    return [_person(u) for u in qs[offset : offset + limit]]
 
 
 class ActiveIn(Schema):

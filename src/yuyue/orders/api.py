@@ -14,6 +14,7 @@ from yuyue.catalog.models import Merchant
 from yuyue.core.crypto import mask_id_number, mask_phone
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import run_idempotent
+from yuyue.core.paging import offset_param
 from yuyue.core.timeutil import zone
 
 from . import fulfilment, queries, services
@@ -230,7 +231,7 @@ def book_provider(
 def my_bookings(
     request,
     view: Literal["all", "upcoming", "checked_in", "expired", "cancelled"] = "all",
-    offset: int = Query(0, ge=0),
+    offset: int = offset_param(),
     limit: int = Query(50, ge=1, le=200),
 ):
     """Your bookings: all, upcoming, checked in, expired without check-in, or cancelled."""
@@ -296,7 +297,7 @@ def merchant_bookings(
     slot_id: int | None = None,
     status: StatusFilter | None = None,
     q: str = Query("", max_length=50),
-    offset: int = Query(0, ge=0),
+    offset: int = offset_param(),
     limit: int = Query(100, ge=1, le=500),
 ):
     merchant = _staff_merchant(request, merchant_id)
@@ -417,7 +418,7 @@ class CodePointIn(PointIn):
 def provider_orders(
     request,
     view: Literal["active", "done", "all"] = "active",
-    offset: int = Query(0, ge=0),
+    offset: int = offset_param(),
     limit: int = Query(50, ge=1, le=200),
 ):
     """The signed-in provider's orders: active (accepted to in service), done, or all."""
