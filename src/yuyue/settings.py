@@ -147,6 +147,9 @@ YUYUE_UNGUARDED = env_bool("YUYUE_UNGUARDED")
 YUYUE_BENCH_ENDPOINTS = env_bool("YUYUE_BENCH_ENDPOINTS")
 
 # --- jobs and realtime ----------------------------------------------------------------------
+# Hall-slot bookings that reach one process together are written in one transaction, up to this
+# many (orders/slot_writes.py); 1 writes each alone.
+YUYUE_BOOKING_BATCH_MAX = int(os.environ.get("YUYUE_BOOKING_BATCH_MAX", "50"))
 TASKS = {"default": {"BACKEND": "yuyue.core.jobqueue.DatabaseBackend"}}
 if env_bool("YUYUE_TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -10,24 +10,62 @@ upgrade that adds a field cannot slip by (the dependency is pinned to 0.13.x).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django_tasks.signals import task_enqueued
 from django_tasks_db.backend import DatabaseBackend as LibraryBackend
 from django_tasks_db.compat import normalize_json
 
 from . import sql
 
+# (task, run_after or None, args): one job to enqueue
+Job = tuple[object, dt.datetime | None, tuple]
+
 
 class DatabaseBackend(LibraryBackend):
-    def _task_to_db_task(self, task, args, kwargs):
+    def _row(self, task, args, kwargs):
         from django_tasks_db.models import DBTaskResult
 
-        return sql.insert(
-            DBTaskResult(
-                id=self._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
-                run_after=task.run_after,
-                backend_name=self.alias,
-            )
+        return DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=self.alias,
         )
+
+    def _task_to_db_task(self, task, args, kwargs):
+        return sql.insert(self._row(task, args, kwargs))
+
+    def enqueue_many(self, tasks: Sequence[tuple[object, tuple]]) -> None:
+        """Insert the job rows of several (task, args) in one statement."""
+        for task, _ in tasks:
+            self.validate_task(task)
+        rows = sql.insert_many([self._row(task, args, {}) for task, args in tasks])
+        for row in rows:
+            task_enqueued.send(type(self), task_result=row.task_result)
+
+
+def enqueue_with_transaction(jobs: Sequence[Job]) -> None:
+    """Enqueue `jobs` as part of the current transaction.
+
+    With the database backend the job rows are written now, in one statement, so they commit
+    or roll back with the writes that called for them (a booking never loses its reminder to a
+    crash between its commit and an on-commit hook, and costs one statement, not a transaction
+    of its own). The worker cannot see them before the commit. Other backends (the immediate
+    one for development) enqueue on commit, as before.
+    """
+    if not jobs:
+        return
+    tasks = [(task.using(run_after=at) if at else task, args) for task, at, args in jobs]
+    backends = {task.get_backend() for task, _ in tasks}
+    backend = backends.pop() if len(backends) == 1 else None
+    if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
+        backend.enqueue_many(tasks)
+        return
+    for task, args in tasks:
+        transaction.on_commit(lambda task=task, args=args: task.enqueue(*args))

@@ -112,20 +112,45 @@ def insert(obj: M, *, unless_taken: str | None = None) -> M | None:
     value, with no savepoint needed. Any other constraint still raises IntegrityError."""
     if unless_taken is None:
         return insert_many([obj])[0]
-    _before(type(obj), [obj])
-    fields, single, returning = _insert_plan(type(obj), connection.vendor)
-    target = qn(obj._meta.get_field(unless_taken).column)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    inserted = insert_unless_taken([obj], unless_taken)
+    return inserted[0] if inserted else None
+
+
+def insert_unless_taken(objs: Sequence[M], unique: str) -> list[M]:
+    """INSERT new instances of one model in one statement, skipping each whose `unique` field's
+    value is taken already (ON CONFLICT DO NOTHING); returns those inserted, with their keys."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    _before(model, objs)
+    fields, single, _ = _insert_plan(model, connection.vendor)
+    field = model._meta.get_field(unique)
+    row = single[single.rindex("(") :]
+    values: list[Any] = []
+    for obj in objs:
+        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    pk = model._meta.pk
+    sql = (
+        single
+        + "".join(", " + row for _ in objs[1:])
+        + f" ON CONFLICT ({qn(field.column)}) DO NOTHING"
+        + f" RETURNING {qn(pk.column)}, {qn(field.column)}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"{single} ON CONFLICT ({target}) DO NOTHING{returning}", values)
-        row = cursor.fetchone() if returning else ((obj.pk,) if cursor.rowcount else None)
-    if row is None:
-        return None
-    obj.pk = row[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    _after(type(obj), [obj])
-    return obj
+        cursor.execute(sql, values)
+        keys = dict((str(value), key) for key, value in cursor.fetchall())
+    inserted = []
+    for obj in objs:
+        key = keys.pop(str(getattr(obj, field.attname)), None)
+        if key is None:
+            continue
+        if pk.db_returning:
+            obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        inserted.append(obj)
+    _after(model, inserted)
+    return inserted
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:

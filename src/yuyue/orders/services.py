@@ -3,7 +3,8 @@
 Every guard is in the database:
 - capacity: `UPDATE slot SET booked = booked + n WHERE booked + n <= capacity`, row count checked,
   and a CHECK constraint `booked <= capacity` behind it;
-- per-user limit: a SlotUsage row per (slot, customer) raised by a conditional UPDATE;
+- per-user limit: a SlotUsage row per (slot, customer) raised by a conditional upsert;
+  (hall-slot bookings are written by `slot_writes`, several at once under load);
 - provider time: the provider row locked FOR UPDATE, then an overlap check, with PostgreSQL's
   exclusion constraint behind it (SQLite serialises writers with BEGIN IMMEDIATE);
 - status changes (cancel, check-in): `UPDATE … WHERE status = 'booked'`, row count checked.
@@ -34,11 +35,13 @@ from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.codes import new_checkin_code, normalize_checkin_code
 from yuyue.core.errors import DomainError
+from yuyue.core.jobqueue import Job, enqueue_with_transaction
 from yuyue.core.timeutil import zone
 from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
 from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus, SlotUsage
+from .slot_writes import PendingBooking, write_bookings
 from .states import SYSTEM, apply_step
 
 RACE_WINDOW_SECONDS = 0.2  # how long the unguarded (test-only) path waits between read and write
@@ -67,24 +70,23 @@ def _reminder_offsets(booking: Booking) -> list[int]:
     return [settings.YUYUE_REMINDER_MINUTES]
 
 
-def _schedule_reminder(booking: Booking) -> None:
+def _reminder_jobs(booking: Booking) -> list[Job]:
     """Reminders to the customer and the provider before the start: YUYUE_REMINDER_MINUTES
     before, or at each of a timed call's `reminders` (e.g. 15 minutes before and at the start).
     Times already past are skipped; if all are, one reminder goes at once."""
     now = timezone.now()
     if booking.starts_at <= now:
-        return
+        return []
     from .tasks import remind_before_start
 
     offsets = _reminder_offsets(booking)
     due = [(booking.starts_at - dt.timedelta(minutes=m), m) for m in offsets]
     due = [(at, m) for at, m in due if at > now] or ([(now, offsets[-1])] if offsets else [])
-    for at, minutes in due:
-        transaction.on_commit(
-            lambda at=at, minutes=minutes: remind_before_start.using(run_after=at).enqueue(
-                booking.pk, minutes
-            )
-        )
+    return [(remind_before_start, at, (booking.pk, minutes)) for at, minutes in due]
+
+
+def _schedule_reminder(booking: Booking) -> None:
+    enqueue_with_transaction(_reminder_jobs(booking))
 
 
 def _create_booking(**fields) -> Booking:
@@ -107,14 +109,7 @@ def _create_booking(**fields) -> Booking:
 @cache
 def _hall_sql() -> dict[str, str]:
     """book_slot's statements, written once (table and column names from the models)."""
-    usage, slot = sql.table(SlotUsage), sql.table(TimeSlot)
-    count = sql.qn(SlotUsage._meta.get_field("count").column)
-    slot_col, customer_col = (
-        sql.qn(SlotUsage._meta.get_field(f).column) for f in ("slot", "customer")
-    )
-    booked, capacity, status, pk = (
-        sql.qn(TimeSlot._meta.get_field(f).column) for f in ("booked", "capacity", "status", "id")
-    )
+    pk = sql.qn(TimeSlot._meta.pk.column)
     form_service = sql.column(FormField, "service")
     service_pk = sql.qn(Service._meta.pk.column)
     return {
@@ -126,15 +121,6 @@ def _hall_sql() -> dict[str, str]:
         "fields_where": f"t0.{sql.qn(FormField._meta.get_field('service').column)} = %s",
         "fields_order": ", ".join(
             f"t0.{sql.qn(FormField._meta.get_field(f).column)}" for f in FormField._meta.ordering
-        ),
-        "use_place": (
-            f"INSERT INTO {usage} ({slot_col}, {customer_col}, {count}) VALUES (%s, %s, 1)"
-            f" ON CONFLICT ({slot_col}, {customer_col}) DO UPDATE SET {count} = {usage}.{count} + 1"
-            f" WHERE {usage}.{count} < %s"
-        ),
-        "take_places": (
-            f"UPDATE {slot} SET {booked} = {booked} + %s WHERE {pk} = %s AND {status} = %s"
-            f" AND ({capacity} IS NULL OR {booked} <= {capacity} - %s)"
         ),
     }
 
@@ -220,30 +206,15 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         **payment_terms(price),
     )
     people = [Participant(position=i, answers=a) for i, a in enumerate(answers)]
-    with transaction.atomic():
-        # Per-user limit: the customer's usage row for the slot is created at 1 or raised by one
-        # while under the limit, in one statement that locks the row; 0 rows: limit reached.
-        if not sql.execute(
-            _hall_sql()["use_place"], [slot.pk, customer.pk, service.per_user_limit]
-        ):
-            raise DomainError("per_user_limit", limit=service.per_user_limit)
-        for _ in range(5):  # a (very unlikely) check-in code collision draws another code
-            booking.code = new_checkin_code()
-            if sql.insert(booking, unless_taken="code") is not None:
-                break
-        else:
-            raise RuntimeError("could not draw a unique check-in code")
-        _schedule_reminder(booking)
-        _schedule_expiry(booking)
-        for person in people:
-            person.booking = booking
-        sql.insert_many(people)
-        audit(customer, "booking.create", booking, slot=slot.pk, places=places)
-        # The hot row last: its lock is held only from here to COMMIT. A full or closed slot
-        # rolls back everything above.
-        if not sql.execute(_hall_sql()["take_places"], [places, slot.pk, SlotStatus.OPEN, places]):
-            status = TimeSlot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
-            raise DomainError("slot_closed" if status != SlotStatus.OPEN else "slot_full")
+    # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
+    write_bookings(
+        PendingBooking(
+            booking=booking,
+            people=people,
+            limit=service.per_user_limit,
+            jobs=lambda b: _reminder_jobs(b) + _expiry_jobs(b),
+        )
+    )
     # Hand back what the answer needs, already loaded: no second round of queries.
     booking.slot, booking.service, booking.merchant, booking.customer = (
         slot,
@@ -494,13 +465,16 @@ AFTER_PAYMENT = {
 }
 
 
-def _schedule_expiry(booking: Booking) -> None:
+def _expiry_jobs(booking: Booking) -> list[Job]:
     if booking.status == BookingStatus.AWAITING_PAYMENT and booking.pay_before:
         from .tasks import expire_unpaid_booking
 
-        transaction.on_commit(
-            lambda: expire_unpaid_booking.using(run_after=booking.pay_before).enqueue(booking.pk)
-        )
+        return [(expire_unpaid_booking, booking.pay_before, (booking.pk,))]
+    return []
+
+
+def _schedule_expiry(booking: Booking) -> None:
+    enqueue_with_transaction(_expiry_jobs(booking))
 
 
 def confirm_payment(*, booking_id: int, reference: str = "") -> Booking:

@@ -1,0 +1,335 @@
+"""Writing hall-slot bookings: the guarded statements, for one booking or for many at once.
+
+`book_slot` checks a request against the rules and hands the booking, ready to write, to
+`write_bookings`. The write is where capacity and the per-user limit are guarded, in the database:
+
+1. the customer's usage rows: `INSERT … ON CONFLICT DO UPDATE SET count = count + 1 WHERE
+   count < limit RETURNING …` — a booking whose row is not returned is over its limit;
+2. the slots: `UPDATE … SET booked = booked + n WHERE … booked <= capacity - n` (the CHECK
+   constraint `booked <= capacity` behind it) — a slot whose row is not updated has no room for
+   all of them, and then its bookings are given places one by one, in arrival order, from what
+   the slot row (locked) says is left;
+3. the bookings that got no place give their usage back; the others are inserted with their
+   participants, audit rows and jobs.
+
+**Group commit.** Under load, many bookings reach one server process at the same moment. Written
+one transaction each, they queue for the same locks (SQLite's one writer, PostgreSQL's row lock
+on a hot slot), and each pays for its own round trips and commit. So a request that finds another
+one writing waits for it and is then written together with all the others that arrived meanwhile,
+in one transaction of a few multi-row statements, by one of them (the "leader"; the others sleep
+until their answer is ready). Nobody waits for a batch to fill: a lone request is written at once,
+and batches form only while a write is already in progress, so the queue is the batch. Every
+guard above holds per booking inside the batch, exactly as for one; the concurrency tests (real
+servers, PostgreSQL and SQLite) and `tests/orders/test_slot_writes.py` check it.
+
+If a batch fails as a whole (an error no rule foresaw), each of its bookings is written again in
+a transaction of its own, so one bad booking cannot fail the others. A booking made inside a
+transaction the caller holds (an Idempotency-Key's, a test's) is never batched with others: it is
+written in that transaction, alone.
+
+Locks are taken in one order (usage rows by slot and customer, then slot rows by id), so
+concurrent batches in several processes cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from yuyue.core import sql
+from yuyue.core.audit import audit_entry
+from yuyue.core.codes import new_checkin_code
+from yuyue.core.errors import DomainError
+from yuyue.core.jobqueue import Job, enqueue_with_transaction
+from yuyue.scheduling.models import SlotStatus, TimeSlot
+
+from .models import Booking, Participant, SlotUsage
+
+
+@dataclass(eq=False)
+class PendingBooking:
+    """A hall-slot booking that has passed every rule that does not need a lock."""
+
+    booking: Booking  # unsaved; customer, slot, places and price filled in
+    people: list[Participant]  # unsaved, one per place
+    limit: int  # the service's per-user limit
+    jobs: object  # callable(booking) -> list[Job], run once the booking has its key
+    error: BaseException | None = None
+    done: bool = False
+    _event: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lead: bool = False
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.booking.slot_id, self.booking.customer_id
+
+
+@cache
+def _statements() -> dict[str, str]:
+    usage, slot = sql.table(SlotUsage), sql.table(TimeSlot)
+    u = {f: sql.qn(SlotUsage._meta.get_field(f).column) for f in ("slot", "customer", "count")}
+    s = {
+        f: sql.qn(TimeSlot._meta.get_field(f).column)
+        for f in ("id", "booked", "capacity", "status")
+    }
+    return {
+        "use": (
+            f"INSERT INTO {usage} ({u['slot']}, {u['customer']}, {u['count']}) VALUES {{rows}}"
+            f" ON CONFLICT ({u['slot']}, {u['customer']}) DO UPDATE"
+            f" SET {u['count']} = {usage}.{u['count']} + 1 WHERE {usage}.{u['count']} < %s"
+            f" RETURNING {u['slot']}, {u['customer']}"
+        ),
+        "give_back": (
+            f"UPDATE {usage} SET {u['count']} = {u['count']} - 1"
+            f" WHERE {u['count']} > 0 AND ({u['slot']}, {u['customer']}) IN ({{rows}})"
+        ),
+        "take": (
+            f"UPDATE {slot} SET {s['booked']} = {s['booked']} + %s WHERE {s['id']} = %s"
+            f" AND {s['status']} = %s AND ({s['capacity']} IS NULL"
+            f" OR {s['booked']} <= {s['capacity']} - %s)"
+        ),
+        "read": (
+            f"SELECT {s['booked']}, {s['capacity']}, {s['status']} FROM {slot} WHERE {s['id']} = %s"
+        ),
+    }
+
+
+def _vendor_read() -> str:
+    read = _statements()["read"]
+    return read + " FOR UPDATE" if connection.vendor == "postgresql" else read
+
+
+def _rounds(batch: list[PendingBooking]) -> list[list[PendingBooking]]:
+    """Split a batch so that no round has two bookings of one customer in one slot (one
+    statement may not raise the same usage row twice); later rounds see the earlier ones."""
+    rounds: list[list[PendingBooking]] = []
+    seen: list[set] = []
+    for p in batch:
+        for i, keys in enumerate(seen):
+            if p.key not in keys:
+                keys.add(p.key)
+                rounds[i].append(p)
+                break
+        else:
+            seen.append({p.key})
+            rounds.append([p])
+    return rounds
+
+
+def _use_places(pending: list[PendingBooking]) -> list[PendingBooking]:
+    """Raise each customer's usage row (per-user limit); those over their limit fail."""
+    by_limit: dict[int, list[PendingBooking]] = defaultdict(list)
+    for p in pending:
+        by_limit[p.limit].append(p)
+    passed = []
+    for limit, group in sorted(by_limit.items()):
+        group.sort(key=lambda p: p.key)
+        keys = [p.key for p in group]
+        statement = _statements()["use"].format(rows=", ".join(["(%s, %s, 1)"] * len(keys)))
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [v for k in keys for v in k] + [limit])
+            ok = {(int(s), int(c)) for s, c in cursor.fetchall()}
+        for p in group:
+            if p.key in ok:
+                passed.append(p)
+            else:
+                p.error = DomainError("per_user_limit", limit=p.limit)
+    return passed
+
+
+def _take_places(pending: list[PendingBooking]) -> list[PendingBooking]:
+    """Take the places in each slot; bookings that find no room (or a closed slot) fail."""
+    by_slot: dict[int, list[PendingBooking]] = defaultdict(list)
+    for p in pending:
+        by_slot[p.booking.slot_id].append(p)
+    won = []
+    take = _statements()["take"]
+    for slot_id in sorted(by_slot):
+        group = by_slot[slot_id]
+        total = sum(p.booking.places for p in group)
+        if sql.execute(take, [total, slot_id, SlotStatus.OPEN, total]):
+            won += group
+            continue
+        # Not room for all of them (or closed): the slot row, locked, says what is left.
+        booked, capacity, status = sql.fetch_one(_vendor_read(), [slot_id])
+        if status != SlotStatus.OPEN:
+            for p in group:
+                p.error = DomainError("slot_closed")
+            continue
+        left = None if capacity is None else capacity - booked
+        granted = 0
+        for p in group:  # arrival order
+            if left is None or p.booking.places <= left - granted:
+                granted += p.booking.places
+                won.append(p)
+            else:
+                p.error = DomainError("slot_full")
+        if granted and not sql.execute(take, [granted, slot_id, SlotStatus.OPEN, granted]):
+            raise RuntimeError(f"slot {slot_id} changed under its row lock")
+    return won
+
+
+def _give_back(pending: list[PendingBooking]) -> None:
+    """Usage raised for bookings that then found no place is given back."""
+    if not pending:
+        return
+    keys = sorted({p.key for p in pending})
+    rows = ", ".join(["(%s, %s)"] * len(keys))
+    if connection.vendor == "sqlite":
+        rows = "VALUES " + rows
+    sql.execute(_statements()["give_back"].format(rows=rows), [v for k in keys for v in k])
+
+
+def _insert(won: list[PendingBooking]) -> None:
+    """The bookings (each with a fresh check-in code), their participants, audit rows, jobs."""
+    todo = [p.booking for p in won]
+    for _ in range(5):  # a (very unlikely) code collision draws another code
+        for b in todo:
+            b.code = new_checkin_code()
+        inserted = {id(b) for b in sql.insert_unless_taken(todo, "code")}
+        todo = [b for b in todo if id(b) not in inserted]
+        if not todo:
+            break
+    else:
+        raise RuntimeError("could not draw a unique check-in code")
+    people, entries, jobs = [], [], []
+    for p in won:
+        b = p.booking
+        for person in p.people:
+            person.booking = b
+        people += p.people
+        entries.append(
+            audit_entry(b.customer, "booking.create", b, slot=b.slot_id, places=b.places)
+        )
+        jobs += p.jobs(b)
+    sql.insert_many(people)
+    sql.insert_many(entries)
+    enqueue_with_transaction(jobs)
+
+
+def _write(batch: list[PendingBooking]) -> None:
+    """Write a batch in the current transaction; each booking gets a key or an error."""
+    for p in batch:
+        p.error = None
+    for round_ in _rounds(batch):
+        used = _use_places(round_)
+        won = _take_places(used)
+        winners = set(won)
+        _give_back([p for p in used if p not in winners])
+        _insert(won)
+
+
+def _write_alone(p: PendingBooking) -> None:
+    try:
+        with transaction.atomic():
+            _write([p])
+            if p.error is not None:
+                raise p.error  # nothing of a refused booking stays
+    except Exception as exc:  # noqa: BLE001 (handed to the request's own thread)
+        p.error = exc
+
+
+def _run(batch: list[PendingBooking]) -> None:
+    """Write a batch in one transaction; if it fails as a whole, each booking alone."""
+    stats.record(len(batch))
+    if len(batch) == 1:
+        _write_alone(batch[0])
+        return
+    try:
+        with transaction.atomic():
+            _write(batch)
+    except Exception:  # noqa: BLE001
+        for p in batch:
+            _write_alone(p)
+
+
+class _Stats:
+    """Batch sizes written by this process (for tests and `bench/booking.py`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.batches = 0
+        self.bookings = 0
+        self.largest = 0
+
+    def record(self, size: int) -> None:
+        with self.lock:
+            self.batches += 1
+            self.bookings += size
+            self.largest = max(self.largest, size)
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return {"batches": self.batches, "bookings": self.bookings, "largest": self.largest}
+
+
+stats = _Stats()
+
+
+class _Combiner:
+    """Requests that arrive while a batch is being written queue here; when it is done, the
+    first of them becomes the leader and writes them all (at most `YUYUE_BOOKING_BATCH_MAX`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[PendingBooking] = []
+        self._leading = False
+
+    def submit(self, p: PendingBooking) -> None:
+        with self._lock:
+            self._queue.append(p)
+            lead = not self._leading  # nobody writing: the queue was empty, p is its head
+            self._leading = True
+        if not lead:
+            p._event.wait()
+            if p.done:
+                return
+            # promoted: p is the head of the queue now
+        with self._lock:
+            size = max(1, settings.YUYUE_BOOKING_BATCH_MAX)
+            batch, self._queue[:size] = self._queue[:size], []
+        try:
+            _run(batch)
+        finally:
+            for q in batch:
+                q.done = True
+                if q is not p:
+                    q._event.set()
+            with self._lock:
+                if self._queue:
+                    self._queue[0]._event.set()  # the next leader
+                else:
+                    self._leading = False
+
+
+_combiners: dict[str, _Combiner] = {}
+_combiners_lock = threading.Lock()
+
+
+def _combiner() -> _Combiner:
+    alias = connection.alias
+    with _combiners_lock:
+        return _combiners.setdefault(alias, _Combiner())
+
+
+def write_bookings(p: PendingBooking) -> Booking:
+    """Write one checked booking (batched with concurrent ones when nothing holds a transaction);
+    raises its refusal (per_user_limit, slot_full, slot_closed) with nothing written."""
+    if connection.in_atomic_block or settings.YUYUE_BOOKING_BATCH_MAX <= 1:
+        with transaction.atomic():
+            _write([p])
+            if p.error is not None:
+                raise p.error
+        return p.booking
+    _combiner().submit(p)
+    if p.error is not None:
+        raise p.error
+    return p.booking
+
+
+__all__ = ["Job", "PendingBooking", "stats", "write_bookings"]
