@@ -103,14 +103,27 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests share the database with real server processes, so it must be a file.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{SQLITE_PATH.stem}.sqlite3")}
-elif _db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"] = {
-        "pool": {
+        # Parameters sent apart from the statement, which psycopg then prepares on each
+        # connection after a few uses: PostgreSQL parses and plans a hot statement once, not on
+        # every request. Set DB_SERVER_SIDE_BINDING=0 behind a pooler that cannot keep
+        # prepared statements (PgBouncer in transaction mode without max_prepared_statements).
+        "server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+        # Django turns psycopg's automatic preparing off by default; after this many uses on
+        # one connection a statement is prepared (DB_PREPARE_THRESHOLD=off: never).
+        "prepare_threshold": (
+            None
+            if os.environ.get("DB_PREPARE_THRESHOLD", "5") in ("off", "")
+            else int(os.environ.get("DB_PREPARE_THRESHOLD", "5"))
+        ),
+    }
+    if env_bool("DB_POOL", True):
+        _db["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
             "timeout": 30,
         }
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- people ---------------------------------------------------------------------------------
