@@ -55,11 +55,13 @@ class Booking(models.Model):
     from the expected state, so concurrent changes cannot both win.
     """
 
+    # customer, merchant and slot need no index of their own: the composite indexes in Meta
+    # lead with them (fewer indexes to write on every booking)
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", db_index=False
     )
     merchant = models.ForeignKey(
-        "catalog.Merchant", on_delete=models.PROTECT, related_name="bookings"
+        "catalog.Merchant", on_delete=models.PROTECT, related_name="bookings", db_index=False
     )
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.PROTECT, related_name="bookings"
@@ -70,6 +72,7 @@ class Booking(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bookings",
+        db_index=False,
     )
     provider = models.ForeignKey(
         "accounts.Provider",
