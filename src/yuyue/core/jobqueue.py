@@ -11,6 +11,7 @@ upgrade that adds a field cannot slip by (the dependency is pinned to 0.13.x).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 
 from django.db import connection, transaction
@@ -42,12 +43,24 @@ class DatabaseBackend(LibraryBackend):
         return sql.insert(self._row(task, args, kwargs))
 
     def enqueue_many(self, tasks: Sequence[tuple[object, tuple]]) -> None:
-        """Insert the job rows of several (task, args) in one statement."""
+        """Insert the job rows of several (task, args) in one statement.
+
+        Each kind of task is validated once per process (what `validate_task` looks at is fixed
+        by the function, its priority and whether it is deferred), and `task_enqueued` is sent
+        only when it would do something: its one default receiver writes a DEBUG line."""
         for task, _ in tasks:
-            self.validate_task(task)
+            kind = (task.func, task.priority, task.takes_context, task.run_after is not None)
+            if kind not in _validated:
+                self.validate_task(task)
+                _validated.add(kind)
         rows = sql.insert_many([self._row(task, args, {}) for task, args in tasks])
-        for row in rows:
-            task_enqueued.send(type(self), task_result=row.task_result)
+        if len(task_enqueued.receivers) > 1 or _library_log.isEnabledFor(logging.DEBUG):
+            for row in rows:
+                task_enqueued.send(type(self), task_result=row.task_result)
+
+
+_validated: set[tuple] = set()
+_library_log = logging.getLogger("django_tasks")
 
 
 def enqueue_with_transaction(jobs: Sequence[Job]) -> None:
