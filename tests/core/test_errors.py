@@ -36,3 +36,17 @@ def test_nul_characters_in_a_json_body_are_refused(db):
         "/api/auth/login", '{"phone": "1\\u0000", "password": "x"}', content_type="application/json"
     )
     assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_problem_titles_show_no_template_fields(language):
+    """The title is the same for every occurrence of a code; the values go in the detail."""
+    from django.utils import translation
+
+    from yuyue.core.errors import problem
+
+    with translation.override(language):
+        for code in CATALOGUE:
+            assert "{" not in problem(code)["title"], code
+        limited = problem("per_user_limit", detail="You can book this slot at most 2 time(s).")
+    assert "…" in limited["title"] and "2" in limited["detail"]

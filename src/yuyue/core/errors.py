@@ -8,6 +8,7 @@ docs/adr/0002-error-catalogue.md).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils import translation
@@ -336,13 +337,17 @@ class DomainError(Exception):
             return template
 
 
+_PLACEHOLDER = re.compile(r"{\w+}")
+
+
 def problem(code: str, status: int | None = None, detail: str | None = None, **extra: Any) -> dict:
     """An RFC 9457 problem body for `code`."""
     status_, en, zh = CATALOGUE[code]
     language = translation.get_language() or "zh-hans"
     body = {
         "type": f"https://yuyue.dev/problems/{code}",
-        "title": en if language.lower().startswith("en") else zh,
+        # the same for every occurrence of the code (RFC 9457): the message without its values
+        "title": _PLACEHOLDER.sub("…", en if language.lower().startswith("en") else zh),
         "status": status or status_,
         "code": code,
         "detail": detail or (en if language.lower().startswith("en") else zh),
