@@ -38,6 +38,7 @@ import fcntl
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -61,11 +62,11 @@ class PendingBooking:
     booking: Booking  # unsaved; customer, slot, places and price filled in
     people: list[Participant]  # unsaved, one per place
     limit: int  # the service's per-user limit
-    jobs: object  # callable(booking) -> list[Job], run once the booking has its key
+    jobs: Callable[[Booking], list[Job]]  # its jobs, asked for once the booking has its key
     error: BaseException | None = None
+    written: bool = False  # committed
     done: bool = False
     _event: threading.Event = field(default_factory=threading.Event, repr=False)
-    _lead: bool = False
 
     @property
     def key(self) -> tuple[int, int]:
@@ -233,6 +234,7 @@ def _write_alone(p: PendingBooking) -> None:
             _write([p])
             if p.error is not None:
                 raise p.error  # nothing of a refused booking stays
+        p.written = True
     except Exception as exc:  # noqa: BLE001 (handed to the request's own thread)
         p.error = exc
 
@@ -278,6 +280,9 @@ def _run(batch: list[PendingBooking]) -> None:
         except Exception:  # noqa: BLE001
             for p in batch:
                 _write_alone(p)
+            return
+        for p in batch:
+            p.written = p.error is None
 
 
 class _Stats:
@@ -327,8 +332,13 @@ class _Combiner:
             batch, self._queue[:size] = self._queue[:size], []
         try:
             _run(batch)
+        except Exception as exc:  # noqa: BLE001 (e.g. the lock file cannot be opened)
+            for q in batch:
+                q.error = q.error or exc
         finally:
             for q in batch:
+                if not q.written and q.error is None:  # never report an unwritten booking
+                    q.error = RuntimeError("the booking was not written")
                 q.done = True
                 if q is not p:
                     q._event.set()
@@ -364,4 +374,4 @@ def write_bookings(p: PendingBooking) -> Booking:
     return p.booking
 
 
-__all__ = ["Job", "PendingBooking", "stats", "write_bookings"]
+__all__ = ["PendingBooking", "stats", "write_bookings"]
