@@ -173,3 +173,20 @@ def test_concurrent_bookings_in_one_process_are_batched_and_exact(hall_service, 
     after = slot_writes.stats.snapshot()
     assert after["bookings"] - before["bookings"] >= len(jobs)
     assert after["batches"] - before["batches"] < len(jobs), "no batch of more than one formed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_cannot_start_reports_an_error_not_a_booking(hall_service, hall, monkeypatch):
+    slot = _slot(hall_service, hall, capacity=5)
+    p = _pending(make_user("c"), slot)
+
+    def broken(batch):
+        raise OSError("lock file unavailable")
+
+    monkeypatch.setattr(slot_writes, "_run", broken)
+    with pytest.raises(OSError):
+        slot_writes.write_bookings(p)
+    assert not p.written
+    assert not Booking.objects.exists()
+    slot.refresh_from_db()
+    assert slot.booked == 0
