@@ -59,6 +59,17 @@ def _insert_plan(model: type[models.Model], vendor: str) -> tuple[list, str, str
     return fields, head + row, f" RETURNING {qn(meta.pk.column)}" if drawn else ""
 
 
+def _rows(model: type[models.Model], objs: Sequence[models.Model]) -> tuple[str, list, str]:
+    """`INSERT … VALUES (…), (…)` for `objs` with their values (defaults and `auto_now_add`
+    filled in as `save()` does), and the ` RETURNING pk` clause for a key the database draws."""
+    fields, single, returning = _insert_plan(model, connection.vendor)
+    row = single[single.rindex("(") :]
+    values: list[Any] = []
+    for obj in objs:
+        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return single + "".join(", " + row for _ in objs[1:]), values, returning
+
+
 def insert_many(objs: Sequence[M]) -> Sequence[M]:
     """INSERT new instances of one model in one statement (like `Model.save()` for each: defaults
     and `auto_now_add` are filled in, and each gets its primary key)."""
@@ -66,12 +77,8 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
         return objs
     model = type(objs[0])
     _before(model, objs)
-    fields, single, returning = _insert_plan(model, connection.vendor)
-    row = single[single.rindex("(") :]
-    values: list[Any] = []
-    for obj in objs:
-        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    sql = single + "".join(", " + row for _ in objs[1:]) + returning
+    sql, values, returning = _rows(model, objs)
+    sql += returning
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         keys = cursor.fetchall() if returning else [(obj.pk,) for obj in objs]
@@ -123,16 +130,11 @@ def insert_unless_taken(objs: Sequence[M], unique: str) -> list[M]:
         return []
     model = type(objs[0])
     _before(model, objs)
-    fields, single, _ = _insert_plan(model, connection.vendor)
+    sql, values, _ = _rows(model, objs)
     field = model._meta.get_field(unique)
-    row = single[single.rindex("(") :]
-    values: list[Any] = []
-    for obj in objs:
-        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     pk = model._meta.pk
     sql = (
-        single
-        + "".join(", " + row for _ in objs[1:])
+        sql
         + f" ON CONFLICT ({qn(field.column)}) DO NOTHING"
         + f" RETURNING {qn(pk.column)}, {qn(field.column)}"
     )

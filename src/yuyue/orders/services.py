@@ -3,7 +3,7 @@
 Every guard is in the database:
 - capacity: `UPDATE slot SET booked = booked + n WHERE booked + n <= capacity`, row count checked,
   and a CHECK constraint `booked <= capacity` behind it;
-- per-user limit: a SlotUsage row per (slot, customer) raised by a conditional upsert;
+- per-user limit: a SlotUsage row per (slot, customer) raised by a conditional upsert
   (hall-slot bookings are written by `slot_writes`, several at once under load);
 - provider time: the provider row locked FOR UPDATE, then an overlap check, with PostgreSQL's
   exclusion constraint behind it (SQLite serialises writers with BEGIN IMMEDIATE);
