@@ -130,3 +130,66 @@ def test_select_annotates_each_row_with_extra_expressions(hall_service, hall):
         },
     )
     assert [(s.pk, s.twice, bool(s.has_slots)) for s in got] == [(slot.pk, 2, True)]
+
+
+@pytest.mark.django_db
+def test_columns_written_as_defaults_store_the_same_row_and_refuse_another_value(
+    customer, hall_service, hall
+):
+    slot = _slot(hall_service, hall)
+
+    def booking(code, **extra):
+        return Booking(
+            customer=customer,
+            merchant_id=hall_service.merchant_id,
+            service=hall_service,
+            slot=slot,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            code=code,
+            **extra,
+        )
+
+    vary = frozenset(("customer", "merchant", "service", "slot", "starts_at", "ends_at", "code"))
+    vary |= {"created_at"}
+    with CaptureQueriesContext(connection) as queries:
+        fast = sql.insert_many([booking("VARY234567")], vary=vary)[0]
+    assert "'hall_slot'" in queries[0]["sql"]  # a constant column is part of the statement
+    plain = sql.insert(booking("PLAIN23456"))
+    fast_row, plain_row = (Booking.objects.get(pk=b.pk) for b in (fast, plain))
+    for field in Booking._meta.concrete_fields:
+        if field.name not in ("id", "code", "created_at"):
+            assert getattr(fast_row, field.attname) == getattr(plain_row, field.attname), field
+    # a value the statement would silently replace by the default is refused, nothing written
+    with pytest.raises(ValueError, match="address"):
+        sql.insert_many([booking("ADDR234567", address="somewhere")], vary=vary)
+    assert not Booking.objects.filter(code="ADDR234567").exists()
+
+
+@pytest.mark.django_db
+def test_insert_together_writes_every_list(customer, hall_service, hall):
+    slot = _slot(hall_service, hall)
+    booking = sql.insert(
+        Booking(
+            customer=customer,
+            merchant_id=hall_service.merchant_id,
+            service=hall_service,
+            slot=slot,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            code="TOGETHER23",
+        )
+    )
+    people = [Participant(booking=booking, position=i, answers={"i": i}) for i in range(3)]
+    entries = [AuditLog(actor=customer, action="test.together", data={"n": 1})]
+    with CaptureQueriesContext(connection) as queries:
+        sql.insert_together([(people, None), ([], None), (entries, None)])
+    # one round trip on PostgreSQL (INSERTs in a WITH clause); one statement a list on SQLite
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert [(p.position, p.answers) for p in booking.participants.all()] == [
+        (0, {"i": 0}),
+        (1, {"i": 1}),
+        (2, {"i": 2}),
+    ]
+    assert AuditLog.objects.get(action="test.together").data == {"n": 1}
+    assert all(not p._state.adding for p in people)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django_tasks.signals import task_enqueued
@@ -40,25 +41,47 @@ class DatabaseBackend(LibraryBackend):
         )
 
     def _task_to_db_task(self, task, args, kwargs):
-        return sql.insert(self._row(task, args, kwargs))
+        return sql.insert_many([self._row(task, args, kwargs)], vary=JOB_FIELDS)[0]
 
     def enqueue_many(self, tasks: Sequence[tuple[object, tuple]]) -> None:
-        """Insert the job rows of several (task, args) in one statement.
+        """Insert the job rows of several (task, args) in one statement."""
+        rows = self.job_rows(tasks)
+        sql.insert_many(rows, vary=JOB_FIELDS)
+        self.announce(rows)
+
+    def job_rows(self, tasks: Sequence[tuple[object, tuple]]) -> list:
+        """The rows, not yet written, of several (task, args); written with `JOB_FIELDS`.
 
         Each kind of task is validated once per process (what `validate_task` looks at is fixed
-        by the function, its priority and whether it is deferred), and `task_enqueued` is sent
-        only when it would do something: its one default receiver writes a DEBUG line."""
+        by the function, its priority and whether it is deferred)."""
         for task, _ in tasks:
             kind = (task.func, task.priority, task.takes_context, task.run_after is not None)
             if kind not in _validated:
                 self.validate_task(task)
                 _validated.add(kind)
-        rows = sql.insert_many([self._row(task, args, {}) for task, args in tasks])
+        return [self._row(task, args, {}) for task, args in tasks]
+
+    def announce(self, rows: Sequence) -> None:
+        """`task_enqueued` for written rows, sent only when it would do something: its one
+        default receiver writes a DEBUG line."""
         if len(task_enqueued.receivers) > 1 or _library_log.isEnabledFor(logging.DEBUG):
             for row in rows:
                 task_enqueued.send(type(self), task_result=row.task_result)
 
 
+# The job row's columns that differ between jobs; the others are written as their defaults.
+JOB_FIELDS = frozenset(
+    (
+        "id",
+        "enqueued_at",
+        "args_kwargs",
+        "priority",
+        "task_path",
+        "queue_name",
+        "backend_name",
+        "run_after",
+    )
+)
 _validated: set[tuple] = set()
 _library_log = logging.getLogger("django_tasks")
 
@@ -72,13 +95,37 @@ def enqueue_with_transaction(jobs: Sequence[Job]) -> None:
     of its own). The worker cannot see them before the commit. Other backends (the immediate
     one for development) enqueue on commit, as before.
     """
+    pending = prepare(jobs)
+    if pending is not None:
+        sql.insert_many(pending.rows, vary=JOB_FIELDS)
+        pending.announce()
+
+
+@dataclass
+class PreparedJobs:
+    """Job rows to insert with the transaction's other rows (`sql.insert_together`), then
+    `announce`d: how a writer folds its jobs into a statement it sends anyway."""
+
+    backend: DatabaseBackend
+    rows: list
+
+    def group(self) -> tuple[list, frozenset[str]]:
+        return self.rows, JOB_FIELDS
+
+    def announce(self) -> None:
+        self.backend.announce(self.rows)
+
+
+def prepare(jobs: Sequence[Job]) -> PreparedJobs | None:
+    """The rows of `jobs` for the database backend inside a transaction; with any other backend,
+    or outside a transaction, they are enqueued on commit instead and None is returned."""
     if not jobs:
-        return
+        return None
     tasks = [(task.using(run_after=at) if at else task, args) for task, at, args in jobs]
     backends = {task.get_backend() for task, _ in tasks}
     backend = backends.pop() if len(backends) == 1 else None
     if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
-        backend.enqueue_many(tasks)
-        return
+        return PreparedJobs(backend, backend.job_rows(tasks))
     for task, args in tasks:
         transaction.on_commit(lambda task=task, args=args: task.enqueue(*args))
+    return None

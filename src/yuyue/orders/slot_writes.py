@@ -49,7 +49,8 @@ from yuyue.core import sql
 from yuyue.core.audit import audit_entry
 from yuyue.core.codes import new_checkin_code
 from yuyue.core.errors import DomainError
-from yuyue.core.jobqueue import Job, enqueue_with_transaction
+from yuyue.core.jobqueue import Job
+from yuyue.core.jobqueue import prepare as prepare_jobs
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 
 from .models import Booking, Participant, SlotUsage
@@ -189,13 +190,36 @@ def _give_back(pending: list[PendingBooking]) -> None:
     sql.execute(_statements()["give_back"].format(rows=rows), [v for k in keys for v in k])
 
 
+# A hall booking's columns that differ between bookings; the rest are written as their defaults
+# (`sql.insert_many`'s `vary`), and a booking that set any of them otherwise would be refused.
+BOOKING_FIELDS = frozenset(
+    (
+        "customer",
+        "merchant",
+        "service",
+        "slot",
+        "starts_at",
+        "ends_at",
+        "places",
+        "quantity",
+        "status",
+        "payment_status",
+        "pay_before",
+        "code",
+        "price_fen",
+        "created_at",
+    )
+)
+
+
 def _insert(won: list[PendingBooking]) -> None:
-    """The bookings (each with a fresh check-in code), their participants, audit rows, jobs."""
+    """The bookings (each with a fresh check-in code) in one statement, then their
+    participants, audit rows and jobs in one more (one statement each on SQLite)."""
     todo = [p.booking for p in won]
     for _ in range(5):  # a (very unlikely) code collision draws another code
         for b in todo:
             b.code = new_checkin_code()
-        inserted = {id(b) for b in sql.insert_unless_taken(todo, "code")}
+        inserted = {id(b) for b in sql.insert_unless_taken(todo, "code", vary=BOOKING_FIELDS)}
         todo = [b for b in todo if id(b) not in inserted]
         if not todo:
             break
@@ -211,9 +235,12 @@ def _insert(won: list[PendingBooking]) -> None:
             audit_entry(b.customer, "booking.create", b, slot=b.slot_id, places=b.places)
         )
         jobs += p.jobs(b)
-    sql.insert_many(people)
-    sql.insert_many(entries)
-    enqueue_with_transaction(jobs)
+    pending_jobs = prepare_jobs(jobs)
+    sql.insert_together(
+        [(people, None), (entries, None)] + ([pending_jobs.group()] if pending_jobs else [])
+    )
+    if pending_jobs:
+        pending_jobs.announce()
 
 
 def _write(batch: list[PendingBooking]) -> None:
