@@ -121,11 +121,30 @@ def prepare(jobs: Sequence[Job]) -> PreparedJobs | None:
     or outside a transaction, they are enqueued on commit instead and None is returned."""
     if not jobs:
         return None
-    tasks = [(task.using(run_after=at) if at else task, args) for task, at, args in jobs]
-    backends = {task.get_backend() for task, _ in tasks}
-    backend = backends.pop() if len(backends) == 1 else None
-    if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
+    tasks = _tasks(jobs)
+    backend = _row_backend(tasks)
+    if backend is not None:
         return PreparedJobs(backend, backend.job_rows(tasks))
     for task, args in tasks:
         transaction.on_commit(lambda task=task, args=args: task.enqueue(*args))
+    return None
+
+
+def rows_in_transaction(jobs: Sequence[Job]) -> PreparedJobs | None:
+    """The rows of `jobs` when they can be written with the current transaction's statements
+    (the database backend, inside a transaction), else None; nothing is enqueued either way."""
+    tasks = _tasks(jobs)
+    backend = _row_backend(tasks) if tasks else None
+    return PreparedJobs(backend, backend.job_rows(tasks)) if backend is not None else None
+
+
+def _tasks(jobs: Sequence[Job]) -> list[tuple[object, tuple]]:
+    return [(task.using(run_after=at) if at else task, args) for task, at, args in jobs]
+
+
+def _row_backend(tasks) -> DatabaseBackend | None:
+    backends = {task.get_backend() for task, _ in tasks}
+    backend = backends.pop() if len(backends) == 1 else None
+    if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
+        return backend
     return None

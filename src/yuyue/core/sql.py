@@ -55,10 +55,11 @@ def param(model: type[models.Model], field: str, value: Any) -> Any:
 @cache
 def _insert_plan(
     model: type[models.Model], vendor: str, vary: frozenset[str] | None = None
-) -> tuple[list, list, str, str]:
+) -> tuple[list, list, list[str], str, str]:
     """Fields sent as parameters, the fields written as constants (each with its value), the
-    `INSERT ... VALUES (one row)`, and ` RETURNING pk` for a key the database draws ("" when the
-    key is a value of ours, e.g. a UUID, which is sent with the row).
+    row's cells ("%s" or a literal, one per column), `INSERT INTO t (columns)`, and
+    ` RETURNING pk` for a key the database draws ("" when the key is a value of ours, e.g. a
+    UUID, which is sent with the row).
 
     With `vary` (field names), only those fields are parameters; every other field is written
     into the statement as the SQL literal of its default, computed once: a row's many columns
@@ -80,9 +81,8 @@ def _insert_plan(
         default = f.get_default()
         fixed.append((f, default))
         cells.append(_literal(f, default))
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
-    row = "(" + ", ".join(cells) + ")"
-    return sent, fixed, head + row, f" RETURNING {qn(meta.pk.column)}" if drawn else ""
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
+    return sent, fixed, cells, head, f" RETURNING {qn(meta.pk.column)}" if drawn else ""
 
 
 def _literal(field, value) -> str:
@@ -102,16 +102,69 @@ def _rows(
 ) -> tuple[str, list, str]:
     """`INSERT … VALUES (…), (…)` for `objs` with their values (defaults and `auto_now_add`
     filled in as `save()` does), and the ` RETURNING pk` clause for a key the database draws."""
+    fields, _, cells, head, returning = _insert_plan(model, _db().vendor, vary)
+    row = "(" + ", ".join(cells) + ")"
+    values = row_values(model, objs, vary)
+    return f"{head} VALUES {row}" + "".join(", " + row for _ in objs[1:]), values, returning
+
+
+def row_values(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    vary: frozenset[str] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> list[Any]:
+    """The parameters of `objs`' rows (`vary`: see `_insert_plan`; `skip`: sent fields the
+    statement computes itself, see `insert_select`), one row after another."""
     db = _db()
-    fields, fixed, single, returning = _insert_plan(model, db.vendor, vary)
-    row = single[single.rindex("(") :]
+    fields, fixed, _, _, _ = _insert_plan(model, db.vendor, vary)
+    if skip:
+        fields = [f for f in fields if f.name not in skip]
     values: list[Any] = []
     for obj in objs:
         for f, default in fixed:
             if getattr(obj, f.attname) != default:
                 raise ValueError(f"{model.__name__}.{f.name} is written as its default here")
         values += [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
-    return single + "".join(", " + row for _ in objs[1:]), values, returning
+    return values
+
+
+@cache
+def insert_select(
+    model: type[models.Model],
+    vary: frozenset[str] | None,
+    source: str,
+    computed: tuple[tuple[str, str], ...] = (),
+) -> tuple[str, str, dict[str, str]]:
+    """PostgreSQL: `INSERT INTO t (columns) SELECT …` for a statement that inserts rows which
+    depend on another part's RETURNING (a booking's participants on its new key, say).
+
+    Each sent field is taken from a row source aliased `source` with columns c0, c1, …, but for
+    the `computed` ones ((field name, SQL expression) pairs, e.g. the new booking's key), which
+    the source does not carry (`row_values(..., skip=...)` leaves them out) unless the expression
+    names its own column as `$SELF` (to adjust a value sent); constants are literals as in
+    `_insert_plan`. Also returns the source's one-row template `(%s::type, …)`
+    (typed, since a bare VALUES list gives its parameters no type) and its columns by field
+    name ({"slot": "c3", …}, in order)."""
+    db = _db()
+    fields, _, cells, head, _ = _insert_plan(model, db.vendor, vary)
+    exprs = dict(computed)
+    taken = iter(fields)
+    select, row, columns = [], [], {}
+    for cell in cells:
+        if cell != "%s":
+            select.append(cell)
+            continue
+        f = next(taken)
+        expr = exprs.get(f.name)
+        if expr is not None and "$SELF" not in expr:
+            select.append(expr)
+            continue
+        own = f"{source}.c{len(row)}"
+        columns[f.name] = f"c{len(row)}"
+        select.append(expr.replace("$SELF", own) if expr else own)
+        row.append(f"%s::{f.cast_db_type(db)}")
+    return f"{head} SELECT {', '.join(select)}", "(" + ", ".join(row) + ")", columns
 
 
 def insert_many(objs: Sequence[M], *, vary: frozenset[str] | None = None) -> Sequence[M]:
