@@ -190,3 +190,72 @@ def test_a_batch_that_cannot_start_reports_an_error_not_a_booking(hall_service, 
     assert not Booking.objects.exists()
     slot.refresh_from_db()
     assert slot.booked == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, hall, monkeypatch):
+    """Participants, audit rows and jobs go to the booking they belong to (on PostgreSQL they
+    are inserted in the same statement as the bookings, matched by check-in code), also when a
+    drawn code is taken and that booking is written again with a fresh one."""
+    from django_tasks_db.models import DBTaskResult
+
+    from yuyue.orders.tasks import remind_before_start
+
+    slot = _slot(hall_service, hall, capacity=5)
+    taken = _pending(make_user("t"), slot)
+    slot_writes._run([taken])
+    codes = iter([taken.booking.code, "FRESHAAAA2", "FRESHBBBB3", "FRESHCCCC4"])
+    monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
+    at = slot.starts_at - dt.timedelta(minutes=30)
+    batch = []
+    for i, name in enumerate(("a", "b")):
+        p = _pending(make_user(name), slot, places=2)
+        p.people = [Participant(position=j, answers={"who": f"{name}{j}"}) for j in range(2)]
+        p.jobs = lambda b, i=i: [(remind_before_start, at, (b.pk, 30 + i))]
+        batch.append(p)
+
+    slot_writes._run(batch)
+
+    assert [p.error for p in batch] == [None, None]
+    first, second = (p.booking for p in batch)
+    assert first.code != taken.booking.code and second.code.startswith("FRESH")
+    for i, (b, name) in enumerate(((first, "a"), (second, "b"))):
+        stored = Booking.objects.get(code=b.code)
+        assert stored.pk == b.pk and stored.customer.name == name and stored.places == 2
+        assert [p.answers for p in stored.participants.order_by("position")] == [
+            {"who": f"{name}0"},
+            {"who": f"{name}1"},
+        ]
+        entry = AuditLog.objects.get(action="booking.create", target_id=str(b.pk))
+        assert entry.actor_id == b.customer_id and entry.data == {"slot": slot.pk, "places": 2}
+        job = DBTaskResult.objects.get(args_kwargs__args=[b.pk, 30 + i])
+        assert job.run_after == at and job.status == "READY"
+    slot.refresh_from_db()
+    assert slot.booked == 5 == sum(b.places for b in Booking.objects.filter(slot=slot))
+    assert slot_counts_consistent(slot)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookings_with_different_limits_in_one_batch(hall_service, hall, merchant):
+    """A batch may mix services with different per-user limits: each booking gets its own."""
+    from yuyue.catalog.models import Service
+
+    strict = Service.objects.get(pk=hall_service.pk)
+    strict.per_user_limit = 1
+    strict.save()
+    lenient = Service.objects.create(
+        merchant=merchant, name="Lenient", kind=strict.kind, per_user_limit=3
+    )
+    a, b = _slot(strict, hall, capacity=9), _slot(lenient, hall, capacity=9, hours=30)
+    who = make_user("w")
+    batch = [_pending(who, a), _pending(who, b), _pending(who, a), _pending(who, b)]
+
+    slot_writes._run(batch)
+
+    assert [p.error.code if p.error else "booked" for p in batch] == [
+        "booked",
+        "booked",
+        "per_user_limit",
+        "booked",
+    ]
+    assert (_usage(a, who), _usage(b, who)) == (1, 2)
