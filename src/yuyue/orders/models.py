@@ -80,6 +80,7 @@ class Booking(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bookings",
+        db_index=False,  # a partial index below: hall bookings have none
     )
     reservation = models.OneToOneField(
         "scheduling.ProviderReservation",
@@ -109,30 +110,56 @@ class Booking(models.Model):
     dispatch_rounds = models.PositiveSmallIntegerField(default=0)
     needs_operator = models.BooleanField(default=False, help_text="Dispatch gave up: manual.")
     series = models.ForeignKey(
-        "orders.Series", null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences"
+        "orders.Series",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="occurrences",
+        db_index=False,
     )
-    code = models.CharField(max_length=16, unique=True, help_text="Check-in code 核销码.")
+    # unique by the constraint below (a unique field would also get a LIKE index on PostgreSQL)
+    code = models.CharField(max_length=16, help_text="Check-in code 核销码.")
     price_fen = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     cancel_reason = models.CharField(max_length=300, blank=True)
     cancelled_role = models.CharField(max_length=12, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
+        # Every booking writes each index it is in. The foreign keys that most bookings leave
+        # empty (a hall booking has no provider, series, canceller or checker) are indexed only
+        # where set: the same lookups by them, without an entry per booking.
         indexes = [
             models.Index(fields=["customer", "starts_at"]),
             models.Index(fields=["merchant", "starts_at"]),
             models.Index(fields=["slot", "status"]),
+            *(
+                models.Index(
+                    fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"booking_{name}"
+                )
+                for name in ("provider", "series", "cancelled_by", "checked_in_by")
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="booking_code_unique"),
             models.CheckConstraint(condition=Q(places__gt=0), name="booking_places_pos"),
             models.CheckConstraint(
                 condition=Q(slot__isnull=False)
@@ -197,7 +224,9 @@ class BookingEvent(models.Model):
 class Participant(models.Model):
     """One of a booking's places: one person, with their form answers (encrypted at rest)."""
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="participants")
+    booking = models.ForeignKey(  # indexed by the unique (booking, position)
+        Booking, on_delete=models.CASCADE, related_name="participants", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     answers = EncryptedJSONField(null=True, blank=True)
 
@@ -217,7 +246,9 @@ class SlotUsage(models.Model):
     (`count + 1 <= limit`), so two concurrent bookings by one person cannot both pass.
     """
 
-    slot = models.ForeignKey("scheduling.TimeSlot", on_delete=models.CASCADE, related_name="+")
+    slot = models.ForeignKey(  # indexed by the unique (slot, customer)
+        "scheduling.TimeSlot", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
