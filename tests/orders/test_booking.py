@@ -72,6 +72,28 @@ def test_book_several_places_with_form_answers(customer, slot, form):
     assert slot.booked == 2
 
 
+def test_the_booking_answer_is_what_the_schema_gives(customer, slot, form):
+    """A new booking's answer skips ninja's output validation (the hot path): it must be the very
+    answer the schema-validated view of the same booking gives, field for field, and a valid
+    BookingOut."""
+    from yuyue.orders.api import BookingOut
+
+    participants = [
+        {"answers": {"name": "张三", "id_number": VALID_ID, "phone": "13800138000"}},
+        {"answers": {"name": "李四", "id_number": VALID_ID}},
+    ]
+    api = api_for(customer)
+    status, made = api.post(
+        "/api/bookings", {"slot_id": slot.pk, "places": 2, "participants": participants}
+    )
+    assert status == 201, made
+    status, shown = api.get(f"/api/bookings/{made['id']}")
+    assert status == 200
+    assert made == shown
+    assert set(made) == set(BookingOut.model_fields)
+    BookingOut.model_validate(made)
+
+
 def test_answers_are_encrypted_at_rest(customer, slot, form):
     api_for(customer).post(
         "/api/bookings",
