@@ -195,6 +195,36 @@ def test_bad_number_of_places(customer, slot, places):
     assert nothing_written(slot)
 
 
+def test_a_booking_with_a_bad_token_is_refused_before_anything_about_the_slot(customer, slot):
+    """The token is looked up with the slot, in one statement: a token that is unknown, revoked,
+    expired, too long, or an inactive person's is 401 whether or not the slot exists (a stranger
+    learns nothing of slots), and nothing is written."""
+    from tests.conftest import Api
+    from yuyue.accounts.models import ApiToken
+    from yuyue.accounts.tokens import issue_token, revoke_token
+
+    revoked, _ = issue_token(user=customer, via="password")
+    revoke_token(revoked)
+    expired, token = issue_token(user=customer, via="password")
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+    idle = make_user("Idle Zhou")
+    inactive, _ = issue_token(user=idle, via="password")
+    idle.is_active = False
+    idle.save()
+    for key in ("no-such-token", revoked, expired, inactive, "x" * 201):
+        for slot_id in (slot.pk, 999_999):
+            status, body = Api(key).post("/api/bookings", {"slot_id": slot_id})
+            assert (status, body["code"]) == (401, "auth_required"), (key, slot_id)
+        status, body = Api(key).post(
+            "/api/bookings", {"slot_id": slot.pk}, headers={"Idempotency-Key": "k"}
+        )
+        assert (status, body["code"]) == (401, "auth_required")
+    assert nothing_written(slot)
+    # a good token books, as the booking's customer
+    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk})
+    assert status == 201 and Booking.objects.get(pk=body["id"]).customer_id == customer.pk
+
+
 def test_unknown_slot(customer, slot):
     status, body = api_for(customer).post("/api/bookings", {"slot_id": 999_999})
     assert (status, body["code"]) == (404, "not_found")

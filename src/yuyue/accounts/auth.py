@@ -2,23 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS
 from ninja.security import HttpBearer
 
 from yuyue.core.errors import DomainError
 
 from .models import MerchantStaff, StaffRole, User
-from .tokens import user_for_token
+from .tokens import live_user_params, live_user_sql, user_for_token
+
+MAX_KEY_LENGTH = 200
 
 
 class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`. With `deferred`, the token is not looked up here: the
+    endpoint gets a `BearerKey` and its service takes the lookup along with its first read."""
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        super().__init__()
+        self.deferred = deferred
+
     def authenticate(self, request, token):
+        if self.deferred:
+            return BearerKey(token) if token and len(token) <= MAX_KEY_LENGTH else None
         user = user_for_token(token)
         if user is not None:
             request.user = user
         return user
 
 
+@dataclass(frozen=True)
+class BearerKey:
+    """A bearer token not yet looked up (`request.auth` of an endpoint with deferred auth).
+
+    A service whose first statement reads anyway adds `sql()` (with `params()`) to it, so that a
+    request costs one round trip to the database instead of two, and then calls `resolve` with
+    what that expression gave. `user()` looks the token up on its own. Either way an unknown,
+    revoked or expired token, or an inactive user, is `auth_required` (401)."""
+
+    key: str
+
+    @staticmethod
+    def sql() -> str:
+        return live_user_sql()
+
+    def params(self) -> list:
+        return live_user_params(self.key)
+
+    def resolve(self, user_id: int | None) -> User:
+        """The user the statement found: its key loaded, the other fields read when used."""
+        if user_id is None:
+            raise DomainError("auth_required")
+        return User.from_db(DEFAULT_DB_ALIAS, ["id"], [user_id])
+
+    def user(self) -> User:
+        user = user_for_token(self.key)
+        if user is None:
+            raise DomainError("auth_required")
+        return user
+
+
 bearer = BearerAuth()
+bearer_deferred = BearerAuth(deferred=True)
 
 MANAGERS = (StaffRole.OWNER, StaffRole.MANAGER)
 ANY_STAFF = (StaffRole.OWNER, StaffRole.MANAGER, StaffRole.CLERK)

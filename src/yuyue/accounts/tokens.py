@@ -41,6 +41,24 @@ def _live_token_owner() -> str:
     )
 
 
+@cache
+def live_user_sql() -> str:
+    """An SQL expression: the key of the active user whose live token hashes to the first
+    parameter (the second: now), or NULL. For a statement that takes the token's lookup along
+    with its own read (`accounts.auth.BearerKey`); parameters from `live_user_params`."""
+    return (
+        f"(SELECT {sql.column(ApiToken, 'user')} FROM {sql.table(ApiToken)} INNER JOIN"
+        f" {sql.table(User)} ON {sql.column(User, 'id')} = {sql.column(ApiToken, 'user')}"
+        f" WHERE {sql.column(ApiToken, 'key_hash')} = %s"
+        f" AND {sql.column(ApiToken, 'revoked_at')} IS NULL"
+        f" AND {sql.column(ApiToken, 'expires_at')} > %s AND {sql.column(User, 'is_active')})"
+    )
+
+
+def live_user_params(key: str) -> list:
+    return [_hash(key), sql.param(ApiToken, "expires_at", timezone.now())]
+
+
 def user_for_token(key: str) -> User | None:
     """The active user a live token belongs to. Every API request asks, so this is one statement
     built once (`yuyue.core.sql`), not an ORM query compiled per request."""

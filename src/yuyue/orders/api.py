@@ -8,7 +8,7 @@ from typing import Literal
 from django.http import HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
 
-from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_role
+from yuyue.accounts.auth import ANY_STAFF, bearer, bearer_deferred, require_staff, staff_role
 from yuyue.accounts.models import StaffRole
 from yuyue.catalog.models import Merchant
 from yuyue.core.crypto import mask_id_number, mask_phone
@@ -176,29 +176,30 @@ class BookProviderIn(Schema):
     quote_id: int | None = Field(None, description="Order at a quote's price (locks the quote).")
 
 
-@router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
+@router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer_deferred)
 def book_slot(
     request, body: BookSlotIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
 ):
     """Book places in a hall slot. Send an Idempotency-Key to make retries safe."""
 
-    def book():
+    def book(actor):
         return services.book_slot(
-            actor=request.auth,
+            actor=actor,
             slot_id=body.slot_id,
             places=body.places,
             participants=[p.dict() for p in body.participants],
         )
 
-    if idempotency_key is None:  # nothing to store
-        return booking_created(request, book())
+    if idempotency_key is None:  # nothing to store; the token is looked up with the slot
+        return booking_created(request, book(request.auth))
+    user = request.auth.user()
 
     def produce():
-        return 201, BookingOut(**booking_out(book())).model_dump(mode="json")
+        return 201, BookingOut(**booking_out(book(user))).model_dump(mode="json")
 
     return Status(
         *run_idempotent(
-            user=request.auth,
+            user=user,
             key=idempotency_key,
             scope="book_slot",
             payload=body.dict(),
