@@ -129,6 +129,19 @@ def row_values(
     return values
 
 
+def column_values(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    vary: frozenset[str] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> list[list[Any]]:
+    """`row_values` by column: one list per sent field (an array parameter each, for
+    `insert_select`'s source); as many empty lists as columns when there are no rows."""
+    width = len([f for f in _insert_plan(model, _db().vendor, vary)[0] if f.name not in skip])
+    flat = row_values(model, objs, vary, skip)
+    return [flat[i::width] for i in range(width)]
+
+
 @cache
 def insert_select(
     model: type[models.Model],
@@ -137,20 +150,21 @@ def insert_select(
     computed: tuple[tuple[str, str], ...] = (),
 ) -> tuple[str, str, dict[str, str]]:
     """PostgreSQL: `INSERT INTO t (columns) SELECT …` for a statement that inserts rows which
-    depend on another part's RETURNING (a booking's participants on its new key, say).
+    depend on another part's RETURNING (a booking's participants on its new key, say), and its
+    row source `unnest(%s::integer[], %s::type[], …) AS source (k, c0, c1, …)`: one array
+    parameter per column, whatever the number of rows, so that the statement's text, and with
+    it its prepared plan, is the same for one row or fifty. `k` is the caller's, to match rows.
 
-    Each sent field is taken from a row source aliased `source` with columns c0, c1, …, but for
-    the `computed` ones ((field name, SQL expression) pairs, e.g. the new booking's key), which
-    the source does not carry (`row_values(..., skip=...)` leaves them out) unless the expression
-    names its own column as `$SELF` (to adjust a value sent); constants are literals as in
-    `_insert_plan`. Also returns the source's one-row template `(%s::type, …)`
-    (typed, since a bare VALUES list gives its parameters no type) and its columns by field
-    name ({"slot": "c3", …}, in order)."""
+    Each sent field is taken from the source's column, but for the `computed` ones ((field name,
+    SQL expression) pairs, e.g. the new booking's key), which the source does not carry
+    (`column_values(..., skip=...)` leaves them out) unless the expression names its own column
+    as `$SELF` (to adjust a value sent); constants are literals as in `_insert_plan`. Also
+    returns the source's columns by field name ({"slot": "c3", …}, in order)."""
     db = _db()
     fields, _, cells, head, _ = _insert_plan(model, db.vendor, vary)
     exprs = dict(computed)
     taken = iter(fields)
-    select, row, columns = [], [], {}
+    select, arrays, columns = [], ["%s::integer[]"], {}
     for cell in cells:
         if cell != "%s":
             select.append(cell)
@@ -160,11 +174,16 @@ def insert_select(
         if expr is not None and "$SELF" not in expr:
             select.append(expr)
             continue
-        own = f"{source}.c{len(row)}"
-        columns[f.name] = f"c{len(row)}"
+        own = f"{source}.c{len(columns)}"
+        columns[f.name] = f"c{len(columns)}"
         select.append(expr.replace("$SELF", own) if expr else own)
-        row.append(f"%s::{f.cast_db_type(db)}")
-    return f"{head} SELECT {', '.join(select)}", "(" + ", ".join(row) + ")", columns
+        arrays.append(f"%s::{f.cast_db_type(db)}[]")
+    names = ", ".join(["k", *columns.values()])
+    return (
+        f"{head} SELECT {', '.join(select)}",
+        f"unnest({', '.join(arrays)}) AS {source} ({names})",
+        columns,
+    )
 
 
 def insert_many(objs: Sequence[M], *, vary: frozenset[str] | None = None) -> Sequence[M]:

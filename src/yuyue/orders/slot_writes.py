@@ -261,65 +261,60 @@ def _write(batch: list[PendingBooking]) -> None:
 
 
 @cache
-def _at_once_sql() -> dict[str, str]:
-    """The parts of `_write_round_at_once`'s statement (PostgreSQL)."""
+def _at_once_sql() -> str:
+    """`_write_round_at_once`'s statement (PostgreSQL). Its rows come as arrays, one per
+    column, so its text (and its prepared plan) is the same for every round."""
     usage, slot = sql.table(SlotUsage), sql.table(TimeSlot)
     u = {f: sql.qn(SlotUsage._meta.get_field(f).column) for f in ("slot", "customer", "count")}
     s = {
         f: sql.qn(TimeSlot._meta.get_field(f).column)
         for f in ("id", "booked", "capacity", "status")
     }
-    b_insert, b_row, r = sql.insert_select(Booking, BOOKING_FIELDS, "r")
+    b_insert, b_rows, r = sql.insert_select(Booking, BOOKING_FIELDS, "r")
     bk = sql.qn(Booking._meta.pk.column)
     code = sql.qn(Booking._meta.get_field("code").column)
-    p_insert, p_row, _ = sql.insert_select(Participant, None, "x", (("booking", "b.id"),))
-    a_insert, a_row, _ = sql.insert_select(AuditLog, None, "x", (("target_id", "b.id::text"),))
     from django_tasks_db.models import DBTaskResult
 
-    j_insert, j_row, _ = sql.insert_select(
-        DBTaskResult,
-        JOB_FIELDS,
-        "x",
-        (("args_kwargs", "jsonb_set($SELF, '{args,0}', to_jsonb(b.id))"),),
+    dependents = [
+        sql.insert_select(Participant, None, "x", (("booking", "b.id"),)),
+        sql.insert_select(AuditLog, None, "x", (("target_id", "b.id::text"),)),
+        sql.insert_select(
+            DBTaskResult,
+            JOB_FIELDS,
+            "x",
+            (("args_kwargs", "jsonb_set($SELF, '{args,0}', to_jsonb(b.id))"),),
+        ),
+    ]
+    parts = "".join(
+        f", w{i} AS ({insert} FROM {rows} JOIN r ON r.k = x.k JOIN b ON b.code = r.{r['code']})"
+        for i, (insert, rows, _) in enumerate(dependents)
     )
-    r_cols = ", ".join(r.values())
-    dependent = " FROM {rows} AS x (k, {cols}) JOIN r ON r.k = x.k JOIN b ON b.code = r.{code}"
-
-    def part(insert: str, row: str) -> tuple[str, str]:
-        cols = ", ".join(f"c{i}" for i in range(row.count("%s")))
-        return insert + dependent.replace("{cols}", cols).replace("{code}", r["code"]), row
-
-    return {
-        "head": (
-            f"WITH r (k, {r_cols}) AS (VALUES {{r_rows}}),"
-            f" u AS (INSERT INTO {usage} ({u['slot']}, {u['customer']}, {u['count']})"
-            f" SELECT r.{r['slot']}, r.{r['customer']}, 1 FROM r ORDER BY 1, 2"
-            f" ON CONFLICT ({u['slot']}, {u['customer']}) DO UPDATE"
-            f" SET {u['count']} = {usage}.{u['count']} + 1 WHERE {usage}.{u['count']} < %s"
-            f" RETURNING {u['slot']} AS slot, {u['customer']} AS customer),"
-            # places per slot for the bookings within their limit; aggregating reads all of u
-            # first, so usage rows are locked before slot rows, as everywhere else
-            f" need AS MATERIALIZED (SELECT r.{r['slot']} AS slot, SUM(r.{r['places']}) AS n"
-            f" FROM r JOIN u ON u.slot = r.{r['slot']} AND u.customer = r.{r['customer']}"
-            " GROUP BY 1),"
-            f" l AS MATERIALIZED (SELECT t.{s['id']} FROM {slot} t JOIN need"
-            f" ON need.slot = t.{s['id']} ORDER BY t.{s['id']} FOR NO KEY UPDATE OF t),"
-            f" s AS (UPDATE {slot} SET {s['booked']} = {slot}.{s['booked']} + need.n"
-            f" FROM need JOIN l ON l.{s['id']} = need.slot WHERE {slot}.{s['id']} = need.slot"
-            f" AND {slot}.{s['status']} = %s AND ({slot}.{s['capacity']} IS NULL"
-            f" OR {slot}.{s['booked']} <= {slot}.{s['capacity']} - need.n)"
-            f" RETURNING {slot}.{s['id']} AS id),"
-            f" b AS ({b_insert} FROM r JOIN u ON u.slot = r.{r['slot']}"
-            f" AND u.customer = r.{r['customer']} JOIN s ON s.id = r.{r['slot']}"
-            f" ON CONFLICT ({code}) DO NOTHING RETURNING {bk} AS id, {code} AS code)"
-        ),
-        "parts": [part(p_insert, p_row), part(a_insert, a_row), part(j_insert, j_row)],
-        "tail": (
-            " SELECT 0, slot, customer::text FROM u UNION ALL SELECT 1, id, NULL FROM s"
-            " UNION ALL SELECT 2, id, code FROM b"
-        ),
-        "r_row": "(%s::integer, " + b_row[1:],
-    }
+    return (
+        f"WITH r AS (SELECT * FROM {b_rows}),"
+        f" u AS (INSERT INTO {usage} ({u['slot']}, {u['customer']}, {u['count']})"
+        f" SELECT r.{r['slot']}, r.{r['customer']}, 1 FROM r ORDER BY 1, 2"
+        f" ON CONFLICT ({u['slot']}, {u['customer']}) DO UPDATE"
+        f" SET {u['count']} = {usage}.{u['count']} + 1 WHERE {usage}.{u['count']} < %s"
+        f" RETURNING {u['slot']} AS slot, {u['customer']} AS customer),"
+        # places per slot for the bookings within their limit; aggregating reads all of u
+        # first, so usage rows are locked before slot rows, as everywhere else
+        f" need AS MATERIALIZED (SELECT r.{r['slot']} AS slot, SUM(r.{r['places']}) AS n"
+        f" FROM r JOIN u ON u.slot = r.{r['slot']} AND u.customer = r.{r['customer']}"
+        " GROUP BY 1),"
+        f" l AS MATERIALIZED (SELECT t.{s['id']} FROM {slot} t JOIN need"
+        f" ON need.slot = t.{s['id']} ORDER BY t.{s['id']} FOR NO KEY UPDATE OF t),"
+        f" s AS (UPDATE {slot} SET {s['booked']} = {slot}.{s['booked']} + need.n"
+        f" FROM need JOIN l ON l.{s['id']} = need.slot WHERE {slot}.{s['id']} = need.slot"
+        f" AND {slot}.{s['status']} = %s AND ({slot}.{s['capacity']} IS NULL"
+        f" OR {slot}.{s['booked']} <= {slot}.{s['capacity']} - need.n)"
+        f" RETURNING {slot}.{s['id']} AS id),"
+        f" b AS ({b_insert} FROM r JOIN u ON u.slot = r.{r['slot']}"
+        f" AND u.customer = r.{r['customer']} JOIN s ON s.id = r.{r['slot']}"
+        f" ON CONFLICT ({code}) DO NOTHING RETURNING {bk} AS id, {code} AS code)"
+        f"{parts}"
+        " SELECT 0, slot, customer::text FROM u UNION ALL SELECT 1, id, NULL FROM s"
+        " UNION ALL SELECT 2, id, code FROM b"
+    )
 
 
 def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
@@ -331,69 +326,47 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     Returns the bookings the statement could not settle (their usage raised, but their slot had
     no room for the whole group, or their check-in code was taken), for the step-by-step path;
     bookings over their limit get their error here."""
+    from django_tasks_db.models import DBTaskResult
+
     limits = {p.limit for p in round_}
     jobs: list[Job] = []
     owners: list[int] = []
     for k, p in enumerate(round_):
-        p.booking.pk = None
+        p.booking.pk = None  # each job's first argument: the booking's key, filled in below
         for job in p.jobs(p.booking):
             jobs.append(job)
             owners.append(k)
     prepared = rows_in_transaction(jobs) if jobs else None
+    job_rows = prepared.rows if prepared else []
     if (
         len(limits) != 1
         or (jobs and prepared is None)
-        or (prepared and any(row.args_kwargs["args"][:1] != [None] for row in prepared.rows))
+        or any(row.args_kwargs["args"][:1] != [None] for row in job_rows)
     ):
-        used = _use_places(round_)  # the step-by-step path for the whole round
-        return used
-    statements = _at_once_sql()
+        return _use_places(round_)  # the step-by-step path for the whole round
     codes: set[str] = set()
     for p in round_:  # distinct within the statement (dependents find their booking by code)
         p.booking.code = new_checkin_code()
         while p.booking.code in codes:
             p.booking.code = new_checkin_code()
         codes.add(p.booking.code)
-    bookings = [p.booking for p in round_]
     people = [(k, person) for k, p in enumerate(round_) for person in p.people]
     entries = [
         (k, audit_entry(p.booking.customer, "booking.create", p.booking, **_audit_data(p)))
         for k, p in enumerate(round_)
     ]
-    params: list = []
-    for k, b in enumerate(bookings):
-        params.append(k)
-        params += sql.row_values(Booking, [b], BOOKING_FIELDS)
+    params: list = [list(range(len(round_)))]
+    params += sql.column_values(Booking, [p.booking for p in round_], BOOKING_FIELDS)
     params += [limits.pop(), SlotStatus.OPEN]
-    parts = []
-    groups = [
+    for model, rows, vary, skip in (
         (Participant, people, None, frozenset(("booking",))),
         (AuditLog, entries, None, frozenset(("target_id",))),
-    ]
-    if prepared:
-        from django_tasks_db.models import DBTaskResult
-
-        groups.append(
-            (DBTaskResult, list(zip(owners, prepared.rows, strict=True)), JOB_FIELDS, frozenset())
-        )
-    for (insert, row), (model, rows, vary, skip) in zip(statements["parts"], groups, strict=False):
-        if not rows:
-            continue
-        parts.append(
-            insert.replace(
-                "{rows}", "(VALUES " + ", ".join("(%s::integer, " + row[1:] for _ in rows) + ")"
-            )
-        )
-        for k, obj in rows:
-            params.append(k)
-            params += sql.row_values(model, [obj], vary, skip)
-    statement = statements["head"].replace(
-        "{r_rows}", ", ".join([statements["r_row"]] * len(bookings))
-    )
-    statement += "".join(f", w{i} AS ({part})" for i, part in enumerate(parts))
-    statement += statements["tail"]
+        (DBTaskResult, list(zip(owners, job_rows, strict=True)), JOB_FIELDS, frozenset()),
+    ):
+        params.append([k for k, _ in rows])
+        params += sql.column_values(model, [obj for _, obj in rows], vary, skip)
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(_at_once_sql(), params)
         rows = cursor.fetchall()
     usage = {(int(a), int(c)) for kind, a, c in rows if kind == 0}
     slots = {int(a) for kind, a, _ in rows if kind == 1}
@@ -403,10 +376,8 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
         b = p.booking
         if p.key not in usage:
             p.error = DomainError("per_user_limit", limit=p.limit)
-        elif b.slot_id not in slots:
-            left.append(p)  # no room for the whole group: places one by one, in order
-        elif b.code not in keys:
-            left.append(p)  # the code was taken: drawn again below
+        elif b.slot_id not in slots or b.code not in keys:
+            left.append(p)  # no room for the whole group, or the code was taken: see below
         else:
             b.pk = keys[b.code]
             b._state.adding = False
@@ -416,16 +387,16 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
                 person._state.adding = False
             written.append(p)
     if prepared:
-        for k, row in zip(owners, prepared.rows, strict=True):
+        for k, row in zip(owners, job_rows, strict=True):
             row.args_kwargs["args"][0] = round_[k].booking.pk
         prepared.rows = [
-            row for k, row in zip(owners, prepared.rows, strict=True) if round_[k] in written
+            row for k, row in zip(owners, job_rows, strict=True) if round_[k] in written
         ]
         prepared.announce()
     taken = [p for p in left if p.booking.slot_id in slots]  # their places are held already
     if taken:
-        _insert(taken)
-    return [p for p in left if p not in taken]
+        _insert(taken)  # with fresh codes
+    return [p for p in left if p not in taken]  # places one by one, in order
 
 
 def _audit_data(p: PendingBooking) -> dict:
