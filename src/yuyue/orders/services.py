@@ -214,7 +214,8 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         channel=Channel.HALL_SLOT,
         **payment_terms(price),
     )
-    people = [Participant(position=i, answers=a) for i, a in enumerate(answers)]
+    # No answers (a service without a form) is stored as none: nothing to encrypt.
+    people = [Participant(position=i, answers=a or None) for i, a in enumerate(answers)]
     # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
     write_bookings(
         PendingBooking(
