@@ -26,6 +26,20 @@ def _slot(hall_service, hall) -> TimeSlot:
     )
 
 
+def _booking(customer, slot, code: str, **extra) -> Booking:
+    """An unsaved hall booking of `slot`, as `book_slot` builds one."""
+    return Booking(
+        customer=customer,
+        merchant_id=slot.service.merchant_id,
+        service=slot.service,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        code=code,
+        **extra,
+    )
+
+
 @pytest.mark.django_db
 def test_select_loads_the_row_and_its_foreign_keys_like_the_orm(hall_service, hall):
     slot = _slot(hall_service, hall)
@@ -50,16 +64,7 @@ def test_select_loads_the_row_and_its_foreign_keys_like_the_orm(hall_service, ha
 @pytest.mark.django_db
 def test_insert_fills_defaults_and_converts_values_like_save(customer, hall_service, hall):
     slot = _slot(hall_service, hall)
-    booking = Booking(
-        customer=customer,
-        merchant_id=hall_service.merchant_id,
-        service=hall_service,
-        slot=slot,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        channel=Channel.HALL_SLOT,
-        code="SQLTEST234",
-    )
+    booking = _booking(customer, slot, "SQLTEST234", channel=Channel.HALL_SLOT)
     before = timezone.now()
     assert sql.insert(booking) is booking and booking.pk
     people = sql.insert_many(
@@ -94,16 +99,7 @@ def test_insert_unless_taken_skips_a_taken_value_and_raises_on_other_constraints
     slot = _slot(hall_service, hall)
 
     def booking(code, places=1):
-        return Booking(
-            customer=customer,
-            merchant_id=hall_service.merchant_id,
-            service=hall_service,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            places=places,
-            code=code,
-        )
+        return _booking(customer, slot, code, places=places)
 
     with transaction.atomic():
         assert sql.insert(booking("TAKEN23456"), unless_taken="code") is not None
@@ -139,16 +135,7 @@ def test_columns_written_as_defaults_store_the_same_row_and_refuse_another_value
     slot = _slot(hall_service, hall)
 
     def booking(code, **extra):
-        return Booking(
-            customer=customer,
-            merchant_id=hall_service.merchant_id,
-            service=hall_service,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            code=code,
-            **extra,
-        )
+        return _booking(customer, slot, code, **extra)
 
     vary = frozenset(("customer", "merchant", "service", "slot", "starts_at", "ends_at", "code"))
     vary |= {"created_at"}
@@ -169,17 +156,7 @@ def test_columns_written_as_defaults_store_the_same_row_and_refuse_another_value
 @pytest.mark.django_db
 def test_insert_together_writes_every_list(customer, hall_service, hall):
     slot = _slot(hall_service, hall)
-    booking = sql.insert(
-        Booking(
-            customer=customer,
-            merchant_id=hall_service.merchant_id,
-            service=hall_service,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            code="TOGETHER23",
-        )
-    )
+    booking = sql.insert(_booking(customer, slot, "TOGETHER23"))
     people = [Participant(booking=booking, position=i, answers={"i": i}) for i in range(3)]
     entries = [AuditLog(actor=customer, action="test.together", data={"n": 1})]
     with CaptureQueriesContext(connection) as queries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -102,6 +103,47 @@ def test_only_qualified_providers_within_their_radius(
     )
     assert set(free(onsite_service, tomorrow_local)) == {near.pk}  # far is 41 km away
     assert set(free(onsite_service, tomorrow_local, lat=31.58)) == {far.pk}
+
+
+@pytest.mark.parametrize("lat", [31.23, 60.0])
+def test_the_radius_is_exact_at_its_edge(onsite_service, merchant, tomorrow_local, lat):
+    """The database keeps providers whose radius nearly covers the point (a flat-earth distance
+    with a margin); the answer holds exactly those the great-circle distance puts inside, also
+    north-east of the point and far north, where the flat distance errs most."""
+    from yuyue.scheduling.availability import haversine_km
+
+    def north_east(km: float) -> tuple[float, float]:
+        """The point `km` great-circle kilometres north-east of (lat, 121.47), by bisection."""
+        lo, hi = 0.0, 1.0
+        step = (0.2, 0.2 / math.cos(math.radians(lat)))
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if haversine_km(lat, 121.47, lat + mid * step[0], 121.47 + mid * step[1]) < km:
+                lo = mid
+            else:
+                hi = mid
+        return lat + lo * step[0], 121.47 + lo * step[1]
+
+    providers = {}
+    for name, km in (("inside", 9.998), ("outside", 10.002)):  # a radius of 10 km
+        plat, plng = north_east(km)
+        p = Provider.objects.create(
+            user=make_user(),
+            merchant=merchant,
+            display_name=name,
+            verified=True,
+            lat=plat,
+            lng=plng,
+            service_radius_km=10,
+        )
+        p.services.add(onsite_service)
+        WorkingHours.objects.create(
+            provider=p, weekday=tomorrow_local.weekday(), start=dt.time(9), end=dt.time(14)
+        )
+        providers[name] = p
+    distances = {n: haversine_km(lat, 121.47, p.lat, p.lng) for n, p in providers.items()}
+    assert distances["inside"] < 10 < distances["outside"]
+    assert set(free(onsite_service, tomorrow_local, lat=lat)) == {providers["inside"].pk}
 
 
 def test_bad_point(onsite_service, tomorrow_local):
