@@ -146,6 +146,27 @@ def test_the_radius_is_exact_at_its_edge(onsite_service, merchant, tomorrow_loca
     assert set(free(onsite_service, tomorrow_local, lat=lat)) == {providers["inside"].pk}
 
 
+def test_the_answer_is_what_the_schema_gives(onsite_service, near, tomorrow_local):
+    """The search's answer is sent as built (not validated on the way out): it must be exactly
+    the schema-validated answer."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from yuyue.scheduling.api import ProviderFree
+    from yuyue.scheduling.availability import provider_availability
+
+    status, body = api_for(None).get(
+        f"/api/services/{onsite_service.pk}/provider-availability",
+        {"date": tomorrow_local.isoformat(), "lat": 31.23, "lng": 121.47},
+    )
+    assert status == 200 and body
+    built = provider_availability(service=onsite_service, day=tomorrow_local, lat=31.23, lng=121.47)
+    validated = [ProviderFree.model_validate(p).model_dump() for p in built]
+    assert body == json.loads(json.dumps(validated, cls=NinjaJSONEncoder))
+    assert all(set(p) == set(ProviderFree.model_fields) for p in body)
+
+
 def test_bad_point(onsite_service, tomorrow_local):
     status, body = api_for(None).get(
         f"/api/services/{onsite_service.pk}/provider-availability",

@@ -11,6 +11,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from yuyue.accounts.auth import ANY_STAFF, bearer, bearer_deferred, require_staff, staff_role
 from yuyue.accounts.models import StaffRole
 from yuyue.catalog.models import Merchant
+from yuyue.core.answers import as_built
 from yuyue.core.crypto import mask_id_number, mask_phone
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import run_idempotent
@@ -138,13 +139,8 @@ def booking_out(booking: Booking, *, full_answers: bool = True, staff: bool = Fa
 
 
 def booking_created(request, booking: Booking) -> HttpResponse:
-    """201 with the booking, encoded as the API encodes every answer, without validating it
-    against `BookingOut` on the way out: `booking_out` builds exactly that shape (tested against
-    the schema), and the validation, field by field through ninja's getters, cost about as much
-    as the rest of a hall booking's Python. The hot path only; every other answer is validated."""
-    from yuyue.api import api
-
-    return api.create_response(request, booking_out(booking), status=201)
+    """201 with the booking as built by `booking_out` (tested equal to the validated view)."""
+    return as_built(request, booking_out(booking), status=201)
 
 
 def _load(booking_id: int) -> Booking:

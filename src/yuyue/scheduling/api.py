@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, MerchantStatus, Service
+from yuyue.core.answers import as_built
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds, zone
 
@@ -111,9 +112,10 @@ def provider_availability(
 ):
     """Nearest qualified providers who can come to a point on a local day, with free starts."""
     service = _public_service(service_id)
-    return availability.provider_availability(
+    found = availability.provider_availability(
         service=service, day=date, lat=lat, lng=lng, limit=limit, provider_id=provider_id
     )
+    return as_built(request, found)  # built in ProviderFree's shape (tested)
 
 
 # --- merchant staff --------------------------------------------------------------------------
