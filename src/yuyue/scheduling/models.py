@@ -129,8 +129,8 @@ class ProviderReservation(models.Model):
     booking service checks inside that transaction.
     """
 
-    provider = models.ForeignKey(
-        "accounts.Provider", on_delete=models.PROTECT, related_name="reservations"
+    provider = models.ForeignKey(  # indexed by (provider, starts_at) below
+        "accounts.Provider", on_delete=models.PROTECT, related_name="reservations", db_index=False
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -139,7 +139,16 @@ class ProviderReservation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["provider", "starts_at"])]
+        indexes = [
+            models.Index(fields=["provider", "starts_at"]),
+            # What is still busy on or after a day (availability, overlap checks): read from
+            # the day on, not through every reservation the provider ever had.
+            models.Index(
+                fields=["provider", "blocked_until"],
+                condition=Q(active=True),
+                name="reservation_busy_until",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="reservation_ends_after_start"
