@@ -10,9 +10,7 @@ from ninja.security import HttpBearer
 from yuyue.core.errors import DomainError
 
 from .models import MerchantStaff, StaffRole, User
-from .tokens import live_user_params, live_user_sql, user_for_token
-
-MAX_KEY_LENGTH = 200
+from .tokens import MAX_KEY_LENGTH, live_user_params, live_user_sql, user_for_token
 
 
 class BearerAuth(HttpBearer):

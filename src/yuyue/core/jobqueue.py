@@ -43,12 +43,6 @@ class DatabaseBackend(LibraryBackend):
     def _task_to_db_task(self, task, args, kwargs):
         return sql.insert_many([self._row(task, args, kwargs)], vary=JOB_FIELDS)[0]
 
-    def enqueue_many(self, tasks: Sequence[tuple[object, tuple]]) -> None:
-        """Insert the job rows of several (task, args) in one statement."""
-        rows = self.job_rows(tasks)
-        sql.insert_many(rows, vary=JOB_FIELDS)
-        self.announce(rows)
-
     def job_rows(self, tasks: Sequence[tuple[object, tuple]]) -> list:
         """The rows, not yet written, of several (task, args); written with `JOB_FIELDS`.
 
@@ -119,15 +113,11 @@ class PreparedJobs:
 def prepare(jobs: Sequence[Job]) -> PreparedJobs | None:
     """The rows of `jobs` for the database backend inside a transaction; with any other backend,
     or outside a transaction, they are enqueued on commit instead and None is returned."""
-    if not jobs:
-        return None
-    tasks = _tasks(jobs)
-    backend = _row_backend(tasks)
-    if backend is not None:
-        return PreparedJobs(backend, backend.job_rows(tasks))
-    for task, args in tasks:
-        transaction.on_commit(lambda task=task, args=args: task.enqueue(*args))
-    return None
+    pending = rows_in_transaction(jobs)
+    if pending is None:
+        for task, args in _tasks(jobs):
+            transaction.on_commit(lambda task=task, args=args: task.enqueue(*args))
+    return pending
 
 
 def rows_in_transaction(jobs: Sequence[Job]) -> PreparedJobs | None:

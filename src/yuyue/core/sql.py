@@ -63,8 +63,8 @@ def _insert_plan(
 
     With `vary` (field names), only those fields are parameters; every other field is written
     into the statement as the SQL literal of its default, computed once: a row's many columns
-    that hold the same value in every row cost nothing per row (a hall booking has 30 columns,
-    13 of which vary). A row whose value differs from such a default is refused, not dropped.
+    that hold the same value in every row cost nothing per row (a hall booking has 31 columns,
+    14 of which vary). A row whose value differs from such a default is refused, not dropped.
     """
     meta = model._meta
     assert not any(f.has_db_default() for f in meta.concrete_fields), "db_default: use the ORM"

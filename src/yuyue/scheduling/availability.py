@@ -33,6 +33,9 @@ from .models import (
 MAX_RANGE_DAYS = 62
 SEARCH_RADIUS_KM = 50.0
 EARTH_KM = 6371.0088
+# The database keeps providers within this times their radius by a flat-earth distance; the
+# exact test follows in Python. Far above the flat distance's error at a city's distances.
+REACH_MARGIN = 1.05
 
 
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -234,7 +237,8 @@ def provider_availability(
         .alias(
             flat_km2=ExpressionWrapper(north * north + east * east, output_field=FloatField()),
             reach_km2=ExpressionWrapper(
-                F("service_radius_km") * F("service_radius_km") * 1.1025, output_field=FloatField()
+                F("service_radius_km") * F("service_radius_km") * REACH_MARGIN**2,
+                output_field=FloatField(),
             ),
         )
         .filter(flat_km2__lte=F("reach_km2"))
