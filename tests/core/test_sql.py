@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -170,3 +171,59 @@ def test_insert_together_writes_every_list(customer, hall_service, hall):
     ]
     assert AuditLog.objects.get(action="test.together").data == {"n": 1}
     assert all(not p._state.adding for p in people)
+
+
+@pytest.mark.django_db
+def test_insert_select_from_source_rows_stores_what_save_stores(customer, hall_service, hall):
+    slot = _slot(hall_service, hall)
+    fields = frozenset(
+        ("customer", "merchant", "service", "slot", "starts_at", "ends_at", "code", "created_at")
+    )
+    # the JSON rows: the key first, then each sent column as its cast will read it
+    (row,) = json.loads(sql.source_rows(Booking, [_booking(customer, slot, "JSONROW234")], [7]))
+    starts = sql.param(Booking, "starts_at", slot.starts_at)  # as the database takes it
+    assert row[0] == 7 and "JSONROW234" in row
+    assert (starts.isoformat() if isinstance(starts, dt.datetime) else starts) in row
+    if connection.vendor != "postgresql":
+        return  # insert_select's statement is PostgreSQL's (SQLite writes step by step)
+    b_insert, b_rows, _ = sql.insert_select(Booking, fields, "r")
+    p_insert, p_rows, _ = sql.insert_select(Participant, None, "x", (("booking", "b.id"),))
+    a_insert, a_rows, _ = sql.insert_select(AuditLog, None, "x", (("target_id", "b.id::text"),))
+    statement = (
+        f"WITH b AS ({b_insert} FROM {b_rows} RETURNING id),"
+        f" p AS ({p_insert} FROM {p_rows} CROSS JOIN b)"
+        f" {a_insert} FROM {a_rows} CROSS JOIN b"
+    )
+    booking = _booking(customer, slot, "SOURCE2345")
+    people = [
+        Participant(position=0, answers={"name": '陈 "引号" \\ 斜杠', "n": 1.5, "ok": True}),
+        Participant(position=1, answers=None),
+    ]
+    entry = AuditLog(actor=customer, action="test.source", data={"at": "2026-12-02", "x": [None]})
+    with transaction.atomic():
+        sql.execute(
+            statement,
+            [
+                sql.source_rows(Booking, [booking], [0], fields),
+                sql.source_rows(Participant, people, [0, 1], skip=frozenset(("booking",))),
+                sql.source_rows(AuditLog, [entry], [0], skip=frozenset(("target_id",))),
+            ],
+        )
+    stored = Booking.objects.get(code="SOURCE2345")
+    # the slot's start has microseconds: they survive the JSON text
+    assert stored.starts_at == slot.starts_at and stored.created_at == booking.created_at
+    assert stored.customer_id == customer.pk and stored.status == "booked"
+    assert [(p.position, p.answers) for p in stored.participants.all()] == [
+        (0, {"name": '陈 "引号" \\ 斜杠', "n": 1.5, "ok": True}),
+        (1, None),
+    ]
+    log = AuditLog.objects.get(action="test.source")
+    assert log.data == {"at": "2026-12-02", "x": [None]} and log.target_id == str(stored.pk)
+    assert log.at == entry.at
+
+
+def test_source_rows_refuse_values_json_cannot_carry():
+    with pytest.raises(TypeError, match="bytes"):
+        sql._json.encode([[0, b"raw"]])
+    with pytest.raises(ValueError):
+        sql._json.encode([[0, float("nan")]])

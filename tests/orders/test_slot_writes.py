@@ -259,3 +259,33 @@ def test_bookings_with_different_limits_in_one_batch(hall_service, hall, merchan
         "booked",
     ]
     assert (_usage(a, who), _usage(b, who)) == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_booking_whose_code_is_taken_is_written_whole_with_another(
+    hall_service, hall, monkeypatch
+):
+    """A lone booking is one statement on PostgreSQL, with no transaction around it: a taken
+    code fails that statement as a whole (no places, no usage, no rows kept), and the booking is
+    written again with a fresh code."""
+    slot = _slot(hall_service, hall, capacity=3)
+    first = _pending(make_user("f"), slot)
+    slot_writes.write_bookings(first)
+    codes = iter([first.booking.code, "LONEFRESH2", "LATEAAAAA3"])
+    monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
+    again = _pending(make_user("a"), slot, places=2)
+
+    booking = slot_writes.write_bookings(again)
+
+    assert booking.code == "LONEFRESH2" and again.written and again.error is None
+    slot.refresh_from_db()
+    assert slot.booked == 3 == sum(b.places for b in Booking.objects.filter(slot=slot))
+    assert slot_counts_consistent(slot)
+    assert _usage(slot, again.booking.customer) == 1
+    assert Participant.objects.filter(booking=booking).count() == 2
+    # and a slot that is now full refuses the next one, with nothing kept
+    late = _pending(make_user("l"), slot)
+    with pytest.raises(DomainError, match="slot_full"):
+        slot_writes.write_bookings(late)
+    assert _usage(slot, late.booking.customer) == 0
+    assert not SlotUsage.objects.filter(customer=late.booking.customer).exists()

@@ -123,6 +123,13 @@ def prepare(jobs: Sequence[Job]) -> PreparedJobs | None:
 def rows_in_transaction(jobs: Sequence[Job]) -> PreparedJobs | None:
     """The rows of `jobs` when they can be written with the current transaction's statements
     (the database backend, inside a transaction), else None; nothing is enqueued either way."""
+    return rows_for_statement(jobs) if connection.in_atomic_block else None
+
+
+def rows_for_statement(jobs: Sequence[Job]) -> PreparedJobs | None:
+    """The rows of `jobs` for the database backend, to be written by a statement that commits
+    them with its other writes (inside a transaction, or one statement on its own), else None
+    (another backend); nothing is enqueued either way."""
     tasks = _tasks(jobs)
     backend = _row_backend(tasks) if tasks else None
     return PreparedJobs(backend, backend.job_rows(tasks)) if backend is not None else None
@@ -135,6 +142,4 @@ def _tasks(jobs: Sequence[Job]) -> list[tuple[object, tuple]]:
 def _row_backend(tasks) -> DatabaseBackend | None:
     backends = {task.get_backend() for task, _ in tasks}
     backend = backends.pop() if len(backends) == 1 else None
-    if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
-        return backend
-    return None
+    return backend if isinstance(backend, DatabaseBackend) else None

@@ -542,8 +542,16 @@ def revive_paid(*, booking_id: int, reference: str = "") -> bool:
         return False
     try:
         with transaction.atomic():
-            if booking.slot_id:
+            if booking.slot_id:  # the slot row first (yuyue.orders.slot_writes)
                 service = booking.service
+                if not (
+                    TimeSlot.objects.filter(pk=booking.slot_id, status=SlotStatus.OPEN)
+                    .filter(
+                        Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
+                    )
+                    .update(booked=F("booked") + booking.places)
+                ):
+                    raise DomainError("slot_full")
                 SlotUsage.objects.bulk_create(
                     [SlotUsage(slot_id=booking.slot_id, customer_id=booking.customer_id)],
                     ignore_conflicts=True,
@@ -554,14 +562,6 @@ def revive_paid(*, booking_id: int, reference: str = "") -> bool:
                     count__lt=service.per_user_limit,
                 ).update(count=F("count") + 1):
                     raise DomainError("per_user_limit", limit=service.per_user_limit)
-                if not (
-                    TimeSlot.objects.filter(pk=booking.slot_id, status=SlotStatus.OPEN)
-                    .filter(
-                        Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
-                    )
-                    .update(booked=F("booked") + booking.places)
-                ):
-                    raise DomainError("slot_full")
             if booking.reservation_id:
                 old = ProviderReservation.objects.get(pk=booking.reservation_id)
                 fresh = reserve_provider_time(
@@ -589,14 +589,14 @@ def revive_paid(*, booking_id: int, reference: str = "") -> bool:
 
 def _release(booking: Booking, *, counter: str | None) -> None:
     """Give back what the order held: its places in a slot, its provider's time."""
-    if booking.slot_id:
-        SlotUsage.objects.filter(
-            slot_id=booking.slot_id, customer_id=booking.customer_id, count__gt=0
-        ).update(count=F("count") - 1)
+    if booking.slot_id:  # the slot row first, then the usage row (yuyue.orders.slot_writes)
         changes = {"booked": F("booked") - booking.places}
         if counter:
             changes[counter] = F(counter) + booking.places
         TimeSlot.objects.filter(pk=booking.slot_id).update(**changes)
+        SlotUsage.objects.filter(
+            slot_id=booking.slot_id, customer_id=booking.customer_id, count__gt=0
+        ).update(count=F("count") - 1)
     if booking.reservation_id:
         ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
 

@@ -12,6 +12,11 @@
 3. the bookings that got no place give their usage back; the others are inserted with their
    participants, audit rows and jobs.
 
+On PostgreSQL a round of bookings is first written by one statement (`_write_round_at_once`)
+that locks the slot rows, raises usage only for bookings whose slot has room for the whole round,
+and finishes every booking it starts; so a lone booking's statement needs no transaction around
+it. What it leaves goes through the steps above.
+
 **Group commit.** Under load, many bookings reach one server process at the same moment. Written
 one transaction each, they queue for the same locks (SQLite's one writer, PostgreSQL's row lock
 on a hot slot), and each pays for its own round trips and commit. So a request that finds another
@@ -27,8 +32,9 @@ a transaction of its own, so one bad booking cannot fail the others. A booking m
 transaction the caller holds (an Idempotency-Key's, a test's) is never batched with others: it is
 written in that transaction, alone.
 
-Locks are taken in one order (usage rows by slot and customer, then slot rows by id), so
-concurrent batches in several processes cannot deadlock.
+Locks are taken in one order on PostgreSQL (slot rows by id, then usage rows by slot and
+customer; a usage row only while its slot's row is held), here and where a cancellation gives
+places back, so concurrent batches in several processes cannot deadlock. (SQLite has one writer.)
 """
 
 from __future__ import annotations
@@ -43,13 +49,13 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from yuyue.core import sql
 from yuyue.core.audit import audit_entry
 from yuyue.core.codes import new_checkin_code
 from yuyue.core.errors import DomainError
-from yuyue.core.jobqueue import JOB_FIELDS, Job, rows_in_transaction
+from yuyue.core.jobqueue import JOB_FIELDS, Job, rows_for_statement
 from yuyue.core.jobqueue import prepare as prepare_jobs
 from yuyue.core.models import AuditLog
 from yuyue.scheduling.models import SlotStatus, TimeSlot
@@ -101,6 +107,10 @@ def _statements() -> dict[str, str]:
         ),
         "read": (
             f"SELECT {s['booked']}, {s['capacity']}, {s['status']} FROM {slot} WHERE {s['id']} = %s"
+        ),
+        "lock": (  # PostgreSQL
+            f"SELECT {s['id']} FROM {slot} WHERE {s['id']} = ANY(%s) ORDER BY {s['id']}"
+            " FOR NO KEY UPDATE"
         ),
     }
 
@@ -242,18 +252,21 @@ def _insert(won: list[PendingBooking]) -> None:
         pending_jobs.announce()
 
 
-def _write(batch: list[PendingBooking]) -> None:
-    """Write a batch in the current transaction; each booking gets a key or an error."""
+def _write(batch: list[PendingBooking], *, at_once: bool = True) -> None:
+    """Write a batch in the current transaction; each booking gets a key or an error. On
+    PostgreSQL each round goes as one statement first (`at_once`), and what that statement
+    leaves (bookings whose slot has no room for the whole round) goes on step by step."""
     for p in batch:
         p.error = None
     for round_ in _rounds(batch):
-        if connection.vendor == "postgresql":
+        if at_once and connection.vendor == "postgresql":
             round_ = _write_round_at_once(round_)  # what is left needs the steps below
             if not round_:
                 continue
-            used = round_  # their usage is raised already
-        else:
-            used = _use_places(round_)
+        if connection.vendor == "postgresql":  # slot rows before usage rows, as everywhere
+            slots = sorted({p.booking.slot_id for p in round_})
+            sql.execute(_statements()["lock"], [slots])
+        used = _use_places(round_)
         won = _take_places(used)
         winners = set(won)
         _give_back([p for p in used if p not in winners])
@@ -262,8 +275,8 @@ def _write(batch: list[PendingBooking]) -> None:
 
 @cache
 def _at_once_sql() -> str:
-    """`_write_round_at_once`'s statement (PostgreSQL). Its rows come as arrays, one per
-    column, so its text (and its prepared plan) is the same for every round."""
+    """`_write_round_at_once`'s statement (PostgreSQL). Its rows come as JSON, one parameter
+    per table, so its text (and its prepared plan) is the same for every round."""
     usage, slot = sql.table(SlotUsage), sql.table(TimeSlot)
     u = {f: sql.qn(SlotUsage._meta.get_field(f).column) for f in ("slot", "customer", "count")}
     s = {
@@ -291,40 +304,49 @@ def _at_once_sql() -> str:
     )
     return (
         f"WITH r AS (SELECT * FROM {b_rows}),"
+        f" g AS (SELECT r.{r['slot']} AS slot, SUM(r.{r['places']}) AS n FROM r GROUP BY 1),"
+        # the slot rows first, locked in key order: what they say now (a row another
+        # transaction changed meanwhile is read as it left it) is what the places come from
+        f" l AS MATERIALIZED (SELECT t.{s['id']} AS id, t.{s['booked']} AS booked,"
+        f" t.{s['capacity']} AS capacity, t.{s['status']} AS status FROM {slot} t JOIN g"
+        f" ON g.slot = t.{s['id']} ORDER BY t.{s['id']} FOR NO KEY UPDATE OF t),"
+        # slots with room for all of the round's bookings in them: only their bookings go on
+        f" room AS MATERIALIZED (SELECT l.id FROM l JOIN g ON g.slot = l.id WHERE l.status = %s"
+        " AND (l.capacity IS NULL OR l.booked <= l.capacity - g.n)),"
         f" u AS (INSERT INTO {usage} ({u['slot']}, {u['customer']}, {u['count']})"
-        f" SELECT r.{r['slot']}, r.{r['customer']}, 1 FROM r ORDER BY 1, 2"
-        f" ON CONFLICT ({u['slot']}, {u['customer']}) DO UPDATE"
+        f" SELECT r.{r['slot']}, r.{r['customer']}, 1 FROM r JOIN room ON room.id = r.{r['slot']}"
+        f" ORDER BY 1, 2 ON CONFLICT ({u['slot']}, {u['customer']}) DO UPDATE"
         f" SET {u['count']} = {usage}.{u['count']} + 1 WHERE {usage}.{u['count']} < %s"
         f" RETURNING {u['slot']} AS slot, {u['customer']} AS customer),"
-        # places per slot for the bookings within their limit; aggregating reads all of u
-        # first, so usage rows are locked before slot rows, as everywhere else
-        f" need AS MATERIALIZED (SELECT r.{r['slot']} AS slot, SUM(r.{r['places']}) AS n"
+        f" need AS (SELECT r.{r['slot']} AS slot, SUM(r.{r['places']}) AS n"
         f" FROM r JOIN u ON u.slot = r.{r['slot']} AND u.customer = r.{r['customer']}"
         " GROUP BY 1),"
-        f" l AS MATERIALIZED (SELECT t.{s['id']} FROM {slot} t JOIN need"
-        f" ON need.slot = t.{s['id']} ORDER BY t.{s['id']} FOR NO KEY UPDATE OF t),"
+        # no condition: the room was counted under the lock (and the CHECK booked <= capacity
+        # would fail the whole statement rather than let a slot take more)
         f" s AS (UPDATE {slot} SET {s['booked']} = {slot}.{s['booked']} + need.n"
-        f" FROM need JOIN l ON l.{s['id']} = need.slot WHERE {slot}.{s['id']} = need.slot"
-        f" AND {slot}.{s['status']} = %s AND ({slot}.{s['capacity']} IS NULL"
-        f" OR {slot}.{s['booked']} <= {slot}.{s['capacity']} - need.n)"
-        f" RETURNING {slot}.{s['id']} AS id),"
+        f" FROM need WHERE {slot}.{s['id']} = need.slot RETURNING {slot}.{s['id']} AS id),"
         f" b AS ({b_insert} FROM r JOIN u ON u.slot = r.{r['slot']}"
         f" AND u.customer = r.{r['customer']} JOIN s ON s.id = r.{r['slot']}"
-        f" ON CONFLICT ({code}) DO NOTHING RETURNING {bk} AS id, {code} AS code)"
+        f" RETURNING {bk} AS id, {code} AS code)"
         f"{parts}"
-        " SELECT 0, slot, customer::text FROM u UNION ALL SELECT 1, id, NULL FROM s"
+        " SELECT 0, slot, customer::text FROM u UNION ALL SELECT 1, id, NULL FROM room"
         " UNION ALL SELECT 2, id, code FROM b"
     )
 
 
 def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     """PostgreSQL: a round (no two bookings of one customer in one slot) in one statement:
-    usage rows, places, bookings, participants, audit rows and jobs, each guarded as in the
-    steps it replaces (a booking is inserted only if its usage row was raised and its slot had
-    room for all of the round's bookings in it). One round trip instead of six.
+    slot rows locked, usage rows, places, bookings, participants, audit rows and jobs, each
+    guarded as in the steps it replaces (a booking is inserted only if its slot had room for all
+    of the round's bookings in it and its usage row was raised). One round trip instead of six.
 
-    Returns the bookings the statement could not settle (their usage raised, but their slot had
-    no room for the whole group, or their check-in code was taken), for the step-by-step path;
+    The statement changes nothing it does not finish: a booking gets all of its rows or none, so
+    it may run on its own, with no transaction around it (a lone booking: no BEGIN and COMMIT).
+    A drawn check-in code that is taken fails the whole statement (IntegrityError, on the
+    unique code), to be tried again with other codes.
+
+    Returns the bookings it left alone (their slot had no room for the whole round, or the
+    round mixes per-user limits, or jobs go to another backend), for the step-by-step path;
     bookings over their limit get their error here."""
     from django_tasks_db.models import DBTaskResult
 
@@ -336,14 +358,14 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
         for job in p.jobs(p.booking):
             jobs.append(job)
             owners.append(k)
-    prepared = rows_in_transaction(jobs) if jobs else None
+    prepared = rows_for_statement(jobs) if jobs else None
     job_rows = prepared.rows if prepared else []
     if (
         len(limits) != 1
         or (jobs and prepared is None)
         or any(row.args_kwargs["args"][:1] != [None] for row in job_rows)
     ):
-        return _use_places(round_)  # the step-by-step path for the whole round
+        return round_  # the step-by-step path for the whole round
     codes: set[str] = set()
     for p in round_:  # distinct within the statement (dependents find their booking by code)
         p.booking.code = new_checkin_code()
@@ -355,31 +377,31 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
         (k, audit_entry(p.booking.customer, "booking.create", p.booking, **_audit_data(p)))
         for k, p in enumerate(round_)
     ]
-    params: list = [list(range(len(round_)))]
-    params += sql.column_values(Booking, [p.booking for p in round_], BOOKING_FIELDS)
-    params += [limits.pop(), SlotStatus.OPEN]
+    bookings = [p.booking for p in round_]
+    params = [sql.source_rows(Booking, bookings, range(len(round_)), BOOKING_FIELDS)]
+    params += [SlotStatus.OPEN, limits.pop()]
     for model, rows, vary, skip in (
         (Participant, people, None, frozenset(("booking",))),
         (AuditLog, entries, None, frozenset(("target_id",))),
         (DBTaskResult, list(zip(owners, job_rows, strict=True)), JOB_FIELDS, frozenset()),
     ):
-        params.append([k for k, _ in rows])
-        params += sql.column_values(model, [obj for _, obj in rows], vary, skip)
+        keys, objs = [k for k, _ in rows], [obj for _, obj in rows]
+        params.append(sql.source_rows(model, objs, keys, vary, skip))
     with connection.cursor() as cursor:
         cursor.execute(_at_once_sql(), params)
         rows = cursor.fetchall()
     usage = {(int(a), int(c)) for kind, a, c in rows if kind == 0}
-    slots = {int(a) for kind, a, _ in rows if kind == 1}
+    room = {int(a) for kind, a, _ in rows if kind == 1}
     keys = {c: int(a) for kind, a, c in rows if kind == 2}
     left, written = [], []
     for p in round_:
         b = p.booking
-        if p.key not in usage:
+        if b.slot_id not in room:
+            left.append(p)  # nothing done: places one by one, in arrival order, see _write
+        elif p.key not in usage:
             p.error = DomainError("per_user_limit", limit=p.limit)
-        elif b.slot_id not in slots or b.code not in keys:
-            left.append(p)  # no room for the whole group, or the code was taken: see below
         else:
-            b.pk = keys[b.code]
+            b.pk = keys[b.code]  # inserted with its usage and places, or the statement failed
             b._state.adding = False
             b._state.db = connection.alias
             for person in p.people:
@@ -393,10 +415,7 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
             row for k, row in zip(owners, job_rows, strict=True) if round_[k] in written
         ]
         prepared.announce()
-    taken = [p for p in left if p.booking.slot_id in slots]  # their places are held already
-    if taken:
-        _insert(taken)  # with fresh codes
-    return [p for p in left if p not in taken]  # places one by one, in order
+    return left
 
 
 def _audit_data(p: PendingBooking) -> dict:
@@ -404,14 +423,44 @@ def _audit_data(p: PendingBooking) -> dict:
 
 
 def _write_alone(p: PendingBooking) -> None:
+    """One booking, committed, or in the caller's transaction if there is one (then its writes
+    are rolled back to a savepoint when it is refused)."""
     try:
-        with transaction.atomic():
-            _write([p])
-            if p.error is not None:
-                raise p.error  # nothing of a refused booking stays
-        p.written = True
+        for _ in range(5):  # a (very unlikely) taken check-in code: draw again
+            try:
+                _write_one(p)
+                p.written = p.error is None
+                return
+            except IntegrityError as exc:
+                if not _code_taken(exc):
+                    raise
+        raise RuntimeError("could not draw a unique check-in code")
     except Exception as exc:  # noqa: BLE001 (handed to the request's own thread)
         p.error = exc
+
+
+def _write_one(p: PendingBooking) -> None:
+    p.error = None
+    left = [p]
+    if connection.vendor == "postgresql":
+        if connection.in_atomic_block:  # a savepoint keeps the caller's transaction usable
+            with transaction.atomic():
+                left = _write_round_at_once(left)
+        else:  # the statement is atomic on its own
+            left = _write_round_at_once(left)
+    if left:
+        with transaction.atomic():
+            _write(left, at_once=False)
+            if p.error is not None:
+                raise p.error  # nothing of a refused booking stays
+
+
+def _code_taken(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == CODE_CONSTRAINT
+
+
+CODE_CONSTRAINT = "booking_code_unique"
 
 
 _lock_files: dict[tuple[int, str], int] = {}
@@ -538,10 +587,9 @@ def write_bookings(p: PendingBooking) -> Booking:
     """Write one checked booking (batched with concurrent ones when nothing holds a transaction);
     raises its refusal (per_user_limit, slot_full, slot_closed) with nothing written."""
     if connection.in_atomic_block or settings.YUYUE_BOOKING_BATCH_MAX <= 1:
-        with transaction.atomic():
-            _write([p])
-            if p.error is not None:
-                raise p.error
+        _write_alone(p)
+        if p.error is not None:
+            raise p.error
         return p.booking
     _combiner().submit(p)
     if p.error is not None:
