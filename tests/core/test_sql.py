@@ -227,3 +227,42 @@ def test_source_rows_refuse_values_json_cannot_carry():
         sql._json.encode([[0, b"raw"]])
     with pytest.raises(ValueError):
         sql._json.encode([[0, float("nan")]])
+
+
+@pytest.mark.django_db
+def test_row_values_hand_over_what_each_field_would_prepare(customer, hall_service, hall):
+    """Plain values skip the fields' conversion; everything else (encrypted answers, JSON, a
+    naive time, a value of another type) still goes through the field itself, so the
+    parameters are exactly the fields' own, on either database."""
+    from yuyue.core.crypto import decrypt
+
+    slot = _slot(hall_service, hall)
+    booking = _booking(customer, slot, "PLAINVAL1", places=2, price_fen=1500)
+    people = [
+        Participant(booking_id=7, position=0, answers={"name": "张三"}),
+        Participant(booking_id=7, position=1, answers=None),
+    ]
+    entry = AuditLog(action="x", target_type="booking", target_id="7", data={"a": [1]})
+    for model, objs in ((Booking, [booking]), (Participant, people), (AuditLog, [entry])):
+        fields = sql._insert_plan(model, connection.vendor)[0]
+        got = sql.row_values(model, objs)
+        # the fields' own way, with the same auto_now_add values the fast way filled in
+        want = [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs for f in fields]
+        assert len(got) == len(want)
+        for g, w, f in zip(got, want, fields * len(objs), strict=True):
+            if f.name == "answers" and w is not None:  # encrypted with a fresh nonce each time
+                assert decrypt(g) == decrypt(w)
+            else:
+                assert type(g) is type(w), f.name
+                assert getattr(g, "obj", g) == getattr(w, "obj", w), f.name  # Jsonb: its value
+    # a value of another type than the field's is converted by the field, as before
+    odd = _booking(customer, slot, "PLAINVAL2", places=True, price_fen="1500")
+    values = dict(
+        zip(
+            [f.name for f in sql._insert_plan(Booking, connection.vendor)[0]],
+            sql.row_values(Booking, [odd]),
+            strict=True,
+        )
+    )
+    assert values["price_fen"] == 1500 and values["places"] == 1 and values["places"] is not True
+    assert values["customer"] == customer.pk

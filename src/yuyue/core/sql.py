@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 from psycopg.types.json import Json, Jsonb
 
@@ -122,16 +123,78 @@ def row_values(
     """The parameters of `objs`' rows (`vary`: see `_insert_plan`; `skip`: sent fields the
     statement computes itself, see `insert_select`), one row after another."""
     db = _db()
-    fields, fixed, _, _, _ = _insert_plan(model, db.vendor, vary)
-    if skip:
-        fields = [f for f in fields if f.name not in skip]
+    fixed, plan = _prep_plan(model, db.vendor, vary, skip)
     values: list[Any] = []
+    append = values.append
     for obj in objs:
         for f, default in fixed:
             if getattr(obj, f.attname) != default:
                 raise ValueError(f"{model.__name__}.{f.name} is written as its default here")
-        values += [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+        for f, attname, presave, plain, wrap in plan:
+            value = f.pre_save(obj, True) if presave else getattr(obj, attname)
+            if value is None:
+                append(None)  # every field prepares None as None
+            elif type(value) is plain and (wrap is not _aware or value.tzinfo is not None):
+                append(value if wrap is None or wrap is _aware else wrap(value))
+            else:
+                append(f.get_db_prep_save(value, db))
     return values
+
+
+_aware = object()  # PostgreSQL takes an aware datetime as it is; SQLite gets the field's text
+# Field classes whose preparation of a value of exactly this type is the value itself (`int(v)`,
+# `str(v)`, `bool(v)`), or on PostgreSQL the integer in the type Django binds it as (Int2, Int4,
+# Int8). Exact classes only: a subclass that converts (an encrypted text, say) always goes
+# through its own method, and so does a value of any other type.
+_PLAIN = {
+    models.AutoField: int,
+    models.BigAutoField: int,
+    models.SmallAutoField: int,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+}
+
+
+def _plain(field, db) -> tuple[type | None, Any]:
+    """The type whose values `field` hands to the database unchanged (or None), and what
+    wraps them on the way (None, `_aware`, or the driver's integer type)."""
+    if isinstance(field, models.ForeignKey):
+        return _plain(field.target_field, db)
+    if type(field) is models.DateTimeField:
+        return (dt.datetime, _aware) if db.vendor == "postgresql" else (None, None)
+    kind = _PLAIN.get(type(field))
+    if kind is int and db.vendor == "postgresql" and not isinstance(field, AutoFieldMixin):
+        # what `adapt_integerfield_value` does (the types keep prepared statements' parameter
+        # types fixed); auto fields (and keys pointing at them) go as plain ints
+        return int, db.ops.integerfield_type_map[field.get_internal_type()]
+    return kind, None
+
+
+@cache
+def _prep_plan(
+    model: type[models.Model], vendor: str, vary: frozenset[str] | None, skip: frozenset[str]
+) -> tuple[list, list[tuple]]:
+    """`row_values`' plan: the constant fields with their defaults, and for each sent field
+    (field, attname, whether `pre_save` fills it in, `_plain`'s type and wrapper)."""
+    db = _db()
+    fields, fixed, _, _, _ = _insert_plan(model, vendor, vary)
+    plan = []
+    for f in fields:
+        if f.name in skip:
+            continue
+        if isinstance(f, models.DateField):  # its pre_save fills in auto_now(_add) only
+            presave = f.auto_now or f.auto_now_add
+        else:
+            presave = type(f).pre_save is not models.Field.pre_save
+        plan.append((f, f.attname, presave, *_plain(f, db)))
+    return fixed, plan
 
 
 def source_rows(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from django.http import HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from yuyue.accounts.auth import ANY_STAFF, bearer, bearer_deferred, require_staff, staff_role
 from yuyue.accounts.models import StaffRole
@@ -152,11 +153,13 @@ def _load(booking_id: int) -> Booking:
 # --- customers -------------------------------------------------------------------------------
 
 
-class ParticipantIn(Schema):
+# Request bodies are plain pydantic models: ninja's Schema wraps every value it validates in a
+# getter for ORM objects, which a JSON body never is (a fifth of a hall booking's parsing).
+class ParticipantIn(BaseModel):
     answers: dict = {}
 
 
-class BookSlotIn(Schema):
+class BookSlotIn(BaseModel):
     slot_id: int
     places: int = Field(1, strict=True, description="Places to book, one participant each")
     participants: list[ParticipantIn] = Field(default=[], max_length=1000)
@@ -183,7 +186,7 @@ def book_slot(
             actor=actor,
             slot_id=body.slot_id,
             places=body.places,
-            participants=[p.dict() for p in body.participants],
+            participants=[p.model_dump() for p in body.participants],
         )
 
     if idempotency_key is None:  # nothing to store; the token is looked up with the slot
@@ -198,7 +201,7 @@ def book_slot(
             user=user,
             key=idempotency_key,
             scope="book_slot",
-            payload=body.dict(),
+            payload=body.model_dump(),
             produce=produce,
         )
     )
