@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 from channels.testing.websocket import WebsocketCommunicator
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from tests.calls.conftest import move_to_now
 from tests.conftest import api_for
@@ -125,10 +124,18 @@ def test_reminders_at_each_time_in_app_and_by_sms(book_call, customer, settings)
 
     settings.YUYUE_SMS_SENDER = "tests.calls.test_call_api.KeptSms"
     booking = book_call(funds=10_000, rules={"reminders": [15, 0]})
-    jobs = DBTaskResult.objects.filter(task_path="yuyue.orders.tasks.remind_before_start")
-    due = sorted(j.run_after for j in jobs)
-    assert due == [booking.starts_at - dt.timedelta(minutes=15), booking.starts_at]
-    jobs.update(run_after=timezone.now())  # let the worker send both now
+    from yuyue.orders.services import send_due_reminders
+
+    booking.refresh_from_db()
+    assert booking.remind_at == booking.starts_at - dt.timedelta(minutes=15)
+    assert send_due_reminders(now=booking.remind_at) == {"sent": 1, "dropped": 0}
+    booking.refresh_from_db()
+    assert booking.remind_at == booking.starts_at  # the next one: at the start
+    # the worker's sweep sends it when it is due (here: made due now)
+    type(booking).objects.filter(pk=booking.pk).update(remind_at=timezone.now())
+    from yuyue.orders.tasks import send_reminders_job
+
+    send_reminders_job.enqueue(reschedule=False)
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     for user in (customer, booking.provider.user):
         minutes = sorted(

@@ -45,6 +45,7 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         "yuyue.billing.tasks.expire_points_job",
         "yuyue.billing.tasks.reconcile_job",
         "yuyue.billing.tasks.mark_no_shows_job",
+        "yuyue.orders.tasks.send_reminders_job",
     ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough
 

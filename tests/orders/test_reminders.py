@@ -10,6 +10,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import api_for
+from yuyue.core.models import Notice
+from yuyue.orders.models import Booking
 from yuyue.scheduling.models import WorkingHours
 
 
@@ -39,10 +41,17 @@ def test_reminder_reaches_customer_and_provider(settings, customer, provider, on
         },
     )
     assert status == 201, body
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
-    done = DBTaskResult.objects.get(task_path="yuyue.orders.tasks.remind_before_start")
-    assert done.status == "SUCCESSFUL"
-    assert sorted(done.return_value) == sorted([customer.pk, provider.user_id])
+    booking = Booking.objects.get(pk=body["id"])
+    assert booking.remind_at is not None and booking.remind_at <= timezone.now()
+    _sweep()
+    done = DBTaskResult.objects.get(task_path="yuyue.orders.tasks.send_reminders_job")
+    assert done.status == "SUCCESSFUL" and done.return_value == {"sent": 1, "dropped": 0}
+    told = Notice.objects.filter(kind="booking.reminder", payload__booking=booking.pk)
+    assert sorted(n.user_id for n in told) == sorted([customer.pk, provider.user_id])
+    booking.refresh_from_db()
+    assert booking.remind_at is None  # one offset: nothing left to send
+    _sweep()  # a second sweep sends nothing again
+    assert Notice.objects.filter(kind="booking.reminder").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,7 +70,50 @@ def test_no_reminder_for_a_cancelled_order(settings, customer, hall_service, hal
     hall_service.cancel_policy = "any_time"
     hall_service.save()
     _, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk})
+    booking = Booking.objects.get(pk=body["id"])
+    assert booking.remind_at <= timezone.now()  # due at once: 20 minutes before the start
     api_for(customer).post(f"/api/bookings/{body['id']}/cancel", {})
+    _sweep()
+    booking.refresh_from_db()
+    assert booking.remind_at is None
+    assert not Notice.objects.filter(kind="booking.reminder").exists()
+
+
+def _sweep():
+    """One run of the reminder sweep, through the job worker."""
+    from yuyue.orders.tasks import send_reminders_job
+
+    send_reminders_job.enqueue(reschedule=False)
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
-    done = DBTaskResult.objects.get(task_path="yuyue.orders.tasks.remind_before_start")
-    assert done.return_value == []
+
+
+@pytest.mark.django_db
+def test_reminders_follow_the_offsets_and_never_repeat(settings, customer, hall_service, hall):
+    """A sweep sends what is due once, moves to the next offset, and sends nothing after the end
+    or for a start already past when booked."""
+    from yuyue.orders.services import first_reminder_at, send_due_reminders
+    from yuyue.scheduling.models import TimeSlot
+
+    settings.YUYUE_REMINDER_MINUTES = 60
+    start = (timezone.now() + dt.timedelta(hours=3)).replace(microsecond=0)
+    slot = TimeSlot.objects.create(
+        service=hall_service, hall=hall, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    status, body = api_for(customer).post("/api/bookings", {"slot_id": slot.pk})
+    assert status == 201, body
+    booking = Booking.objects.get(pk=body["id"])
+    assert booking.remind_at == start - dt.timedelta(minutes=60)
+    assert send_due_reminders(now=start - dt.timedelta(minutes=61)) == {"sent": 0, "dropped": 0}
+    assert send_due_reminders(now=start - dt.timedelta(minutes=59)) == {"sent": 1, "dropped": 0}
+    assert send_due_reminders(now=start - dt.timedelta(minutes=30)) == {"sent": 0, "dropped": 0}
+    (notice,) = Notice.objects.filter(user=customer, kind="booking.reminder")
+    assert notice.payload["minutes_before"] == 60 and notice.payload["booking"] == booking.pk
+    # booked after the last offset has passed: reminded at once; after the start: never
+    late = Booking(starts_at=start, channel="hall_slot", service=hall_service)
+    now = start - dt.timedelta(minutes=10)
+    assert first_reminder_at(late, now=now) == now
+    assert first_reminder_at(late, now=start) is None
+    # a reminder the sweep reaches only after the booking ended is dropped, not sent
+    Booking.objects.filter(pk=booking.pk).update(remind_at=start - dt.timedelta(minutes=60))
+    assert send_due_reminders(now=start + dt.timedelta(hours=2)) == {"sent": 0, "dropped": 1}
+    assert Booking.objects.get(pk=booking.pk).remind_at is None

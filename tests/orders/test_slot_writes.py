@@ -199,7 +199,7 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
     drawn code is taken and that booking is written again with a fresh one."""
     from django_tasks_db.models import DBTaskResult
 
-    from yuyue.orders.tasks import remind_before_start
+    from yuyue.orders.tasks import expire_unpaid_booking
 
     slot = _slot(hall_service, hall, capacity=5)
     taken = _pending(make_user("t"), slot)
@@ -208,10 +208,10 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
     monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
     at = slot.starts_at - dt.timedelta(minutes=30)
     batch = []
-    for i, name in enumerate(("a", "b")):
+    for name in ("a", "b"):
         p = _pending(make_user(name), slot, places=2)
         p.people = [Participant(position=j, answers={"who": f"{name}{j}"}) for j in range(2)]
-        p.jobs = lambda b, i=i: [(remind_before_start, at, (b.pk, 30 + i))]
+        p.jobs = lambda b: [(expire_unpaid_booking, at, (b.pk,))]
         batch.append(p)
 
     slot_writes._run(batch)
@@ -219,7 +219,7 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
     assert [p.error for p in batch] == [None, None]
     first, second = (p.booking for p in batch)
     assert first.code != taken.booking.code and second.code.startswith("FRESH")
-    for i, (b, name) in enumerate(((first, "a"), (second, "b"))):
+    for b, name in ((first, "a"), (second, "b")):
         stored = Booking.objects.get(code=b.code)
         assert stored.pk == b.pk and stored.customer.name == name and stored.places == 2
         assert [p.answers for p in stored.participants.order_by("position")] == [
@@ -228,7 +228,7 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
         ]
         entry = AuditLog.objects.get(action="booking.create", target_id=str(b.pk))
         assert entry.actor_id == b.customer_id and entry.data == {"slot": slot.pk, "places": 2}
-        job = DBTaskResult.objects.get(args_kwargs__args=[b.pk, 30 + i])
+        job = DBTaskResult.objects.get(args_kwargs__args=[b.pk])
         assert job.run_after == at and job.status == "READY"
     slot.refresh_from_db()
     assert slot.booked == 5 == sum(b.places for b in Booking.objects.filter(slot=slot))

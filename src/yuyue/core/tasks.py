@@ -43,6 +43,7 @@ def _periodic():
     from yuyue.billing.tasks import expire_points_job, mark_no_shows_job, reconcile_job
     from yuyue.calls.tasks import sweep_calls_job
     from yuyue.dispatch.tasks import dispatch_round_job, purge_positions_job
+    from yuyue.orders.tasks import send_reminders_job
 
     return [
         purge_expired,
@@ -52,6 +53,7 @@ def _periodic():
         expire_points_job,
         reconcile_job,
         mark_no_shows_job,
+        send_reminders_job,
     ]
 
 

@@ -133,6 +133,12 @@ class Booking(models.Model):
     cancel_reason = models.CharField(max_length=300, blank=True)
     cancelled_role = models.CharField(max_length=12, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the next reminder before the start is due (empty: none left); "
+        "the reminder sweep sends it.",
+    )
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -156,6 +162,12 @@ class Booking(models.Model):
                     fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"booking_{name}"
                 )
                 for name in ("provider", "series", "cancelled_by", "checked_in_by")
+            ),
+            # the reminder sweep's: only bookings with a reminder still to send
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(remind_at__isnull=False),
+                name="booking_remind_due",
             ),
         ]
         constraints = [

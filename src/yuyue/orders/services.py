@@ -70,23 +70,72 @@ def _reminder_offsets(booking: Booking) -> list[int]:
     return [settings.YUYUE_REMINDER_MINUTES]
 
 
-def _reminder_jobs(booking: Booking) -> list[Job]:
-    """Reminders to the customer and the provider before the start: YUYUE_REMINDER_MINUTES
-    before, or at each of a timed call's `reminders` (e.g. 15 minutes before and at the start).
-    Times already past are skipped; if all are, one reminder goes at once."""
-    now = timezone.now()
+def first_reminder_at(booking: Booking, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When a new booking's first reminder to the customer and the provider is due: at the
+    earliest of its offsets (YUYUE_REMINDER_MINUTES before, or each of a timed call's
+    `reminders`) still ahead; if all of them have passed, at once; none once it has started.
+    The reminder sweep (`send_due_reminders`) sends it and moves on to the next offset."""
+    now = now or timezone.now()
     if booking.starts_at <= now:
-        return []
-    from .tasks import remind_before_start
-
-    offsets = _reminder_offsets(booking)
-    due = [(booking.starts_at - dt.timedelta(minutes=m), m) for m in offsets]
-    due = [(at, m) for at, m in due if at > now] or ([(now, offsets[-1])] if offsets else [])
-    return [(remind_before_start, at, (booking.pk, minutes)) for at, minutes in due]
+        return None
+    due = [booking.starts_at - dt.timedelta(minutes=m) for m in _reminder_offsets(booking)]
+    return min((at for at in due if at > now), default=now)
 
 
-def _schedule_reminder(booking: Booking) -> None:
-    enqueue_with_transaction(_reminder_jobs(booking))
+def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The reminder sweep: every booking whose reminder is due reminds its customer and its
+    provider (an in-app notice, and a text where YUYUE_SMS_KINDS says so) and gets its next
+    reminder time, or none. A booking that has ended or closed gets none, and no message.
+
+    Bookings are taken in due order, `limit` at a time, each batch locked (other sweeps skip
+    them, so two workers never send one reminder twice); a sweep that falls behind sends one
+    late reminder, not one per offset missed."""
+    from yuyue.dispatch.notify import notify
+
+    from .states import CLOSED
+
+    now = now or timezone.now()
+    counts = {"sent": 0, "dropped": 0}
+    while True:
+        with transaction.atomic():
+            due = list(
+                Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("provider", "service")
+                .filter(remind_at__lte=now)
+                .order_by("remind_at")[:limit]
+            )
+            for booking in due:
+                offsets = _reminder_offsets(booking)
+                ahead = booking.starts_at - booking.remind_at
+                minutes = min(
+                    (m for m in offsets if dt.timedelta(minutes=m) >= ahead), default=offsets[-1]
+                )
+                following = [
+                    booking.starts_at - dt.timedelta(minutes=m)
+                    for m in offsets
+                    if m < minutes and booking.starts_at - dt.timedelta(minutes=m) > now
+                ]
+                booking.remind_at = min(following, default=None)
+                Booking.objects.filter(pk=booking.pk).update(remind_at=booking.remind_at)
+                if booking.status in CLOSED or booking.ends_at <= now:
+                    counts["dropped"] += 1
+                    continue
+                told = [booking.customer_id]
+                if booking.provider_id:
+                    told.append(booking.provider.user_id)
+                for user_id in told:
+                    notify(
+                        user_id,
+                        "booking.reminder",
+                        booking=booking.pk,
+                        starts_at=booking.starts_at.isoformat(),
+                        service=booking.service.name,
+                        minutes_before=minutes,
+                        call=booking.channel == Channel.CALL,
+                    )
+                counts["sent"] += 1
+        if len(due) < limit:
+            return counts
 
 
 def _create_booking(**fields) -> Booking:
@@ -94,8 +143,9 @@ def _create_booking(**fields) -> Booking:
     for _ in range(5):
         try:
             with transaction.atomic():
-                booking = Booking.objects.create(code=new_checkin_code(), **fields)
-            _schedule_reminder(booking)
+                booking = Booking(code=new_checkin_code(), **fields)
+                booking.remind_at = first_reminder_at(booking)
+                booking.save(force_insert=True)
             return booking
         except IntegrityError as exc:
             if "code" not in str(exc).lower():
@@ -214,6 +264,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         channel=Channel.HALL_SLOT,
         **payment_terms(price),
     )
+    booking.remind_at = first_reminder_at(booking, now=now)
     # No answers (a service without a form) is stored as none: nothing to encrypt.
     people = [Participant(position=i, answers=a or None) for i, a in enumerate(answers)]
     # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
@@ -222,7 +273,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
             booking=booking,
             people=people,
             limit=service.per_user_limit,
-            jobs=lambda b: _reminder_jobs(b) + _expiry_jobs(b),
+            jobs=_expiry_jobs,
         )
     )
     # Hand back what the answer needs, already loaded: no second round of queries.

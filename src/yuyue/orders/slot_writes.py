@@ -219,6 +219,7 @@ BOOKING_FIELDS = frozenset(
         "code",
         "price_fen",
         "created_at",
+        "remind_at",
     )
 )
 

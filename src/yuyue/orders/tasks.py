@@ -12,26 +12,20 @@ def expire_unpaid_booking(booking_id: int) -> bool:
 
 
 @task()
-def remind_before_start(booking_id: int, minutes: int | None = None) -> list[int]:
-    """Remind the order's customer and provider that it starts soon (unless it is over);
-    `minutes` is how long before the start this reminder was meant for (0: it starts now)."""
-    from yuyue.dispatch.notify import notify
+def send_reminders_job(reschedule: bool = True) -> dict[str, int]:
+    """Every YUYUE_REMINDER_SWEEP_SECONDS: the reminders that are due (`send_due_reminders`)."""
+    import datetime as dt
 
-    from .models import Booking
-    from .states import CLOSED
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
 
-    booking = Booking.objects.select_related("provider", "service").filter(pk=booking_id).first()
-    if booking is None or booking.status in CLOSED:
-        return []
-    told = [booking.customer_id] + ([booking.provider.user_id] if booking.provider_id else [])
-    for user_id in told:
-        notify(
-            user_id,
-            "booking.reminder",
-            booking=booking.pk,
-            starts_at=booking.starts_at.isoformat(),
-            service=booking.service.name,
-            minutes_before=minutes,
-            call=booking.channel == "call",
+    from .services import send_due_reminders
+
+    counts = send_due_reminders()
+    if reschedule:
+        every = dt.timedelta(seconds=settings.YUYUE_REMINDER_SWEEP_SECONDS)
+        transaction.on_commit(
+            lambda: send_reminders_job.using(run_after=timezone.now() + every).enqueue()
         )
-    return told
+    return counts
