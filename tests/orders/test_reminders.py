@@ -117,3 +117,73 @@ def test_reminders_follow_the_offsets_and_never_repeat(settings, customer, hall_
     Booking.objects.filter(pk=booking.pk).update(remind_at=start - dt.timedelta(minutes=60))
     assert send_due_reminders(now=start + dt.timedelta(hours=2)) == {"sent": 0, "dropped": 1}
     assert Booking.objects.get(pk=booking.pk).remind_at is None
+
+
+@pytest.mark.django_db
+def test_no_reminders_asked_for_none_set(customer, hall_service, hall, monkeypatch):
+    """A timed call's rules may ask for no reminders: the booking gets none, and a booking
+    whose offsets were emptied after it was made is dropped by the sweep, not an error."""
+    from yuyue.orders import services
+    from yuyue.orders.services import first_reminder_at, send_due_reminders
+
+    start = timezone.now() + dt.timedelta(hours=2)
+    booking = Booking(starts_at=start, channel="hall_slot", service=hall_service)
+    monkeypatch.setattr(services, "_reminder_offsets", lambda b: [])
+    assert first_reminder_at(booking) is None
+    from yuyue.scheduling.models import TimeSlot
+
+    slot = TimeSlot.objects.create(
+        service=hall_service, hall=hall, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    made = Booking.objects.create(
+        customer=customer,
+        merchant_id=hall_service.merchant_id,
+        service=hall_service,
+        slot=slot,
+        starts_at=start,
+        ends_at=slot.ends_at,
+        code="NOREMIND1",
+        remind_at=timezone.now(),
+    )
+    assert send_due_reminders() == {"sent": 0, "dropped": 1}
+    made.refresh_from_db()
+    assert made.remind_at is None
+
+
+@pytest.mark.django_db
+def test_reminder_jobs_of_before_the_sweep_become_remind_at(customer, hall_service, hall):
+    """The upgrade (migration orders 0008): a reminder still waiting as a job row becomes its
+    booking's remind_at, and the job row, whose task no longer exists, is removed."""
+    import importlib
+
+    from django.apps import apps
+
+    from yuyue.scheduling.models import TimeSlot
+
+    step = importlib.import_module("yuyue.orders.migrations.0008_reminder_jobs_to_remind_at")
+    start = (timezone.now() + dt.timedelta(hours=3)).replace(microsecond=0)
+    slot = TimeSlot.objects.create(
+        service=hall_service, hall=hall, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    booking = Booking.objects.create(
+        customer=customer,
+        merchant_id=hall_service.merchant_id,
+        service=hall_service,
+        slot=slot,
+        starts_at=start,
+        ends_at=slot.ends_at,
+        code="OLDJOBS01",
+    )
+    for minutes in (60, 15):
+        DBTaskResult.objects.create(
+            task_path=step.OLD_TASK,
+            args_kwargs={"args": [booking.pk, minutes], "kwargs": {}},
+            run_after=start - dt.timedelta(minutes=minutes),
+            queue_name="default",
+            backend_name="default",
+            priority=0,
+        )
+    step.forwards(apps, None)
+    booking.refresh_from_db()
+    assert booking.remind_at == start - dt.timedelta(minutes=60)
+    assert not DBTaskResult.objects.filter(task_path=step.OLD_TASK).exists()

@@ -134,14 +134,13 @@ def row_values(
             value = f.pre_save(obj, True) if presave else getattr(obj, attname)
             if value is None:
                 append(None)  # every field prepares None as None
-            elif type(value) is plain and (wrap is not _aware or value.tzinfo is not None):
-                append(value if wrap is None or wrap is _aware else wrap(value))
+            elif type(value) is plain and (plain is not dt.datetime or value.tzinfo is not None):
+                append(value if wrap is None else wrap(value))
             else:
                 append(f.get_db_prep_save(value, db))
     return values
 
 
-_aware = object()  # PostgreSQL takes an aware datetime as it is; SQLite gets the field's text
 # Field classes whose preparation of a value of exactly this type is the value itself (`int(v)`,
 # `str(v)`, `bool(v)`), or on PostgreSQL the integer in the type Django binds it as (Int2, Int4,
 # Int8). Exact classes only: a subclass that converts (an encrypted text, say) always goes
@@ -164,11 +163,12 @@ _PLAIN = {
 
 def _plain(field, db) -> tuple[type | None, Any]:
     """The type whose values `field` hands to the database unchanged (or None), and what
-    wraps them on the way (None, `_aware`, or the driver's integer type)."""
+    wraps them on the way (None, or the driver's integer type). Datetimes only when aware, and
+    only on PostgreSQL (SQLite gets the field's text)."""
     if isinstance(field, models.ForeignKey):
         return _plain(field.target_field, db)
     if type(field) is models.DateTimeField:
-        return (dt.datetime, _aware) if db.vendor == "postgresql" else (None, None)
+        return (dt.datetime if db.vendor == "postgresql" else None), None
     kind = _PLAIN.get(type(field))
     if kind is int and db.vendor == "postgresql" and not isinstance(field, AutoFieldMixin):
         # what `adapt_integerfield_value` does (the types keep prepared statements' parameter

@@ -76,9 +76,10 @@ def first_reminder_at(booking: Booking, *, now: dt.datetime | None = None) -> dt
     `reminders`) still ahead; if all of them have passed, at once; none once it has started.
     The reminder sweep (`send_due_reminders`) sends it and moves on to the next offset."""
     now = now or timezone.now()
-    if booking.starts_at <= now:
+    offsets = _reminder_offsets(booking)
+    if booking.starts_at <= now or not offsets:  # a call's rules may ask for no reminders
         return None
-    due = [booking.starts_at - dt.timedelta(minutes=m) for m in _reminder_offsets(booking)]
+    due = [booking.starts_at - dt.timedelta(minutes=m) for m in offsets]
     return min((at for at in due if at > now), default=now)
 
 
@@ -108,7 +109,8 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> d
                 offsets = _reminder_offsets(booking)
                 ahead = booking.starts_at - booking.remind_at
                 minutes = min(
-                    (m for m in offsets if dt.timedelta(minutes=m) >= ahead), default=offsets[-1]
+                    (m for m in offsets if dt.timedelta(minutes=m) >= ahead),
+                    default=offsets[-1] if offsets else 0,
                 )
                 following = [
                     booking.starts_at - dt.timedelta(minutes=m)
@@ -117,7 +119,7 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> d
                 ]
                 booking.remind_at = min(following, default=None)
                 Booking.objects.filter(pk=booking.pk).update(remind_at=booking.remind_at)
-                if booking.status in CLOSED or booking.ends_at <= now:
+                if booking.status in CLOSED or booking.ends_at <= now or not offsets:
                     counts["dropped"] += 1
                     continue
                 told = [booking.customer_id]
