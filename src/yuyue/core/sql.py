@@ -14,12 +14,15 @@ Use them only where a request's cost matters; everywhere else the ORM is clearer
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import json
+import re
+import sqlite3
 import uuid
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Iterator, Sequence
+from functools import cache, lru_cache, partial
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -34,6 +37,70 @@ def _db():
     """The default database's wrapper itself: `django.db.connection` is a proxy that looks the
     wrapper up (through a context-local) on every attribute, dozens of times per row here."""
     return connections[DEFAULT_DB_ALIAS]
+
+
+# --- running statements ------------------------------------------------------------------------
+
+
+class _SQLiteCursor:
+    """sqlite3's own cursor, given the statements in the "%s" style the rest of Django uses.
+
+    Django's SQLite cursor rewrites each statement's placeholders with a regular expression on
+    every call; here each distinct statement is rewritten once (`_qmark`)."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None):
+        if params is None:
+            return sqlite3.Cursor.execute(self._cursor, statement)
+        return sqlite3.Cursor.execute(self._cursor, _qmark(statement), params)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def fetchall(self):
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+_FORMAT_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+@lru_cache(maxsize=1024)
+def _qmark(statement: str) -> str:
+    """What Django's SQLite cursor makes of a "%s"-style statement (`convert_query`)."""
+    return _FORMAT_PLACEHOLDER.sub("?", statement).replace("%%", "%")
+
+
+@contextlib.contextmanager
+def cursor() -> Iterator[Any]:
+    """A cursor for the statements written here: the driver's own, without the work Django's
+    wrapper does again for every statement (about 12 µs of a statement's 17 µs on SQLite here),
+    with the same checks once per use: the connection opened (and health-checked), this
+    thread's own, no broken transaction, and driver errors raised as Django's (IntegrityError
+    and the rest). While anything watches statements (DEBUG's log, `CaptureQueriesContext`,
+    `assertNumQueries`, an `execute_wrapper`) it is Django's cursor, so they see every one."""
+    db = _db()
+    if db.queries_logged or db.execute_wrappers:
+        with db.cursor() as wrapped:
+            yield wrapped
+        return
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        raw = db.create_cursor()
+        try:
+            yield _SQLiteCursor(raw) if db.vendor == "sqlite" else raw
+        finally:
+            raw.close()
 
 
 def qn(name: str) -> str:
@@ -163,18 +230,28 @@ _PLAIN = {
 
 def _plain(field, db) -> tuple[type | None, Any]:
     """The type whose values `field` hands to the database unchanged (or None), and what
-    wraps them on the way (None, or the driver's integer type). Datetimes only when aware, and
-    only on PostgreSQL (SQLite gets the field's text)."""
+    wraps them on the way (None, or the driver's integer type, or for SQLite, which stores a
+    datetime as text, the text Django's SQLite backend makes of it). Datetimes only when aware."""
     if isinstance(field, models.ForeignKey):
         return _plain(field.target_field, db)
     if type(field) is models.DateTimeField:
-        return (dt.datetime if db.vendor == "postgresql" else None), None
+        if db.vendor == "postgresql":
+            return dt.datetime, None
+        if db.vendor == "sqlite" and db.timezone is not None:
+            return dt.datetime, partial(_sqlite_datetime, db.timezone)
+        return None, None
     kind = _PLAIN.get(type(field))
     if kind is int and db.vendor == "postgresql" and not isinstance(field, AutoFieldMixin):
         # what `adapt_integerfield_value` does (the types keep prepared statements' parameter
         # types fixed); auto fields (and keys pointing at them) go as plain ints
         return int, db.ops.integerfield_type_map[field.get_internal_type()]
     return kind, None
+
+
+def _sqlite_datetime(zone: dt.tzinfo, value: dt.datetime) -> str:
+    """An aware datetime as `DatabaseOperations.adapt_datetimefield_value` of SQLite writes it:
+    naive in the connection's zone (`timezone.make_naive`), as `str()` gives it."""
+    return str(value.astimezone(zone).replace(tzinfo=None))
 
 
 @cache
@@ -283,9 +360,9 @@ def insert_many(objs: Sequence[M], *, vary: frozenset[str] | None = None) -> Seq
     _before(model, objs)
     sql, values, returning = _rows(model, objs, vary)
     sql += returning
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        keys = cursor.fetchall() if returning else [(obj.pk,) for obj in objs]
+    with cursor() as cur:
+        cur.execute(sql, values)
+        keys = cur.fetchall() if returning else [(obj.pk,) for obj in objs]
     for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False
@@ -344,9 +421,9 @@ def insert_unless_taken(
         + f" ON CONFLICT ({qn(field.column)}) DO NOTHING"
         + f" RETURNING {qn(pk.column)}, {qn(field.column)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        keys = dict((str(value), key) for key, value in cursor.fetchall())
+    with cursor() as cur:
+        cur.execute(sql, values)
+        keys = dict((str(value), key) for key, value in cur.fetchall())
     inserted = []
     for obj in objs:
         key = keys.pop(str(getattr(obj, field.attname)), None)
@@ -376,16 +453,16 @@ def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str
         values.append(params)
     if not statements:
         return
-    with connection.cursor() as cursor:
+    with cursor() as cur:
         if connection.vendor == "postgresql":
             head = ", ".join(f"w{i} AS ({s})" for i, s in enumerate(statements[:-1]))
-            cursor.execute(
+            cur.execute(
                 (f"WITH {head} " if head else "") + statements[-1],
                 [v for params in values for v in params],
             )
         else:
             for statement, params in zip(statements, values, strict=True):
-                cursor.execute(statement, params)
+                cur.execute(statement, params)
     for objs, _ in groups:
         for obj in objs:
             obj._state.adding = False
@@ -395,9 +472,9 @@ def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str
 
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run a statement written by hand; its row count."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -406,9 +483,9 @@ def execute(sql: str, params: Sequence[Any]) -> int:
 def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple | None:
     """The first row of a query written by hand, as the driver returns it (plain values only:
     no field conversions, so read ints and strings this way, not datetimes or JSON)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
 
 
 def _converters(field) -> list:
@@ -485,9 +562,9 @@ def select(
     sql = f"{head} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    with cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
     out = []
     alias = db.alias
     for row in rows:

@@ -147,7 +147,7 @@ def _use_places(pending: list[PendingBooking]) -> list[PendingBooking]:
         group.sort(key=lambda p: p.key)
         keys = [p.key for p in group]
         statement = _statements()["use"].format(rows=", ".join(["(%s, %s, 1)"] * len(keys)))
-        with connection.cursor() as cursor:
+        with sql.cursor() as cursor:
             cursor.execute(statement, [v for k in keys for v in k] + [limit])
             ok = {(int(s), int(c)) for s, c in cursor.fetchall()}
         for p in group:
@@ -388,7 +388,7 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     ):
         keys, objs = [k for k, _ in rows], [obj for _, obj in rows]
         params.append(sql.source_rows(model, objs, keys, vary, skip))
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(_at_once_sql(), params)
         rows = cursor.fetchall()
     usage = {(int(a), int(c)) for kind, a, c in rows if kind == 0}
