@@ -36,6 +36,8 @@ from bench.common import (  # noqa: E402
     BENCH_DIR,
     LiveServer,
     Req,
+    cpu_per_request,
+    cpu_snapshot,
     django_call,
     fresh_postgres,
     fresh_sqlite,
@@ -250,30 +252,37 @@ def measure_throughput(server: LiveServer, seeds: dict, requests: int) -> dict:
     load(server.url, [book(seeds["warm"], i) for i in range(seeds["warmup"])], clients=CLIENTS)
 
     rates: dict[str, list[float]] = {"bare": [], "authed": [], "spread": [], "hot": []}
+    cpu: dict[str, list[dict]] = {name: [] for name in rates}
     flags = dict.fromkeys(rates, "")
+
+    def measured(name: str, reqs: list[Req]):
+        before = cpu_snapshot(server.pid)
+        result = load(server.url, reqs, clients=CLIENTS)
+        cpu[name].append(cpu_per_request(before, cpu_snapshot(server.pid), len(reqs)))
+        return result
+
     for r, hot in enumerate(seeds["hot"]):
         runs = {
-            "bare": (load(server.url, bare, clients=CLIENTS), 200),
-            "authed": (load(server.url, authed, clients=CLIENTS), 200),
+            "bare": (measured("bare", bare), 200),
+            "authed": (measured("authed", authed), 200),
             # customer i books a different spread slot in every round: never the limit
             "spread": (
-                load(
-                    server.url,
-                    [book(spread[(i + r) % len(spread)], i) for i in range(requests)],
-                    clients=CLIENTS,
+                measured(
+                    "spread", [book(spread[(i + r) % len(spread)], i) for i in range(requests)]
                 ),
                 201,
             ),
-            "hot": (
-                load(server.url, [book(hot, i) for i in range(requests)], clients=CLIENTS),
-                201,
-            ),
+            "hot": (measured("hot", [book(hot, i) for i in range(requests)]), 201),
         }
         for name, (result, ok) in runs.items():
             rates[name].append(result.rate)
             flags[name] = flags[name] or _check(f"{name} (round {r + 1})", result, ok)
     median = {name: statistics.median(v) for name, v in rates.items()}
-    return {"rates": rates, "median": median, "flags": flags}
+    cpu_median = {
+        name: {part: statistics.median(c[part] for c in runs_) for part in runs_[0]}
+        for name, runs_ in cpu.items()
+    }
+    return {"rates": rates, "median": median, "flags": flags, "cpu": cpu_median}
 
 
 def _count_providers(body) -> int:
@@ -432,6 +441,7 @@ def report(results: dict[str, dict], args) -> str:
         f"the unauthenticated one ({'met' if w_bare >= TARGET_RATIO else 'NOT met'}). Bare insert "
         f"varied between rounds by " + ", ".join(spread_of(label) for label in labels) + "."
     )
+    out += ["", *cpu_report(results, labels, names)]
     searched = [label for label in labels if "search" in results[label]]
     if searched:
         s0 = results[searched[0]]["search"]["seeds"]
@@ -484,6 +494,47 @@ def report(results: dict[str, dict], args) -> str:
         ]
     out += ["", f"Machine: {machine()}. Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}."]
     return "\n".join(out)
+
+
+def cpu_report(results: dict, labels: list[str], names: list[tuple[str, str]]) -> list[str]:
+    """Where the CPU goes: per request, in the server, in PostgreSQL and in the load generator,
+    which all share the machine's cores, so a row's rate is about the inverse of its sum."""
+    parts = [("web", "web"), ("database", "database"), ("load", "load gen")]
+    shown = {
+        label: [p for p in parts if p[0] != "database" or label != "SQLite"] for label in labels
+    }
+    headers = ["workload"] + [f"{label} {title}" for label in labels for _, title in shown[label]]
+    rows = []
+    for key, name in names:
+        row = [name]
+        for label in labels:
+            cpu = results[label]["throughput"]["cpu"][key]
+            row += [f"{cpu[part]:.2f}" for part, _ in shown[label]]
+        rows.append(row)
+    lines = [
+        "CPU per request under this load (ms, median of the rounds; web: gunicorn and its "
+        "workers, SQLite included; database: PostgreSQL's processes; load gen: the clients):",
+        "",
+        table(headers, rows),
+        "",
+    ]
+    for label in labels:
+        cpu = results[label]["throughput"]["cpu"]
+        total = {key: sum(cpu[key].values()) for key, _ in names}
+        extra = {key: total[key] - total["bare"] for key in ("spread", "hot")}
+        db = {key: cpu[key]["database"] - cpu["bare"]["database"] for key in ("spread", "hot")}
+        lines.append(
+            f"{label}: the bare insert costs {total['bare']:.2f} ms in all, a booking "
+            f"{extra['spread']:.2f} (spread) / {extra['hot']:.2f} (hot) ms more"
+            + (
+                f", {db['spread']:.2f} / {db['hot']:.2f} ms of it in PostgreSQL"
+                if label != "SQLite"
+                else ""
+            )
+            + f"; {TARGET_RATIO:.1f}x the bare insert's rate allows "
+            f"{total['bare'] * (1 / TARGET_RATIO - 1):.2f} ms more."
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

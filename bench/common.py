@@ -239,6 +239,50 @@ def sequential(
     return out
 
 
+# --- CPU accounting -----------------------------------------------------------------------------
+
+
+def _proc_table() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command line, CPU seconds so far) of every process we can read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile
+            continue
+        out.append((int(entry), int(stat[1]), cmd, (int(stat[11]) + int(stat[12])) / tick))
+    return out
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (its process and all below it), by PostgreSQL's
+    processes, and by this process (the load generator's client threads)."""
+    procs = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _, _ in procs:
+        children.setdefault(ppid, []).append(pid)
+    tree, todo = set(), [server_pid]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += children.get(pid, [])
+    used = os.times()
+    return {
+        "web": sum(c for pid, _, _, c in procs if pid in tree),
+        "database": sum(c for _, _, cmd, c in procs if cmd.startswith("postgres:")),
+        "load": used.user + used.system,
+    }
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict:
+    """Milliseconds of CPU per request in each part, between two `cpu_snapshot`s."""
+    return {k: (after[k] - before[k]) * 1000 / requests for k in before}
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")

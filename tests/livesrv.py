@@ -94,6 +94,11 @@ class LiveServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server's main process (gunicorn's arbiter or uvicorn), while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
