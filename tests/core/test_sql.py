@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -110,6 +111,35 @@ def test_insert_unless_taken_skips_a_taken_value_and_raises_on_other_constraints
     assert Booking.objects.filter(code__in=["TAKEN23456", "FRESH23456"]).count() == 2
     with pytest.raises(IntegrityError), transaction.atomic():
         sql.insert(booking("OTHER23456", places=0), unless_taken="code")  # places > 0 check
+
+
+@pytest.mark.django_db
+def test_statements_keep_the_checks_of_djangos_cursor(customer, hall_service, hall):
+    """On the driver's own cursor a statement still meets Django's errors and checks, and
+    whatever watches statements (here CaptureQueriesContext) still sees each one."""
+    slot = _slot(hall_service, hall)
+    with CaptureQueriesContext(connection) as queries:
+        assert sql.fetch_one(
+            f"SELECT {sql.qn('booked')} FROM {sql.table(TimeSlot)} WHERE {sql.qn('id')} = %s",
+            [slot.pk],
+        ) == (0,)
+    assert len(queries) == 1 and str(slot.pk) in queries[0]["sql"]
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            sql.insert(_booking(customer, slot, "BROKEN2345", places=0))  # places > 0 check
+        # the transaction is broken now: a statement is refused, as through the ORM
+        with pytest.raises(TransactionManagementError):
+            sql.fetch_one("SELECT 1")
+        with pytest.raises(TransactionManagementError):
+            TimeSlot.objects.filter(pk=slot.pk).exists()
+    assert not Booking.objects.filter(code="BROKEN2345").exists()
+    assert (
+        sql.execute(
+            f"UPDATE {sql.table(TimeSlot)} SET {sql.qn('booked')} = 1 WHERE {sql.qn('id')} = %s",
+            [slot.pk],
+        )
+        == 1
+    )
 
 
 @pytest.mark.django_db

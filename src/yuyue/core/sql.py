@@ -7,7 +7,8 @@ from the models' metadata, and convert values with the fields' own methods, so e
 JSON fields, aware datetimes and booleans read and write exactly as through the ORM. They work
 on SQLite and PostgreSQL alike (both have RETURNING) and leave every guard where it was: in the
 database's constraints and conditional statements. An insert sends `pre_save` and `post_save`
-as `save()` does, when anything listens (django-tasks-db does, for its job rows).
+as `save()` does, when anything listens (django-tasks-db does, for its job rows). Statements run
+on the driver's own cursor (`cursor()`), or on Django's while anything watches statements.
 
 Use them only where a request's cost matters; everywhere else the ORM is clearer.
 """
