@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import decimal
 import json
-import re
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -27,6 +26,7 @@ from functools import cache, lru_cache, partial
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 from psycopg.types.json import Json, Jsonb
@@ -70,13 +70,11 @@ class _SQLiteCursor:
         return self._cursor.rowcount
 
 
-_FORMAT_PLACEHOLDER = re.compile(r"(?<!%)%s")
-
-
 @lru_cache(maxsize=1024)
 def _qmark(statement: str) -> str:
-    """What Django's SQLite cursor makes of a "%s"-style statement (`convert_query`)."""
-    return _FORMAT_PLACEHOLDER.sub("?", statement).replace("%%", "%")
+    """What Django's SQLite cursor makes of a "%s"-style statement (`convert_query`, with its
+    own pattern)."""
+    return FORMAT_QMARK_REGEX.sub("?", statement).replace("%%", "%")
 
 
 @contextlib.contextmanager
