@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_init
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -61,6 +62,34 @@ def test_select_loads_the_row_and_its_foreign_keys_like_the_orm(hall_service, ha
     assert got.starts_at.tzinfo is not None and got.starts_at == slot.starts_at
     assert got.capacity is None and got._state.adding is False
     assert sql.select_one(TimeSlot, "t0.id = %s", [slot.pk + 1000]) is None
+
+
+@pytest.mark.django_db
+def test_select_makes_the_instances_from_db_makes_and_sends_init_signals_to_listeners(
+    hall_service, hall
+):
+    slot = _slot(hall_service, hall)
+
+    def state(obj) -> dict:
+        return {k: v for k, v in vars(obj).items() if k != "_state"} | {
+            "adding": obj._state.adding,
+            "db": obj._state.db,
+        }
+
+    orm = TimeSlot.objects.get(pk=slot.pk)
+    got = sql.select_one(TimeSlot, "t0.id = %s", [slot.pk])
+    assert state(got) == state(orm)
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(listener, sender=TimeSlot)
+    try:
+        again = sql.select_one(TimeSlot, "t0.id = %s", [slot.pk])
+    finally:
+        post_init.disconnect(listener, sender=TimeSlot)
+    assert seen == [slot.pk] and state(again) == state(orm)
 
 
 @pytest.mark.django_db

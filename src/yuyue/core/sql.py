@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import inspect
 import json
 import sqlite3
 import uuid
@@ -27,16 +28,20 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+from django.db.models.base import ModelState
 from django.db.models.fields import AutoFieldMixin
-from django.db.models.signals import post_save, pre_save
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, post_save, pre_init, pre_save
 from psycopg.types.json import Json, Jsonb
 
 M = TypeVar("M", bound=models.Model)
 
 
-def _db():
+def default_db():
     """The default database's wrapper itself: `django.db.connection` is a proxy that looks the
-    wrapper up (through a context-local) on every attribute, dozens of times per row here."""
+    wrapper up (through a context-local, about 1.2 µs here) on every attribute. Hot paths look
+    it up once and hand it on."""
     return connections[DEFAULT_DB_ALIAS]
 
 
@@ -78,14 +83,15 @@ def _qmark(statement: str) -> str:
 
 
 @contextlib.contextmanager
-def cursor() -> Iterator[Any]:
+def cursor(db: Any = None) -> Iterator[Any]:
     """A cursor for the statements written here: the driver's own, without the work Django's
     wrapper does again for every statement (about 12 µs of a statement's 17 µs on SQLite here),
     with the same checks once per use: the connection opened (and health-checked), this
     thread's own, no broken transaction, and driver errors raised as Django's (IntegrityError
     and the rest). While anything watches statements (DEBUG's log, `CaptureQueriesContext`,
-    `assertNumQueries`, an `execute_wrapper`) it is Django's cursor, so they see every one."""
-    db = _db()
+    `assertNumQueries`, an `execute_wrapper`) it is Django's cursor, so they see every one.
+    `db`: the default database's wrapper, if the caller has it already (`default_db()`)."""
+    db = default_db() if db is None else db
     if db.queries_logged or db.execute_wrappers:
         with db.cursor() as wrapped:
             yield wrapped
@@ -118,7 +124,7 @@ def column(model: type[models.Model], field: str) -> str:
 
 def param(model: type[models.Model], field: str, value: Any) -> Any:
     """`value` as the database stores it in that field (e.g. an aware datetime for SQLite)."""
-    return model._meta.get_field(field).get_db_prep_value(value, connection)
+    return model._meta.get_field(field).get_db_prep_value(value, default_db())
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -170,13 +176,13 @@ def _literal(field, value) -> str:
 
 
 def _rows(
-    model: type[models.Model], objs: Sequence[models.Model], vary: frozenset[str] | None = None
+    model: type[models.Model], objs: Sequence[models.Model], vary: frozenset[str] | None, db
 ) -> tuple[str, list, str]:
     """`INSERT … VALUES (…), (…)` for `objs` with their values (defaults and `auto_now_add`
     filled in as `save()` does), and the ` RETURNING pk` clause for a key the database draws."""
-    fields, _, cells, head, returning = _insert_plan(model, _db().vendor, vary)
+    fields, _, cells, head, returning = _insert_plan(model, db.vendor, vary)
     row = "(" + ", ".join(cells) + ")"
-    values = row_values(model, objs, vary)
+    values = row_values(model, objs, vary, db=db)
     return f"{head} VALUES {row}" + "".join(", " + row for _ in objs[1:]), values, returning
 
 
@@ -185,10 +191,11 @@ def row_values(
     objs: Sequence[models.Model],
     vary: frozenset[str] | None = None,
     skip: frozenset[str] = frozenset(),
+    db: Any = None,
 ) -> list[Any]:
     """The parameters of `objs`' rows (`vary`: see `_insert_plan`; `skip`: sent fields the
     statement computes itself, see `insert_select`), one row after another."""
-    db = _db()
+    db = default_db() if db is None else db
     fixed, plan = _prep_plan(model, db.vendor, vary, skip)
     values: list[Any] = []
     append = values.append
@@ -259,7 +266,7 @@ def _prep_plan(
 ) -> tuple[list, list[tuple]]:
     """`row_values`' plan: the constant fields with their defaults, and for each sent field
     (field, attname, whether `pre_save` fills it in, `_plain`'s type and wrapper)."""
-    db = _db()
+    db = default_db()
     fields, fixed, _, _, _ = _insert_plan(model, vendor, vary)
     plan = []
     for f in fields:
@@ -284,8 +291,9 @@ def source_rows(
     from `keys`, in one JSON array of arrays. One text parameter, whatever the number of rows
     and columns: the driver adapts it in C, where an array parameter per column cost more than
     the rest of a hall booking's statement."""
-    width = len([f for f in _insert_plan(model, _db().vendor, vary)[0] if f.name not in skip])
-    flat = row_values(model, objs, vary, skip)
+    db = default_db()
+    width = len([f for f in _insert_plan(model, db.vendor, vary)[0] if f.name not in skip])
+    flat = row_values(model, objs, vary, skip, db)
     rows = [[k, *flat[i * width : (i + 1) * width]] for i, k in enumerate(keys)]
     assert len(rows) == len(objs), "one key per row"
     return _json.encode(rows)
@@ -324,7 +332,7 @@ def insert_select(
     (`source_rows(..., skip=...)` leaves them out) unless the expression names its own column
     as `$SELF` (to adjust a value sent); constants are literals as in `_insert_plan`. Also
     returns the source's columns by field name ({"slot": "c3", …}, in order)."""
-    db = _db()
+    db = default_db()
     fields, _, cells, head, _ = _insert_plan(model, db.vendor, vary)
     exprs = dict(computed)
     taken = iter(fields)
@@ -357,15 +365,16 @@ def insert_many(objs: Sequence[M], *, vary: frozenset[str] | None = None) -> Seq
         return objs
     model = type(objs[0])
     _before(model, objs)
-    sql, values, returning = _rows(model, objs, vary)
+    db = default_db()
+    sql, values, returning = _rows(model, objs, vary, db)
     sql += returning
-    with cursor() as cur:
+    with cursor(db) as cur:
         cur.execute(sql, values)
         keys = cur.fetchall() if returning else [(obj.pk,) for obj in objs]
     for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
     _after(model, objs)
     return objs
 
@@ -374,7 +383,7 @@ def _before(model, objs) -> None:
     if pre_save.has_listeners(model):
         for obj in objs:
             pre_save.send(
-                model, instance=obj, raw=False, using=connection.alias, update_fields=None
+                model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
             )
 
 
@@ -387,7 +396,7 @@ def _after(model, objs) -> None:
                 created=True,
                 update_fields=None,
                 raw=False,
-                using=connection.alias,
+                using=DEFAULT_DB_ALIAS,
             )
 
 
@@ -412,15 +421,12 @@ def insert_unless_taken(
         return []
     model = type(objs[0])
     _before(model, objs)
-    sql, values, _ = _rows(model, objs, vary)
+    db = default_db()
+    sql, values, _ = _rows(model, objs, vary, db)
     field = model._meta.get_field(unique)
     pk = model._meta.pk
-    sql = (
-        sql
-        + f" ON CONFLICT ({qn(field.column)}) DO NOTHING"
-        + f" RETURNING {qn(pk.column)}, {qn(field.column)}"
-    )
-    with cursor() as cur:
+    sql += _unless_taken(model, unique, db.vendor)
+    with cursor(db) as cur:
         cur.execute(sql, values)
         keys = dict((str(value), key) for key, value in cur.fetchall())
     inserted = []
@@ -431,10 +437,17 @@ def insert_unless_taken(
         if pk.db_returning:
             obj.pk = key
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
         inserted.append(obj)
     _after(model, inserted)
     return inserted
+
+
+@cache
+def _unless_taken(model: type[models.Model], unique: str, vendor: str) -> str:
+    """`insert_unless_taken`'s ON CONFLICT and RETURNING clauses."""
+    column = qn(model._meta.get_field(unique).column)
+    return f" ON CONFLICT ({column}) DO NOTHING RETURNING {qn(model._meta.pk.column)}, {column}"
 
 
 def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str] | None]]) -> None:
@@ -445,15 +458,16 @@ def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str
     groups = [(objs, vary) for objs, vary in groups if objs]
     statements: list[str] = []
     values: list[Any] = []
+    db = default_db()
     for objs, vary in groups:
         _before(type(objs[0]), objs)
-        statement, params, _ = _rows(type(objs[0]), objs, vary)
+        statement, params, _ = _rows(type(objs[0]), objs, vary, db)
         statements.append(statement)
         values.append(params)
     if not statements:
         return
-    with cursor() as cur:
-        if connection.vendor == "postgresql":
+    with cursor(db) as cur:
+        if db.vendor == "postgresql":
             head = ", ".join(f"w{i} AS ({s})" for i, s in enumerate(statements[:-1]))
             cur.execute(
                 (f"WITH {head} " if head else "") + statements[-1],
@@ -465,13 +479,13 @@ def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str
     for objs, _ in groups:
         for obj in objs:
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = DEFAULT_DB_ALIAS
         _after(type(objs[0]), objs)
 
 
-def execute(sql: str, params: Sequence[Any]) -> int:
+def execute(sql: str, params: Sequence[Any], db: Any = None) -> int:
     """Run a statement written by hand; its row count."""
-    with cursor() as cur:
+    with cursor(db) as cur:
         cur.execute(sql, params)
         return cur.rowcount
 
@@ -479,10 +493,10 @@ def execute(sql: str, params: Sequence[Any]) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple | None:
+def fetch_one(sql: str, params: Sequence[Any] = (), db: Any = None) -> tuple | None:
     """The first row of a query written by hand, as the driver returns it (plain values only:
     no field conversions, so read ints and strings this way, not datetimes or JSON)."""
-    with cursor() as cur:
+    with cursor(db) as cur:
         cur.execute(sql, params)
         return cur.fetchone()
 
@@ -542,6 +556,37 @@ def _select_plan(
     return parts, head
 
 
+@cache
+def _filled_in(model: type[models.Model]) -> bool:
+    """Whether an instance of `model` read with all its concrete fields can be made by filling
+    its `__dict__`, which is what `Model.from_db` → `__init__` do for such a row, field by field
+    through `setattr` (a quarter of a hall booking's row reading): only when neither is
+    overridden and every field's attribute stores its value as given (plain fields and foreign
+    keys' ids; not a file field, say). Signals are checked on each use (`_instance`)."""
+    if model.from_db.__func__ is not models.Model.from_db.__func__:
+        return False
+    if model.__init__ is not models.Model.__init__:
+        return False
+    for f in model._meta.concrete_fields:
+        attribute = inspect.getattr_static(model, f.attname, None)
+        if type(attribute) not in (DeferredAttribute, ForeignKeyDeferredAttribute):
+            return False
+    return True
+
+
+def _instance(model: type[M], alias: str, names: list[str], values: list[Any]) -> M:
+    """`model.from_db(alias, names, values)` for a row of all its concrete fields, in order."""
+    if not _filled_in(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(alias, names, values)
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    obj.__dict__.update(zip(names, values, strict=True))
+    obj._state = state
+    return obj
+
+
 def select(
     model: type[M],
     where: str,
@@ -556,12 +601,12 @@ def select(
     (each of `related` in order). `annotate` names SQL expressions (on the same aliases, no
     parameters) whose raw values are set as attributes of each instance, like `annotate()`."""
     extra = tuple(annotate or ())
-    db = _db()
+    db = default_db()
     parts, head = _select_plan(model, related, tuple(annotate[n] for n in extra), db.vendor)
     sql = f"{head} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
-    with cursor() as cur:
+    with cursor(db) as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
     out = []
@@ -575,7 +620,7 @@ def select(
             for i, fns in enumerate(convs):
                 for fn, col in fns:
                     values[i] = fn(values[i], col, db)
-            obj = m.from_db(alias, names, values) if values[0] is not None else None
+            obj = _instance(m, alias, names, values) if values[0] is not None else None
             by_path[path] = obj
             if fk is not None:
                 parent = by_path[path.rpartition("__")[0]]

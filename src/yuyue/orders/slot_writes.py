@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 
 from yuyue.core import sql
 from yuyue.core.audit import audit_entry
@@ -259,12 +259,13 @@ def _write(batch: list[PendingBooking], *, at_once: bool = True) -> None:
     leaves (bookings whose slot has no room for the whole round) goes on step by step."""
     for p in batch:
         p.error = None
+    postgresql = connection.vendor == "postgresql"
     for round_ in _rounds(batch):
-        if at_once and connection.vendor == "postgresql":
+        if at_once and postgresql:
             round_ = _write_round_at_once(round_)  # what is left needs the steps below
             if not round_:
                 continue
-        if connection.vendor == "postgresql":  # slot rows before usage rows, as everywhere
+        if postgresql:  # slot rows before usage rows, as everywhere
             slots = sorted({p.booking.slot_id for p in round_})
             sql.execute(_statements()["lock"], [slots])
         used = _use_places(round_)
@@ -404,7 +405,7 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
         else:
             b.pk = keys[b.code]  # inserted with its usage and places, or the statement failed
             b._state.adding = False
-            b._state.db = connection.alias
+            b._state.db = DEFAULT_DB_ALIAS
             for person in p.people:
                 person.booking = b
                 person._state.adding = False
@@ -443,8 +444,9 @@ def _write_alone(p: PendingBooking) -> None:
 def _write_one(p: PendingBooking) -> None:
     p.error = None
     left = [p]
-    if connection.vendor == "postgresql":
-        if connection.in_atomic_block:  # a savepoint keeps the caller's transaction usable
+    db = sql.default_db()
+    if db.vendor == "postgresql":
+        if db.in_atomic_block:  # a savepoint keeps the caller's transaction usable
             with transaction.atomic():
                 left = _write_round_at_once(left)
         else:  # the statement is atomic on its own
@@ -477,8 +479,9 @@ def _leaders_in_turn():
     has committed. Only one leader per process exists at a time, so one descriptor per process
     serves. Other writers still meet SQLite's own lock (with its busy timeout) as before.
     """
-    name = str(connection.settings_dict["NAME"])
-    if connection.vendor != "sqlite" or name.startswith((":memory:", "file:")):
+    db = sql.default_db()
+    name = str(db.settings_dict["NAME"])
+    if db.vendor != "sqlite" or name.startswith((":memory:", "file:")):
         yield
         return
     key = (os.getpid(), name)  # a forked worker opens its own descriptor
@@ -574,14 +577,7 @@ class _Combiner:
                     self._leading = False
 
 
-_combiners: dict[str, _Combiner] = {}
-_combiners_lock = threading.Lock()
-
-
-def _combiner() -> _Combiner:
-    alias = connection.alias
-    with _combiners_lock:
-        return _combiners.setdefault(alias, _Combiner())
+_combiner = _Combiner()  # one per process: bookings go to the default database
 
 
 def write_bookings(p: PendingBooking) -> Booking:
@@ -592,7 +588,7 @@ def write_bookings(p: PendingBooking) -> Booking:
         if p.error is not None:
             raise p.error
         return p.booking
-    _combiner().submit(p)
+    _combiner.submit(p)
     if p.error is not None:
         raise p.error
     return p.booking
