@@ -325,3 +325,29 @@ def test_row_values_hand_over_what_each_field_would_prepare(customer, hall_servi
     )
     assert values["price_fen"] == 1500 and values["places"] == 1 and values["places"] is not True
     assert values["customer"] == customer.pk
+
+
+@pytest.mark.django_db
+def test_values_read_like_values_list_and_one_of_takes_a_whole_list_as_one_parameter(
+    hall_service, hall
+):
+    first = _slot(hall_service, hall)
+    ids = [first.pk] + [
+        TimeSlot.objects.create(
+            service=hall_service,
+            hall=hall,
+            starts_at=first.starts_at + dt.timedelta(hours=i),
+            ends_at=first.ends_at + dt.timedelta(hours=i),
+            capacity=i,
+        ).pk
+        for i in (1, 2)
+    ]
+    fields = ("id", "service", "starts_at", "capacity")
+    where = sql.one_of("t0.id")
+    with CaptureQueriesContext(connection) as queries:
+        got = sql.values(TimeSlot, fields, where, [sql.integers(ids[:2])])
+    assert len(queries) == 1
+    assert sorted(got) == sorted(TimeSlot.objects.filter(pk__in=ids[:2]).values_list(*fields))
+    assert all(row[2].tzinfo is not None for row in got)  # aware, as the ORM reads them
+    assert sql.values(TimeSlot, ("id",), where, [sql.integers(ids)]) != []
+    assert sql.values(TimeSlot, ("id",), where, [sql.integers([])]) == []

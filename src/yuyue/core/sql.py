@@ -632,6 +632,50 @@ def select(
     return out
 
 
+@cache
+def _values_plan(model: type[models.Model], fields: tuple[str, ...], vendor: str):
+    columns = [model._meta.get_field(name) for name in fields]
+    head = f"SELECT {', '.join(f't0.{qn(f.column)}' for f in columns)} FROM {table(model)} t0"
+    return head, [_converters(f) for f in columns]
+
+
+def values(
+    model: type[models.Model], fields: tuple[str, ...], where: str, params: Sequence[Any] = ()
+) -> list[tuple]:
+    """`model.objects.filter(…).values_list(*fields)` for a WHERE clause written against t0: the
+    fields' values as the ORM reads them (datetimes aware, times as times), one tuple a row."""
+    db = default_db()
+    head, convs = _values_plan(model, fields, db.vendor)
+    with cursor(db) as cur:
+        cur.execute(f"{head} WHERE {where}", params)
+        rows = cur.fetchall()
+    if not any(convs):
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, fns in enumerate(convs):
+            for fn, col in fns:
+                row[i] = fn(row[i], col, db)
+        out.append(tuple(row))
+    return out
+
+
+def one_of(expression: str) -> str:
+    """`expression` is one of the integers of a list sent as a single parameter (`integers`):
+    the statement's text is the same whatever the list's length, so PostgreSQL plans it once,
+    and the list costs one parameter instead of one per item."""
+    if default_db().vendor == "postgresql":
+        return f"{expression} = ANY(%s::bigint[])"
+    return f"{expression} IN (SELECT value FROM json_each(%s))"
+
+
+def integers(items: Sequence[int]) -> Any:
+    """The parameter for `one_of`."""
+    items = [int(i) for i in items]
+    return items if default_db().vendor == "postgresql" else json.dumps(items)
+
+
 def select_one(
     model: type[M],
     where: str,

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, MerchantStatus, Service
+from yuyue.core import sql
 from yuyue.core.answers import as_built
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds, zone
@@ -66,7 +67,8 @@ def _slot_out(slot: TimeSlot, tzname: str, *, staff: bool = False, extra: dict |
 
 
 def _public_service(service_id: int) -> Service:
-    s = Service.objects.select_related("merchant").filter(pk=service_id).first()
+    # a statement built once (yuyue.core.sql): every availability search asks
+    s = sql.select_one(Service, "t0.id = %s", [service_id], related=("merchant",))
     if s is None or not s.active or s.merchant.status != MerchantStatus.ACTIVE:
         raise DomainError("not_found")
     return s

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import ExpressionWrapper, F, FloatField
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Service, ServiceKind
+from yuyue.core import sql
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import UTC, zone
 
@@ -129,6 +131,25 @@ def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+@cache
+def _day_sql() -> dict[str, str]:
+    """`provider_days`' WHERE clauses (aliases as in `sql.values`)."""
+
+    def col(model, name: str) -> str:
+        return "t0." + sql.qn(model._meta.get_field(name).column)
+
+    return {
+        "hours": f"{sql.one_of(col(WorkingHours, 'provider'))}"
+        f" AND {col(WorkingHours, 'weekday')} = %s",
+        "exceptions": f"{sql.one_of(col(AvailabilityException, 'provider'))}"
+        f" AND {col(AvailabilityException, 'date')} = %s",
+        "reservations": f"{sql.one_of(col(ProviderReservation, 'provider'))}"
+        f" AND {col(ProviderReservation, 'active')} = %s"
+        f" AND {col(ProviderReservation, 'starts_at')} < %s"
+        f" AND {col(ProviderReservation, 'blocked_until')} > %s",
+    }
+
+
 def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, ProviderDay]:
     """Working windows and busy intervals on a local day for each provider id."""
     ids = list(provider_tz)
@@ -136,16 +157,27 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
     for pid, tzname in provider_tz.items():
         tz = zone(tzname)
         days[pid] = ProviderDay(pid, tz, dt.datetime.combine(day, dt.time.min, tzinfo=tz))
+    if not days:
+        return days
+    # Statements written once (yuyue.core.sql), the ids as one parameter: building the ORM's
+    # queries, with a parameter per id, was a fifth of a search's time.
+    q = _day_sql()
     weekly: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pid, start, end in WorkingHours.objects.filter(
-        provider_id__in=ids, weekday=day.weekday()
-    ).values_list("provider_id", "start", "end"):
+    for pid, start, end in sql.values(
+        WorkingHours,
+        ("provider", "start", "end"),
+        q["hours"],
+        [sql.integers(ids), day.weekday()],
+    ):
         weekly[pid].append((_minutes(start), _minutes(end)))
     extra: dict[int, list[tuple[int, int]]] = defaultdict(list)
     leave: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pid, start, end, kind in AvailabilityException.objects.filter(
-        provider_id__in=ids, date=day
-    ).values_list("provider_id", "start", "end", "kind"):
+    for pid, start, end, kind in sql.values(
+        AvailabilityException,
+        ("provider", "start", "end", "kind"),
+        q["exceptions"],
+        [sql.integers(ids), sql.param(AvailabilityException, "date", day)],
+    ):
         (extra if kind == ExceptionKind.EXTRA else leave)[pid].append(
             (_minutes(start), _minutes(end))
         )
@@ -155,15 +187,21 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
             windows = _subtract(windows, cut)
         pd.windows = windows
     # One query for every reservation touching the day in any of the zones involved.
-    lo = min(pd.day_start for pd in days.values()) if days else None
-    hi = max(pd.day_start for pd in days.values()) + dt.timedelta(days=1, hours=1) if days else None
-    if days:
-        for pid, start, blocked in ProviderReservation.objects.filter(
-            provider_id__in=[pid for pid, pd in days.items() if pd.windows],
-            active=True,
-            starts_at__lt=hi,
-            blocked_until__gt=lo,
-        ).values_list("provider_id", "starts_at", "blocked_until"):
+    lo = min(pd.day_start for pd in days.values())
+    hi = max(pd.day_start for pd in days.values()) + dt.timedelta(days=1, hours=1)
+    working = [pid for pid, pd in days.items() if pd.windows]
+    if working:
+        for pid, start, blocked in sql.values(
+            ProviderReservation,
+            ("provider", "starts_at", "blocked_until"),
+            q["reservations"],
+            [
+                sql.integers(working),
+                True,
+                sql.param(ProviderReservation, "starts_at", hi),
+                sql.param(ProviderReservation, "blocked_until", lo),
+            ],
+        ):
             pd = days[pid]
             a = math.floor((start - pd.day_start).total_seconds() / 60)
             b = math.ceil((blocked - pd.day_start).total_seconds() / 60)
