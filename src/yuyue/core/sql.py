@@ -483,9 +483,9 @@ def insert_together(groups: Sequence[tuple[Sequence[models.Model], frozenset[str
         _after(type(objs[0]), objs)
 
 
-def execute(sql: str, params: Sequence[Any], db: Any = None) -> int:
+def execute(sql: str, params: Sequence[Any]) -> int:
     """Run a statement written by hand; its row count."""
-    with cursor(db) as cur:
+    with cursor() as cur:
         cur.execute(sql, params)
         return cur.rowcount
 
@@ -493,12 +493,20 @@ def execute(sql: str, params: Sequence[Any], db: Any = None) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def fetch_one(sql: str, params: Sequence[Any] = (), db: Any = None) -> tuple | None:
+def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple | None:
     """The first row of a query written by hand, as the driver returns it (plain values only:
     no field conversions, so read ints and strings this way, not datetimes or JSON)."""
-    with cursor(db) as cur:
+    with cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchone()
+
+
+def _converted(values: list, convs: list, db) -> list:
+    """`values` (one per column, in place) after each column's converters (`_converters`)."""
+    for i, fns in enumerate(convs):
+        for fn, col in fns:
+            values[i] = fn(values[i], col, db)
+    return values
 
 
 def _converters(field) -> list:
@@ -615,11 +623,8 @@ def select(
         start = 0
         by_path: dict[str, models.Model | None] = {}
         for path, m, _, fk, names, convs in parts:
-            values = list(row[start : start + len(names)])
+            values = _converted(list(row[start : start + len(names)]), convs, db)
             start += len(names)
-            for i, fns in enumerate(convs):
-                for fn, col in fns:
-                    values[i] = fn(values[i], col, db)
             obj = _instance(m, alias, names, values) if values[0] is not None else None
             by_path[path] = obj
             if fk is not None:
@@ -651,14 +656,7 @@ def values(
         rows = cur.fetchall()
     if not any(convs):
         return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        row = list(row)
-        for i, fns in enumerate(convs):
-            for fn, col in fns:
-                row[i] = fn(row[i], col, db)
-        out.append(tuple(row))
-    return out
+    return [tuple(_converted(list(row), convs, db)) for row in rows]
 
 
 def one_of(expression: str) -> str:
