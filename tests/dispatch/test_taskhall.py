@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.conftest import api_for
+from tests.conftest import api_for, make_user
 from yuyue.catalog.models import Category
 from yuyue.dispatch.models import Application, Need
 from yuyue.orders.models import Booking
@@ -129,3 +129,32 @@ def test_cancel_need(need, customer, crew):
         f"/api/provider/needs/{need['id']}/apply", {"price_fen": 100}
     )
     assert (status, body["code"]) == (409, "need_closed")
+
+
+def test_a_retried_need_with_its_idempotency_key_is_published_once(customer, category, at_ten):
+    me = api_for(customer)
+    body = {
+        "category_id": category.pk,
+        "title": "Windows",
+        "starts_at": at_ten.isoformat(),
+        "duration_minutes": 60,
+        "address": "1 Nanjing Rd, flat 5",
+        "lat": HOME[0],
+        "lng": HOME[1],
+        "budget_fen": 10000,
+    }
+    key = {"Idempotency-Key": "need-1"}
+    status, first = me.post("/api/needs", body, headers=key)
+    assert status == 201, first
+    status, again = me.post("/api/needs", body, headers=key)
+    assert status == 201 and again == first
+    assert Need.objects.filter(customer=customer).count() == 1
+
+    status, problem = me.post("/api/needs", {**body, "budget_fen": 20000}, headers=key)
+    assert (status, problem["code"]) == (422, "idempotency_key_reused")
+    status, problem = me.post("/api/needs", body, headers={"Idempotency-Key": "k" * 101})
+    assert (status, problem["code"]) == (422, "idempotency_key_invalid")
+    assert Need.objects.filter(customer=customer).count() == 1
+    # another customer's key of the same name is theirs alone
+    status, other = api_for(make_user("Customer Zhou")).post("/api/needs", body, headers=key)
+    assert status == 201 and other["id"] != first["id"]

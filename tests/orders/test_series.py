@@ -115,3 +115,25 @@ def test_bad_rules(customer, free_service, weekdays, tomorrow_local):
     status, body = api.post("/api/series", {**base, "rule": rule(tomorrow_local, weekdays=(9,))})
     assert (status, body["code"]) == (422, "invalid_input")
     assert not Booking.objects.exists()
+
+
+def test_a_retried_series_with_its_idempotency_key_gets_the_first_answer(
+    customer, free_service, weekdays, tomorrow_local
+):
+    """A phone that lost the answer retries: without a key the retry is refused (its own bookings
+    are in the way); with the key it gets the series it already booked, and nothing more."""
+    me = api_for(customer)
+    body = {"service_id": free_service.pk, "provider_id": weekdays.pk, "rule": rule(tomorrow_local)}
+    key = {"Idempotency-Key": "series-1"}
+    status, first = me.post("/api/series", body, headers=key)
+    assert status == 201, first
+    status, again = me.post("/api/series", body, headers=key)
+    assert status == 201 and again == first
+    assert Series.objects.count() == 1
+    assert Booking.objects.count() == len(expected_dates(tomorrow_local))
+
+    status, problem = me.post("/api/series", {**body, "skip_conflicts": True}, headers=key)
+    assert (status, problem["code"]) == (422, "idempotency_key_reused")
+    status, problem = me.post("/api/series", body)
+    assert (status, problem["code"]) == (409, "series_conflicts")
+    assert Series.objects.count() == 1

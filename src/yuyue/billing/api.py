@@ -9,6 +9,7 @@ from ninja import Field, Header, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.idempotency import created_once, key_header
 
 from . import payments
 from .models import Payment
@@ -200,11 +201,19 @@ def _w(w) -> dict:
 
 
 @router.post("/provider/withdrawals", response={201: WithdrawalOut}, auth=bearer)
-def request_withdrawal(request, body: WithdrawalIn):
-    """Take earnings out: the amount is held until an operator pays it out or refuses."""
+def request_withdrawal(request, body: WithdrawalIn, idempotency_key: str | None = key_header()):
+    """Take earnings out: the amount is held until an operator pays it out or refuses. Send an
+    Idempotency-Key so that a retry after a lost answer does not hold the amount twice."""
     from .settlement import request_withdrawal as request_
 
-    return Status(201, _w(request_(actor=request.auth, amount_fen=body.amount_fen)))
+    return created_once(
+        user=request.auth,
+        key=idempotency_key,
+        scope="withdrawal",
+        payload=body.model_dump(),
+        create=lambda: _w(request_(actor=request.auth, amount_fen=body.amount_fen)),
+        schema=WithdrawalOut,
+    )
 
 
 @router.get("/provider/withdrawals", response=list[WithdrawalOut], auth=bearer)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from ninja import Header, Schema, Status
 
 from .errors import DomainError
 from .models import IdempotencyRecord
@@ -56,3 +57,29 @@ def run_idempotent(
             raise
         return replay(existing)
     return status, body
+
+
+def key_header():
+    """`idempotency_key: str | None = key_header()`: the optional header of a create endpoint."""
+    return Header(
+        None,
+        alias="Idempotency-Key",
+        description=(
+            "1 to 100 characters of your choosing, new for each thing you create. A retry with the "
+            "same key and body gets the first answer and creates nothing more; the same key with "
+            "another body is refused (idempotency_key_reused)."
+        ),
+    )
+
+
+def created_once(
+    *, user, key: str | None, scope: str, payload, create: Callable[[], dict], schema: type[Schema]
+) -> Status:
+    """201 with what `create` made, as `schema`; replayed, not redone, for a retry with `key`."""
+
+    def produce() -> tuple[int, dict]:
+        return 201, schema(**create()).model_dump(mode="json")
+
+    return Status(
+        *run_idempotent(user=user, key=key, scope=scope, payload=payload, produce=produce)
+    )

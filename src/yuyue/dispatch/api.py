@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer, require_staff
 from yuyue.accounts.models import StaffRole
 from yuyue.core.errors import DomainError
-from yuyue.core.idempotency import run_idempotent
+from yuyue.core.idempotency import created_once, key_header
 from yuyue.orders.api import BookingOut, ProviderOrderOut, booking_out, provider_order_out
 from yuyue.orders.models import Booking
 
@@ -58,23 +58,20 @@ def check(
 
 
 @router.post("/orders/onsite", response={201: BookingOut, 200: BookingOut}, auth=bearer)
-def place(
-    request, body: OnsiteIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
-):
+def place(request, body: OnsiteIn, idempotency_key: str | None = key_header()):
     """Order an on-site service at an address and time; the platform finds the provider."""
 
-    def produce():
-        booking = ordering.place_onsite_order(actor=request.auth, **body.dict())
-        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+    def create():
+        booking = ordering.place_onsite_order(actor=request.auth, **body.model_dump())
+        return booking_out(_load(booking.pk))
 
-    return Status(
-        *run_idempotent(
-            user=request.auth,
-            key=idempotency_key,
-            scope="onsite",
-            payload=body.dict(),
-            produce=produce,
-        )
+    return created_once(
+        user=request.auth,
+        key=idempotency_key,
+        scope="onsite",
+        payload=body.model_dump(),
+        create=create,
+        schema=BookingOut,
     )
 
 
@@ -300,12 +297,20 @@ def _need_out(need, viewer) -> dict:
 
 
 @router.post("/needs", response={201: NeedOut}, auth=bearer)
-def publish(request, body: NeedIn):
+def publish(request, body: NeedIn, idempotency_key: str | None = key_header()):
     """Publish a need with a budget; qualified providers near it may apply."""
     from . import taskhall
 
-    need = taskhall.publish_need(actor=request.auth, **body.dict())
-    return Status(201, _need_out(need, request.auth))
+    return created_once(
+        user=request.auth,
+        key=idempotency_key,
+        scope="need",
+        payload=body.model_dump(),
+        create=lambda: _need_out(
+            taskhall.publish_need(actor=request.auth, **body.model_dump()), request.auth
+        ),
+        schema=NeedOut,
+    )
 
 
 @router.get("/needs", response=list[NeedOut], auth=bearer)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from pydantic import BaseModel
 
 from yuyue.accounts.auth import ANY_STAFF, bearer, bearer_deferred, require_staff, staff_role
@@ -15,7 +15,7 @@ from yuyue.catalog.models import Merchant
 from yuyue.core.answers import as_built
 from yuyue.core.crypto import mask_id_number, mask_phone
 from yuyue.core.errors import DomainError
-from yuyue.core.idempotency import run_idempotent
+from yuyue.core.idempotency import created_once, key_header
 from yuyue.core.paging import offset_param
 from yuyue.core.timeutil import zone
 
@@ -176,9 +176,7 @@ class BookProviderIn(Schema):
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer_deferred)
-def book_slot(
-    request, body: BookSlotIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
-):
+def book_slot(request, body: BookSlotIn, idempotency_key: str | None = key_header()):
     """Book places in a hall slot. Send an Idempotency-Key to make retries safe."""
 
     def book(actor):
@@ -192,30 +190,21 @@ def book_slot(
     if idempotency_key is None:  # nothing to store; the token is looked up with the slot
         return booking_created(request, book(request.auth))
     user = request.auth.user()
-
-    def produce():
-        return 201, BookingOut(**booking_out(book(user))).model_dump(mode="json")
-
-    return Status(
-        *run_idempotent(
-            user=user,
-            key=idempotency_key,
-            scope="book_slot",
-            payload=body.model_dump(),
-            produce=produce,
-        )
+    return created_once(
+        user=user,
+        key=idempotency_key,
+        scope="book_slot",
+        payload=body.model_dump(),
+        create=lambda: booking_out(book(user)),
+        schema=BookingOut,
     )
 
 
 @router.post("/provider-bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer)
-def book_provider(
-    request,
-    body: BookProviderIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-):
+def book_provider(request, body: BookProviderIn, idempotency_key: str | None = key_header()):
     """Book a chosen provider's time for an on-site or remote service."""
 
-    def produce():
+    def create():
         booking = services.book_provider(
             actor=request.auth,
             service_id=body.service_id,
@@ -224,16 +213,15 @@ def book_provider(
             minutes=body.minutes,
             quote_id=body.quote_id,
         )
-        return 201, BookingOut(**booking_out(_load(booking.pk))).model_dump(mode="json")
+        return booking_out(_load(booking.pk))
 
-    return Status(
-        *run_idempotent(
-            user=request.auth,
-            key=idempotency_key,
-            scope="book_provider",
-            payload=body.dict(),
-            produce=produce,
-        )
+    return created_once(
+        user=request.auth,
+        key=idempotency_key,
+        scope="book_provider",
+        payload=body.model_dump(),
+        create=create,
+        schema=BookingOut,
     )
 
 
@@ -550,18 +538,28 @@ def preview_series(request, body: SeriesIn):
 
 
 @router.post("/series", response={201: SeriesOut}, auth=bearer)
-def book_series(request, body: SeriesBookIn):
+def book_series(request, body: SeriesBookIn, idempotency_key: str | None = key_header()):
     """Book a provider on a weekly rule over a date range (a monthly package 包月)."""
     from . import series
 
-    s, bookings = series.book_series(
-        actor=request.auth,
-        service_id=body.service_id,
-        provider_id=body.provider_id,
-        rule=_rule(body.rule),
-        skip_conflicts=body.skip_conflicts,
+    def create():
+        s, bookings = series.book_series(
+            actor=request.auth,
+            service_id=body.service_id,
+            provider_id=body.provider_id,
+            rule=_rule(body.rule),
+            skip_conflicts=body.skip_conflicts,
+        )
+        return _series_out(s, bookings)
+
+    return created_once(
+        user=request.auth,
+        key=idempotency_key,
+        scope="book_series",
+        payload=body.model_dump(),
+        create=create,
+        schema=SeriesOut,
     )
-    return Status(201, _series_out(s, bookings))
 
 
 class SeriesChangeIn(Schema):
