@@ -115,10 +115,13 @@ def test_strangers_and_bad_needs(need, other_customer, customer, category, at_te
         ({"budget_fen": -5}, "invalid_input"),
         ({"budget_fen": 10**12}, "invalid_amount"),
         ({"starts_at": past}, "time_past"),
+        # a time with no zone names no one moment: bad input, not "already passed"
+        ({"starts_at": at_ten.replace(tzinfo=None).isoformat()}, "invalid_input"),
         ({"category_id": 999999}, "not_found"),
     ]:
         status, body = api_for(customer).post("/api/needs", {**base, **change})
         assert body["code"] == code, (change, body)
+        assert 400 <= status < 500
     assert Need.objects.count() == 1
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from yuyue.catalog.models import MerchantStatus, Service
 from yuyue.core import sql
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import zone
+from yuyue.core.timeutil import ahead, zone
 from yuyue.scheduling.availability import haversine_km
 
 from .models import PriceList, PriceListItem, Quote
@@ -146,10 +146,7 @@ def make_quote(
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
     if service is None or not service.active or service.merchant.status != MerchantStatus.ACTIVE:
         raise DomainError("not_found")
-    if starts_at.tzinfo is None:
-        raise DomainError("invalid_input", "starts_at must carry a zone offset.")
-    if starts_at <= timezone.now():
-        raise DomainError("time_past")
+    ahead(starts_at)
     total, lines = price(
         service, starts_at=starts_at, quantity=quantity, options=options, lat=lat, lng=lng
     )

@@ -27,6 +27,20 @@ def now() -> dt.datetime:
     return timezone.now()
 
 
+def aware(at: dt.datetime, field: str = "starts_at") -> dt.datetime:
+    """`at`, refused as bad input when it has no zone offset: "10:00" alone names no one moment."""
+    if at.tzinfo is None:
+        raise DomainError("invalid_input", f"{field} must carry a zone offset.")
+    return at
+
+
+def ahead(at: dt.datetime, field: str = "starts_at") -> dt.datetime:
+    """`at` if it has a zone offset (else `invalid_input`) and is yet to come (else `time_past`)."""
+    if aware(at, field) <= timezone.now():
+        raise DomainError("time_past")
+    return at
+
+
 def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants at which `day` starts and ends in zone `tz`."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import MerchantStatus, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import UTC, zone
+from yuyue.core.timeutil import UTC, ahead, zone
 from yuyue.orders.models import Booking, BookingStatus, Channel
 from yuyue.orders.services import (
     _create_booking,
@@ -40,10 +39,7 @@ def check_onsite(
 ) -> dict:
     """Can any qualified provider come then? If not, the nearest free start times that day."""
     service = _service(service_id)
-    if starts_at.tzinfo is None:
-        raise DomainError("invalid_input", "starts_at must carry a zone offset.")
-    if starts_at <= timezone.now():
-        raise DomainError("time_past")
+    ahead(starts_at)
     if not on_step(service, starts_at, service.merchant.timezone):
         raise DomainError("time_off_step", step=service.step_minutes)
     if not 1 <= quantity <= MAX_QUANTITY:

@@ -13,6 +13,7 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Category, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import ahead
 from yuyue.orders.models import BookingStatus, Channel
 from yuyue.orders.services import (
     _create_booking,
@@ -71,8 +72,7 @@ def publish_need(
     customer = _require_customer(actor)
     if not Category.objects.filter(pk=category_id).exists():
         raise DomainError("not_found")
-    if starts_at.tzinfo is None or starts_at <= timezone.now():
-        raise DomainError("time_past")
+    ahead(starts_at)
     if isinstance(budget_fen, bool) or not 0 < budget_fen <= MAX_BUDGET:
         raise DomainError("invalid_amount", max=MAX_BUDGET)
     if not (-90 <= lat <= 90 and -180 <= lng <= 180) or not 15 <= duration_minutes <= 1440:

@@ -36,7 +36,7 @@ from yuyue.core.audit import audit
 from yuyue.core.codes import new_checkin_code, normalize_checkin_code
 from yuyue.core.errors import DomainError
 from yuyue.core.jobqueue import Job, enqueue_with_transaction
-from yuyue.core.timeutil import zone
+from yuyue.core.timeutil import ahead, zone
 from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
@@ -392,10 +392,7 @@ def book_provider(
         or not provider.services.filter(pk=service.pk).exists()
     ):
         raise DomainError("provider_unqualified")
-    if starts_at.tzinfo is None:
-        raise DomainError("invalid_input", "starts_at must carry a zone offset.")
-    if starts_at <= timezone.now():
-        raise DomainError("time_past")
+    ahead(starts_at)
     if not on_step(service, starts_at, provider.zone_name):
         raise DomainError("time_off_step", step=service.step_minutes)
     call = None

@@ -12,7 +12,7 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import local_day_bounds, local_dt, zone
+from yuyue.core.timeutil import aware, local_day_bounds, local_dt, zone
 
 from .models import (
     AvailabilityException,
@@ -50,8 +50,8 @@ def create_slot(
     require_staff(actor, service.merchant_id, MANAGERS)
     _hall_service(service, hall)
     _check_capacity(capacity)
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise DomainError("invalid_input", "Times must carry a zone offset.")
+    aware(starts_at, "starts_at")
+    aware(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise DomainError("invalid_slot_range")
     with transaction.atomic():
