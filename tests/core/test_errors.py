@@ -50,3 +50,16 @@ def test_problem_titles_show_no_template_fields(language):
             assert "{" not in problem(code)["title"], code
         limited = problem("per_user_limit", detail="You can book this slot at most 2 time(s).")
     assert "…" in limited["title"] and "2" in limited["detail"]
+
+
+def test_docs_api_lists_every_code_as_the_catalogue_has_it():
+    """Client developers branch on these codes; the table in docs/api.md must not drift."""
+    from django.conf import settings
+
+    from yuyue.core.errors import TABLE_END, TABLE_START, catalogue_table
+
+    doc = (settings.PROJECT_DIR / "docs" / "api.md").read_text(encoding="utf-8")
+    table = doc.partition(TABLE_START)[2].partition(TABLE_END)[0].strip()
+    assert table == catalogue_table(), "run: .venv/bin/python manage.py error_codes --write"
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(CATALOGUE)

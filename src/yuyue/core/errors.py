@@ -354,3 +354,22 @@ def problem(code: str, status: int | None = None, detail: str | None = None, **e
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return body
+
+
+# docs/api.md keeps the catalogue as a table between these lines (`manage.py error_codes --write`)
+TABLE_START = "<!-- error codes: start (manage.py error_codes --write) -->"
+TABLE_END = "<!-- error codes: end -->"
+
+
+def catalogue_table() -> str:
+    """The catalogue as a Markdown table, in its own order: code, status, both messages."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| code | status | English | 简体中文 |", "| --- | --- | --- | --- |"]
+    lines += [
+        f"| `{code}` | {status} | {cell(en)} | {cell(zh)} |"
+        for code, (status, en, zh) in CATALOGUE.items()
+    ]
+    return "\n".join(lines)
