@@ -75,3 +75,17 @@ def test_the_console_hides_per_job_lines_but_not_failures(monkeypatch):
     assert quiet.filter(record("yuyue.notify", logging.INFO))
     monkeypatch.setenv("YUYUE_JOB_LOGS", "1")
     assert quiet.filter(record("django_tasks", logging.INFO))
+
+
+def test_console_log_lines_are_stamped_in_utc_like_the_api():
+    """The process runs in Asia/Shanghai; a log line's time must still match the API's UTC."""
+    import logging
+
+    console = next(h for h in logging.getLogger().handlers if h.name == "console")
+    record = logging.LogRecord(
+        "yuyue.api", logging.WARNING, __file__, 1, "refund failed", None, None
+    )
+    record.created = dt.datetime(2026, 12, 4, 18, 36, 58, 150000, tzinfo=dt.UTC).timestamp()
+    record.msecs = 150
+    line = console.format(record)
+    assert line == "2026-12-04T18:36:58.150Z WARNING yuyue.api refund failed"

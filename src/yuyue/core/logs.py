@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+
+
+class UtcFormatter(logging.Formatter):
+    """Log times in UTC, marked as such (2026-12-04T18:36:58.150Z), like every time the API
+    answers with: the process runs in TIME_ZONE (Asia/Shanghai), and a bare local stamp beside
+    the API's UTC times sends whoever matches a log line to a request eight hours astray."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
 
 class QuietJobs(logging.Filter):
