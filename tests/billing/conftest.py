@@ -5,9 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from yuyue.billing import ledger
+from yuyue.billing.models import AccountKind
 from yuyue.scheduling.models import TimeSlot
+
+
+def fund(account, amount: int, *, key: str, kind: str = "top_up"):
+    """Money arriving from outside (the gateway's clearing account) on `account`."""
+    with transaction.atomic():
+        ledger.post_transfer(
+            key=key,
+            kind=kind,
+            legs=[(ledger.account(AccountKind.GATEWAY_CLEARING), -amount), (account, amount)],
+        )
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from tests.billing.conftest import fund
 from tests.conftest import api_for
 from yuyue.billing import ledger
 from yuyue.billing.gateways.sandbox import SIGNATURE_HEADER, SandboxGateway, sign
@@ -22,15 +22,7 @@ from yuyue.scheduling.models import TimeSlot
 
 
 def top_up(user, amount):
-    with transaction.atomic():
-        ledger.post_transfer(
-            key=f"test-topup:{user.pk}:{amount}",
-            kind="top_up",
-            legs=[
-                (ledger.account(AccountKind.GATEWAY_CLEARING), -amount),
-                (wallet(user.pk), amount),
-            ],
-        )
+    fund(wallet(user.pk), amount, key=f"test-topup:{user.pk}:{amount}")
 
 
 @pytest.fixture

@@ -3,23 +3,15 @@ phone send it."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
+from tests.billing.conftest import fund
 from tests.conftest import api_for
 from yuyue.billing import ledger
 from yuyue.billing.models import AccountKind, Hold, Withdrawal
 
 
 def earn(provider, amount):
-    with transaction.atomic():
-        ledger.post_transfer(
-            key=f"test-earnings:{provider.pk}:{amount}",
-            kind="earnings_release",
-            legs=[
-                (ledger.account(AccountKind.GATEWAY_CLEARING), -amount),
-                (ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", provider.pk), amount),
-            ],
-        )
+    account = ledger.account(AccountKind.PROVIDER_AVAILABLE, "provider", provider.pk)
+    fund(account, amount, key=f"test-earnings:{provider.pk}", kind="earnings_release")
 
 
 def test_a_retried_withdrawal_with_its_idempotency_key_holds_the_amount_once(provider):

@@ -207,10 +207,10 @@ def request_withdrawal(request, body: WithdrawalIn, idempotency_key: str | None 
     from .settlement import request_withdrawal as request_
 
     return created_once(
-        user=request.auth,
-        key=idempotency_key,
+        request,
+        body,
+        idempotency_key,
         scope="withdrawal",
-        payload=body.model_dump(),
         create=lambda: _w(request_(actor=request.auth, amount_fen=body.amount_fen)),
         schema=WithdrawalOut,
     )

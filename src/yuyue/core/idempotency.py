@@ -73,13 +73,27 @@ def key_header():
 
 
 def created_once(
-    *, user, key: str | None, scope: str, payload, create: Callable[[], dict], schema: type[Schema]
+    request,
+    body: Schema,
+    key: str | None,
+    *,
+    scope: str,
+    create: Callable[[], dict],
+    schema: type[Schema],
+    user=None,
 ) -> Status:
-    """201 with what `create` made, as `schema`; replayed, not redone, for a retry with `key`."""
+    """201 with what `create` made, as `schema`; replayed, not redone, for a retry that sends the
+    same `key` and `body`. The key is the signed-in person's (`user`, if the caller has it)."""
 
     def produce() -> tuple[int, dict]:
         return 201, schema(**create()).model_dump(mode="json")
 
     return Status(
-        *run_idempotent(user=user, key=key, scope=scope, payload=payload, produce=produce)
+        *run_idempotent(
+            user=user or request.auth,
+            key=key,
+            scope=scope,
+            payload=body.model_dump(),
+            produce=produce,
+        )
     )

@@ -66,12 +66,7 @@ def place(request, body: OnsiteIn, idempotency_key: str | None = key_header()):
         return booking_out(_load(booking.pk))
 
     return created_once(
-        user=request.auth,
-        key=idempotency_key,
-        scope="onsite",
-        payload=body.model_dump(),
-        create=create,
-        schema=BookingOut,
+        request, body, idempotency_key, scope="onsite", create=create, schema=BookingOut
     )
 
 
@@ -302,10 +297,10 @@ def publish(request, body: NeedIn, idempotency_key: str | None = key_header()):
     from . import taskhall
 
     return created_once(
-        user=request.auth,
-        key=idempotency_key,
+        request,
+        body,
+        idempotency_key,
         scope="need",
-        payload=body.model_dump(),
         create=lambda: _need_out(
             taskhall.publish_need(actor=request.auth, **body.model_dump()), request.auth
         ),

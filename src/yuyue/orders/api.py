@@ -191,12 +191,13 @@ def book_slot(request, body: BookSlotIn, idempotency_key: str | None = key_heade
         return booking_created(request, book(request.auth))
     user = request.auth.user()
     return created_once(
-        user=user,
-        key=idempotency_key,
+        request,
+        body,
+        idempotency_key,
         scope="book_slot",
-        payload=body.model_dump(),
         create=lambda: booking_out(book(user)),
         schema=BookingOut,
+        user=user,
     )
 
 
@@ -216,12 +217,7 @@ def book_provider(request, body: BookProviderIn, idempotency_key: str | None = k
         return booking_out(_load(booking.pk))
 
     return created_once(
-        user=request.auth,
-        key=idempotency_key,
-        scope="book_provider",
-        payload=body.model_dump(),
-        create=create,
-        schema=BookingOut,
+        request, body, idempotency_key, scope="book_provider", create=create, schema=BookingOut
     )
 
 
@@ -553,12 +549,7 @@ def book_series(request, body: SeriesBookIn, idempotency_key: str | None = key_h
         return _series_out(s, bookings)
 
     return created_once(
-        user=request.auth,
-        key=idempotency_key,
-        scope="book_series",
-        payload=body.model_dump(),
-        create=create,
-        schema=SeriesOut,
+        request, body, idempotency_key, scope="book_series", create=create, schema=SeriesOut
     )
 
 
