@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from yuyue.accounts.auth import bearer
-from yuyue.core.errors import DomainError
+from yuyue.core.idempotency import checked_key, key_header
 
 from . import loyalty, topups
 from .models import MembershipLevel, PointsEntry, TopUpPlan
@@ -230,21 +230,20 @@ def refund_top_up(
     request,
     payment_id: int,
     body: TopUpRefundIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+    idempotency_key: str = key_header(required=True),
 ):
     """An operator gives back (part of) a top-up or plan to where it was paid from, out of the
     cash the customer still has; the plan's bonus goes back with it, never paid out. Once per
     Idempotency-Key."""
     loyalty._require_operator(request.auth)
-    if not 1 <= len(idempotency_key) <= 100:
-        raise DomainError("idempotency_key_invalid")
+    key = f"ops-topup:{payment_id}:{checked_key(idempotency_key)}"
     return Status(
         201,
         topups.refund_top_up(
             actor=request.auth,
             payment_id=payment_id,
             amount_fen=body.amount_fen,
-            key=f"ops-topup:{payment_id}:{idempotency_key}",
+            key=key,
             reason=body.reason,
         ),
     )

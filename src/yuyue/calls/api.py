@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Router, Schema
 
 from yuyue.accounts.auth import bearer
-from yuyue.core.errors import DomainError
+from yuyue.core.idempotency import checked_key, key_header
 
 from . import services
 
@@ -79,15 +79,13 @@ def refund_call(
     request,
     booking_id: int,
     body: CallRefundIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+    idempotency_key: str = key_header(required=True),
 ):
     """An operator gives back part of a call's price to the customer's wallet, once per key."""
-    if not 1 <= len(idempotency_key) <= 100:
-        raise DomainError("idempotency_key_invalid")
     return services.refund_call(
         actor=request.auth,
         booking_id=booking_id,
         amount_fen=body.amount_fen,
-        key=f"call:{booking_id}:{idempotency_key}",
+        key=f"call:{booking_id}:{checked_key(idempotency_key)}",
         reason=body.reason,
     )

@@ -32,8 +32,7 @@ def run_idempotent(
     """
     if key is None:
         return produce()
-    if not (1 <= len(key) <= 100):
-        raise DomainError("idempotency_key_invalid")
+    checked_key(key)
     request_hash = _hash(payload)
 
     def replay(record: IdempotencyRecord) -> tuple[int, dict]:
@@ -59,10 +58,18 @@ def run_idempotent(
     return status, body
 
 
-def key_header():
-    """`idempotency_key: str | None = key_header()`: the optional header of a create endpoint."""
+def checked_key(key: str) -> str:
+    """`key` if it is a usable Idempotency-Key (1 to 100 characters), else a refusal."""
+    if not 1 <= len(key) <= 100:
+        raise DomainError("idempotency_key_invalid")
+    return key
+
+
+def key_header(*, required: bool = False):
+    """`idempotency_key: str | None = key_header()`: the optional header of a create endpoint;
+    `key_header(required=True)` where doing it twice would move money twice."""
     return Header(
-        None,
+        ... if required else None,
         alias="Idempotency-Key",
         description=(
             "1 to 100 characters of your choosing, new for each thing you create. A retry with the "

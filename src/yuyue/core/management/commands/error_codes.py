@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,7 +19,7 @@ class Command(BaseCommand):
         if not write:
             self.stdout.write(table)
             return
-        doc = Path(settings.PROJECT_DIR) / "docs" / "api.md"
+        doc = settings.PROJECT_DIR / "docs" / "api.md"
         text = doc.read_text(encoding="utf-8")
         before, start, rest = text.partition(TABLE_START)
         _, end, after = rest.partition(TABLE_END)
