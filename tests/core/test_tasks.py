@@ -13,7 +13,7 @@ from tests.conftest import make_user
 from yuyue.accounts.models import ApiToken, OneTimeCode
 from yuyue.accounts.tokens import issue_token
 from yuyue.core.models import IdempotencyRecord
-from yuyue.core.tasks import ensure_periodic_jobs
+from yuyue.core.periodic import ensure_periodic_jobs
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,14 +37,15 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         user=user, key="b", scope="s", request_hash="h", status=201, body={}
     )
 
-    assert ensure_periodic_jobs() == [
+    assert sorted(ensure_periodic_jobs()) == [
+        "yuyue.accounts.tasks.purge_sign_in_job",
+        "yuyue.billing.tasks.expire_points_job",
+        "yuyue.billing.tasks.mark_no_shows_job",
+        "yuyue.billing.tasks.reconcile_job",
+        "yuyue.calls.tasks.sweep_calls_job",
         "yuyue.core.tasks.purge_expired",
         "yuyue.dispatch.tasks.dispatch_round_job",
         "yuyue.dispatch.tasks.purge_positions_job",
-        "yuyue.calls.tasks.sweep_calls_job",
-        "yuyue.billing.tasks.expire_points_job",
-        "yuyue.billing.tasks.reconcile_job",
-        "yuyue.billing.tasks.mark_no_shows_job",
         "yuyue.orders.tasks.send_reminders_job",
     ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough
@@ -54,11 +55,14 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
     assert list(OneTimeCode.objects.values_list("pk", flat=True)) == [fresh_code.pk]
     assert list(ApiToken.objects.values_list("pk", flat=True)) == [live_token.pk]
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["b"]
-    purge = DBTaskResult.objects.filter(task_path="yuyue.core.tasks.purge_expired")
-    done = purge.get(status="SUCCESSFUL")
-    assert done.return_value == {"otp": 1, "tokens": 1, "idempotency": 1}
-    following = purge.get(status="READY")
-    assert following.run_after > timezone.now() + dt.timedelta(minutes=55)
+    for path, counts in (
+        ("yuyue.core.tasks.purge_expired", {"idempotency": 1}),
+        ("yuyue.accounts.tasks.purge_sign_in_job", {"otp": 1, "tokens": 1}),
+    ):
+        purge = DBTaskResult.objects.filter(task_path=path)
+        assert purge.get(status="SUCCESSFUL").return_value == counts
+        following = purge.get(status="READY")
+        assert following.run_after > timezone.now() + dt.timedelta(minutes=55)
 
 
 def test_the_console_hides_per_job_lines_but_not_failures(monkeypatch):

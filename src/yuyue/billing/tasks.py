@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 from django.conf import settings
 from django_tasks import task
+
+from yuyue.core.periodic import periodic
+from yuyue.core.timeutil import zone
 
 
 @task()
@@ -54,7 +59,6 @@ REFUND_RETRIES = 12  # a gateway that fails a refund is asked again every 10 min
 
 def _again_later(job, exc, booking_id: int, attempt: int) -> None:
     """A refund the gateway failed stays claimed; the job runs again later and finishes it."""
-    import datetime as dt
     import logging
 
     from django.utils import timezone
@@ -81,44 +85,26 @@ def refund_cancelled_order_job(booking_id: int, attempt: int = 1) -> int:
     return record.amount_fen if record else 0
 
 
-@task()
-def expire_points_job(reschedule: bool = True) -> int:
+def _two_tomorrow(now: dt.datetime) -> dt.datetime:
+    """02:00 of the next platform day."""
+    tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
+    return dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
+
+
+@periodic(every=dt.timedelta(hours=1))
+def expire_points_job() -> int:
     """Once an hour: points past their expiry are gone."""
-    import datetime as dt
-
-    from django.db import transaction
-    from django.utils import timezone
-
     from .loyalty import expire_points
 
-    expired = expire_points()
-    if reschedule:
-        transaction.on_commit(
-            lambda: expire_points_job.using(
-                run_after=timezone.now() + dt.timedelta(hours=1)
-            ).enqueue()
-        )
-    return expired
+    return expire_points()
 
 
-@task()
-def reconcile_job(reschedule: bool = True) -> dict:
+@periodic(next_run=_two_tomorrow)
+def reconcile_job() -> dict:
     """Every night at 02:00 (platform time): reconcile yesterday with the sandbox gateway."""
-    import datetime as dt
-
-    from django.db import transaction
-    from django.utils import timezone
-
-    from yuyue.core.timeutil import zone
-
     from .reports import reconcile_yesterday
 
     runs = reconcile_yesterday()
-    if reschedule:
-        tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
-        local = timezone.now().astimezone(tz)
-        at = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
-        transaction.on_commit(lambda: reconcile_job.using(run_after=at).enqueue())
     return {r.gateway: {"day": r.day.isoformat(), "ok": r.ok} for r in runs}
 
 
@@ -136,12 +122,10 @@ def settle_no_show_job(booking_id: int, attempt: int = 1) -> int | None:
     return record.amount_fen if record else None
 
 
-@task()
-def mark_no_shows_job(reschedule: bool = True) -> int:
+@periodic(every=dt.timedelta(minutes=10))
+def mark_no_shows_job() -> int:
     """Every ten minutes: hall-slot bookings never checked in, their slot over for
     YUYUE_NO_SHOW_GRACE_MINUTES, become no-shows (and paid ones are settled by the rules)."""
-    import datetime as dt
-
     from django.db import transaction
     from django.utils import timezone
 
@@ -159,10 +143,4 @@ def mark_no_shows_job(reschedule: bool = True) -> int:
             if booking.payment_status == OrderPayment.PAID:
                 transaction.on_commit(lambda b=booking.pk: settle_no_show_job.enqueue(b))
         done += 1
-    if reschedule:
-        transaction.on_commit(
-            lambda: mark_no_shows_job.using(
-                run_after=timezone.now() + dt.timedelta(minutes=10)
-            ).enqueue()
-        )
     return done

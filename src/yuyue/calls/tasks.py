@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-from django_tasks import task
+from yuyue.core.periodic import periodic
 
 
-@task()
-def sweep_calls_job(reschedule: bool = True) -> int:
+@periodic(every="YUYUE_CALL_SWEEP_SECONDS")
+def sweep_calls_job() -> int:
     from . import services
 
-    updates = services.sweep()
-    if reschedule:
-        every = dt.timedelta(seconds=settings.YUYUE_CALL_SWEEP_SECONDS)
-        transaction.on_commit(
-            lambda: sweep_calls_job.using(run_after=timezone.now() + every).enqueue()
-        )
-    return len(updates)
+    return len(services.sweep())

@@ -2,6 +2,8 @@
 
 from django_tasks import task
 
+from yuyue.core.periodic import periodic
+
 
 @task()
 def expire_unpaid_booking(booking_id: int) -> bool:
@@ -11,21 +13,9 @@ def expire_unpaid_booking(booking_id: int) -> bool:
     return expire_unpaid(booking_id=booking_id)
 
 
-@task()
-def send_reminders_job(reschedule: bool = True) -> dict[str, int]:
+@periodic(every="YUYUE_REMINDER_SWEEP_SECONDS")
+def send_reminders_job() -> dict[str, int]:
     """Every YUYUE_REMINDER_SWEEP_SECONDS: the reminders that are due (`send_due_reminders`)."""
-    import datetime as dt
-
-    from django.conf import settings
-    from django.db import transaction
-    from django.utils import timezone
-
     from .services import send_due_reminders
 
-    counts = send_due_reminders()
-    if reschedule:
-        every = dt.timedelta(seconds=settings.YUYUE_REMINDER_SWEEP_SECONDS)
-        transaction.on_commit(
-            lambda: send_reminders_job.using(run_after=timezone.now() + every).enqueue()
-        )
-    return counts
+    return send_due_reminders()

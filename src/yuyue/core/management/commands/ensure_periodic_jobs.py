@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from yuyue.core.tasks import ensure_periodic_jobs
+from yuyue.core.periodic import ensure_periodic_jobs
 
 
 class Command(BaseCommand):
