@@ -88,7 +88,8 @@ def refund_cancelled_order_job(booking_id: int, attempt: int = 1) -> int:
 def _two_tomorrow(now: dt.datetime) -> dt.datetime:
     """02:00 of the next platform day."""
     tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
-    return dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(2), tzinfo=tz)
+    tomorrow = now.astimezone(tz).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(2), tzinfo=tz)
 
 
 @periodic(every=dt.timedelta(hours=1))
