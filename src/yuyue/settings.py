@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "yuyue.billing",
     "yuyue.calls",
     "yuyue.web",
+    "yuyue.demo",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ from tests.conftest import Api
 from yuyue.accounts.models import MerchantStaff, Provider, User
 from yuyue.billing.models import Transfer
 from yuyue.catalog.models import Category, FormField, Hall, Merchant, Service
-from yuyue.core.management.commands.load_demo import PASSWORD, PEOPLE, PROVIDER_PHONES
+from yuyue.demo.management.commands.load_demo import PASSWORD, PEOPLE, PROVIDER_PHONES
 from yuyue.scheduling.models import SlotTemplate, TimeSlot, WorkingHours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -146,7 +146,7 @@ def test_the_operator_signs_in_to_the_admin(demo, client):
 
 def test_a_consultancy_sells_calls_and_customers_can_pay_for_them(demo):
     from yuyue.billing.payments import wallet
-    from yuyue.core.management.commands.load_demo import DEMO_WALLET_FEN
+    from yuyue.demo.management.commands.load_demo import DEMO_WALLET_FEN
 
     service = Service.objects.get(merchant__slug="mingli", kind="remote")
     consultants = Provider.objects.filter(services=service)
