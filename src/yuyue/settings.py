@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "yuyue.accounts",
     "yuyue.catalog",
     "yuyue.scheduling",
+    "yuyue.notifications",
     "yuyue.orders",
     "yuyue.dispatch",
     "yuyue.billing",
@@ -229,7 +230,7 @@ YUYUE_LOCATION_MIN_SECONDS = int(os.environ.get("YUYUE_LOCATION_MIN_SECONDS", "5
 YUYUE_LOCATION_RETENTION_DAYS = int(os.environ.get("YUYUE_LOCATION_RETENTION_DAYS", "7"))
 YUYUE_REMINDER_MINUTES = int(os.environ.get("YUYUE_REMINDER_MINUTES", "60"))
 YUYUE_REMINDER_SWEEP_SECONDS = int(os.environ.get("YUYUE_REMINDER_SWEEP_SECONDS", "30"))
-YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.core.sms.LogSms")
+YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.notifications.sms.LogSms")
 YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kind is in-app
 # WebRTC: STUN/TURN servers for the browsers of a call (JSON list of RTCIceServer); none is
 # needed when both sides are on one network.

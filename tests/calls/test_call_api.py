@@ -17,7 +17,7 @@ from yuyue.asgi import application
 from yuyue.billing.payments import wallet
 from yuyue.calls import services as calls
 from yuyue.calls.models import CallSession
-from yuyue.core.models import Notice
+from yuyue.notifications.models import Notice
 from yuyue.orders.models import BookingStatus
 
 S = dt.timedelta(seconds=1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import api_for
-from yuyue.core.models import Notice
+from yuyue.notifications.models import Notice
 from yuyue.orders.models import Booking
 from yuyue.scheduling.models import WorkingHours
 

@@ -44,20 +44,3 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")
         ]
-
-
-class Notice(models.Model):
-    """An in-app message to one person: reminders, warnings, news of their orders."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=48)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self):
-        return f"{self.kind} → user {self.user_id}"

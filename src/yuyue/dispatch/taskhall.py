@@ -14,6 +14,7 @@ from yuyue.catalog.models import Category, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import ahead
+from yuyue.notifications.sending import notify
 from yuyue.orders.models import BookingStatus, Channel
 from yuyue.orders.services import (
     _create_booking,
@@ -25,7 +26,6 @@ from yuyue.orders.services import (
 from yuyue.scheduling.availability import haversine_km
 
 from .models import Application, ApplicationStatus, Need, NeedStatus
-from .notify import notify
 
 MAX_BUDGET = 10_000_000  # ¥100,000
 

@@ -91,7 +91,7 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> d
     Bookings are taken in due order, `limit` at a time, each batch locked (other sweeps skip
     them, so two workers never send one reminder twice); a sweep that falls behind sends one
     late reminder, not one per offset missed."""
-    from yuyue.dispatch.notify import notify
+    from yuyue.notifications.sending import notify
 
     from .states import CLOSED
 

@@ -5,10 +5,9 @@ from django.db import transaction
 from ninja import Router
 
 from yuyue.accounts.auth import bearer
+from yuyue.core import sql
 from yuyue.core.errors import DomainError
-
-from . import sql
-from .models import AuditLog
+from yuyue.core.models import AuditLog
 
 router = Router(tags=["platform"])
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .errors import DomainError
+from yuyue.core.errors import DomainError
+
 from .models import Notice
 
 

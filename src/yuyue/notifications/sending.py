@@ -1,5 +1,5 @@
 """Telling people things: an in-app notice for every message, and a text message for the kinds
-in settings.YUYUE_SMS_KINDS through the pluggable SMS sender (yuyue.core.sms), after commit."""
+in settings.YUYUE_SMS_KINDS through the pluggable SMS sender (`sms`), after commit."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from yuyue.accounts.models import User
+
+from .models import Notice
+from .sms import get_sms_sender, text_for
+
 log = logging.getLogger("yuyue.notify")
 
 
 def notify(user_id: int, kind: str, **payload) -> None:
-    from yuyue.core.models import Notice
-
     Notice.objects.create(user_id=user_id, kind=kind, payload=payload)
     transaction.on_commit(lambda: log.info("notify user=%s kind=%s %s", user_id, kind, payload))
     if kind in settings.YUYUE_SMS_KINDS:
@@ -21,9 +24,6 @@ def notify(user_id: int, kind: str, **payload) -> None:
 
 
 def _send_sms(user_id: int, kind: str, payload: dict) -> None:
-    from yuyue.accounts.models import User
-    from yuyue.core.sms import get_sms_sender, text_for
-
     user = User.objects.filter(pk=user_id).first()
     text = text_for(kind, payload)
     phone = user.phone if user is not None else ""

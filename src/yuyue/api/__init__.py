@@ -92,15 +92,15 @@ def on_unexpected(request, exc: Exception):
 def _register_routers() -> None:
     from yuyue.accounts.api import ops_router as accounts_ops_router
     from yuyue.accounts.api import router as accounts_router
+    from yuyue.api.platform import router as core_router
     from yuyue.billing.api import router as billing_router
     from yuyue.billing.loyalty_api import router as loyalty_router
     from yuyue.billing.reports_api import router as reports_router
     from yuyue.calls.api import router as calls_router
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
-    from yuyue.core.api import router as core_router
-    from yuyue.core.notices_api import router as notices_router
     from yuyue.dispatch.api import router as dispatch_router
+    from yuyue.notifications.api import router as notices_router
     from yuyue.orders.api import router as orders_router
     from yuyue.scheduling.api import router as scheduling_router
     from yuyue.scheduling.providers_api import router as providers_router
