@@ -20,9 +20,9 @@ from yuyue.core.errors import DomainError
 from yuyue.core.models import AuditLog
 from yuyue.orders import slot_writes
 from yuyue.orders.models import Booking, Channel, Participant, SlotUsage
+from yuyue.orders.queries import slot_counts_consistent
 from yuyue.orders.services import book_slot
 from yuyue.scheduling.models import SlotStatus, TimeSlot
-from yuyue.scheduling.services import slot_counts_consistent
 
 
 def _slot(service, hall, *, capacity, hours=24, status=SlotStatus.OPEN) -> TimeSlot:

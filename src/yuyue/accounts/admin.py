@@ -83,20 +83,6 @@ class CredentialInline(admin.TabularInline):
     exclude = ["number"]
 
 
-def _hours_inlines():
-    from yuyue.scheduling.models import AvailabilityException, WorkingHours
-
-    class HoursInline(admin.TabularInline):
-        model = WorkingHours
-        extra = 0
-
-    class ExceptionInline(admin.TabularInline):
-        model = AvailabilityException
-        extra = 0
-
-    return [HoursInline, ExceptionInline]
-
-
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = ["display_name", "merchant", "gender", "rating", "verified", "active"]
@@ -104,7 +90,7 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ["display_name"]
     filter_horizontal = ["services"]
     raw_id_fields = ["user"]
-    inlines = [CredentialInline, *_hours_inlines()]
+    inlines = [CredentialInline]  # scheduling/admin.py adds working hours and exceptions
 
 
 @admin.register(MerchantStaff)

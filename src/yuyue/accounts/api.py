@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -156,7 +155,7 @@ def _person(user: User) -> dict:
     }
 
 
-def _user(user_id: int) -> User:
+def person_or_404(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise DomainError("not_found")
@@ -187,91 +186,9 @@ class ActiveIn(Schema):
 
 @ops_router.post("/people/{user_id}/active", response=PersonOut, auth=bearer)
 def set_active(request, user_id: int, body: ActiveIn):
-    return _person(services.set_active(actor=request.auth, user=_user(user_id), active=body.active))
-
-
-class StaffIn(Schema):
-    merchant_id: int
-    role: Literal["owner", "manager", "clerk"]
-
-
-@ops_router.post("/people/{user_id}/staff-roles", response=StaffRoleOut, auth=bearer)
-def grant_role(request, user_id: int, body: StaffIn):
-    """Operators grant any role; a merchant's owner grants manager or clerk."""
-    from yuyue.catalog.models import Merchant
-
-    if not Merchant.objects.filter(pk=body.merchant_id).exists():
-        raise DomainError("not_found")
-    staff = services.grant_staff_role(
-        actor=request.auth, user=_user(user_id), merchant_id=body.merchant_id, role=body.role
-    )
-    return {
-        "merchant_id": staff.merchant_id,
-        "merchant_name": staff.merchant.name,
-        "role": staff.role,
-    }
-
-
-@ops_router.delete("/people/{user_id}/staff-roles/{merchant_id}", response={204: None}, auth=bearer)
-def revoke_role(request, user_id: int, merchant_id: int):
-    services.revoke_staff_role(actor=request.auth, user=_user(user_id), merchant_id=merchant_id)
-    return Status(204, None)
-
-
-class ProviderIn(Schema):
-    display_name: str = Field(min_length=1, max_length=100)
-    gender: Literal["female", "male", "undisclosed"] = "undisclosed"
-    merchant_id: int | None = None
-    service_ids: list[int] = []
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
-    service_radius_km: float = Field(10, gt=0, le=200)
-    verified: bool = False
-
-
-class ProviderOut(Schema):
-    id: int
-    user_id: int
-    display_name: str
-    merchant_id: int | None
-    verified: bool
-    service_ids: list[int]
-
-
-@ops_router.post("/people/{user_id}/provider", response={201: ProviderOut}, auth=bearer)
-def make_provider(request, user_id: int, body: ProviderIn):
-    """Give a person a provider profile (after checking their real name and credentials)."""
-    from django.db import IntegrityError, transaction
-
-    from yuyue.catalog.models import Merchant, Service
-    from yuyue.core.audit import audit
-
-    require_operator(request.auth)
-    user = _user(user_id)
-    if body.merchant_id and not Merchant.objects.filter(pk=body.merchant_id).exists():
-        raise DomainError("not_found")
-    services_ = list(Service.objects.filter(pk__in=body.service_ids))
-    if len(services_) != len(set(body.service_ids)):
-        raise DomainError("not_found")
-    data = body.dict(exclude={"service_ids"})
-    try:
-        with transaction.atomic():
-            provider = Provider.objects.create(user=user, **data)
-            provider.services.set(services_)
-            audit(request.auth, "provider.create", provider, verified=body.verified)
-    except IntegrityError as exc:
-        raise DomainError("invalid_input", "This person is a provider already.") from exc
-    return Status(
-        201,
-        {
-            "id": provider.pk,
-            "user_id": user.pk,
-            "display_name": provider.display_name,
-            "merchant_id": provider.merchant_id,
-            "verified": provider.verified,
-            "service_ids": [s.pk for s in services_],
-        },
+    return _person(
+        services.set_active(actor=request.auth, user=person_or_404(user_id), active=body.active)
     )
 
 
-__all__ = ["StaffRole", "ops_router", "router"]
+__all__ = ["StaffRole", "StaffRoleOut", "ops_router", "person_or_404", "router"]

@@ -99,6 +99,7 @@ def _register_routers() -> None:
     from yuyue.calls.api import router as calls_router
     from yuyue.catalog.api import ops_router as catalog_ops_router
     from yuyue.catalog.api import router as catalog_router
+    from yuyue.catalog.people_api import ops_router as people_ops_router
     from yuyue.dispatch.api import router as dispatch_router
     from yuyue.notifications.api import router as notices_router
     from yuyue.orders.api import router as orders_router
@@ -119,6 +120,7 @@ def _register_routers() -> None:
     api.add_router("/", calls_router)
     api.add_router("/ops", catalog_ops_router)
     api.add_router("/ops", accounts_ops_router)
+    api.add_router("/ops", people_ops_router)
 
 
 _register_routers()

@@ -10,8 +10,10 @@ from django.utils import timezone
 from yuyue.catalog.models import Merchant
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds, zone
+from yuyue.scheduling.models import TimeSlot
 
 from .models import Booking, BookingStatus
+from .states import HOLDING
 
 CUSTOMER_FILTERS = ("all", "upcoming", "checked_in", "expired", "cancelled")
 CANCELLED = (BookingStatus.CANCELLED, BookingStatus.CANCELLED_BY_STAFF)
@@ -73,3 +75,13 @@ def merchant_bookings(
         .prefetch_related("participants")
         .order_by("starts_at", "id")
     )
+
+
+def slot_counts_consistent(slot: TimeSlot) -> bool:
+    """True when the slot's counters agree with its booking rows (used by tests and checks)."""
+    rows = slot.bookings.values_list("status", "places")
+    live = sum(p for s, p in rows if s in HOLDING)
+    cancelled = sum(p for s, p in rows if s == BookingStatus.CANCELLED)
+    by_staff = sum(p for s, p in rows if s == BookingStatus.CANCELLED_BY_STAFF)
+    slot.refresh_from_db()
+    return (slot.booked, slot.cancelled, slot.cancelled_by_staff) == (live, cancelled, by_staff)

@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
+from yuyue.accounts.admin import ProviderAdmin
 from yuyue.core.admin import ReadOnly
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 
-from .models import ProviderReservation, SlotTemplate, TimeSlot
+from .models import AvailabilityException, ProviderReservation, SlotTemplate, TimeSlot, WorkingHours
 from .services import close_slot, open_slot
 
 
@@ -58,3 +59,17 @@ class SlotTemplateAdmin(admin.ModelAdmin):
 class ReservationAdmin(ReadOnly):
     list_display = ["provider", "starts_at", "ends_at", "blocked_until", "active"]
     list_filter = ["active"]
+
+
+class HoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class ExceptionInline(admin.TabularInline):
+    model = AvailabilityException
+    extra = 0
+
+
+# A provider's page in the back office shows their hours (accounts knows nothing of scheduling).
+ProviderAdmin.inlines = [*ProviderAdmin.inlines, HoursInline, ExceptionInline]

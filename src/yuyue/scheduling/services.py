@@ -299,16 +299,3 @@ def add_availability_exception(
         )
         audit(actor, "provider.exception", provider, date=date.isoformat(), kind=kind)
     return exc
-
-
-def slot_counts_consistent(slot: TimeSlot) -> bool:
-    """True when the slot's counters agree with its booking rows (used by tests and checks)."""
-    from yuyue.orders.models import BookingStatus
-    from yuyue.orders.states import HOLDING
-
-    rows = slot.bookings.values_list("status", "places")
-    live = sum(p for s, p in rows if s in HOLDING)
-    cancelled = sum(p for s, p in rows if s == BookingStatus.CANCELLED)
-    by_staff = sum(p for s, p in rows if s == BookingStatus.CANCELLED_BY_STAFF)
-    slot.refresh_from_db()
-    return (slot.booked, slot.cancelled, slot.cancelled_by_staff) == (live, cancelled, by_staff)

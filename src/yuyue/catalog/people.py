@@ -1,0 +1,45 @@
+"""Merchants' people: who works for which merchant, and who is a provider of which services.
+
+The roles and the provider profile are accounts' models; giving them needs the merchant and its
+services, which are the catalog's, so the use cases that tie the two live here."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from yuyue.accounts import services as accounts
+from yuyue.accounts.auth import require_operator
+from yuyue.accounts.models import MerchantStaff, Provider, User
+from yuyue.core.audit import audit
+from yuyue.core.errors import DomainError
+
+from .models import Merchant, Service
+
+
+def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> MerchantStaff:
+    """Operators grant any role; a merchant's owner grants manager or clerk (of a merchant that
+    exists)."""
+    if not Merchant.objects.filter(pk=merchant_id).exists():
+        raise DomainError("not_found")
+    return accounts.grant_staff_role(actor=actor, user=user, merchant_id=merchant_id, role=role)
+
+
+def make_provider(
+    *, actor, user: User, service_ids: list[int], merchant_id: int | None = None, **profile
+) -> Provider:
+    """An operator gives a person a provider profile (after checking their real name and
+    credentials): for the platform or one merchant, qualified for the given services."""
+    require_operator(actor)
+    if merchant_id and not Merchant.objects.filter(pk=merchant_id).exists():
+        raise DomainError("not_found")
+    services = list(Service.objects.filter(pk__in=service_ids))
+    if len(services) != len(set(service_ids)):
+        raise DomainError("not_found")
+    try:
+        with transaction.atomic():
+            provider = Provider.objects.create(user=user, merchant_id=merchant_id, **profile)
+            provider.services.set(services)
+            audit(actor, "provider.create", provider, verified=provider.verified)
+    except IntegrityError as exc:
+        raise DomainError("invalid_input", "This person is a provider already.") from exc
+    return provider
