@@ -8,7 +8,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from yuyue.dispatch.routing import TokenAuthMiddleware, websocket_urlpatterns  # noqa: E402
+from yuyue.accounts.sockets import TokenAuthMiddleware  # noqa: E402
+from yuyue.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -1,0 +1,6 @@
+"""Every websocket route, collected from the parts that serve them (as urls.py does for HTTP)."""
+
+from yuyue.calls.routing import websocket_urlpatterns as calls
+from yuyue.dispatch.routing import websocket_urlpatterns as dispatch
+
+websocket_urlpatterns = [*dispatch, *calls]
