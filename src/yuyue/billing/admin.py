@@ -11,8 +11,6 @@ from .models import (
     LedgerAccount,
     MembershipLevel,
     PointsEntry,
-    PriceList,
-    PriceListItem,
     ReconciliationRun,
     SandboxTransaction,
     TopUpPlan,
@@ -89,18 +87,6 @@ class PointsEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class PriceListItemInline(admin.TabularInline):
-    model = PriceListItem
-    extra = 0
-
-
-@admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
-    list_display = ("name", "merchant", "valid_from", "valid_until", "active")
-    list_filter = ("active", "merchant")
-    inlines = [PriceListItemInline]
 
 
 @admin.register(ReconciliationRun)

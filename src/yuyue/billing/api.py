@@ -380,7 +380,7 @@ class QuoteOut(Schema):
 @router.post("/quotes", response={201: QuoteOut}, auth=None)
 def quote(request, body: QuoteIn):
     """A price with its breakdown, valid for a few minutes."""
-    from .pricing import make_quote
+    from yuyue.pricing.prices import make_quote
 
     user = request.user if request.user.is_authenticated else None
     q = make_quote(actor=user, **body.dict())
@@ -439,7 +439,7 @@ def _price_list_out(price_list) -> dict:
 def create_price_list(request, merchant_id: int, body: PriceListIn):
     """Prices for a period (owners and managers): while valid, they replace the services' base
     prices in quotes and new orders; the newest valid list wins."""
-    from .pricing import create_price_list as create
+    from yuyue.pricing.prices import create_price_list as create
 
     price_list = create(
         actor=request.auth,
@@ -455,8 +455,7 @@ def create_price_list(request, merchant_id: int, body: PriceListIn):
 @router.get("/merchants/{merchant_id}/price-lists", response=list[PriceListOut], auth=bearer)
 def price_lists(request, merchant_id: int):
     from yuyue.accounts.auth import MANAGERS, require_staff
-
-    from .models import PriceList
+    from yuyue.pricing.models import PriceList
 
     require_staff(request.auth, merchant_id, MANAGERS)
     return [_price_list_out(p) for p in PriceList.objects.filter(merchant_id=merchant_id)]

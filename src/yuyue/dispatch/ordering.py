@@ -101,7 +101,7 @@ def place_onsite_order(
     service = check["service"]
     quote = None
     if quote_id is not None:
-        from yuyue.billing.pricing import valid_quote
+        from yuyue.pricing.prices import valid_quote
 
         quote = valid_quote(
             quote_id=quote_id,
@@ -110,7 +110,7 @@ def place_onsite_order(
             starts_at=starts_at,
             quantity=quantity,
         )
-    from yuyue.billing.pricing import unit_price
+    from yuyue.pricing.prices import unit_price
 
     price = quote.total_fen if quote else unit_price(service, starts_at)[0] * quantity
     if quote is not None:
@@ -133,7 +133,7 @@ def place_onsite_order(
             **{"status": BookingStatus.AWAITING_PROVIDER, **payment_terms(price)},
         )
         if quote is not None:
-            from yuyue.billing.pricing import use_quote
+            from yuyue.pricing.prices import use_quote
 
             use_quote(quote, booking)
         _schedule_expiry(booking)

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from yuyue.accounts.models import Provider
-from yuyue.billing.pricing import unit_price
 from yuyue.catalog.models import MerchantStatus, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_dt, zone
+from yuyue.pricing.prices import unit_price
 from yuyue.scheduling.availability import on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation
 

@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from yuyue.accounts.auth import ANY_STAFF, BearerKey, require_staff
 from yuyue.accounts.models import Provider, User
-from yuyue.billing.pricing import listed_sql, unit_price
 from yuyue.catalog.forms import clean_answers
 from yuyue.catalog.models import CancelPolicy, FormField, MerchantStatus, Service, ServiceKind
 from yuyue.core import sql
@@ -37,6 +36,7 @@ from yuyue.core.codes import new_checkin_code, normalize_checkin_code
 from yuyue.core.errors import DomainError
 from yuyue.core.jobqueue import Job, enqueue_with_transaction
 from yuyue.core.timeutil import ahead, zone
+from yuyue.pricing.prices import listed_sql, unit_price
 from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
@@ -408,7 +408,7 @@ def book_provider(
     price = unit_price(service, starts_at)[0]
     quote = None
     if quote_id is not None:  # the order takes the quote's price and locks it
-        from yuyue.billing.pricing import valid_quote
+        from yuyue.pricing.prices import valid_quote
 
         if service.kind == ServiceKind.REMOTE:
             raise DomainError("invalid_input", "Timed calls are billed by the meter, not quoted.")
@@ -457,7 +457,7 @@ def book_provider(
 
             open_call(booking, rate_fen=call["rate_fen"], rules=call["rules"])
         if quote is not None:
-            from yuyue.billing.pricing import use_quote
+            from yuyue.pricing.prices import use_quote
 
             use_quote(quote, booking)
         _schedule_expiry(booking)

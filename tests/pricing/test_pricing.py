@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import api_for
-from yuyue.billing.pricing import day_kind, price
+from yuyue.pricing.prices import day_kind, price
 
 SH = ZoneInfo("Asia/Shanghai")
 
