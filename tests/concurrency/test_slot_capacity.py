@@ -8,8 +8,8 @@ import pytest
 
 from tests.livesrv import Call, bearer, storm
 from yuyue.orders.models import Booking, BookingStatus
+from yuyue.orders.queries import slot_counts_consistent
 from yuyue.scheduling.models import TimeSlot
-from yuyue.scheduling.services import slot_counts_consistent
 
 from .conftest import SHANGHAI, assert_clean, outcome, people_with_keys
 

@@ -11,8 +11,8 @@ from tests.conftest import api_for, make_user
 from yuyue.catalog.models import CancelPolicy, DeadlineRule, FieldType, FormField
 from yuyue.core.models import AuditLog
 from yuyue.orders.models import Booking, BookingStatus, Participant
+from yuyue.orders.queries import slot_counts_consistent
 from yuyue.scheduling.models import SlotStatus, TimeSlot
-from yuyue.scheduling.services import slot_counts_consistent
 
 VALID_ID = "11010519491231002X"  # a well-formed GB 11643 number (check digit X)
 

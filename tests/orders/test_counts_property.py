@@ -16,8 +16,8 @@ from yuyue.catalog.models import CancelPolicy, Hall, Merchant, MerchantStatus, S
 from yuyue.core.errors import DomainError
 from yuyue.orders import services
 from yuyue.orders.models import Booking
+from yuyue.orders.queries import slot_counts_consistent
 from yuyue.scheduling.models import TimeSlot
-from yuyue.scheduling.services import slot_counts_consistent
 
 actions = st.lists(
     st.one_of(

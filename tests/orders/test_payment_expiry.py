@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from tests.conftest import api_for
 from yuyue.orders.models import Booking, BookingStatus, PaymentStatus
+from yuyue.orders.queries import slot_counts_consistent
 from yuyue.orders.services import confirm_payment, expire_unpaid
 from yuyue.scheduling.models import TimeSlot
-from yuyue.scheduling.services import slot_counts_consistent
 
 
 @pytest.fixture

@@ -123,12 +123,12 @@ def test_reminders_follow_the_offsets_and_never_repeat(settings, customer, hall_
 def test_no_reminders_asked_for_none_set(customer, hall_service, hall, monkeypatch):
     """A timed call's rules may ask for no reminders: the booking gets none, and a booking
     whose offsets were emptied after it was made is dropped by the sweep, not an error."""
-    from yuyue.orders import services
-    from yuyue.orders.services import first_reminder_at, send_due_reminders
+    from yuyue.orders import reminders
+    from yuyue.orders.reminders import first_reminder_at, send_due_reminders
 
     start = timezone.now() + dt.timedelta(hours=2)
     booking = Booking(starts_at=start, channel="hall_slot", service=hall_service)
-    monkeypatch.setattr(services, "_reminder_offsets", lambda b: [])
+    monkeypatch.setattr(reminders, "_reminder_offsets", lambda b: [])
     assert first_reminder_at(booking) is None
     from yuyue.scheduling.models import TimeSlot
 

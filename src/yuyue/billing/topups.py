@@ -18,11 +18,11 @@ top-ups that never pay out a bonus.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from yuyue.core.audit import audit
+from yuyue.core.controls import race_window, unguarded
 from yuyue.core.errors import DomainError
 
 from . import ledger
@@ -223,14 +223,10 @@ def refund_top_up(*, actor, payment_id: int, amount_fen: int, key: str, reason: 
 def _unguarded_read(payment: Payment) -> int | None:
     """Tests only (YUYUE_UNGUARDED): what is refunded so far, read before the transaction, then a
     pause — the naive check-then-write the concurrency control shows going wrong."""
-    if not settings.YUYUE_UNGUARDED:
+    if not unguarded():
         return None
-    import time
-
-    from yuyue.orders.services import RACE_WINDOW_SECONDS
-
     refunded = Payment.objects.get(pk=payment.pk).refunded_fen
-    time.sleep(RACE_WINDOW_SECONDS)
+    race_window()
     return refunded
 
 

@@ -35,8 +35,9 @@ from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking
 from yuyue.orders.models import PaymentStatus as OrderPayment
 from yuyue.orders.states import SYSTEM, apply_step
+from yuyue.pricing import metering
+from yuyue.pricing.metering import hold_seconds
 
-from . import metering
 from .models import OPEN, CallEvent, CallSession, CallStatus
 
 CUSTOMER, CONSULTANT, OPERATOR = "customer", "consultant", "operator"
@@ -52,20 +53,6 @@ class Update:
 
 
 # --- opening a call with its booking -----------------------------------------------------------
-
-
-def rate_for(service, provider) -> int:
-    return (
-        provider.rate_per_minute_fen
-        if provider.rate_per_minute_fen is not None
-        else (service.base_price_fen)
-    )
-
-
-def hold_seconds(rules: metering.Rules, booked_seconds: int) -> int:
-    return (
-        booked_seconds if not rules.hold_minutes else min(booked_seconds, rules.hold_minutes * 60)
-    )
 
 
 def open_call(booking: Booking, *, rate_fen: int, rules: metering.Rules) -> CallSession:

@@ -8,16 +8,11 @@ from django.db import transaction
 
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import MerchantStatus, Service, ServiceKind
-from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import UTC, ahead, zone
 from yuyue.orders.models import Booking, BookingStatus, Channel
-from yuyue.orders.services import (
-    _create_booking,
-    _require_customer,
-    _schedule_expiry,
-    payment_terms,
-)
+from yuyue.orders.placing import payment_terms, place_order, require_customer
+from yuyue.pricing.prices import unit_price, valid_quote
 from yuyue.scheduling.availability import haversine_km, on_step, provider_availability
 
 MAX_QUANTITY = 8
@@ -78,7 +73,7 @@ def place_onsite_order(
     quote_id: int | None = None,
 ) -> Booking:
     """Create the order; with `quote_id` its price is the quote's, and the quote is locked."""
-    customer = _require_customer(actor)
+    customer = require_customer(actor)
     if not address or not address.strip():
         raise DomainError("invalid_input", "An address is needed.")
     check = check_onsite(
@@ -101,8 +96,6 @@ def place_onsite_order(
     service = check["service"]
     quote = None
     if quote_id is not None:
-        from yuyue.pricing.prices import valid_quote
-
         quote = valid_quote(
             quote_id=quote_id,
             customer=customer,
@@ -110,13 +103,14 @@ def place_onsite_order(
             starts_at=starts_at,
             quantity=quantity,
         )
-    from yuyue.pricing.prices import unit_price
-
     price = quote.total_fen if quote else unit_price(service, starts_at)[0] * quantity
     if quote is not None:
         options = quote.options  # what was priced is what is ordered
     with transaction.atomic():
-        booking = _create_booking(
+        return place_order(
+            actor=customer,
+            quote=quote,
+            audit_data={"channel": "dispatch", "quantity": quantity},
             customer=customer,
             merchant_id=service.merchant_id,
             service=service,
@@ -132,10 +126,3 @@ def place_onsite_order(
             channel=Channel.DISPATCH,
             **{"status": BookingStatus.AWAITING_PROVIDER, **payment_terms(price)},
         )
-        if quote is not None:
-            from yuyue.pricing.prices import use_quote
-
-            use_quote(quote, booking)
-        _schedule_expiry(booking)
-        audit(customer, "booking.create", booking, channel="dispatch", quantity=quantity)
-    return booking

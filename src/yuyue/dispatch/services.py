@@ -12,7 +12,6 @@ UPDATE, so exactly one of any number of racing takers wins.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 from django.conf import settings
@@ -22,9 +21,10 @@ from django.utils import timezone
 
 from yuyue.accounts.models import Provider, StaffRole
 from yuyue.core.audit import audit
+from yuyue.core.controls import race_window, unguarded
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingStatus, Channel
-from yuyue.orders.services import RACE_WINDOW_SECONDS, _unguarded, reserve_provider_time
+from yuyue.orders.placing import reserve_provider_time
 from yuyue.orders.states import OPERATOR, PROVIDER, STAFF, SYSTEM, apply_step
 from yuyue.scheduling.availability import haversine_km, provider_works
 from yuyue.scheduling.models import ProviderReservation
@@ -296,8 +296,8 @@ def grab_order(*, actor, booking_id: int) -> Booking:
             Offer.objects.filter(booking=booking, status=OfferStatus.PENDING).update(
                 status=OfferStatus.WITHDRAWN, answered_at=timezone.now()
             )
-            if _unguarded():  # the concurrency test's control: no condition on the write
-                time.sleep(RACE_WINDOW_SECONDS)
+            if unguarded():  # the concurrency test's control: no condition on the write
+                race_window()
                 Booking.objects.filter(pk=booking.pk).update(
                     provider=provider, status=BookingStatus.ACCEPTED
                 )

@@ -16,13 +16,7 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import ahead
 from yuyue.notifications.sending import notify
 from yuyue.orders.models import BookingStatus, Channel
-from yuyue.orders.services import (
-    _create_booking,
-    _require_customer,
-    _schedule_expiry,
-    payment_terms,
-    reserve_provider_time,
-)
+from yuyue.orders.placing import payment_terms, place_order, require_customer, reserve_provider_time
 from yuyue.scheduling.availability import haversine_km
 
 from .models import Application, ApplicationStatus, Need, NeedStatus
@@ -69,7 +63,7 @@ def publish_need(
     lng: float,
     budget_fen: int,
 ) -> Need:
-    customer = _require_customer(actor)
+    customer = require_customer(actor)
     if not Category.objects.filter(pk=category_id).exists():
         raise DomainError("not_found")
     ahead(starts_at)
@@ -177,7 +171,9 @@ def pick_application(*, actor, need_id: int, application_id: int):
             ends_at=ends_at,
             blocked_until=ends_at + dt.timedelta(minutes=service.buffer_minutes),
         )
-        booking = _create_booking(
+        booking = place_order(
+            actor=actor,
+            audit_data={"need": need.pk, "application": application.pk},
             customer_id=need.customer_id,
             merchant_id=service.merchant_id,
             service=service,
@@ -192,7 +188,6 @@ def pick_application(*, actor, need_id: int, application_id: int):
             lng=need.lng,
             **{"status": BookingStatus.ACCEPTED, **payment_terms(application.price_fen)},
         )
-        _schedule_expiry(booking)
         Need.objects.filter(pk=need.pk).update(booking=booking)
         Application.objects.filter(pk=application.pk).update(status=ApplicationStatus.PICKED)
         others = list(

@@ -83,8 +83,6 @@ def customer_absent(*, actor, booking_id: int, lat: float, lng: float) -> Bookin
     from django.conf import settings
     from django.utils import timezone
 
-    from yuyue.billing.tasks import settle_no_show_job
-
     from .models import BookingEvent
 
     booking = _provider_order(actor, booking_id)
@@ -98,10 +96,7 @@ def customer_absent(*, actor, booking_id: int, lat: float, lng: float) -> Bookin
         ready = waited_from + dt.timedelta(minutes=settings.YUYUE_NO_SHOW_WAIT_MINUTES)
         if timezone.now() < ready:
             raise DomainError("wait_longer", minutes=settings.YUYUE_NO_SHOW_WAIT_MINUTES)
-    with transaction.atomic():
-        booking = _provider_step(actor, booking_id, "no_show", lat, lng)
-        transaction.on_commit(lambda: settle_no_show_job.enqueue(booking.pk))
-    return booking
+    return _provider_step(actor, booking_id, "no_show", lat, lng)
 
 
 def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
@@ -109,12 +104,8 @@ def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) 
 
 
 def complete_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
-    from yuyue.billing.settlement import schedule_settlement
-
-    with transaction.atomic():
-        booking = _provider_step(actor, booking_id, "complete", lat, lng, code=code)
-        schedule_settlement(booking)
-    return booking
+    """Done, confirmed by the customer's code (billing settles it after the complaint window)."""
+    return _provider_step(actor, booking_id, "complete", lat, lng, code=code)
 
 
 def unlock_verification(*, actor, booking_id: int) -> Booking:

@@ -23,15 +23,9 @@ from yuyue.pricing.prices import unit_price
 from yuyue.scheduling.availability import on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation
 
+from .cancelling import cancel_order
 from .models import Booking, BookingStatus, Channel, Series
-from .services import (
-    _cancel,
-    _create_booking,
-    _require_customer,
-    _schedule_expiry,
-    payment_terms,
-    reserve_provider_time,
-)
+from .placing import payment_terms, place_order, require_customer, reserve_provider_time
 from .states import BEFORE_SERVICE
 
 MAX_DAYS = 92
@@ -135,7 +129,10 @@ def _book_occurrences(
             ends_at=occ["ends_at"],
             blocked_until=occ["ends_at"] + buffer,
         )
-        booking = _create_booking(
+        price = unit_price(service, occ["starts_at"])[0]
+        booking = place_order(
+            actor=customer,
+            audit_data={"series": series.pk},
             customer=customer,
             merchant_id=service.merchant_id,
             service=service,
@@ -144,15 +141,11 @@ def _book_occurrences(
             starts_at=occ["starts_at"],
             ends_at=occ["ends_at"],
             places=1,
-            price_fen=unit_price(service, occ["starts_at"])[0],
+            price_fen=price,
             channel=Channel.CHOSEN,
             series=series,
-            **{
-                "status": BookingStatus.ACCEPTED,
-                **payment_terms(unit_price(service, occ["starts_at"])[0]),
-            },
+            **{"status": BookingStatus.ACCEPTED, **payment_terms(price)},
         )
-        _schedule_expiry(booking)
         made.append(booking)
     return made
 
@@ -161,7 +154,7 @@ def book_series(
     *, actor, service_id: int, provider_id: int, rule: Any, skip_conflicts: bool = False
 ) -> tuple[Series, list[Booking]]:
     """Book every occurrence of the rule, or none: conflicts refuse unless asked to skip them."""
-    customer = _require_customer(actor)
+    customer = require_customer(actor)
     rule = clean_rule(rule)
     preview = preview_series(service_id=service_id, provider_id=provider_id, rule=rule)
     conflicts = [o for o in preview if not o["ok"]]
@@ -207,7 +200,7 @@ def change_series_from(
             Booking.objects.filter(series=old, starts_at__gte=cut, status__in=BEFORE_SERVICE)
         )
         for booking in later:
-            _cancel(booking, actor=actor, step="cancel", reason="series changed")
+            cancel_order(booking, actor=actor, step="cancel", reason="series changed")
         old_rule = dict(old.rule, date_to=(from_date - dt.timedelta(days=1)).isoformat())
         Series.objects.filter(pk=old.pk).update(rule=old_rule, active=False)
         preview = preview_series(service_id=old.service_id, provider_id=old.provider_id, rule=rule)

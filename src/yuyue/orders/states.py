@@ -4,7 +4,7 @@
 states the step may start in; if another request moved the order first, the row count is 0 and
 the step is refused with the state the order is really in. Each step writes a BookingEvent
 (actor, role, time and, for provider steps, the place) and an audit record in the caller's
-transaction.
+transaction, and announces itself (`events.step_taken`) to the parts above.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from yuyue.accounts.auth import staff_role
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 
+from .events import step_taken
 from .models import Booking, BookingEvent
 from .models import BookingStatus as S
 
@@ -153,15 +154,9 @@ def apply_step(
         note=note[:300],
     )
     audit(actor, f"booking.{step_name}", booking, to=step.target, role=role)
+    before = booking.status
     booking.refresh_from_db()
-    transaction.on_commit(lambda: _push_status(booking.pk))
+    step_taken.send(
+        sender=Booking, booking=booking, step=step_name, before=before, actor=actor, role=role
+    )
     return booking
-
-
-def _push_status(booking_id: int) -> None:
-    """Watchers of the order's live tracking hear of every step."""
-    from yuyue.dispatch.tracking import push_order_status
-
-    booking = Booking.objects.filter(pk=booking_id).first()
-    if booking is not None:
-        push_order_status(booking)

@@ -12,6 +12,7 @@ minute; metered time is whole seconds on the server's clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, fields
 
 from yuyue.core.errors import DomainError
@@ -105,3 +106,26 @@ def affordable_seconds(amount_fen: int, rate_fen: int, rules: Rules) -> int:
         else:
             high = mid
     return low
+
+
+def rate_for(service, provider) -> int:
+    """The price of a minute: the consultant's own rate, else the service's."""
+    return (
+        provider.rate_per_minute_fen
+        if provider.rate_per_minute_fen is not None
+        else (service.base_price_fen)
+    )
+
+
+def hold_seconds(rules: Rules, booked_seconds: int) -> int:
+    """How much of the booked length the first hold on the wallet covers."""
+    return (
+        booked_seconds if not rules.hold_minutes else min(booked_seconds, rules.hold_minutes * 60)
+    )
+
+
+def first_hold_fen(service, provider, booked: dt.timedelta) -> int:
+    """What the wallet must hold when the meter of a call of this length first starts."""
+    rules = rules_from(service.call_rules)
+    seconds = int(booked.total_seconds())
+    return charge(hold_seconds(rules, seconds), rate_for(service, provider), rules)

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yuyue.calls.metering import (
+from yuyue.core.errors import DomainError
+from yuyue.pricing.metering import (
     MAX_SECONDS,
     PER_MINUTE,
     Rules,
@@ -14,7 +15,6 @@ from yuyue.calls.metering import (
     charge,
     rules_from,
 )
-from yuyue.core.errors import DomainError
 
 PER_SEC = Rules(billing="per_second", grace_seconds=20)
 PER_MIN = Rules(billing="per_minute", grace_seconds=20)
