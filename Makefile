@@ -15,7 +15,7 @@ help:
 	@echo "make run     migrate, load the demo data, serve http://127.0.0.1:8000 with the job worker"
 	@echo "make test    the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make bench   the benchmarks (bench/run.py)"
-	@echo "make lint    ruff check + ruff format --check;  make format  fixes what it can"
+	@echo "make lint    ruff check + ruff format --check + the import contracts;  make format  fixes what it can"
 
 install: $(STAMP)
 
@@ -64,6 +64,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	cd src && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
 
 format: install
 	$(VENV)/bin/ruff format $(LINT_PATHS)
