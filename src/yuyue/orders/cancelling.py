@@ -4,28 +4,22 @@ reason. Slot rows before usage rows, as everywhere (yuyue.orders.locks)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from yuyue.accounts.auth import ANY_STAFF, require_staff
 from yuyue.catalog.models import CancelPolicy
 from yuyue.core.errors import DomainError
-from yuyue.scheduling.models import ProviderReservation, TimeSlot
+from yuyue.scheduling.models import ProviderReservation
 
-from .models import Booking, BookingStatus, SlotUsage
+from .locks import give_back_place
+from .models import Booking, BookingStatus
 from .states import apply_step
 
 
 def release_holdings(booking: Booking, *, counter: str | None) -> None:
     """Give back what the order held: its places in a slot, its provider's time."""
-    if booking.slot_id:  # the slot row first, then the usage row (yuyue.orders.slot_writes)
-        changes = {"booked": F("booked") - booking.places}
-        if counter:
-            changes[counter] = F(counter) + booking.places
-        TimeSlot.objects.filter(pk=booking.slot_id).update(**changes)
-        SlotUsage.objects.filter(
-            slot_id=booking.slot_id, customer_id=booking.customer_id, count__gt=0
-        ).update(count=F("count") - 1)
+    if booking.slot_id:  # in the one lock order (yuyue.orders.locks)
+        give_back_place(booking, counter=counter)
     if booking.reservation_id:
         ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
 

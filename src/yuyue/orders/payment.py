@@ -5,14 +5,14 @@ of billing call these; what the money does is billing's."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from yuyue.core.errors import DomainError
-from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
+from yuyue.scheduling.models import ProviderReservation
 
 from .cancelling import release_holdings
-from .models import Booking, BookingStatus, Channel, PaymentStatus, SlotUsage
+from .locks import take_place_again
+from .models import Booking, BookingStatus, Channel, PaymentStatus
 from .placing import reserve_provider_time
 from .states import SYSTEM, apply_step
 
@@ -77,26 +77,8 @@ def revive_paid(*, booking_id: int, reference: str = "") -> bool:
         return False
     try:
         with transaction.atomic():
-            if booking.slot_id:  # the slot row first (yuyue.orders.slot_writes)
-                service = booking.service
-                if not (
-                    TimeSlot.objects.filter(pk=booking.slot_id, status=SlotStatus.OPEN)
-                    .filter(
-                        Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
-                    )
-                    .update(booked=F("booked") + booking.places)
-                ):
-                    raise DomainError("slot_full")
-                SlotUsage.objects.bulk_create(
-                    [SlotUsage(slot_id=booking.slot_id, customer_id=booking.customer_id)],
-                    ignore_conflicts=True,
-                )
-                if not SlotUsage.objects.filter(
-                    slot_id=booking.slot_id,
-                    customer_id=booking.customer_id,
-                    count__lt=service.per_user_limit,
-                ).update(count=F("count") + 1):
-                    raise DomainError("per_user_limit", limit=service.per_user_limit)
+            if booking.slot_id:  # in the one lock order (yuyue.orders.locks)
+                take_place_again(booking, per_user_limit=booking.service.per_user_limit)
             if booking.reservation_id:
                 old = ProviderReservation.objects.get(pk=booking.reservation_id)
                 fresh = reserve_provider_time(

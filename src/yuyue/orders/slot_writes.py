@@ -32,9 +32,10 @@ a transaction of its own, so one bad booking cannot fail the others. A booking m
 transaction the caller holds (an Idempotency-Key's, a test's) is never batched with others: it is
 written in that transaction, alone.
 
-Locks are taken in one order on PostgreSQL (slot rows by id, then usage rows by slot and
-customer; a usage row only while its slot's row is held), here and where a cancellation gives
-places back, so concurrent batches in several processes cannot deadlock. (SQLite has one writer.)
+Locks are taken in the one order of `yuyue.orders.locks` (slot rows by id, then usage rows by
+slot and customer; a usage row only while its slot's row is held), here and where a cancellation
+gives places back, so concurrent batches in several processes cannot deadlock. (SQLite has one
+writer.)
 """
 
 from __future__ import annotations
