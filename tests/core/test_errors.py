@@ -63,3 +63,22 @@ def test_docs_api_lists_every_code_as_the_catalogue_has_it():
     assert table == catalogue_table(), "run: .venv/bin/python manage.py error_codes --write"
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len(CATALOGUE)
+
+
+def test_openapi_names_each_operation_readably_and_documents_its_refusals():
+    """A client generator gets `book_slot`, not `yuyue_orders_api_book_slot`; every operation
+    says its refusals are problem+json with a code from the catalogue."""
+    from yuyue.api import api
+    from yuyue.core.errors import CATALOGUE
+
+    doc = api.get_openapi_schema()
+    operations = [op for methods in doc["paths"].values() for op in methods.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert "book_slot" in ids
+    assert all(i.isidentifier() and not i.startswith("yuyue_") for i in ids)
+    problem = doc["components"]["schemas"]["Problem"]
+    assert set(problem["properties"]["code"]["enum"]) == set(CATALOGUE)
+    for op in operations:
+        content = op["responses"]["4XX"]["content"]["application/problem+json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/Problem"}

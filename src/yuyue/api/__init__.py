@@ -11,11 +11,50 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from yuyue.core.errors import DomainError, problem
+from yuyue.core.errors import CATALOGUE, DomainError, problem
 
 log = logging.getLogger("yuyue.api")
 
-api = NinjaAPI(
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details: every refusal, with a stable `code` (docs/api.md).",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "enum": sorted(CATALOGUE)},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "code", "detail"],
+}
+
+
+class YuyueAPI(NinjaAPI):
+    """The API with operationIds a client generator turns into readable names (`book_slot`, the
+    view's own name, unique across the API: a test holds it so) and every operation's refusals
+    documented as problem+json."""
+
+    def get_openapi_operation_id(self, operation) -> str:
+        return operation.view_func.__name__
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        refusal = {
+            "description": "Refused: a problem with its stable code",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                operation.setdefault("responses", {}).setdefault("4XX", refusal)
+        return schema
+
+
+api = YuyueAPI(
     title="yuyue API",
     version="1",
     description=(
