@@ -64,7 +64,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
-	cd src && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
+	cd src && ../$(VENV)/bin/lint-imports --config ../pyproject.toml --no-cache
 
 format: install
 	$(VENV)/bin/ruff format $(LINT_PATHS)

@@ -142,6 +142,8 @@ def _register_routers() -> None:
     from yuyue.dispatch.api import router as dispatch_router
     from yuyue.notifications.api import router as notices_router
     from yuyue.orders.api import router as orders_router
+    from yuyue.orders.provider_api import router as orders_provider_router
+    from yuyue.orders.staff_api import router as orders_staff_router
     from yuyue.scheduling.api import router as scheduling_router
     from yuyue.scheduling.providers_api import router as providers_router
 
@@ -150,6 +152,8 @@ def _register_routers() -> None:
     api.add_router("/", scheduling_router)
     api.add_router("/", providers_router)
     api.add_router("/", orders_router)
+    api.add_router("/", orders_staff_router)
+    api.add_router("/", orders_provider_router)
     api.add_router("/", core_router)
     api.add_router("/", notices_router)
     api.add_router("/", dispatch_router)

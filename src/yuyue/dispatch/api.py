@@ -10,8 +10,8 @@ from yuyue.accounts.auth import bearer, require_staff
 from yuyue.accounts.models import StaffRole
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import created_once, key_header
-from yuyue.orders.api import BookingOut, ProviderOrderOut, booking_out, provider_order_out
 from yuyue.orders.models import Booking
+from yuyue.orders.schemas import BookingOut, ProviderOrderOut, booking_out, provider_order_out
 
 from . import ordering, services
 from .models import Offer, OfferStatus

@@ -73,10 +73,17 @@ class Command(BaseCommand):
         gov, _ = Category.objects.get_or_create(
             slug="public-services", defaults={"name": "政务服务 Public services"}
         )
-        home, _ = Category.objects.get_or_create(
-            slug="home-cleaning", defaults={"name": "家政保洁 Home cleaning"}
+        created_slots = self._citizen_hall(ppl, gov)
+        self._cleanhome(ppl)
+        self._consultations(ppl, timezone.now().year)
+        self.stdout.write(
+            f"demo ready: {Merchant.objects.count()} merchants, "
+            f"{created_slots} new slots; password for every demo login: {PASSWORD}"
         )
 
+    def _citizen_hall(self, ppl: dict, gov: Category) -> int:
+        """The hall: its staff, three halls, passports (with a booking form) and the social
+        insurance desk, and two weeks of slots. Returns how many slots were new."""
         hall_m, _ = Merchant.objects.get_or_create(
             slug="citizen-hall",
             defaults=dict(
@@ -128,6 +135,9 @@ class Command(BaseCommand):
                 FormField.objects.create(
                     service=passport, key=key, label=label, type=ftype, position=i, **extra
                 )
+        return self._hall_slots(ppl["operator"], hall_m, gov, passport, halls)
+
+    def _hall_slots(self, operator, hall_m, gov, passport, halls) -> int:
         social, _ = Service.objects.get_or_create(
             merchant=hall_m,
             name="社保咨询 Social insurance desk",
@@ -170,7 +180,13 @@ class Command(BaseCommand):
                         date_to=today + dt.timedelta(days=13),
                     )
                 )
+        return created_slots
 
+    def _cleanhome(self, ppl: dict) -> None:
+        """CleanHome: two on-site services and ten verified cleaners around central Shanghai."""
+        home, _ = Category.objects.get_or_create(
+            slug="home-cleaning", defaults={"name": "家政保洁 Home cleaning"}
+        )
         clean_m, _ = Merchant.objects.get_or_create(
             slug="cleanhome",
             defaults=dict(
@@ -234,11 +250,6 @@ class Command(BaseCommand):
                     WorkingHours(provider=provider, weekday=d, start=dt.time(8), end=dt.time(18))
                     for d in range(6)
                 )
-        self._consultations(ppl, year)
-        self.stdout.write(
-            f"demo ready: {Merchant.objects.count()} merchants, "
-            f"{created_slots} new slots; password for every demo login: {PASSWORD}"
-        )
 
     def _consultations(self, ppl: dict, year: int) -> None:
         """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
