@@ -18,7 +18,7 @@ from tests.conftest import make_user
 from yuyue.accounts.models import User
 from yuyue.core.errors import DomainError
 from yuyue.core.models import AuditLog
-from yuyue.orders import slot_writes
+from yuyue.orders import batching, slot_writes
 from yuyue.orders.models import Booking, Channel, Participant, SlotUsage
 from yuyue.orders.queries import slot_counts_consistent
 from yuyue.orders.services import book_slot
@@ -81,7 +81,7 @@ def test_one_batch_applies_every_guard_per_booking(hall_service, hall):
         _pending(people[0], two_left),  # the same customer again: over the per-user limit
     ]
 
-    slot_writes._run(batch)
+    batching._run(batch)
 
     outcome = [p.error.code if p.error else "booked" for p in batch]
     assert outcome == [
@@ -118,7 +118,7 @@ def test_a_batch_that_fails_as_a_whole_is_written_one_by_one(hall_service, hall)
     ghost = _pending(User(pk=10**9, name="gone"), slot)  # never saved
     batch = [_pending(good[0], slot), ghost, _pending(good[1], slot), _pending(good[2], slot)]
 
-    slot_writes._run(batch)
+    batching._run(batch)
 
     assert isinstance(ghost.error, IntegrityError)
     assert [p.error for p in batch if p is not ghost] == [None, None, None]
@@ -139,7 +139,7 @@ def test_concurrent_bookings_in_one_process_are_batched_and_exact(hall_service, 
     racers = [make_user(f"r{i}") for i in range(25)]
     repeaters = [make_user(f"x{i}") for i in range(5)]
     jobs = [(u, rush) for u in racers] + [(u, roomy) for u in repeaters for _ in range(3)]
-    before = slot_writes.stats.snapshot()
+    before = batching.stats.snapshot()
     barrier = threading.Barrier(len(jobs))
     results: list[str] = [""] * len(jobs)
 
@@ -170,7 +170,7 @@ def test_concurrent_bookings_in_one_process_are_batched_and_exact(hall_service, 
         assert slot_counts_consistent(slot)
     assert all(_usage(roomy, u) == 2 for u in repeaters)
     assert sum(_usage(rush, u) for u in racers) == 10
-    after = slot_writes.stats.snapshot()
+    after = batching.stats.snapshot()
     assert after["bookings"] - before["bookings"] >= len(jobs)
     assert after["batches"] - before["batches"] < len(jobs), "no batch of more than one formed"
 
@@ -183,9 +183,9 @@ def test_a_batch_that_cannot_start_reports_an_error_not_a_booking(hall_service, 
     def broken(batch):
         raise OSError("lock file unavailable")
 
-    monkeypatch.setattr(slot_writes, "_run", broken)
+    monkeypatch.setattr(batching, "_run", broken)
     with pytest.raises(OSError):
-        slot_writes.write_bookings(p)
+        batching.write_bookings(p)
     assert not p.written
     assert not Booking.objects.exists()
     slot.refresh_from_db()
@@ -203,7 +203,7 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
 
     slot = _slot(hall_service, hall, capacity=5)
     taken = _pending(make_user("t"), slot)
-    slot_writes._run([taken])
+    batching._run([taken])
     codes = iter([taken.booking.code, "FRESHAAAA2", "FRESHBBBB3", "FRESHCCCC4"])
     monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
     at = slot.starts_at - dt.timedelta(minutes=30)
@@ -214,7 +214,7 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
         p.jobs = lambda b: [(expire_unpaid_booking, at, (b.pk,))]
         batch.append(p)
 
-    slot_writes._run(batch)
+    batching._run(batch)
 
     assert [p.error for p in batch] == [None, None]
     first, second = (p.booking for p in batch)
@@ -250,7 +250,7 @@ def test_bookings_with_different_limits_in_one_batch(hall_service, hall, merchan
     who = make_user("w")
     batch = [_pending(who, a), _pending(who, b), _pending(who, a), _pending(who, b)]
 
-    slot_writes._run(batch)
+    batching._run(batch)
 
     assert [p.error.code if p.error else "booked" for p in batch] == [
         "booked",
@@ -270,12 +270,12 @@ def test_a_lone_booking_whose_code_is_taken_is_written_whole_with_another(
     written again with a fresh code."""
     slot = _slot(hall_service, hall, capacity=3)
     first = _pending(make_user("f"), slot)
-    slot_writes.write_bookings(first)
+    batching.write_bookings(first)
     codes = iter([first.booking.code, "LONEFRESH2", "LATEAAAAA3"])
     monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
     again = _pending(make_user("a"), slot, places=2)
 
-    booking = slot_writes.write_bookings(again)
+    booking = batching.write_bookings(again)
 
     assert booking.code == "LONEFRESH2" and again.written and again.error is None
     slot.refresh_from_db()
@@ -286,6 +286,6 @@ def test_a_lone_booking_whose_code_is_taken_is_written_whole_with_another(
     # and a slot that is now full refuses the next one, with nothing kept
     late = _pending(make_user("l"), slot)
     with pytest.raises(DomainError, match="slot_full"):
-        slot_writes.write_bookings(late)
+        batching.write_bookings(late)
     assert _usage(slot, late.booking.customer) == 0
     assert not SlotUsage.objects.filter(customer=late.booking.customer).exists()

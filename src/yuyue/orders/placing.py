@@ -40,10 +40,11 @@ from yuyue.pricing.prices import listed_sql, unit_price, use_quote, valid_quote
 from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
+from .batching import write_bookings
 from .events import order_placed
 from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus, SlotUsage
 from .reminders import first_reminder_at
-from .slot_writes import PendingBooking, write_bookings
+from .slot_writes import PendingBooking
 
 
 def fmt_local(moment: dt.datetime, tzname: str) -> str:
