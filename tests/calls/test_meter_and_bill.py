@@ -12,6 +12,7 @@ from yuyue.billing import ledger
 from yuyue.billing.models import AccountKind, Hold, HoldStatus, Payment, Transfer
 from yuyue.billing.payments import wallet
 from yuyue.billing.settlement import settle_order
+from yuyue.calls import records
 from yuyue.calls import services as calls
 from yuyue.calls.models import CallEvent, CallSession
 from yuyue.core.errors import DomainError
@@ -247,8 +248,8 @@ def test_strangers_cannot_join_or_read(book_call, other_customer, operator):
             act(actor=other_customer, booking_id=booking.pk, now=booking.starts_at)
         assert err.value.code == "not_found"
     with pytest.raises(DomainError):
-        calls.record(actor=other_customer, booking_id=booking.pk)
-    assert calls.record(actor=operator, booking_id=booking.pk)["status"] == "waiting"
+        records.record(actor=other_customer, booking_id=booking.pk)
+    assert records.record(actor=operator, booking_id=booking.pk)["status"] == "waiting"
     # an operator reads the record but is not a party to the call
     with pytest.raises(DomainError):
         calls.join(actor=operator, booking_id=booking.pk, now=booking.starts_at)

@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema
 from yuyue.accounts.auth import bearer
 from yuyue.core.idempotency import checked_key, key_header
 
-from . import services
+from . import records, services
 
 router = Router(tags=["calls"])
 
@@ -53,14 +53,14 @@ class CallOut(Schema):
 def call_record(request, booking_id: int):
     """The call's record: each side's joins, leaves and heartbeats, the metered seconds, the
     rule applied and the price. For the booking's two sides and operators."""
-    return services.record(actor=request.auth, booking_id=booking_id)
+    return records.record(actor=request.auth, booking_id=booking_id)
 
 
 @router.post("/calls/{booking_id}/hangup", response=CallOut, auth=bearer)
 def hang_up(request, booking_id: int):
     """End the call (safe to repeat: it is billed once)."""
     services.hangup(actor=request.auth, booking_id=booking_id)
-    return services.record(actor=request.auth, booking_id=booking_id)
+    return records.record(actor=request.auth, booking_id=booking_id)
 
 
 class CallRefundIn(Schema):
@@ -82,7 +82,7 @@ def refund_call(
     idempotency_key: str = key_header(required=True),
 ):
     """An operator gives back part of a call's price to the customer's wallet, once per key."""
-    return services.refund_call(
+    return records.refund_call(
         actor=request.auth,
         booking_id=booking_id,
         amount_fen=body.amount_fen,
