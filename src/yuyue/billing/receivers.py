@@ -42,11 +42,15 @@ def on_placed(sender, *, booking: Booking, **_) -> None:
     first hold now (refused in the booking's transaction, so nothing of it stays)."""
     if booking.channel != Channel.CALL:
         return
-    from yuyue.pricing.metering import first_hold_fen
+    from yuyue.pricing import metering
 
     from .payments import wallet
 
-    if first_hold_fen(booking.service, booking.provider, booking.ends_at - booking.starts_at) > (
-        wallet(booking.customer_id).available
-    ):
+    service = booking.service
+    hold = metering.first_hold_fen(
+        metering.rules_from(service.call_rules),
+        metering.rate_for(service, booking.provider),
+        int((booking.ends_at - booking.starts_at).total_seconds()),
+    )
+    if hold > wallet(booking.customer_id).available:
         raise DomainError("insufficient_funds")

@@ -36,7 +36,6 @@ from yuyue.orders.models import Booking
 from yuyue.orders.models import PaymentStatus as OrderPayment
 from yuyue.orders.states import SYSTEM, apply_step
 from yuyue.pricing import metering
-from yuyue.pricing.metering import hold_seconds
 
 from .models import OPEN, CallEvent, CallSession, CallStatus
 
@@ -152,7 +151,7 @@ def _go_live(call: CallSession, at: dt.datetime, out: list[dict]) -> None:
     rules = _rules(call)
     booking = call.booking
     if call.hold_id is None:
-        amount = metering.charge(hold_seconds(rules, call.booked_seconds), call.rate_fen, rules)
+        amount = metering.first_hold_fen(rules, call.rate_fen, call.booked_seconds)
         if amount > 0:
             wallet = ledger.account(AccountKind.CUSTOMER_CASH, "user", booking.customer_id)
             try:

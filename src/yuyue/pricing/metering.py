@@ -12,7 +12,6 @@ minute; metered time is whole seconds on the server's clock.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, fields
 
 from yuyue.core.errors import DomainError
@@ -124,8 +123,7 @@ def hold_seconds(rules: Rules, booked_seconds: int) -> int:
     )
 
 
-def first_hold_fen(service, provider, booked: dt.timedelta) -> int:
-    """What the wallet must hold when the meter of a call of this length first starts."""
-    rules = rules_from(service.call_rules)
-    seconds = int(booked.total_seconds())
-    return charge(hold_seconds(rules, seconds), rate_for(service, provider), rules)
+def first_hold_fen(rules: Rules, rate_fen: int, booked_seconds: int) -> int:
+    """What the wallet must hold when the meter of a call of this length first starts: checked
+    when the call is booked, put on the wallet when it goes live."""
+    return charge(hold_seconds(rules, booked_seconds), rate_fen, rules)
