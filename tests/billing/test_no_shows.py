@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.billing.test_payments import book, top_up
 from tests.conftest import api_for
@@ -24,7 +25,9 @@ SH = ZoneInfo("Asia/Shanghai")
 HERE = {"lat": 31.2304, "lng": 121.4737}
 
 
-def test_a_paid_hall_booking_never_checked_in_is_a_no_show(customer, open_slot, merchant):
+def test_a_paid_hall_booking_never_checked_in_is_a_no_show(
+    customer, open_slot, merchant, django_capture_on_commit_callbacks
+):
     merchant.commission_bp = 2000
     merchant.save()
     service = open_slot.service
@@ -41,8 +44,12 @@ def test_a_paid_hall_booking_never_checked_in_is_a_no_show(customer, open_slot, 
     Booking.objects.filter(pk__in=[order["id"], other["id"]]).update(
         starts_at=past, ends_at=past + dt.timedelta(hours=1)
     )
-    assert mark_no_shows_job.func(reschedule=False) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mark_no_shows_job.func(reschedule=False) == 1
     booking = Booking.objects.get(pk=order["id"])
+    # its settlement is queued once, by billing's receiver of the no_show step
+    settling = DBTaskResult.objects.filter(task_path__endswith="settle_no_show_job")
+    assert [r.args_kwargs["args"] for r in settling] == [[booking.pk]]
     assert booking.status == BookingStatus.NO_SHOW
     assert Booking.objects.get(pk=other["id"]).status == BookingStatus.AWAITING_PAYMENT
     settle_no_show(booking_id=booking.pk)
