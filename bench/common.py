@@ -99,7 +99,7 @@ def drop_postgres(dbname: str, url: str = BENCH_PG_URL) -> None:
 
 def django_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.pop("YUYUE_UNGUARDED", None)
+    env.pop("YUYUE_RACE_CONTROLS", None)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "yuyue.settings",

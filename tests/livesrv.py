@@ -112,12 +112,12 @@ class LiveServer:
             }
         )
         env.setdefault("LOG_LEVEL", "WARNING")
-        if self.unguarded:
-            env["YUYUE_UNGUARDED"] = "1"
+        if self.unguarded:  # the control: naive writes from the test suite (yuyue.core.controls)
+            env["YUYUE_RACE_CONTROLS"] = "tests.concurrency.unguarded"
         else:
-            env.pop("YUYUE_UNGUARDED", None)
-        src = str(PROJECT_DIR / "src")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+            env.pop("YUYUE_RACE_CONTROLS", None)
+        paths = (str(PROJECT_DIR / "src"), str(PROJECT_DIR), env.get("PYTHONPATH", ""))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         env.update(self.env)
         return env
 

@@ -161,7 +161,8 @@ WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
 YUYUE_DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Test-only switch that removes the concurrency guards, so the concurrency tests can show the race
 # they guard against. Never set it anywhere else.
-YUYUE_UNGUARDED = env_bool("YUYUE_UNGUARDED")
+# Tests only: the module of naive writes for the concurrency tests' controls (yuyue.core.controls)
+YUYUE_RACE_CONTROLS = os.environ.get("YUYUE_RACE_CONTROLS", "")
 # Exposes /api/_bench/insert, the framework-limit baseline for bench/booking.py.
 YUYUE_BENCH_ENDPOINTS = env_bool("YUYUE_BENCH_ENDPOINTS")
 

@@ -2,7 +2,8 @@
 
 Every test here is `django_db(transaction=True)`: what it creates is committed, so the server
 processes see it. The servers live for the whole session (starting gunicorn costs a second or
-two); one runs with the guards, one with YUYUE_UNGUARDED=1 for the controls.
+two); one runs with the guards, one with the naive writes of `unguarded.py`
+(YUYUE_RACE_CONTROLS) for the controls.
 """
 
 from __future__ import annotations

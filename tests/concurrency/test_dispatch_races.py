@@ -94,7 +94,8 @@ def test_ten_providers_grab_one_order(server, merchant, onsite_service, customer
 def test_control_unguarded_grab_has_many_winners(
     unguarded_server, merchant, onsite_service, customer, tomorrow_local
 ):
-    """Control: without the conditional UPDATE (YUYUE_UNGUARDED=1) several providers 'win'."""
+    """Control: without the conditional UPDATE (the naive grab of unguarded.py) several
+    providers 'win'."""
     providers = _providers(10, merchant, onsite_service)
     booking = _open_order(customer, merchant, onsite_service, tomorrow_local)
     replies = _grab_rush(unguarded_server, providers, booking)

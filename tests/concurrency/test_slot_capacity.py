@@ -59,7 +59,8 @@ def test_concurrent_bookings_never_exceed_capacity(server, hall_service, hall, t
 
 @pytest.mark.django_db(transaction=True)
 def test_control_unguarded_booking_overbooks(unguarded_server, hall_service, hall, tomorrow_local):
-    """Control: with the guards off (YUYUE_UNGUARDED=1) the same rush books more than capacity.
+    """Control: with the guards off (the naive write of unguarded.py) the same rush books more
+    than capacity.
 
     The unguarded path reads the counter, sleeps, and writes it back (a lost update), so the
     counter stays within the CHECK constraint while the Booking rows pile up: count rows.

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from yuyue.core.audit import audit
-from yuyue.core.controls import race_window, unguarded
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 
 from . import ledger
@@ -178,13 +178,15 @@ def refund_top_up(*, actor, payment_id: int, amount_fen: int, key: str, reason: 
         raise DomainError("not_found")
     if payment.status != PaymentStatus.PAID:
         raise DomainError("nothing_to_refund")
-    seen = _unguarded_read(payment)
+    claim = _claim
+    if naive := race_control("refund_top_up"):  # reads now, outside the transaction
+        claim = naive(payment=payment)
     try:
         with transaction.atomic():
             record = Refund.objects.create(
                 key=key, payment=payment, amount_fen=amount_fen, reason=reason[:200]
             )
-            _claim(payment, amount_fen, seen)
+            claim(payment, amount_fen)
             payment.refresh_from_db()
             before = payment.refunded_fen - amount_fen
             due_bonus = _bonus_back(payment, before, amount_fen)
@@ -220,24 +222,9 @@ def refund_top_up(*, actor, payment_id: int, amount_fen: int, key: str, reason: 
     return _pay_back(record)
 
 
-def _unguarded_read(payment: Payment) -> int | None:
-    """Tests only (YUYUE_UNGUARDED): what is refunded so far, read before the transaction, then a
-    pause — the naive check-then-write the concurrency control shows going wrong."""
-    if not unguarded():
-        return None
-    refunded = Payment.objects.get(pk=payment.pk).refunded_fen
-    race_window()
-    return refunded
-
-
-def _claim(payment: Payment, amount_fen: int, seen: int | None) -> None:
+def _claim(payment: Payment, amount_fen: int) -> None:
     """Take `amount_fen` of what is left of the payment by a conditional UPDATE: two refunds
     racing for the last of it, one gets it."""
-    if seen is not None:  # the unguarded control writes what it read earlier
-        if seen + amount_fen > payment.amount_fen:
-            raise DomainError("refund_exceeds_payment")
-        Payment.objects.filter(pk=payment.pk).update(refunded_fen=seen + amount_fen)
-        return
     if not Payment.objects.filter(
         pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
     ).update(refunded_fen=F("refunded_fen") + amount_fen):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from yuyue.accounts.models import Provider, StaffRole
 from yuyue.core.audit import audit
-from yuyue.core.controls import race_window, unguarded
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingStatus, Channel
 from yuyue.orders.placing import reserve_provider_time
@@ -296,14 +296,8 @@ def grab_order(*, actor, booking_id: int) -> Booking:
             Offer.objects.filter(booking=booking, status=OfferStatus.PENDING).update(
                 status=OfferStatus.WITHDRAWN, answered_at=timezone.now()
             )
-            if unguarded():  # the concurrency test's control: no condition on the write
-                race_window()
-                Booking.objects.filter(pk=booking.pk).update(
-                    provider=provider, status=BookingStatus.ACCEPTED
-                )
-                audit(actor, "booking.grab", booking)
-                booking.refresh_from_db()
-                return booking
+            if naive := race_control("grab"):
+                return naive(booking=booking, provider=provider, actor=actor)
             return _take(booking, provider, actor=actor, role=PROVIDER)
     except DomainError as exc:
         if exc.code == "illegal_transition":

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from yuyue.accounts.auth import ANY_STAFF, require_staff
 from yuyue.core.codes import normalize_checkin_code
-from yuyue.core.controls import race_window, unguarded
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 
@@ -42,14 +42,8 @@ def check_in(*, actor, merchant_id: int, code: str) -> Booking:
     if day != timezone.now().astimezone(tz).date():
         raise DomainError("not_today", date=day.isoformat())
     now = timezone.now()
-    if unguarded():  # the control of the concurrency test: no state condition on the write
-        race_window()
-        with transaction.atomic():
-            Booking.objects.filter(pk=booking.pk).update(
-                status=BookingStatus.CHECKED_IN, checked_in_at=now, checked_in_by=actor
-            )
-        booking.refresh_from_db()
-        return booking
+    if naive := race_control("check_in"):
+        return naive(booking=booking, actor=actor, now=now)
     try:
         with transaction.atomic():
             booking = apply_step(

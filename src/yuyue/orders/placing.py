@@ -30,7 +30,7 @@ from yuyue.catalog.models import FormField, MerchantStatus, Service, ServiceKind
 from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.codes import new_checkin_code
-from yuyue.core.controls import race_window, unguarded
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.core.jobqueue import Job, enqueue_with_transaction
 from yuyue.core.timeutil import ahead, zone
@@ -42,7 +42,7 @@ from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
 from .batching import write_bookings
 from .events import order_placed
-from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus, SlotUsage
+from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus
 from .reminders import first_reminder_at
 from .slot_writes import PendingBooking
 
@@ -214,8 +214,6 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     now = timezone.now()
     _check_slot(slot, places, now)
     answers = _answers(slot, places, participants)
-    if unguarded():
-        return _book_slot_unguarded(customer, slot, places, answers)
     service = slot.service
     price = unit_price(service, slot.starts_at, listed=slot.listed)[0] * places
     booking = Booking(
@@ -235,7 +233,8 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     # No answers (a service without a form) is stored as none: nothing to encrypt.
     people = [Participant(position=i, answers=a or None) for i, a in enumerate(answers)]
     # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
-    write_bookings(
+    write = race_control("write_bookings") or write_bookings
+    write(
         PendingBooking(
             booking=booking, people=people, limit=service.per_user_limit, jobs=expiry_jobs
         )
@@ -248,40 +247,6 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
         customer,
     )
     booking._prefetched_objects_cache = {"participants": people}
-    return booking
-
-
-def _book_slot_unguarded(customer, slot: TimeSlot, places: int, answers) -> Booking:
-    """The classic check-then-write bug, kept only so the concurrency tests have a control."""
-    fresh = TimeSlot.objects.get(pk=slot.pk)
-    used = (
-        SlotUsage.objects.filter(slot=slot, customer=customer)
-        .values_list("count", flat=True)
-        .first()
-        or 0
-    )
-    if used >= slot.service.per_user_limit:
-        raise DomainError("per_user_limit", limit=slot.service.per_user_limit)
-    if fresh.capacity is not None and fresh.booked + places > fresh.capacity:
-        raise DomainError("slot_full")
-    race_window()
-    with transaction.atomic():
-        SlotUsage.objects.update_or_create(
-            slot=slot, customer=customer, defaults={"count": used + 1}
-        )
-        TimeSlot.objects.filter(pk=slot.pk).update(booked=fresh.booked + places)
-        booking = _insert_with_code(
-            customer=customer,
-            merchant_id=slot.service.merchant_id,
-            service=slot.service,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            places=places,
-        )
-        Participant.objects.bulk_create(
-            [Participant(booking=booking, position=i, answers=a) for i, a in enumerate(answers)]
-        )
     return booking
 
 
@@ -308,10 +273,9 @@ def reserve_provider_time(
     through here.
     """
     assert transaction.get_connection().in_atomic_block, "reserve_provider_time needs a transaction"
-    if not unguarded():
-        Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk").get()
-        if _overlapping(provider_id, starts_at, blocked_until):
-            raise DomainError("provider_busy")
+    Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk").get()
+    if _overlapping(provider_id, starts_at, blocked_until):
+        raise DomainError("provider_busy")
     try:
         with transaction.atomic():
             return ProviderReservation.objects.create(
@@ -421,12 +385,11 @@ def book_provider(
     blocked_until = ends_at + dt.timedelta(minutes=service.buffer_minutes)
     if not provider_works(provider, starts_at, ends_at):
         raise DomainError("provider_unavailable")
-    if unguarded():
-        if _overlapping(provider.pk, starts_at, blocked_until):
-            raise DomainError("provider_busy")
-        race_window()
+    reserve = reserve_provider_time
+    if naive := race_control("provider_time"):  # reads now, outside the transaction
+        reserve = naive(provider_id=provider.pk, starts_at=starts_at, blocked_until=blocked_until)
     with transaction.atomic():
-        reservation = reserve_provider_time(
+        reservation = reserve(
             provider_id=provider.pk,
             starts_at=starts_at,
             ends_at=ends_at,
