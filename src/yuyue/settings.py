@@ -232,6 +232,8 @@ YUYUE_LOCATION_MIN_SECONDS = int(os.environ.get("YUYUE_LOCATION_MIN_SECONDS", "5
 YUYUE_LOCATION_RETENTION_DAYS = int(os.environ.get("YUYUE_LOCATION_RETENTION_DAYS", "7"))
 YUYUE_REMINDER_MINUTES = int(os.environ.get("YUYUE_REMINDER_MINUTES", "60"))
 YUYUE_REMINDER_SWEEP_SECONDS = int(os.environ.get("YUYUE_REMINDER_SWEEP_SECONDS", "30"))
+# How often unpaid orders past their deadline are looked for (an order expires at most this late)
+YUYUE_PAYMENT_SWEEP_SECONDS = int(os.environ.get("YUYUE_PAYMENT_SWEEP_SECONDS", "15"))
 YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.notifications.sms.LogSms")
 YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kind is in-app
 # WebRTC: STUN/TURN servers for the browsers of a call (JSON list of RTCIceServer); none is

@@ -38,35 +38,3 @@ def test_enqueued_rows_equal_the_librarys_own(run_after):
     assert abs(ours_row.enqueued_at - theirs_row.enqueued_at) < dt.timedelta(seconds=5)
     assert ours.status == "READY" and ours.args == [] and ours.kwargs == {"reschedule": False}
     assert DBTaskResult.objects.ready().filter(pk=ours_row.pk).exists() == (when is None)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_jobs_enqueued_with_a_transaction_commit_or_vanish_with_it():
-    from django.db import transaction
-    from django_tasks.signals import task_enqueued
-
-    from yuyue.core.jobqueue import enqueue_with_transaction
-
-    seen = []
-
-    def receiver(sender, task_result, **kwargs):
-        seen.append(task_result.id)
-
-    later = timezone.now() + dt.timedelta(hours=1)
-    jobs = [(purge_expired, None, (False,)), (purge_expired, later, (True,))]
-    task_enqueued.connect(receiver)
-    try:
-        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-            enqueue_with_transaction(jobs)
-            assert len(queries) == 1  # both rows, one statement, before the commit
-        rows = list(DBTaskResult.objects.all())
-        assert len(rows) == 2 and sorted(seen) == sorted(str(r.id) for r in rows)
-        assert sorted(r.args_kwargs["args"] for r in rows) == [[False], [True]]
-        assert DBTaskResult.objects.ready().count() == 1  # the deferred one waits
-
-        with pytest.raises(RuntimeError), transaction.atomic():
-            enqueue_with_transaction(jobs)
-            raise RuntimeError("the order failed")
-        assert DBTaskResult.objects.count() == 2  # nothing of the rolled-back order's jobs
-    finally:
-        task_enqueued.disconnect(receiver)

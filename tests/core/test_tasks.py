@@ -46,6 +46,7 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         "yuyue.core.tasks.purge_expired",
         "yuyue.dispatch.tasks.dispatch_round_job",
         "yuyue.dispatch.tasks.purge_positions_job",
+        "yuyue.orders.tasks.expire_unpaid_job",
         "yuyue.orders.tasks.send_reminders_job",
     ]
     assert ensure_periodic_jobs() == []  # one waiting run is enough

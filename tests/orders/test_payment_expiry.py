@@ -1,4 +1,5 @@
-"""Orders with a price wait for payment; unpaid ones expire by a real job and give back places."""
+"""Orders with a price wait for payment; unpaid ones expire by the worker's sweep and give back
+places."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import api_for
 from yuyue.orders.models import Booking, BookingStatus, PaymentStatus
 from yuyue.orders.queries import slot_counts_consistent
-from yuyue.orders.services import confirm_payment, expire_unpaid
+from yuyue.orders.services import confirm_payment, expire_due_unpaid, expire_unpaid
+from yuyue.orders.tasks import expire_unpaid_job
 from yuyue.scheduling.models import TimeSlot
 
 
@@ -56,6 +59,8 @@ def test_unpaid_booking_expires_in_the_worker(settings, customer, paid_slot):
     assert status == 201
     paid_slot.refresh_from_db()
     assert paid_slot.booked == 2
+    assert not DBTaskResult.objects.exists()  # a booking writes no job row (ADR 0010)
+    expire_unpaid_job.enqueue(reschedule=False)  # what ensure_periodic_jobs starts
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     booking = Booking.objects.get(pk=body["id"])
     assert booking.status == BookingStatus.EXPIRED
@@ -64,3 +69,27 @@ def test_unpaid_booking_expires_in_the_worker(settings, customer, paid_slot):
     with pytest.raises(Exception) as exc:
         confirm_payment(booking_id=booking.pk)
     assert getattr(exc.value, "code", None) == "illegal_transition"
+
+
+def test_the_sweep_expires_only_orders_past_their_deadline(customer, paid_slot):
+    """Unpaid orders past `pay_before` expire and give back their places; one still in time, a
+    paid one and one already expired are left as they are; a second sweep finds nothing."""
+    paid_slot.service.per_user_limit = 3
+    paid_slot.service.save()
+    TimeSlot.objects.filter(pk=paid_slot.pk).update(capacity=3)
+    api = api_for(customer)
+    due, in_time, paid = (api.post("/api/bookings", {"slot_id": paid_slot.pk})[1] for _ in "abc")
+    past = timezone.now() - dt.timedelta(seconds=1)
+    Booking.objects.filter(pk__in=[due["id"], paid["id"]]).update(pay_before=past)
+    confirm_payment(booking_id=paid["id"])
+
+    assert expire_due_unpaid() == 1
+    statuses = dict(Booking.objects.values_list("pk", "status"))
+    assert statuses == {
+        due["id"]: BookingStatus.EXPIRED,
+        in_time["id"]: BookingStatus.AWAITING_PAYMENT,
+        paid["id"]: BookingStatus.BOOKED,
+    }
+    paid_slot.refresh_from_db()
+    assert paid_slot.booked == 2 and slot_counts_consistent(paid_slot)
+    assert expire_due_unpaid() == 0

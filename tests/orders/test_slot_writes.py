@@ -54,7 +54,6 @@ def _pending(customer, slot, places=1) -> slot_writes.PendingBooking:
         booking=booking,
         people=[Participant(position=i, answers={}) for i in range(places)],
         limit=service.per_user_limit,
-        jobs=lambda b: [],
     )
 
 
@@ -194,24 +193,18 @@ def test_a_batch_that_cannot_start_reports_an_error_not_a_booking(hall_service, 
 
 @pytest.mark.django_db(transaction=True)
 def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, hall, monkeypatch):
-    """Participants, audit rows and jobs go to the booking they belong to (on PostgreSQL they
-    are inserted in the same statement as the bookings, matched by check-in code), also when a
+    """Participants and audit rows go to the booking they belong to (on PostgreSQL they are
+    inserted in the same statement as the bookings, matched by check-in code), also when a
     drawn code is taken and that booking is written again with a fresh one."""
-    from django_tasks_db.models import DBTaskResult
-
-    from yuyue.orders.tasks import expire_unpaid_booking
-
     slot = _slot(hall_service, hall, capacity=5)
     taken = _pending(make_user("t"), slot)
     batching._run([taken])
     codes = iter([taken.booking.code, "FRESHAAAA2", "FRESHBBBB3", "FRESHCCCC4"])
     monkeypatch.setattr(slot_writes, "new_checkin_code", lambda: next(codes))
-    at = slot.starts_at - dt.timedelta(minutes=30)
     batch = []
     for name in ("a", "b"):
         p = _pending(make_user(name), slot, places=2)
         p.people = [Participant(position=j, answers={"who": f"{name}{j}"}) for j in range(2)]
-        p.jobs = lambda b: [(expire_unpaid_booking, at, (b.pk,))]
         batch.append(p)
 
     batching._run(batch)
@@ -228,8 +221,6 @@ def test_each_booking_gets_its_own_rows_even_when_a_code_is_taken(hall_service, 
         ]
         entry = AuditLog.objects.get(action="booking.create", target_id=str(b.pk))
         assert entry.actor_id == b.customer_id and entry.data == {"slot": slot.pk, "places": 2}
-        job = DBTaskResult.objects.get(args_kwargs__args=[b.pk])
-        assert job.run_after == at and job.status == "READY"
     slot.refresh_from_db()
     assert slot.booked == 5 == sum(b.places for b in Booking.objects.filter(slot=slot))
     assert slot_counts_consistent(slot)

@@ -329,8 +329,8 @@ def insert_select(
 
     Each sent field is taken from the source's column, but for the `computed` ones ((field name,
     SQL expression) pairs, e.g. the new booking's key), which the source does not carry
-    (`source_rows(..., skip=...)` leaves them out) unless the expression names its own column
-    as `$SELF` (to adjust a value sent); constants are literals as in `_insert_plan`. Also
+    (`source_rows(..., skip=...)` leaves them out); constants are literals as in
+    `_insert_plan`. Also
     returns the source's columns by field name ({"slot": "c3", …}, in order)."""
     db = default_db()
     fields, _, cells, head, _ = _insert_plan(model, db.vendor, vary)
@@ -343,13 +343,12 @@ def insert_select(
             continue
         f = next(taken)
         expr = exprs.get(f.name)
-        if expr is not None and "$SELF" not in expr:
+        if expr is not None:
             select.append(expr)
             continue
         name = f"c{len(columns)}"
-        own = f"{source}.{name}"
         columns[f.name] = name
-        select.append(expr.replace("$SELF", own) if expr else own)
+        select.append(f"{source}.{name}")
         casts.append(f"(v->>{len(columns)})::{f.cast_db_type(db)} AS {name}")
     return (
         f"{head} SELECT {', '.join(select)}",

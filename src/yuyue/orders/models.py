@@ -169,6 +169,12 @@ class Booking(models.Model):
                 condition=Q(remind_at__isnull=False),
                 name="booking_remind_due",
             ),
+            # the expiry sweep's: only orders waiting for their payment (ADR 0010)
+            models.Index(
+                fields=["pay_before"],
+                condition=Q(status="awaiting_payment"),
+                name="booking_pay_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="booking_code_unique"),

@@ -4,6 +4,8 @@ of billing call these; what the money does is billing's."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -56,6 +58,27 @@ def expire_unpaid(*, booking_id: int) -> bool:
     except DomainError:
         return False  # paid or cancelled meanwhile
     return True
+
+
+def expire_due_unpaid(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """The expiry sweep: every order still unpaid at its deadline (`pay_before`) expires and gives
+    back its place or time. Orders are taken in deadline order, `limit` at a time, each batch
+    locked (another worker's sweep skips them, so none is expired twice). Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(status=BookingStatus.AWAITING_PAYMENT, pay_before__lte=now)
+                .order_by("pay_before")
+                .values_list("pk", flat=True)[:limit]
+            )
+            # the order's row is locked first, as `locks` has it; a refused one (paid meanwhile)
+            # is left as it is
+            expired += sum(expire_unpaid(booking_id=pk) for pk in due)
+        if len(due) < limit:
+            return expired
 
 
 REVIVE = {

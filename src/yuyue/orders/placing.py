@@ -5,8 +5,8 @@
 - `book_provider`: a chosen provider's time, on site or a timed call;
 - `place_order`: the insert every other channel uses (dispatch requests, task-hall picks,
   series occurrences, chosen providers, calls) inside its caller's transaction: a fresh check-in
-  code, the first reminder, the payment deadline's job, the quote it was priced by locked, the
-  audit row, and `events.order_placed` for the parts above;
+  code, the first reminder, the quote it was priced by locked, the audit row, and
+  `events.order_placed` for the parts above;
 - `reserve_provider_time`: the guard on a provider's time that every path giving a provider an
   order goes through.
 
@@ -32,7 +32,6 @@ from yuyue.core.audit import audit
 from yuyue.core.codes import new_checkin_code
 from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
-from yuyue.core.jobqueue import Job, enqueue_with_transaction
 from yuyue.core.timeutil import ahead, zone
 from yuyue.pricing import metering
 from yuyue.pricing.models import Quote
@@ -58,8 +57,9 @@ def require_customer(actor) -> User:
 
 
 def payment_terms(price_fen: int) -> dict:
-    """Initial status fields for a new order: free orders skip payment, others must pay in time
-    (`payment.confirm_payment` moves them on when they are paid)."""
+    """Initial status fields for a new order: free orders skip payment, others must pay by
+    `pay_before` (`payment.confirm_payment` moves them on when they are paid; the expiry sweep,
+    `payment.expire_due_unpaid`, gives back what they hold when they are not)."""
     if price_fen <= 0:
         return {"payment_status": PaymentStatus.NOT_REQUIRED}
     return {
@@ -67,15 +67,6 @@ def payment_terms(price_fen: int) -> dict:
         "payment_status": PaymentStatus.UNPAID,
         "pay_before": timezone.now() + dt.timedelta(minutes=settings.YUYUE_PAYMENT_MINUTES),
     }
-
-
-def expiry_jobs(booking: Booking) -> list[Job]:
-    """The job that expires an unpaid order at its deadline (none for others)."""
-    if booking.status == BookingStatus.AWAITING_PAYMENT and booking.pay_before:
-        from .tasks import expire_unpaid_booking
-
-        return [(expire_unpaid_booking, booking.pay_before, (booking.pk,))]
-    return []
 
 
 def _insert_with_code(**fields) -> Booking:
@@ -102,7 +93,6 @@ def place_order(
     booking = _insert_with_code(**fields)
     if quote is not None:
         use_quote(quote, booking)
-    enqueue_with_transaction(expiry_jobs(booking))
     audit(actor, "booking.create", booking, **(audit_data or {}))
     order_placed.send(sender=Booking, booking=booking)
     return booking
@@ -234,11 +224,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     people = [Participant(position=i, answers=a or None) for i, a in enumerate(answers)]
     # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
     write = race_control("write_bookings") or write_bookings
-    write(
-        PendingBooking(
-            booking=booking, people=people, limit=service.per_user_limit, jobs=expiry_jobs
-        )
-    )
+    write(PendingBooking(booking=booking, people=people, limit=service.per_user_limit))
     # Hand back what the answer needs, already loaded: no second round of queries.
     booking.slot, booking.service, booking.merchant, booking.customer = (
         slot,

@@ -16,11 +16,17 @@ the parts above (money, calls, tracking) they learn from `events`.
 
 from .cancelling import cancel_booking, cancel_booking_by_staff, cancel_order, release_holdings
 from .checkin import check_in
-from .payment import AFTER_PAYMENT, REVIVE, confirm_payment, expire_unpaid, revive_paid
+from .payment import (
+    AFTER_PAYMENT,
+    REVIVE,
+    confirm_payment,
+    expire_due_unpaid,
+    expire_unpaid,
+    revive_paid,
+)
 from .placing import (
     book_provider,
     book_slot,
-    expiry_jobs,
     payment_terms,
     place_order,
     require_customer,
@@ -38,8 +44,8 @@ __all__ = [
     "cancel_order",
     "check_in",
     "confirm_payment",
+    "expire_due_unpaid",
     "expire_unpaid",
-    "expiry_jobs",
     "first_reminder_at",
     "payment_terms",
     "place_order",

@@ -10,7 +10,8 @@
    all of them, and then its bookings are given places one by one, in arrival order, from what
    the slot row (locked) says is left;
 3. the bookings that got no place give their usage back; the others are inserted with their
-   participants, audit rows and jobs.
+   participants and audit rows. (No job row: an unpaid booking's deadline is `pay_before`,
+   which a sweep watches; ADR 0010.)
 
 On PostgreSQL a round of bookings is first written by one statement (`_write_round_at_once`)
 that locks the slot rows, raises usage only for bookings whose slot has room for the whole round,
@@ -43,7 +44,6 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -53,8 +53,6 @@ from yuyue.core import sql
 from yuyue.core.audit import audit_entry
 from yuyue.core.codes import new_checkin_code
 from yuyue.core.errors import DomainError
-from yuyue.core.jobqueue import JOB_FIELDS, Job, rows_for_statement
-from yuyue.core.jobqueue import prepare as prepare_jobs
 from yuyue.core.models import AuditLog
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 
@@ -68,7 +66,6 @@ class PendingBooking:
     booking: Booking  # unsaved; customer, slot, places and price filled in
     people: list[Participant]  # unsaved, one per place
     limit: int  # the service's per-user limit
-    jobs: Callable[[Booking], list[Job]]  # its jobs, asked for once the booking has its key
     error: BaseException | None = None
     written: bool = False  # committed
     done: bool = False
@@ -224,7 +221,7 @@ BOOKING_FIELDS = frozenset(
 
 def _insert(won: list[PendingBooking]) -> None:
     """The bookings (each with a fresh check-in code) in one statement, then their
-    participants, audit rows and jobs in one more (one statement each on SQLite)."""
+    participants and audit rows in one more (one statement each on SQLite)."""
     todo = [p.booking for p in won]
     for _ in range(5):  # a (very unlikely) code collision draws another code
         for b in todo:
@@ -235,20 +232,14 @@ def _insert(won: list[PendingBooking]) -> None:
             break
     else:
         raise RuntimeError("could not draw a unique check-in code")
-    people, entries, jobs = [], [], []
+    people, entries = [], []
     for p in won:
         b = p.booking
         for person in p.people:
             person.booking = b
         people += p.people
         entries.append(audit_entry(b.customer, "booking.create", b, **_audit_data(p)))
-        jobs += p.jobs(b)
-    pending_jobs = prepare_jobs(jobs)
-    sql.insert_together(
-        [(people, None), (entries, None)] + ([pending_jobs.group()] if pending_jobs else [])
-    )
-    if pending_jobs:
-        pending_jobs.announce()
+    sql.insert_together([(people, None), (entries, None)])
 
 
 def _write(batch: list[PendingBooking], *, at_once: bool = True) -> None:
@@ -286,17 +277,9 @@ def _at_once_sql() -> str:
     b_insert, b_rows, r = sql.insert_select(Booking, BOOKING_FIELDS, "r")
     bk = sql.qn(Booking._meta.pk.column)
     code = sql.qn(Booking._meta.get_field("code").column)
-    from django_tasks_db.models import DBTaskResult
-
     dependents = [
         sql.insert_select(Participant, None, "x", (("booking", "b.id"),)),
         sql.insert_select(AuditLog, None, "x", (("target_id", "b.id::text"),)),
-        sql.insert_select(
-            DBTaskResult,
-            JOB_FIELDS,
-            "x",
-            (("args_kwargs", "jsonb_set($SELF, '{args,0}', to_jsonb(b.id))"),),
-        ),
     ]
     parts = "".join(
         f", w{i} AS ({insert} FROM {rows} JOIN r ON r.k = x.k JOIN b ON b.code = r.{r['code']})"
@@ -336,7 +319,7 @@ def _at_once_sql() -> str:
 
 def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     """PostgreSQL: a round (no two bookings of one customer in one slot) in one statement:
-    slot rows locked, usage rows, places, bookings, participants, audit rows and jobs, each
+    slot rows locked, usage rows, places, bookings, participants and audit rows, each
     guarded as in the steps it replaces (a booking is inserted only if its slot had room for all
     of the round's bookings in it and its usage row was raised). One round trip instead of six.
 
@@ -346,25 +329,10 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     unique code), to be tried again with other codes.
 
     Returns the bookings it left alone (their slot had no room for the whole round, or the
-    round mixes per-user limits, or jobs go to another backend), for the step-by-step path;
-    bookings over their limit get their error here."""
-    from django_tasks_db.models import DBTaskResult
-
+    round mixes per-user limits), for the step-by-step path; bookings over their limit get their
+    error here."""
     limits = {p.limit for p in round_}
-    jobs: list[Job] = []
-    owners: list[int] = []
-    for k, p in enumerate(round_):
-        p.booking.pk = None  # each job's first argument: the booking's key, filled in below
-        for job in p.jobs(p.booking):
-            jobs.append(job)
-            owners.append(k)
-    prepared = rows_for_statement(jobs) if jobs else None
-    job_rows = prepared.rows if prepared else []
-    if (
-        len(limits) != 1
-        or (jobs and prepared is None)
-        or any(row.args_kwargs["args"][:1] != [None] for row in job_rows)
-    ):
+    if len(limits) != 1:
         return round_  # the step-by-step path for the whole round
     codes: set[str] = set()
     for p in round_:  # distinct within the statement (dependents find their booking by code)
@@ -383,7 +351,6 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     for model, rows, vary, skip in (
         (Participant, people, None, frozenset(("booking",))),
         (AuditLog, entries, None, frozenset(("target_id",))),
-        (DBTaskResult, list(zip(owners, job_rows, strict=True)), JOB_FIELDS, frozenset()),
     ):
         keys, objs = [k for k, _ in rows], [obj for _, obj in rows]
         params.append(sql.source_rows(model, objs, keys, vary, skip))
@@ -393,7 +360,7 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
     usage = {(int(a), int(c)) for kind, a, c in rows if kind == 0}
     room = {int(a) for kind, a, _ in rows if kind == 1}
     keys = {c: int(a) for kind, a, c in rows if kind == 2}
-    left, written = [], []
+    left = []
     for p in round_:
         b = p.booking
         if b.slot_id not in room:
@@ -407,14 +374,6 @@ def _write_round_at_once(round_: list[PendingBooking]) -> list[PendingBooking]:
             for person in p.people:
                 person.booking = b
                 person._state.adding = False
-            written.append(p)
-    if prepared:
-        for k, row in zip(owners, job_rows, strict=True):
-            row.args_kwargs["args"][0] = round_[k].booking.pk
-        prepared.rows = [
-            row for k, row in zip(owners, job_rows, strict=True) if round_[k] in written
-        ]
-        prepared.announce()
     return left
 
 

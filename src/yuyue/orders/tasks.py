@@ -7,10 +7,19 @@ from yuyue.core.periodic import periodic
 
 @task()
 def expire_unpaid_booking(booking_id: int) -> bool:
-    """At the payment deadline: expire the order if it is still unpaid."""
+    """Kept for job rows enqueued before the expiry sweep (ADR 0010): expire the order if it is
+    still unpaid. New orders get no job; `expire_unpaid_job` finds them by their deadline."""
     from .services import expire_unpaid
 
     return expire_unpaid(booking_id=booking_id)
+
+
+@periodic(every="YUYUE_PAYMENT_SWEEP_SECONDS")
+def expire_unpaid_job() -> int:
+    """Every YUYUE_PAYMENT_SWEEP_SECONDS: unpaid orders past their deadline expire."""
+    from .services import expire_due_unpaid
+
+    return expire_due_unpaid()
 
 
 @periodic(every="YUYUE_REMINDER_SWEEP_SECONDS")
