@@ -124,12 +124,9 @@ def open_orders():
     )
 
 
-def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
-    """One round: match every open order to the best free provider and send offers."""
-    now = now or timezone.now()
-    orders = list(open_orders()[:2000])
-    if not orders:
-        return []
+def _round_problem(orders: list[Booking], now: dt.datetime) -> Problem:
+    """The round's matching problem: the open orders, the providers free of pending offers who
+    offer their services, and for each order the providers who may take it."""
     service_ids = {o.service_id for o in orders}
     providers = list(
         Provider.objects.filter(active=True, verified=True, services__in=service_ids)
@@ -162,7 +159,7 @@ def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
             if (order.pk, p.pk) not in passed and not can_take(p, order, open_counts=open_counts)
         ]
         eligible.append(np.array(ok, dtype=int))
-    problem = Problem(
+    return Problem(
         [OrderPoint(o.pk, o.lat, o.lng) for o in orders],
         [
             Candidate(p.pk, p.lat, p.lng, float(p.rating), done_today.get(p.pk, 0))
@@ -170,10 +167,20 @@ def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
         ],
         eligible,
     )
+
+
+def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
+    """One round: match every open order to the best free provider and send offers."""
+    now = now or timezone.now()
+    orders = list(open_orders()[:2000])
+    if not orders:
+        return []
     assignments = {
         a.order_id: a
         for a in match_round(
-            problem, estimator=get_estimator(settings.YUYUE_TRAVEL_ESTIMATOR), weights=Weights()
+            _round_problem(orders, now),
+            estimator=get_estimator(settings.YUYUE_TRAVEL_ESTIMATOR),
+            weights=Weights(),
         )
     }
     expires = now + dt.timedelta(seconds=settings.YUYUE_OFFER_TIMEOUT_SECONDS)

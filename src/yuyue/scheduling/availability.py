@@ -235,24 +235,11 @@ def _now_minute(pd: ProviderDay) -> int:
     return math.ceil((now - pd.day_start).total_seconds() / 60)
 
 
-def provider_availability(
-    *,
-    service: Service,
-    day: dt.date,
-    lat: float,
-    lng: float,
-    limit: int = 20,
-    provider_id: int | None = None,
-) -> list[dict]:
-    """Nearest qualified providers who can come to (lat, lng) on a local day, with free starts.
-
-    Qualified: active, verified, offering the service, and covering the point with their radius.
-    Providers are considered nearest first, in chunks, until `limit` with free time are found.
-    """
-    if service.kind == ServiceKind.HALL_SLOT:
-        raise DomainError("wrong_service_kind")
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise DomainError("invalid_input", "lat/lng out of range.")
+def _covering(
+    service: Service, lat: float, lng: float, provider_id: int | None
+) -> list[tuple[float, int, str, str]]:
+    """(distance, id, name, zone) of the qualified providers whose radius covers the point,
+    nearest first: active, verified, offering the service."""
     dlat = SEARCH_RADIUS_KM / 111.0
     dlng = SEARCH_RADIUS_KM / (111.0 * max(math.cos(math.radians(lat)), 0.01))
     # Only providers whose radius covers the point come back: a flat-earth distance (plain
@@ -292,6 +279,28 @@ def provider_availability(
         if distance <= radius:
             candidates.append((distance, pid, name, tzname))
     candidates.sort()
+    return candidates
+
+
+def provider_availability(
+    *,
+    service: Service,
+    day: dt.date,
+    lat: float,
+    lng: float,
+    limit: int = 20,
+    provider_id: int | None = None,
+) -> list[dict]:
+    """Nearest qualified providers who can come to (lat, lng) on a local day, with free starts.
+
+    Qualified: active, verified, offering the service, and covering the point with their radius.
+    Providers are considered nearest first, in chunks, until `limit` with free time are found.
+    """
+    if service.kind == ServiceKind.HALL_SLOT:
+        raise DomainError("wrong_service_kind")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("invalid_input", "lat/lng out of range.")
+    candidates = _covering(service, lat, lng, provider_id)
     duration, buffer, step = service.duration_minutes, service.buffer_minutes, service.step_minutes
     out: list[dict] = []
     looked = 0
