@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from yuyue.core import sql
 from yuyue.core.models import AuditLog
+from yuyue.core.sql import writes as sql_writes
 from yuyue.orders.models import Booking, Channel, Participant
 from yuyue.scheduling.models import TimeSlot
 
@@ -283,9 +284,9 @@ def test_insert_select_from_source_rows_stores_what_save_stores(customer, hall_s
 
 def test_source_rows_refuse_values_json_cannot_carry():
     with pytest.raises(TypeError, match="bytes"):
-        sql._json.encode([[0, b"raw"]])
+        sql_writes._json.encode([[0, b"raw"]])
     with pytest.raises(ValueError):
-        sql._json.encode([[0, float("nan")]])
+        sql_writes._json.encode([[0, float("nan")]])
 
 
 @pytest.mark.django_db
@@ -303,7 +304,7 @@ def test_row_values_hand_over_what_each_field_would_prepare(customer, hall_servi
     ]
     entry = AuditLog(action="x", target_type="booking", target_id="7", data={"a": [1]})
     for model, objs in ((Booking, [booking]), (Participant, people), (AuditLog, [entry])):
-        fields = sql._insert_plan(model, connection.vendor)[0]
+        fields = sql_writes._insert_plan(model, connection.vendor)[0]
         got = sql.row_values(model, objs)
         # the fields' own way, with the same auto_now_add values the fast way filled in
         want = [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs for f in fields]
@@ -318,7 +319,7 @@ def test_row_values_hand_over_what_each_field_would_prepare(customer, hall_servi
     odd = _booking(customer, slot, "PLAINVAL2", places=True, price_fen="1500")
     values = dict(
         zip(
-            [f.name for f in sql._insert_plan(Booking, connection.vendor)[0]],
+            [f.name for f in sql_writes._insert_plan(Booking, connection.vendor)[0]],
             sql.row_values(Booking, [odd]),
             strict=True,
         )
