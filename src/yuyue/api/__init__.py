@@ -129,41 +129,48 @@ def on_unexpected(request, exc: Exception):
 
 
 def _register_routers() -> None:
-    from yuyue.accounts.api import ops_router as accounts_ops_router
-    from yuyue.accounts.api import router as accounts_router
-    from yuyue.api.platform import router as core_router
-    from yuyue.billing.api import router as billing_router
-    from yuyue.billing.loyalty_api import router as loyalty_router
-    from yuyue.billing.reports_api import router as reports_router
-    from yuyue.calls.api import router as calls_router
-    from yuyue.catalog.api import ops_router as catalog_ops_router
-    from yuyue.catalog.api import router as catalog_router
-    from yuyue.catalog.people_api import ops_router as people_ops_router
-    from yuyue.dispatch.api import router as dispatch_router
-    from yuyue.notifications.api import router as notices_router
-    from yuyue.orders.api import router as orders_router
-    from yuyue.orders.provider_api import router as orders_provider_router
-    from yuyue.orders.staff_api import router as orders_staff_router
-    from yuyue.scheduling.api import router as scheduling_router
-    from yuyue.scheduling.providers_api import router as providers_router
+    """Every part's routers, by who calls them (the paths are the parts' own)."""
+    from yuyue.accounts import api as accounts
+    from yuyue.api import platform
+    from yuyue.billing import api as billing
+    from yuyue.billing import loyalty_api, reports_api
+    from yuyue.billing import ops_api as billing_ops
+    from yuyue.billing import provider_api as billing_provider
+    from yuyue.calls import api as calls
+    from yuyue.catalog import api as catalog
+    from yuyue.catalog import people_api
+    from yuyue.dispatch import api as dispatch
+    from yuyue.dispatch import ops_api as dispatch_ops
+    from yuyue.dispatch import provider_api as dispatch_provider
+    from yuyue.notifications import api as notifications
+    from yuyue.orders import api as orders
+    from yuyue.orders import provider_api as orders_provider
+    from yuyue.orders import staff_api as orders_staff
+    from yuyue.pricing import api as pricing
+    from yuyue.scheduling import api as scheduling
+    from yuyue.scheduling import providers_api
 
-    api.add_router("/auth", accounts_router)
-    api.add_router("/", catalog_router)
-    api.add_router("/", scheduling_router)
-    api.add_router("/", providers_router)
-    api.add_router("/", orders_router)
-    api.add_router("/", orders_staff_router)
-    api.add_router("/", orders_provider_router)
-    api.add_router("/", core_router)
-    api.add_router("/", notices_router)
-    api.add_router("/", dispatch_router)
-    api.add_router("/", billing_router)
-    api.add_router("/", loyalty_router)
-    api.add_router("/", reports_router)
-    api.add_router("/", calls_router)
-    api.add_router("/ops", catalog_ops_router)
-    api.add_router("/ops", accounts_ops_router)
-    api.add_router("/ops", people_ops_router)
+    api.add_router("/auth", accounts.router)  # everyone: signing in
+    api.add_router("/", platform.router)
+    # customers (and anyone browsing); scheduling's and catalog's routers also hold the
+    # merchant managers' set-up endpoints of their part
+    for part in (catalog, scheduling, providers_api, pricing, orders, dispatch, billing):
+        api.add_router("/", part.router)
+    api.add_router("/", loyalty_api.router)
+    api.add_router("/", calls.router)  # both sides of a call
+    api.add_router("/", notifications.router)
+    # providers
+    for part in (orders_provider, dispatch_provider, billing_provider):
+        api.add_router("/", part.router)
+    # merchant staff
+    api.add_router("/", orders_staff.router)
+    api.add_router("/", reports_api.router)
+    # operators
+    for part in (dispatch_ops, billing_ops):
+        api.add_router("/", part.router)
+    api.add_router("/ops", catalog.ops_router)
+    api.add_router("/ops", accounts.ops_router)
+    api.add_router("/ops", people_api.ops_router)
 
 
 _register_routers()

@@ -14,7 +14,7 @@ from . import fulfilment
 from .models import Booking
 from .schemas import CodePointIn, PointIn, ProviderOrderOut, load_booking, provider_order_out
 
-router = Router(tags=["bookings"])
+router = Router(tags=["provider"])
 
 
 @router.get("/provider/orders", response=list[ProviderOrderOut], auth=bearer)

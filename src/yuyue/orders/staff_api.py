@@ -18,7 +18,7 @@ from . import queries, services
 from .models import Booking
 from .schemas import StaffBookingOut, booking_out, load_booking
 
-router = Router(tags=["bookings"])
+router = Router(tags=["merchant staff"])
 
 
 def _full_view(user, merchant_id: int) -> bool:
