@@ -136,9 +136,12 @@ def _register_routers() -> None:
     from yuyue.billing import loyalty_api, reports_api
     from yuyue.billing import ops_api as billing_ops
     from yuyue.billing import provider_api as billing_provider
+    from yuyue.billing import staff_api as billing_staff
     from yuyue.calls import api as calls
     from yuyue.catalog import api as catalog
+    from yuyue.catalog import ops_api as catalog_ops
     from yuyue.catalog import people_api
+    from yuyue.catalog import staff_api as catalog_staff
     from yuyue.dispatch import api as dispatch
     from yuyue.dispatch import ops_api as dispatch_ops
     from yuyue.dispatch import provider_api as dispatch_provider
@@ -149,11 +152,11 @@ def _register_routers() -> None:
     from yuyue.pricing import api as pricing
     from yuyue.scheduling import api as scheduling
     from yuyue.scheduling import providers_api
+    from yuyue.scheduling import staff_api as scheduling_staff
 
     api.add_router("/auth", accounts.router)  # everyone: signing in
     api.add_router("/", platform.router)
-    # customers (and anyone browsing); scheduling's and catalog's routers also hold the
-    # merchant managers' set-up endpoints of their part
+    # customers (and anyone browsing)
     for part in (catalog, scheduling, providers_api, pricing, orders, dispatch, billing):
         api.add_router("/", part.router)
     api.add_router("/", loyalty_api.router)
@@ -163,12 +166,12 @@ def _register_routers() -> None:
     for part in (orders_provider, dispatch_provider, billing_provider):
         api.add_router("/", part.router)
     # merchant staff
-    api.add_router("/", orders_staff.router)
-    api.add_router("/", reports_api.router)
+    for part in (catalog_staff, scheduling_staff, orders_staff, billing_staff, reports_api):
+        api.add_router("/", part.router)
     # operators
     for part in (dispatch_ops, billing_ops):
         api.add_router("/", part.router)
-    api.add_router("/ops", catalog.ops_router)
+    api.add_router("/ops", catalog_ops.ops_router)
     api.add_router("/ops", accounts.ops_router)
     api.add_router("/ops", people_api.ops_router)
 

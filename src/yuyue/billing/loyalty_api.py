@@ -1,31 +1,20 @@
-"""Membership levels, points and stored-value plans: what customers see (their level and
-progress, their points and what expires soon, the plans on offer, the price of paying an order
-now), what operators set (the platform's levels, plans, refunds of top-ups) and what a merchant's
-owners and managers set (their own levels)."""
+"""Membership levels, points and stored-value plans as customers see them: their level and
+points, a merchant's levels, the plans on offer, and what paying an order would take."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Router, Schema
 
 from yuyue.accounts.auth import bearer
-from yuyue.core.idempotency import checked_key, key_header
 
-from . import loyalty, topups
-from .models import MembershipLevel, PointsEntry, TopUpPlan
+from . import loyalty
+from .models import PointsEntry, TopUpPlan
+from .schemas import LevelOut, PlanOut
 
 router = Router(tags=["loyalty"])
-
-
-class LevelOut(Schema):
-    id: int
-    merchant_id: int | None
-    name: str
-    min_spend_fen: int
-    discount_bp: int
 
 
 class LadderOut(Schema):
@@ -93,163 +82,10 @@ def my_points(request):
     }
 
 
-class PlanOut(Schema):
-    id: int
-    name: str
-    pay_fen: int
-    bonus_fen: int
-
-
 @router.get("/topup-plans", response=list[PlanOut], auth=None)
 def topup_plans(request):
     """Stored-value plans on offer; buy one with POST /api/payments {"plan_id": …}."""
     return list(TopUpPlan.objects.filter(active=True))
-
-
-class LevelIn(Schema):
-    name: str = Field(..., max_length=60)
-    min_spend_fen: int = Field(..., strict=True)
-    discount_bp: int = Field(..., strict=True)
-
-
-class LevelPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, max_length=60)
-    min_spend_fen: int | None = Field(None, strict=True)
-    discount_bp: int | None = Field(None, strict=True)
-
-
-@router.get("/ops/membership-levels", response=list[LevelOut], auth=bearer)
-def levels(request):
-    """The platform's levels (spend everywhere counts)."""
-    loyalty._require_operator(request.auth)
-    return list(MembershipLevel.objects.filter(merchant__isnull=True))
-
-
-@router.post("/ops/membership-levels", response={201: LevelOut}, auth=bearer)
-def create_level(request, body: LevelIn):
-    return Status(201, loyalty.create_level(actor=request.auth, **body.dict()))
-
-
-@router.patch("/ops/membership-levels/{level_id}", response=LevelOut, auth=bearer)
-def update_level(request, level_id: int, body: LevelPatch):
-    return loyalty.update_level(actor=request.auth, level_id=level_id, **body.dict())
-
-
-@router.delete("/ops/membership-levels/{level_id}", response={204: None}, auth=bearer)
-def delete_level(request, level_id: int):
-    loyalty.delete_level(actor=request.auth, level_id=level_id)
-    return Status(204, None)
-
-
-@router.get("/merchants/{merchant_id}/membership-levels", response=list[LevelOut], auth=None)
-def merchant_levels(request, merchant_id: int):
-    """A merchant's own levels (spend at that merchant counts; its orders get the discount)."""
-    return list(MembershipLevel.objects.filter(merchant_id=merchant_id))
-
-
-@router.post("/merchants/{merchant_id}/membership-levels", response={201: LevelOut}, auth=bearer)
-def create_merchant_level(request, merchant_id: int, body: LevelIn):
-    """Owners and managers add a level to their merchant's ladder."""
-    level = loyalty.create_level(actor=request.auth, merchant_id=merchant_id, **body.dict())
-    return Status(201, level)
-
-
-@router.patch(
-    "/merchants/{merchant_id}/membership-levels/{level_id}", response=LevelOut, auth=bearer
-)
-def update_merchant_level(request, merchant_id: int, level_id: int, body: LevelPatch):
-    return loyalty.update_level(
-        actor=request.auth, merchant_id=merchant_id, level_id=level_id, **body.dict()
-    )
-
-
-@router.delete(
-    "/merchants/{merchant_id}/membership-levels/{level_id}", response={204: None}, auth=bearer
-)
-def delete_merchant_level(request, merchant_id: int, level_id: int):
-    loyalty.delete_level(actor=request.auth, merchant_id=merchant_id, level_id=level_id)
-    return Status(204, None)
-
-
-# --- stored-value plans -------------------------------------------------------------------------
-
-
-class PlanIn(Schema):
-    name: str = Field(..., max_length=100)
-    pay_fen: int = Field(..., strict=True)
-    bonus_fen: int = Field(0, strict=True)
-
-
-class PlanPatch(Schema):
-    """Only the name and whether it is on offer: a plan's amounts never change."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, max_length=100)
-    active: bool | None = Field(None, strict=True)
-
-
-class OpsPlanOut(PlanOut):
-    active: bool
-
-
-@router.get("/ops/topup-plans", response=list[OpsPlanOut], auth=bearer)
-def all_plans(request):
-    """Every plan, retired ones too."""
-    loyalty._require_operator(request.auth)
-    return list(TopUpPlan.objects.all())
-
-
-@router.post("/ops/topup-plans", response={201: PlanOut}, auth=bearer)
-def create_plan(request, body: PlanIn):
-    return Status(201, topups.create_plan(actor=request.auth, **body.dict()))
-
-
-@router.patch("/ops/topup-plans/{plan_id}", response=OpsPlanOut, auth=bearer)
-def update_plan(request, plan_id: int, body: PlanPatch):
-    return topups.update_plan(actor=request.auth, plan_id=plan_id, **body.dict())
-
-
-class TopUpRefundIn(Schema):
-    amount_fen: int = Field(..., strict=True)
-    reason: str = Field("", max_length=200)
-
-
-class TopUpRefundOut(Schema):
-    id: int
-    payment_id: int
-    amount_fen: int
-    reason: str
-    gateway_refund_id: str
-
-
-@router.post("/ops/payments/{payment_id}/refunds", response={201: TopUpRefundOut}, auth=bearer)
-def refund_top_up(
-    request,
-    payment_id: int,
-    body: TopUpRefundIn,
-    idempotency_key: str = key_header(required=True),
-):
-    """An operator gives back (part of) a top-up or plan to where it was paid from, out of the
-    cash the customer still has; the plan's bonus goes back with it, never paid out. Once per
-    Idempotency-Key."""
-    loyalty._require_operator(request.auth)
-    key = f"ops-topup:{payment_id}:{checked_key(idempotency_key)}"
-    return Status(
-        201,
-        topups.refund_top_up(
-            actor=request.auth,
-            payment_id=payment_id,
-            amount_fen=body.amount_fen,
-            key=key,
-            reason=body.reason,
-        ),
-    )
-
-
-# --- the price of paying an order now -----------------------------------------------------------
 
 
 class PreviewOut(Schema):

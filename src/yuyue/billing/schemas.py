@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ninja import Schema
+from ninja import Field, Schema
+from pydantic import ConfigDict
 
 
 class WithdrawalOut(Schema):
@@ -21,3 +22,32 @@ def withdrawal_out(w) -> dict:
         "payout_id": w.payout_id,
         "reason": w.reason,
     }
+
+
+class LevelOut(Schema):
+    id: int
+    merchant_id: int | None
+    name: str
+    min_spend_fen: int
+    discount_bp: int
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    pay_fen: int
+    bonus_fen: int
+
+
+class LevelIn(Schema):
+    name: str = Field(..., max_length=60)
+    min_spend_fen: int = Field(..., strict=True)
+    discount_bp: int = Field(..., strict=True)
+
+
+class LevelPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=60)
+    min_spend_fen: int | None = Field(None, strict=True)
+    discount_bp: int | None = Field(None, strict=True)
