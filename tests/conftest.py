@@ -19,6 +19,14 @@ from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service, Servic
 _phone_counter = iter(range(10_000_000))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Each test starts with no tries counted (the throttling counters live in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def next_phone() -> str:
     return f"+86139{next(_phone_counter):08d}"
 
@@ -26,8 +34,8 @@ def next_phone() -> str:
 class Api:
     """A JSON client for /api that sends a bearer token and returns (status, body)."""
 
-    def __init__(self, token: str | None = None, language: str = "en"):
-        self.client = Client()
+    def __init__(self, token: str | None = None, language: str = "en", address: str = "127.0.0.1"):
+        self.client = Client(REMOTE_ADDR=address)
         self.token = token
         self.language = language
 

@@ -243,7 +243,7 @@ class Call:
     method: str
     path: str
     json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
     content: bytes | None = None  # a raw body (e.g. a signed notification), instead of json
 
 
@@ -252,6 +252,7 @@ class Reply:
     status: int  # 0: no HTTP answer (the error is in `text`)
     text: str
     elapsed: float
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     @property
     def body(self) -> Any:
@@ -296,7 +297,9 @@ def storm(base_url: str, calls: Sequence[Call], *, timeout: float = 60.0) -> lis
                     )
                 else:
                     r = client.request(call.method, call.path, json=call.json, headers=call.headers)
-                replies[i] = Reply(r.status_code, r.text, time.perf_counter() - started)
+                replies[i] = Reply(
+                    r.status_code, r.text, time.perf_counter() - started, dict(r.headers)
+                )
         except Exception as exc:  # noqa: BLE001 (reported as a failed call)
             replies[i] = Reply(0, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
 

@@ -153,6 +153,20 @@ YUYUE_OTP_SENDER = os.environ.get("YUYUE_OTP_SENDER", "yuyue.accounts.otp.LogSen
 YUYUE_OTP_TTL_SECONDS = 300
 YUYUE_OTP_MAX_ATTEMPTS = 5
 YUYUE_OTP_RESEND_SECONDS = 60
+# How often one account (phone) or one client address may try (yuyue.core.throttle): "N/Wm" is
+# N tries per W minutes (s, m, h, d). JSON in YUYUE_THROTTLE_RATES replaces single entries.
+YUYUE_THROTTLE_RATES = {
+    "sign_in.account": "10/15m",  # passwords tried for one phone
+    "sign_in.client": "50/15m",  # ...from one address, over any phones (spraying)
+    "code_send.account": "5/h",  # one-time codes sent to one phone
+    "code_send.client": "20/h",  # ...asked for from one address, to any phones
+    "code_check.account": "10/15m",  # codes checked for one phone (each code: 5 tries)
+    "code_check.client": "50/15m",
+}
+YUYUE_THROTTLE_RATES.update(json.loads(os.environ.get("YUYUE_THROTTLE_RATES") or "{}"))
+# The header a trusted reverse proxy puts the client's address in (nginx: X-Real-IP); empty:
+# the connection's own address (REMOTE_ADDR). Never set it without such a proxy in front.
+YUYUE_CLIENT_ADDRESS_HEADER = os.environ.get("YUYUE_CLIENT_ADDRESS_HEADER", "")
 WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
 WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
 WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
@@ -174,6 +188,15 @@ TASKS = {"default": {"BACKEND": "yuyue.core.jobqueue.DatabaseBackend"}}
 if env_bool("YUYUE_TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 REDIS_URL = os.environ.get("REDIS_URL")
+# The cache holds the throttling counters: one process's memory by default, shared through Redis
+# when REDIS_URL is set (every web process must then see the same counts).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CHANNEL_LAYERS = {
     "default": (
         {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}

@@ -107,3 +107,17 @@ def refund_top_up(*, payment):
         Payment.objects.filter(pk=payment.pk).update(refunded_fen=seen + amount_fen)
 
     return claim
+
+
+def otp_attempt(*, otp):
+    """A one-time code's try: the count read, checked, then written back as read plus one."""
+    from django.conf import settings
+
+    from yuyue.accounts.models import OneTimeCode
+
+    attempts = OneTimeCode.objects.values_list("attempts", flat=True).get(pk=otp.pk)
+    if attempts >= settings.YUYUE_OTP_MAX_ATTEMPTS:
+        return None
+    _pause()
+    OneTimeCode.objects.filter(pk=otp.pk).update(attempts=attempts + 1)
+    return attempts + 1

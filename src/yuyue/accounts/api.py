@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yuyue.core.errors import DomainError
 from yuyue.core.paging import offset_param
+from yuyue.core.throttle import client_address
 
 from . import services
 from .auth import bearer, require_operator
@@ -96,20 +97,24 @@ def register(request, body: RegisterIn):
 
 @router.post("/login", response=TokenOut, auth=None)
 def login(request, body: LoginIn):
-    user, key = services.login_with_password(phone=body.phone, password=body.password)
+    user, key = services.login_with_password(
+        phone=body.phone, password=body.password, client=client_address(request)
+    )
     return {"token": key, "user": me_out(user)}
 
 
 @router.post("/otp", response={202: dict}, auth=None)
 def send_code(request, body: PhoneIn):
     """Send a one-time login code to the phone (by SMS; in development, to the server log)."""
-    services.send_login_code(phone=body.phone)
+    services.send_login_code(phone=body.phone, client=client_address(request))
     return Status(202, {"sent": True})
 
 
 @router.post("/otp/verify", response=TokenOut, auth=None)
 def verify_code(request, body: CodeIn):
-    user, key = services.login_with_code(phone=body.phone, code=body.code)
+    user, key = services.login_with_code(
+        phone=body.phone, code=body.code, client=client_address(request)
+    )
     return {"token": key, "user": me_out(user)}
 
 

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from yuyue.core.audit import audit
 from yuyue.core.codes import new_otp
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
+from yuyue.core.throttle import take
 
 from .auth import require_operator, require_staff
 from .models import MerchantStaff, OneTimeCode, StaffRole, User
@@ -48,8 +50,11 @@ def register(*, phone: str, password: str, name: str = "") -> tuple[User, str]:
     return user, key
 
 
-def login_with_password(*, phone: str, password: str) -> tuple[User, str]:
-    normalize_phone(phone)
+def login_with_password(
+    *, phone: str, password: str, client: str | None = None
+) -> tuple[User, str]:
+    """Sign in with a password; tries are throttled per phone and per client address."""
+    take("sign_in", account=phone_index(normalize_phone(phone)), client=client)
     user = authenticate(phone=phone, password=password)
     if user is None:
         existing = User.objects.filter(phone_index=phone_index(normalize_phone(phone))).first()
@@ -62,16 +67,18 @@ def login_with_password(*, phone: str, password: str) -> tuple[User, str]:
     return user, key
 
 
-def send_login_code(*, phone: str) -> None:
-    """Send a 6-digit code; not more often than YUYUE_OTP_RESEND_SECONDS per phone."""
+def send_login_code(*, phone: str, client: str | None = None) -> None:
+    """Send a 6-digit code; not more often than YUYUE_OTP_RESEND_SECONDS per phone, and within
+    the throttling rates per phone and per client address."""
     e164 = normalize_phone(phone)
     index = phone_index(e164)
     now = timezone.now()
     last = OneTimeCode.objects.filter(phone_index=index).order_by("-created_at").first()
     wait = settings.YUYUE_OTP_RESEND_SECONDS
     if last is not None and (now - last.created_at).total_seconds() < wait:
-        left = wait - int((now - last.created_at).total_seconds())
-        raise DomainError("otp_too_soon", seconds=max(left, 1))
+        left = max(wait - int((now - last.created_at).total_seconds()), 1)
+        raise DomainError("otp_too_soon", seconds=left, retry_after=left)
+    take("code_send", account=index, client=client)
     code = new_otp()
     with transaction.atomic():
         OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True).update(used_at=now)
@@ -83,10 +90,28 @@ def send_login_code(*, phone: str) -> None:
         transaction.on_commit(lambda: get_sender().send(e164, code))
 
 
-def login_with_code(*, phone: str, code: str) -> tuple[User, str]:
+def _take_attempt(otp: OneTimeCode) -> int | None:
+    """Count one try of the code before it is compared, in one conditional update: of any number
+    of simultaneous tries, at most YUYUE_OTP_MAX_ATTEMPTS are ever compared. The try's number,
+    or None when none is left."""
+    naive = race_control("otp_attempt")
+    if naive is not None:
+        return naive(otp=otp)
+    limit = settings.YUYUE_OTP_MAX_ATTEMPTS
+    with transaction.atomic():
+        taken = OneTimeCode.objects.filter(
+            pk=otp.pk, used_at__isnull=True, attempts__lt=limit
+        ).update(attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    return OneTimeCode.objects.values_list("attempts", flat=True).get(pk=otp.pk)
+
+
+def login_with_code(*, phone: str, code: str, client: str | None = None) -> tuple[User, str]:
     """Check the latest code for the phone; a new phone becomes a customer account."""
     e164 = normalize_phone(phone)
     index = phone_index(e164)
+    take("code_check", account=index, client=client)
     now = timezone.now()
     otp = (
         OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True, expires_at__gt=now)
@@ -95,12 +120,11 @@ def login_with_code(*, phone: str, code: str) -> tuple[User, str]:
     )
     if otp is None:
         raise DomainError("otp_invalid")
-    if otp.attempts >= settings.YUYUE_OTP_MAX_ATTEMPTS:
+    attempt = _take_attempt(otp)
+    if attempt is None:
         raise DomainError("otp_too_many_attempts")
     if not hmac.compare_digest(otp.code_hash, _code_hash(index, str(code or "").strip())):
-        with transaction.atomic():
-            OneTimeCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
-        if otp.attempts + 1 >= settings.YUYUE_OTP_MAX_ATTEMPTS:
+        if attempt >= settings.YUYUE_OTP_MAX_ATTEMPTS:
             raise DomainError("otp_too_many_attempts")
         raise DomainError("otp_invalid")
     with transaction.atomic():

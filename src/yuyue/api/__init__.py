@@ -75,7 +75,10 @@ def _problem_response(request, body: dict, status: int):
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
     body = problem(exc.code, status=exc.status, detail=exc.message(), errors=exc.errors)
-    return _problem_response(request, body, exc.status)
+    response = _problem_response(request, body, exc.status)
+    if "retry_after" in exc.params:  # throttled, or asked to wait (RFC 9110 section 10.2.3)
+        response["Retry-After"] = str(exc.params["retry_after"])
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -21,6 +21,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "auth_required": (401, "Please sign in.", "请先登录。"),
     "forbidden": (403, "You may not do this.", "无权执行此操作。"),
     "internal_error": (500, "Something went wrong on our side.", "服务器内部错误。"),
+    "too_many_requests": (
+        429,
+        "Too many tries. Try again in {seconds} s.",
+        "尝试次数过多，请 {seconds} 秒后再试。",
+    ),
     "idempotency_key_reused": (
         422,
         "This Idempotency-Key was already used for a different request.",
