@@ -4,8 +4,10 @@ another router registered first, so splitting routers by audience must keep each
 from __future__ import annotations
 
 import collections
+import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import api_for
 
@@ -53,3 +55,70 @@ def _concrete(path: str) -> str:
         else:
             out.append(part)
     return "/".join(out)
+
+
+@pytest.mark.django_db
+def test_operators_endpoints_tell_outsiders_nothing_about_ids(customer, merchant, owner):
+    """Every operators' operation answers a customer (and a merchant's owner) `forbidden`, for
+    ids that exist and ids that do not alike: the refusal comes before any lookup. The staff
+    roles, which owners also give, and the dispatch desk, which managers also use, keep their
+    own rules (tests in accounts and dispatch)."""
+    from yuyue.api import api
+
+    shared = {"/api/ops/people/{user_id}/staff-roles", "/api/ops/dispatch/queue"}
+    shared |= {"/api/ops/people/{user_id}/staff-roles/{merchant_id}"}
+    shared |= {"/api/ops/orders/{booking_id}/assign", "/api/ops/orders/{booking_id}/reassign"}
+    leaks = []
+    for who in (customer, owner):
+        client = api_for(who)
+        for path, methods in api.get_openapi_schema()["paths"].items():
+            if not path.startswith("/api/ops/") or path in shared:
+                continue
+            for method in methods:
+                answers = set()
+                for known in (True, False):
+                    filled = path.replace("{day}", "2026-12-01")
+                    for name in ("user_id", "merchant_id", "booking_id", "withdrawal_id"):
+                        filled = filled.replace(
+                            "{" + name + "}", str(owner.pk if known else 10**9)
+                        )
+                    for name in ("level_id", "plan_id", "payment_id"):
+                        filled = filled.replace("{" + name + "}", "1" if known else "999999999")
+                    response = client.client.generic(
+                        method.upper(),
+                        filled,
+                        "{}",
+                        content_type="application/json",
+                        headers=client._headers(),
+                    )
+                    answers.add((response.status_code, response.json().get("code")))
+                if answers != {(403, "forbidden")}:
+                    leaks.append((who.name, method, path, answers))
+    assert leaks == []
+
+
+@pytest.mark.django_db
+def test_dispatching_another_merchants_order_is_not_found_like_a_missing_one(
+    owner, other_merchant, onsite_service, customer
+):
+    from yuyue.accounts.models import MerchantStaff, StaffRole
+    from yuyue.orders.models import Booking
+
+    theirs = Booking.objects.create(
+        customer=customer,
+        merchant=other_merchant,
+        service=onsite_service,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        ends_at=timezone.now() + dt.timedelta(days=1, hours=1),
+        channel="dispatch",
+    )
+    api = api_for(owner)
+    body = {"provider_id": 1, "reason": "x"}
+    for path in ("assign",):
+        a = api.post(f"/api/ops/orders/{theirs.pk}/{path}", body)
+        b = api.post(f"/api/ops/orders/{10**9}/{path}", body)
+        assert (a[0], a[1]["code"]) == (b[0], b[1]["code"]) == (404, "not_found")
+    # someone who dispatches for no merchant is refused outright
+    MerchantStaff.objects.filter(user=owner).update(role=StaffRole.CLERK)
+    a = api.post(f"/api/ops/orders/{theirs.pk}/assign", body)
+    assert (a[0], a[1]["code"]) == (403, "forbidden")

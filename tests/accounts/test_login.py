@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import api_for, make_user
-from yuyue.accounts.models import ApiToken, OneTimeCode, User
+from yuyue.accounts.models import ApiToken, MerchantStaff, OneTimeCode, StaffRole, User
 from yuyue.core.models import AuditLog
 
 
@@ -172,3 +172,69 @@ def test_owner_grants_clerk_but_not_owner(owner, customer, merchant, other_merch
         api.post(url, {"merchant_id": other_merchant.pk, "role": "clerk"})[1]["code"] == "forbidden"
     )
     assert api_for(customer).get("/api/ops/people")[1]["code"] == "forbidden"
+
+
+def test_an_owner_cannot_strip_a_co_owner(owner, merchant, customer):
+    co_owner = make_user("Co-owner")
+    MerchantStaff.objects.create(user=co_owner, merchant=merchant, role=StaffRole.OWNER)
+    api = api_for(owner)
+    url = f"/api/ops/people/{co_owner.pk}/staff-roles"
+    status, body = api.post(url, {"merchant_id": merchant.pk, "role": "clerk"})
+    assert (status, body["code"]) == (403, "owner_role_protected")
+    status, body = api.delete(f"{url}/{merchant.pk}")
+    assert (status, body["code"]) == (403, "owner_role_protected")
+    # the owner cannot step themselves down either; both are still owners
+    status, body = api.post(
+        f"/api/ops/people/{owner.pk}/staff-roles", {"merchant_id": merchant.pk, "role": "manager"}
+    )
+    assert (status, body["code"]) == (403, "owner_role_protected")
+    assert set(MerchantStaff.objects.filter(merchant=merchant).values_list("user_id", "role")) == {
+        (owner.pk, "owner"),
+        (co_owner.pk, "owner"),
+    }
+    # a manager is given and taken by the owner as before, audited
+    assert (
+        api.post(
+            f"/api/ops/people/{customer.pk}/staff-roles",
+            {"merchant_id": merchant.pk, "role": "manager"},
+        )[0]
+        == 200
+    )
+    assert api.delete(f"/api/ops/people/{customer.pk}/staff-roles/{merchant.pk}")[0] == 204
+    assert AuditLog.objects.filter(action="staff.revoke").count() == 1
+
+
+def test_operators_change_owners_but_a_merchant_keeps_one(operator, owner, merchant):
+    ops = api_for(operator)
+    url = f"/api/ops/people/{owner.pk}/staff-roles"
+    status, body = ops.post(url, {"merchant_id": merchant.pk, "role": "clerk"})
+    assert (status, body["code"]) == (409, "last_owner")
+    status, body = ops.delete(f"{url}/{merchant.pk}")
+    assert (status, body["code"]) == (409, "last_owner")
+    heir = make_user("Heir")
+    assert (
+        ops.post(
+            f"/api/ops/people/{heir.pk}/staff-roles", {"merchant_id": merchant.pk, "role": "owner"}
+        )[0]
+        == 200
+    )
+    assert ops.post(url, {"merchant_id": merchant.pk, "role": "clerk"})[1]["role"] == "clerk"
+    assert MerchantStaff.objects.get(user=owner, merchant=merchant).role == "clerk"
+
+
+def test_people_endpoints_refuse_outsiders_before_looking_anyone_up(customer, owner, merchant):
+    """A non-operator gets the same answer for an id that exists and one that does not."""
+    api = api_for(customer)
+    missing = 10**9
+    for method, path, body in [
+        ("post", "/api/ops/people/{}/active", {"active": False}),
+        ("post", "/api/ops/people/{}/staff-roles", {"merchant_id": merchant.pk, "role": "clerk"}),
+        ("delete", f"/api/ops/people/{{}}/staff-roles/{merchant.pk}", None),
+        ("post", "/api/ops/people/{}/provider", {"display_name": "X"}),
+    ]:
+        answers = set()
+        for user_id in (owner.pk, missing):
+            args = (path.format(user_id),) + ((body,) if body is not None else ())
+            status, reply = getattr(api, method)(*args)
+            answers.add((status, reply["code"]))
+        assert answers == {(403, "forbidden")}, (path, answers)

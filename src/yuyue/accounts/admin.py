@@ -36,8 +36,16 @@ class UserCreationForm(forms.ModelForm):
 
 
 class StaffInline(admin.TabularInline):
+    """Shown on a person's page; roles are given and taken through the API only, whose service
+    holds the rules (see MerchantStaffAdmin)."""
+
     model = MerchantStaff
     extra = 0
+    readonly_fields = ["merchant", "role"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -94,10 +102,13 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(MerchantStaff)
-class MerchantStaffAdmin(admin.ModelAdmin):
+class MerchantStaffAdmin(ReadOnly):
+    """Seen here, changed only through the API (`/api/ops/people/{id}/staff-roles`), whose
+    service holds the rules on every path: owners give manager and clerk only, an owner's role
+    is an operator's to change, a merchant keeps an owner, every change audited."""
+
     list_display = ["user", "merchant", "role"]
     list_filter = ["role", "merchant"]
-    raw_id_fields = ["user"]
 
 
 @admin.register(ApiToken)

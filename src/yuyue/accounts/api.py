@@ -6,12 +6,11 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema, Status
 
-from yuyue.core.errors import DomainError
 from yuyue.core.paging import offset_param
 from yuyue.core.throttle import client_address
 
 from . import services
-from .auth import bearer, require_operator
+from .auth import bearer, operator_bearer, require_operator
 from .models import Provider, StaffRole, User
 from .phones import normalize_phone, phone_index
 from .tokens import revoke_token
@@ -160,14 +159,7 @@ def _person(user: User) -> dict:
     }
 
 
-def person_or_404(user_id: int) -> User:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise DomainError("not_found")
-    return user
-
-
-@ops_router.get("/people", response=list[PersonOut], auth=bearer)
+@ops_router.get("/people", response=list[PersonOut], auth=operator_bearer)
 def find_people(
     request,
     phone: str = Query("", max_length=32),
@@ -189,11 +181,9 @@ class ActiveIn(Schema):
     active: bool
 
 
-@ops_router.post("/people/{user_id}/active", response=PersonOut, auth=bearer)
+@ops_router.post("/people/{user_id}/active", response=PersonOut, auth=operator_bearer)
 def set_active(request, user_id: int, body: ActiveIn):
-    return _person(
-        services.set_active(actor=request.auth, user=person_or_404(user_id), active=body.active)
-    )
+    return _person(services.set_active(actor=request.auth, user_id=user_id, active=body.active))
 
 
-__all__ = ["StaffRole", "StaffRoleOut", "ops_router", "person_or_404", "router"]
+__all__ = ["StaffRole", "StaffRoleOut", "ops_router", "router"]

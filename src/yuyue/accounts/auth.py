@@ -61,8 +61,21 @@ class BearerKey:
         return user
 
 
+class OperatorAuth(BearerAuth):
+    """A bearer token of one of the platform's operators. Anyone else is refused (`forbidden`)
+    before the endpoint runs: before its path is read or anything it names is looked up, so no
+    answer tells an outsider whether an id exists."""
+
+    def authenticate(self, request, token):
+        user = super().authenticate(request, token)
+        if user is not None and not user.is_operator:
+            raise DomainError("forbidden")
+        return user
+
+
 bearer = BearerAuth()
 bearer_deferred = BearerAuth(deferred=True)
+operator_bearer = OperatorAuth()
 
 MANAGERS = (StaffRole.OWNER, StaffRole.MANAGER)
 ANY_STAFF = (StaffRole.OWNER, StaffRole.MANAGER, StaffRole.CLERK)

@@ -161,8 +161,18 @@ def login_with_wechat(*, code: str) -> tuple[User, str]:
     return user, key
 
 
-def set_active(*, actor, user: User, active: bool) -> User:
+def person(user_id: int) -> User:
+    """A person by id, for someone already allowed to act on people (checked before: an id must
+    not tell an outsider whether it exists)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise DomainError("not_found")
+    return user
+
+
+def set_active(*, actor, user_id: int, active: bool) -> User:
     require_operator(actor)
+    user = person(user_id)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=active)
         if not active:
@@ -172,30 +182,53 @@ def set_active(*, actor, user: User, active: bool) -> User:
     return user
 
 
-def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> MerchantStaff:
-    """Operators grant any role; a merchant's owner grants manager or clerk of their merchant."""
+def require_staff_manager(actor, merchant_id: int) -> None:
+    """Who may give or take a merchant's staff roles: operators, and the merchant's owners."""
+    if not getattr(actor, "is_operator", False):
+        require_staff(actor, merchant_id, (StaffRole.OWNER,))
+
+
+def _change_role(*, actor, user: User, merchant_id: int, role: str | None) -> MerchantStaff | None:
+    """Set (role) or remove (None) a person's role at a merchant, under the rules that hold on
+    every path: an owner gives and takes manager and clerk only; an owner's role is changed
+    only by an operator; a merchant always keeps an owner. The merchant's staff rows are locked
+    first, so two changes at once cannot both take away "the other" owner."""
+    is_operator = getattr(actor, "is_operator", False)
+    if role == StaffRole.OWNER and not is_operator:
+        raise DomainError("forbidden")
+    with transaction.atomic():
+        rows = list(
+            MerchantStaff.objects.select_for_update().filter(merchant_id=merchant_id).order_by("pk")
+        )
+        current = next((r for r in rows if r.user_id == user.pk), None)
+        if current is not None and current.role == StaffRole.OWNER and role != StaffRole.OWNER:
+            if not is_operator:
+                raise DomainError("owner_role_protected")
+            if not any(r.role == StaffRole.OWNER and r.user_id != user.pk for r in rows):
+                raise DomainError("last_owner")
+        if role is None:
+            if current is not None:
+                current.delete()
+            audit(actor, "staff.revoke", user, merchant=merchant_id)
+            return None
+        if current is None:
+            current = MerchantStaff.objects.create(user=user, merchant_id=merchant_id, role=role)
+        elif current.role != role:
+            MerchantStaff.objects.filter(pk=current.pk).update(role=role)
+            current.role = role
+        audit(actor, "staff.grant", user, merchant=merchant_id, role=role)
+    return current
+
+
+def grant_staff_role(*, actor, user_id: int, merchant_id: int, role: str) -> MerchantStaff:
+    """Operators grant any role; a merchant's owner grants manager or clerk of their merchant,
+    and never to one of its owners."""
     if role not in StaffRole.values:
         raise DomainError("invalid_input", "Unknown role.")
-    if not getattr(actor, "is_operator", False):
-        require_staff(actor, merchant_id, (StaffRole.OWNER,))
-        if role == StaffRole.OWNER:
-            raise DomainError("forbidden")
-    with transaction.atomic():
-        staff, _ = MerchantStaff.objects.update_or_create(
-            user=user, merchant_id=merchant_id, defaults={"role": role}
-        )
-        audit(actor, "staff.grant", user, merchant=merchant_id, role=role)
-    return staff
+    require_staff_manager(actor, merchant_id)
+    return _change_role(actor=actor, user=person(user_id), merchant_id=merchant_id, role=role)
 
 
-def revoke_staff_role(*, actor, user: User, merchant_id: int) -> bool:
-    if not getattr(actor, "is_operator", False):
-        require_staff(actor, merchant_id, (StaffRole.OWNER,))
-        if MerchantStaff.objects.filter(
-            user=user, merchant_id=merchant_id, role=StaffRole.OWNER
-        ).exists():
-            raise DomainError("forbidden")
-    with transaction.atomic():
-        deleted = MerchantStaff.objects.filter(user=user, merchant_id=merchant_id).delete()[0]
-        audit(actor, "staff.revoke", user, merchant=merchant_id)
-    return bool(deleted)
+def revoke_staff_role(*, actor, user_id: int, merchant_id: int) -> None:
+    require_staff_manager(actor, merchant_id)
+    _change_role(actor=actor, user=person(user_id), merchant_id=merchant_id, role=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
-from yuyue.accounts.auth import bearer
+from yuyue.accounts.auth import operator_bearer
 from yuyue.core.idempotency import checked_key, key_header
 
 from . import loyalty, topups
@@ -16,7 +16,7 @@ from .schemas import LevelIn, LevelOut, LevelPatch, PlanOut, WithdrawalOut, with
 router = Router(tags=["operators"])
 
 
-@router.get("/ops/withdrawals", response=list[WithdrawalOut], auth=bearer)
+@router.get("/ops/withdrawals", response=list[WithdrawalOut], auth=operator_bearer)
 def pending_withdrawals(request):
     from yuyue.accounts.auth import require_operator
 
@@ -34,7 +34,9 @@ class DecisionIn(Schema):
     reason: str = Field("", max_length=200)
 
 
-@router.post("/ops/withdrawals/{withdrawal_id}/decide", response=WithdrawalOut, auth=bearer)
+@router.post(
+    "/ops/withdrawals/{withdrawal_id}/decide", response=WithdrawalOut, auth=operator_bearer
+)
 def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
     from . import settlement
 
@@ -59,7 +61,7 @@ class RefundOut(Schema):
     gateway_refund_id: str
 
 
-@router.post("/ops/bookings/{booking_id}/refunds", response={201: RefundOut}, auth=bearer)
+@router.post("/ops/bookings/{booking_id}/refunds", response={201: RefundOut}, auth=operator_bearer)
 def refund_part(
     request,
     booking_id: int,
@@ -90,24 +92,24 @@ def refund_part(
     )
 
 
-@router.get("/ops/membership-levels", response=list[LevelOut], auth=bearer)
+@router.get("/ops/membership-levels", response=list[LevelOut], auth=operator_bearer)
 def levels(request):
     """The platform's levels (spend everywhere counts)."""
     loyalty._require_operator(request.auth)
     return list(MembershipLevel.objects.filter(merchant__isnull=True))
 
 
-@router.post("/ops/membership-levels", response={201: LevelOut}, auth=bearer)
+@router.post("/ops/membership-levels", response={201: LevelOut}, auth=operator_bearer)
 def create_level(request, body: LevelIn):
     return Status(201, loyalty.create_level(actor=request.auth, **body.dict()))
 
 
-@router.patch("/ops/membership-levels/{level_id}", response=LevelOut, auth=bearer)
+@router.patch("/ops/membership-levels/{level_id}", response=LevelOut, auth=operator_bearer)
 def update_level(request, level_id: int, body: LevelPatch):
     return loyalty.update_level(actor=request.auth, level_id=level_id, **body.dict())
 
 
-@router.delete("/ops/membership-levels/{level_id}", response={204: None}, auth=bearer)
+@router.delete("/ops/membership-levels/{level_id}", response={204: None}, auth=operator_bearer)
 def delete_level(request, level_id: int):
     loyalty.delete_level(actor=request.auth, level_id=level_id)
     return Status(204, None)
@@ -132,19 +134,19 @@ class OpsPlanOut(PlanOut):
     active: bool
 
 
-@router.get("/ops/topup-plans", response=list[OpsPlanOut], auth=bearer)
+@router.get("/ops/topup-plans", response=list[OpsPlanOut], auth=operator_bearer)
 def all_plans(request):
     """Every plan, retired ones too."""
     loyalty._require_operator(request.auth)
     return list(TopUpPlan.objects.all())
 
 
-@router.post("/ops/topup-plans", response={201: PlanOut}, auth=bearer)
+@router.post("/ops/topup-plans", response={201: PlanOut}, auth=operator_bearer)
 def create_plan(request, body: PlanIn):
     return Status(201, topups.create_plan(actor=request.auth, **body.dict()))
 
 
-@router.patch("/ops/topup-plans/{plan_id}", response=OpsPlanOut, auth=bearer)
+@router.patch("/ops/topup-plans/{plan_id}", response=OpsPlanOut, auth=operator_bearer)
 def update_plan(request, plan_id: int, body: PlanPatch):
     return topups.update_plan(actor=request.auth, plan_id=plan_id, **body.dict())
 
@@ -162,7 +164,9 @@ class TopUpRefundOut(Schema):
     gateway_refund_id: str
 
 
-@router.post("/ops/payments/{payment_id}/refunds", response={201: TopUpRefundOut}, auth=bearer)
+@router.post(
+    "/ops/payments/{payment_id}/refunds", response={201: TopUpRefundOut}, auth=operator_bearer
+)
 def refund_top_up(
     request,
     payment_id: int,

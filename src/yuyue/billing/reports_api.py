@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpResponse
 from ninja import Router, Schema
 
-from yuyue.accounts.auth import bearer
+from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.errors import DomainError
 
 from . import reports
@@ -78,21 +78,24 @@ class ReconcileIn(Schema):
     gateway: str = "sandbox"
 
 
-@router.post("/ops/reconciliations", response=RunOut, auth=bearer)
+@router.post("/ops/reconciliations", response=RunOut, auth=operator_bearer)
 def reconcile(request, body: ReconcileIn):
     """Reconcile a day now (again: the day's result is replaced). The worker does yesterday at
     02:00 every night."""
     return reports.reconcile(actor=request.auth, day=body.day, gateway=body.gateway)
 
 
-@router.get("/ops/reconciliations", response=list[RunOut], auth=bearer)
+@router.get("/ops/reconciliations", response=list[RunOut], auth=operator_bearer)
 def reconciliations(request, limit: int = 30):
     reports._require_operator(request.auth)
     return list(ReconciliationRun.objects.all()[: max(1, min(limit, 366))])
 
 
 @router.get(
-    "/ops/reconciliations/{day}.xlsx", auth=bearer, response={200: None}, openapi_extra=XLSX_DOC
+    "/ops/reconciliations/{day}.xlsx",
+    auth=operator_bearer,
+    response={200: None},
+    openapi_extra=XLSX_DOC,
 )
 def reconciliation_xlsx(request, day: dt.date, gateway: str = "sandbox"):
     reports._require_operator(request.auth)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from ninja import Field, Router, Schema
 
-from yuyue.accounts.auth import bearer
+from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.idempotency import checked_key, key_header
 
 from . import records, services
@@ -74,7 +74,7 @@ class CallRefundOut(Schema):
     refunded_fen: int
 
 
-@router.post("/ops/calls/{booking_id}/refund", response=CallRefundOut, auth=bearer)
+@router.post("/ops/calls/{booking_id}/refund", response=CallRefundOut, auth=operator_bearer)
 def refund_call(
     request,
     booking_id: int,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 
-from yuyue.accounts.auth import bearer
+from yuyue.accounts.auth import operator_bearer
 
 from . import services
 from .models import Merchant
@@ -29,7 +29,7 @@ class MerchantStatusIn(Schema):
     status: Literal["pending", "active", "suspended"]
 
 
-@ops_router.get("/merchants", response=list[MerchantOut], auth=bearer)
+@ops_router.get("/merchants", response=list[MerchantOut], auth=operator_bearer)
 def ops_list_merchants(request, status: Literal["pending", "active", "suspended"] | None = None):
     from yuyue.accounts.auth import require_operator
 
@@ -38,7 +38,7 @@ def ops_list_merchants(request, status: Literal["pending", "active", "suspended"
     return qs.filter(status=status) if status else qs
 
 
-@ops_router.post("/merchants", response={201: MerchantOut}, auth=bearer)
+@ops_router.post("/merchants", response={201: MerchantOut}, auth=operator_bearer)
 def ops_create_merchant(request, body: MerchantIn):
     data = body.dict()
     return Status(
@@ -49,7 +49,7 @@ def ops_create_merchant(request, body: MerchantIn):
     )
 
 
-@ops_router.post("/merchants/{merchant_id}/status", response=MerchantOut, auth=bearer)
+@ops_router.post("/merchants/{merchant_id}/status", response=MerchantOut, auth=operator_bearer)
 def ops_set_merchant_status(request, merchant_id: int, body: MerchantStatusIn):
     merchant = merchant_or_404(merchant_id, public=False)
     return services.set_merchant_status(actor=request.auth, merchant=merchant, status=body.status)

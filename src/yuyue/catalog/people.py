@@ -9,27 +9,31 @@ from django.db import IntegrityError, transaction
 
 from yuyue.accounts import services as accounts
 from yuyue.accounts.auth import require_operator
-from yuyue.accounts.models import MerchantStaff, Provider, User
+from yuyue.accounts.models import MerchantStaff, Provider
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 
 from .models import Merchant, Service
 
 
-def grant_staff_role(*, actor, user: User, merchant_id: int, role: str) -> MerchantStaff:
+def grant_staff_role(*, actor, user_id: int, merchant_id: int, role: str) -> MerchantStaff:
     """Operators grant any role; a merchant's owner grants manager or clerk (of a merchant that
-    exists)."""
+    exists). Who may is checked before anything is looked up."""
+    accounts.require_staff_manager(actor, merchant_id)
     if not Merchant.objects.filter(pk=merchant_id).exists():
         raise DomainError("not_found")
-    return accounts.grant_staff_role(actor=actor, user=user, merchant_id=merchant_id, role=role)
+    return accounts.grant_staff_role(
+        actor=actor, user_id=user_id, merchant_id=merchant_id, role=role
+    )
 
 
 def make_provider(
-    *, actor, user: User, service_ids: list[int], merchant_id: int | None = None, **profile
+    *, actor, user_id: int, service_ids: list[int], merchant_id: int | None = None, **profile
 ) -> Provider:
     """An operator gives a person a provider profile (after checking their real name and
     credentials): for the platform or one merchant, qualified for the given services."""
     require_operator(actor)
+    user = accounts.person(user_id)
     if merchant_id and not Merchant.objects.filter(pk=merchant_id).exists():
         raise DomainError("not_found")
     services = list(Service.objects.filter(pk__in=service_ids))

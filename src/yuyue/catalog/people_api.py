@@ -7,8 +7,8 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from yuyue.accounts import services as accounts
-from yuyue.accounts.api import StaffRoleOut, person_or_404
-from yuyue.accounts.auth import bearer
+from yuyue.accounts.api import StaffRoleOut
+from yuyue.accounts.auth import bearer, operator_bearer
 
 from . import people
 
@@ -25,7 +25,7 @@ def grant_role(request, user_id: int, body: StaffIn):
     """Operators grant any role; a merchant's owner grants manager or clerk."""
     staff = people.grant_staff_role(
         actor=request.auth,
-        user=person_or_404(user_id),
+        user_id=user_id,
         merchant_id=body.merchant_id,
         role=body.role,
     )
@@ -38,9 +38,7 @@ def grant_role(request, user_id: int, body: StaffIn):
 
 @ops_router.delete("/people/{user_id}/staff-roles/{merchant_id}", response={204: None}, auth=bearer)
 def revoke_role(request, user_id: int, merchant_id: int):
-    accounts.revoke_staff_role(
-        actor=request.auth, user=person_or_404(user_id), merchant_id=merchant_id
-    )
+    accounts.revoke_staff_role(actor=request.auth, user_id=user_id, merchant_id=merchant_id)
     return Status(204, None)
 
 
@@ -64,10 +62,10 @@ class ProviderOut(Schema):
     service_ids: list[int]
 
 
-@ops_router.post("/people/{user_id}/provider", response={201: ProviderOut}, auth=bearer)
+@ops_router.post("/people/{user_id}/provider", response={201: ProviderOut}, auth=operator_bearer)
 def make_provider(request, user_id: int, body: ProviderIn):
     """Give a person a provider profile (after checking their real name and credentials)."""
-    provider = people.make_provider(actor=request.auth, user=person_or_404(user_id), **body.dict())
+    provider = people.make_provider(actor=request.auth, user_id=user_id, **body.dict())
     return Status(
         201,
         {

@@ -59,6 +59,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "phone_taken": (409, "This phone number is already registered.", "该手机号已注册。"),
     "weak_password": (422, "The password is too weak: {reason}", "密码强度不足：{reason}"),
     "account_disabled": (403, "This account is disabled.", "该账号已停用。"),
+    "owner_role_protected": (
+        403,
+        "An owner's role can only be changed by the platform's operators.",
+        "店主的角色只能由平台运营人员变更。",
+    ),
+    "last_owner": (409, "A merchant must keep at least one owner.", "商家至少需保留一位店主。"),
     # catalog
     "merchant_inactive": (409, "This merchant is not open for bookings.", "该商家暂不接受预约。"),
     "service_inactive": (409, "This service is not open for bookings.", "该服务暂不接受预约。"),

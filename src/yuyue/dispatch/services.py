@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from yuyue.accounts.models import Provider, StaffRole
+from yuyue.accounts.models import MerchantStaff, Provider, StaffRole
 from yuyue.core.audit import audit
 from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
@@ -324,9 +324,24 @@ def _dispatcher_role(actor, booking: Booking) -> str:
     return STAFF
 
 
+def _order_for_dispatcher(actor, booking_id: int) -> Booking | None:
+    """The order, if the actor may dispatch it. Someone who dispatches for no merchant is refused
+    before anything is looked up; a dispatcher finds only their merchants' orders (another's is
+    not found, as a missing one is: ids tell no one what exists)."""
+    orders = Booking.objects.select_related("service").filter(pk=booking_id)
+    if not getattr(actor, "is_operator", False):
+        mine = MerchantStaff.objects.filter(
+            user_id=getattr(actor, "pk", None), role__in=(StaffRole.OWNER, StaffRole.MANAGER)
+        ).values("merchant_id")
+        if not mine.exists():
+            raise DomainError("forbidden")
+        orders = orders.filter(merchant_id__in=mine)
+    return orders.first()
+
+
 def assign_order(*, actor, booking_id: int, provider_id: int, reason: str = "") -> Booking:
     """An operator or the merchant's dispatcher gives an open order to a provider by hand."""
-    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
+    booking = _order_for_dispatcher(actor, booking_id)
     provider = Provider.objects.filter(pk=provider_id).first()
     if booking is None or provider is None:
         raise DomainError("not_found")
@@ -351,7 +366,7 @@ def reassign_order(
 ) -> Booking:
     """Move an accepted order to another provider. The caller names the provider they saw, so
     of two operators reassigning at once exactly one wins; the other gets already_taken."""
-    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
+    booking = _order_for_dispatcher(actor, booking_id)
     provider = Provider.objects.filter(pk=provider_id).first()
     if booking is None or provider is None:
         raise DomainError("not_found")
