@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -20,14 +21,46 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
-)
+# "development" (the default: `make run`, the tests) or "production". In production the platform
+# refuses to start without its own secrets and turns on HTTPS-only cookies and HSTS; the
+# documented production configuration passes `manage.py check --deploy` (docs/operations.md).
+YUYUE_ENV = os.environ.get("YUYUE_ENV", "development").strip().lower()
+if YUYUE_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"YUYUE_ENV is {YUYUE_ENV!r}: use 'development' or 'production'.")
+PRODUCTION = YUYUE_ENV == "production"
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 # Key for personal data at rest (phone and ID numbers). Any string; derived into a Fernet key.
-FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", SECRET_KEY)
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+if PRODUCTION:
+    _missing = [n for n in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY") if not os.environ.get(n)]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"YUYUE_ENV=production needs {' and '.join(_missing)} in the environment: each a "
+            "long random string of its own (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'). See docs/operations.md, 'In production'."
+        )
+    if DEV_SECRET_KEY in (SECRET_KEY, FIELD_ENCRYPTION_KEY) or SECRET_KEY == FIELD_ENCRYPTION_KEY:
+        raise ImproperlyConfigured(
+            "YUYUE_ENV=production: SECRET_KEY and FIELD_ENCRYPTION_KEY must be two different "
+            "secrets of your own, not the development key."
+        )
+SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or SECRET_KEY
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("YUYUE_ENV=production never runs with DEBUG on.")
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if PRODUCTION:
+    # Behind a reverse proxy that ends TLS and says so (nginx: X-Forwarded-Proto $scheme).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -271,7 +304,15 @@ YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 YUYUE_WECHATPAY = json.loads(os.environ.get("YUYUE_WECHATPAY") or "{}")
 YUYUE_ALIPAY = json.loads(os.environ.get("YUYUE_ALIPAY") or "{}")
 YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])
-YUYUE_PUBLIC_BASE_URL = os.environ.get("YUYUE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Where gateways and links reach this platform. By default the address `make run` serves
+# (HOST and PORT, as run_platform reads them), so that PORT=8001 make run gets its own sandbox
+# payment notifications; in production set it to the public https address.
+_serve_host = os.environ.get("HOST", "127.0.0.1")
+_serve_host = "127.0.0.1" if _serve_host in ("", "0.0.0.0", "::") else _serve_host
+_serve_host = f"[{_serve_host}]" if ":" in _serve_host else _serve_host
+YUYUE_PUBLIC_BASE_URL = os.environ.get(
+    "YUYUE_PUBLIC_BASE_URL", f"http://{_serve_host}:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
 YUYUE_SETTLE_AFTER_HOURS = float(os.environ.get("YUYUE_SETTLE_AFTER_HOURS", "72"))
 YUYUE_EARNINGS_FREEZE_HOURS = float(os.environ.get("YUYUE_EARNINGS_FREEZE_HOURS", "168"))
 YUYUE_MIN_WITHDRAWAL_FEN = int(os.environ.get("YUYUE_MIN_WITHDRAWAL_FEN", "1000"))
