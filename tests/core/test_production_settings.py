@@ -68,7 +68,13 @@ def test_development_defaults_do_not_pass_the_deployment_check():
 
 def test_the_public_address_follows_the_port_make_run_serves():
     code = "from django.conf import settings; print(settings.YUYUE_PUBLIC_BASE_URL)"
-    assert _manage("shell", "-c", code, PORT="8001").stdout.strip().splitlines()[-1] == "http://127.0.0.1:8001"
-    assert _manage("shell", "-c", code, HOST="0.0.0.0").stdout.strip().splitlines()[-1] == "http://127.0.0.1:8000"
+    assert (
+        _manage("shell", "-c", code, PORT="8001").stdout.strip().splitlines()[-1]
+        == "http://127.0.0.1:8001"
+    )
+    assert (
+        _manage("shell", "-c", code, HOST="0.0.0.0").stdout.strip().splitlines()[-1]
+        == "http://127.0.0.1:8000"
+    )
     explicit = _manage("shell", "-c", code, PORT="8001", YUYUE_PUBLIC_BASE_URL="https://a.b/")
     assert explicit.stdout.strip().splitlines()[-1] == "https://a.b"
