@@ -89,7 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "yuyue.core.middleware.RejectNulMiddleware",
+    "yuyue.core.middleware.ProblemResponsesMiddleware",
+    "yuyue.core.middleware.CleanInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -57,6 +57,11 @@ def test_wechat_pay_end_to_end(wechat, customer, open_slot, operator):
     order = book(customer, open_slot)
     status, problem = start(customer, order["id"], "wechat")
     assert (status, problem["code"]) == (409, "wechat_login_required")  # no openid yet
+    status, problem = api_for(customer).post(
+        "/api/payments", {"top_up_fen": 100, "gateway": "wechat"}
+    )
+    assert (status, problem["code"]) == (409, "wechat_login_required")
+    assert not Payment.objects.exists()  # a refusal leaves no payment behind
     customer.wx_openid = "o-customer-1"
     customer.save()
 
@@ -136,8 +141,14 @@ def test_wechat_close_and_not_configured(wechat, customer, open_slot, settings):
     get_gateway("wechat").close(payment)
     assert wechat.orders[payment.out_trade_no]["state"] == "CLOSED"
     settings.YUYUE_WECHATPAY = {}
+    before = Payment.objects.count()
     status, problem = start(customer, book(customer, open_slot)["id"], "wechat")
     assert (status, problem["code"]) == (409, "gateway_not_configured")
+    status, problem = api_for(customer).post(
+        "/api/payments", {"top_up_fen": 100, "gateway": "wechat"}
+    )
+    assert (status, problem["code"]) == (409, "gateway_not_configured")
+    assert Payment.objects.count() == before
 
 
 def test_alipay_end_to_end(alipay, customer, open_slot, operator):

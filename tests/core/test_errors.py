@@ -82,3 +82,50 @@ def test_openapi_names_each_operation_readably_and_documents_its_refusals():
     for op in operations:
         content = op["responses"]["4XX"]["content"]["application/problem+json"]
         assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_every_refusal_under_api_is_a_problem(db, customer, settings):
+    from django.test import Client
+
+    from tests.conftest import api_for
+
+    client = Client()
+    # a body over the size limit
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(
+        "/api/auth/login", '{"phone": "' + "1" * 2000 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "payload_too_large"
+    # a method the path does not take
+    response = client.delete("/api/merchants")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+    # an address nothing serves
+    response = client.get("/api/no-such-thing")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    # a query parameter the operation does not take
+    status, body = api_for(customer).get("/api/merchants", {"q": "x", "colour": "red"})
+    assert (status, body["code"]) == (422, "invalid_input")
+    assert body["errors"] == [{"loc": ["query", "colour"], "problem": "not a parameter here"}]
+    assert api_for(customer).get("/api/merchants", {"q": "x"})[0] == 200
+
+
+def test_unknown_query_parameters_are_refused_after_authentication(db, operator, customer):
+    from tests.conftest import api_for
+
+    status, body = api_for(operator).get("/api/ops/people", {"q": "Zhang"})
+    assert (status, body["code"]) == (422, "invalid_input")
+    status, body = api_for(customer).get("/api/ops/people", {"q": "Zhang"})
+    assert (status, body["code"]) == (403, "forbidden")
+
+
+def test_answers_are_never_invalid_json(db):
+    """A NaN in an answer is an error on our side, never the NaN token."""
+    from yuyue.api import StrictJSONRenderer
+
+    with pytest.raises(ValueError):
+        StrictJSONRenderer().render(None, {"x": float("nan")}, response_status=200)

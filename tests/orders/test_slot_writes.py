@@ -100,6 +100,7 @@ def test_one_batch_applies_every_guard_per_booking(hall_service, hall):
     assert [_usage(two_left, c) for c in people[:3]] == [1, 1, 0]
     assert (_usage(one_left, people[3]), _usage(one_left, people[4])) == (0, 1)
     assert _usage(closed, people[5]) == 0
+    assert not SlotUsage.objects.filter(count=0).exists()  # refused bookings leave no row
     assert [p.written for p in batch] == [p.error is None for p in batch]
     won = [p.booking for p in batch if p.error is None]
     assert all(b.pk and len(b.code) == 10 for b in won)

@@ -10,6 +10,8 @@ from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.params.models import QueryModel
+from ninja.renderers import JSONRenderer
 
 from yuyue.core.errors import CATALOGUE, DomainError, problem
 
@@ -54,7 +56,15 @@ class YuyueAPI(NinjaAPI):
         return schema
 
 
+class StrictJSONRenderer(JSONRenderer):
+    """Only valid JSON leaves: a NaN or an infinity in an answer is an error on our side (a 500,
+    logged), never the `NaN` token a client's parser rejects."""
+
+    json_dumps_params = {"allow_nan": False}
+
+
 api = YuyueAPI(
+    renderer=StrictJSONRenderer(),
     title="yuyue API",
     version="1",
     description=(
@@ -179,4 +189,46 @@ def _register_routers() -> None:
     api.add_router("/ops", people_api.ops_router)
 
 
+def _query_names(operation) -> set[str]:
+    names: set[str] = set()
+    for model in operation.models:
+        if issubclass(model, QueryModel):
+            names |= set(getattr(model, "__ninja_flatten_map__", {}) or model.model_fields)
+            names |= {f.alias for f in model.model_fields.values() if f.alias}
+    return names
+
+
+def _refuse_unknown_query_parameters() -> None:
+    """A query parameter an operation does not take is refused (422, naming it), not ignored:
+    `/api/ops/people?q=…` must not quietly list everyone. Checked after authentication, like
+    every other input. (The operations served are the bound routers' copies, ninja 1.5+.)"""
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                known = frozenset(_query_names(operation))
+                checks = operation._run_checks
+
+                def run_checks(request, checks=checks, known=known):
+                    refused = checks(request)
+                    if refused is not None:
+                        return refused
+                    unknown = sorted(set(request.GET) - known)
+                    if not unknown:
+                        return None
+                    return api.on_exception(
+                        request,
+                        DomainError(
+                            "invalid_input",
+                            f"Unknown query parameter: {', '.join(unknown)}.",
+                            errors=[
+                                {"loc": ["query", name], "problem": "not a parameter here"}
+                                for name in unknown
+                            ],
+                        ),
+                    )
+
+                operation._run_checks = run_checks
+
+
 _register_routers()
+_refuse_unknown_query_parameters()

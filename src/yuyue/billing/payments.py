@@ -128,6 +128,7 @@ def start_gateway_payment(
     gw = get_gateway(gateway)
     if booking_id is not None:
         booking = _payable(actor, booking_id)
+        gw.check(Payment(customer=actor, booking=booking, gateway=gw.name))
         with transaction.atomic():
             release_claim(booking)
             c = compute(booking, coupon=coupon, wallet=False)
@@ -149,10 +150,19 @@ def start_gateway_payment(
         ):
             raise DomainError("invalid_amount", max=MAX_TOP_UP)
         fields = {"purpose": PaymentPurpose.TOP_UP, "amount_fen": top_up_fen}
+    if booking_id is None:
+        gw.check(Payment(customer=actor, gateway=gw.name, **fields))
     with transaction.atomic():
         payment = _new_payment(customer=actor, gateway=gw.name, **fields)
         audit(actor, "payment.create", payment, amount=payment.amount_fen)
-    return payment, gw.create(payment)  # the gateway is called after commit, with no lock held
+    try:
+        return payment, gw.create(payment)  # called after commit, with no lock held
+    except DomainError:
+        # the gateway refused or failed: this attempt can never be paid
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
+            status=PaymentStatus.FAILED
+        )
+        raise
 
 
 def apply_notification(*, gateway: str, headers: dict, body: bytes) -> str:

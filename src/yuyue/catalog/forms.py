@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as NumberInvalid
 
 from yuyue.accounts.phones import normalize_phone
 from yuyue.core.errors import DomainError
 
 from .models import FieldType, FormField
 
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: \d would take full-width, Arabic-Indic, Devanagari or bold digits
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+# Numbers a form takes: finite, and within what the database and JSON carry exactly
+_NUMBER_LIMIT = 1e15
 
 
 def valid_id_number(value: str) -> bool:
-    """GB 11643-1999: 18 characters, a real birth date, and the ISO 7064 MOD 11-2 check digit."""
+    """GB 11643-1999 (python-stdnum's cn.ric: a real birth date, the ISO 7064 MOD 11-2 check
+    digit), written in ASCII digits and X only, born in 1900 or later and not in the future."""
     value = value.upper()
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         return False
     try:
-        birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
+        ric.validate(value)
+        birth = ric.get_birth_date(value)
+    except NumberInvalid:
         return False
-    if birth.year < 1900 or birth > dt.date.today():
+    return dt.date(1900, 1, 1) <= birth <= dt.date.today()
+
+
+def encodable(text: str) -> bool:
+    """Whether the text can be stored and sent: no lone surrogate halves ("\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
         return False
-    total = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == value[17]
+    return True
 
 
 def _check(field: FormField, value: Any) -> tuple[Any, str | None]:
@@ -36,6 +49,8 @@ def _check(field: FormField, value: Any) -> tuple[Any, str | None]:
     if field.type == FieldType.TEXT:
         if not isinstance(value, str):
             return None, "must be text"
+        if not encodable(value):
+            return None, "contains characters that are not text"
         value = value.strip()
         if len(value) > field.max_length:
             return None, f"at most {field.max_length} characters"
@@ -43,6 +58,8 @@ def _check(field: FormField, value: Any) -> tuple[Any, str | None]:
     if field.type == FieldType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, "must be a number"
+        if not math.isfinite(value) or abs(value) > _NUMBER_LIMIT:
+            return None, "must be a finite number"
         if field.min_value is not None and value < field.min_value:
             return None, f"must be at least {field.min_value:g}"
         if field.max_value is not None and value > field.max_value:
@@ -58,6 +75,8 @@ def _check(field: FormField, value: Any) -> tuple[Any, str | None]:
             return None, "not a valid resident ID number (GB 11643)"
         return value.strip().upper(), None
     if field.type == FieldType.CHOICE:
+        if not isinstance(value, str):
+            return None, "not one of the choices"
         if value not in (field.choices or []):
             return None, "not one of the choices"
         return value, None

@@ -76,9 +76,10 @@ class FormFieldIn(Schema):
     label: str = Field(min_length=1, max_length=100)
     type: Literal["text", "number", "phone", "id_number", "choice", "date"]
     required: bool = True
-    choices: list[str] = []
-    min_value: float | None = None
-    max_value: float | None = None
+    choices: list[str] = Field([], max_length=100)
+    # finite bounds only: a NaN bound would let every answer through and could not be served
+    min_value: float | None = Field(None, ge=-1e15, le=1e15)
+    max_value: float | None = Field(None, ge=-1e15, le=1e15)
     max_length: int = Field(100, ge=1, le=2000)
 
 

@@ -20,6 +20,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "not_found": (404, "Not found.", "未找到。"),
     "auth_required": (401, "Please sign in.", "请先登录。"),
     "forbidden": (403, "You may not do this.", "无权执行此操作。"),
+    "method_not_allowed": (
+        405,
+        "This address does not take this method.",
+        "该地址不支持此请求方法。",
+    ),
+    "payload_too_large": (413, "The request body is too large.", "请求内容过大。"),
     "internal_error": (500, "Something went wrong on our side.", "服务器内部错误。"),
     "too_many_requests": (
         429,

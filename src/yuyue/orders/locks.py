@@ -31,9 +31,9 @@ def give_back_place(booking: Booking, *, counter: str | None) -> None:
     if counter:
         changes[counter] = F(counter) + booking.places
     TimeSlot.objects.filter(pk=booking.slot_id).update(**changes)
-    SlotUsage.objects.filter(
-        slot_id=booking.slot_id, customer_id=booking.customer_id, count__gt=0
-    ).update(count=F("count") - 1)
+    usage = SlotUsage.objects.filter(slot_id=booking.slot_id, customer_id=booking.customer_id)
+    usage.filter(count__gt=0).update(count=F("count") - 1)
+    usage.filter(count=0).delete()  # a row counts live bookings only
 
 
 def take_place_again(booking: Booking, *, per_user_limit: int) -> None:

@@ -95,6 +95,10 @@ def _statements() -> dict[str, str]:
             f"UPDATE {usage} SET {u['count']} = {u['count']} - 1"
             f" WHERE {u['count']} > 0 AND ({u['slot']}, {u['customer']}) IN ({{rows}})"
         ),
+        "drop_unused": (
+            f"DELETE FROM {usage}"
+            f" WHERE {u['count']} = 0 AND ({u['slot']}, {u['customer']}) IN ({{rows}})"
+        ),
         "take": (
             f"UPDATE {slot} SET {s['booked']} = {s['booked']} + %s WHERE {s['id']} = %s"
             f" AND {s['status']} = %s AND ({s['capacity']} IS NULL"
@@ -186,14 +190,17 @@ def _take_places(pending: list[PendingBooking]) -> list[PendingBooking]:
 
 
 def _give_back(pending: list[PendingBooking]) -> None:
-    """Usage raised for bookings that then found no place is given back."""
+    """Usage raised for bookings that then found no place is given back; a row that counts no
+    booking then is removed (a refused booking leaves nothing behind)."""
     if not pending:
         return
     keys = sorted({p.key for p in pending})
     rows = ", ".join(["(%s, %s)"] * len(keys))
     if connection.vendor == "sqlite":
         rows = "VALUES " + rows
-    sql.execute(_statements()["give_back"].format(rows=rows), [v for k in keys for v in k])
+    params = [v for k in keys for v in k]
+    sql.execute(_statements()["give_back"].format(rows=rows), params)
+    sql.execute(_statements()["drop_unused"].format(rows=rows), params)
 
 
 # A hall booking's columns that differ between bookings; the rest are written as their defaults

@@ -87,6 +87,9 @@ class AlipayGateway:
             raise DomainError("gateway_error", gateway=NAME)
         return answer
 
+    def check(self, payment) -> None:
+        self._config_for(payment)
+
     def create(self, payment) -> dict:
         """The app's order string and the web checkout URL, both signed with our key."""
         client = _client(self._config_for(payment))

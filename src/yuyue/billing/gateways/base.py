@@ -21,6 +21,10 @@ class Notification:
 class Gateway(Protocol):
     name: str
 
+    def check(self, payment) -> None:
+        """Refuse, before the payment is written, what `create` would refuse for it (keys not
+        set, a customer the gateway cannot charge): a refusal leaves no row behind."""
+
     def create(self, payment) -> dict:
         """Parameters the client needs to pay (a prepay id, a checkout URL…)."""
 

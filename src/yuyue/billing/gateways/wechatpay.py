@@ -83,11 +83,15 @@ class WeChatPayGateway:
             return {}
         return json.loads(message)
 
+    def check(self, payment) -> None:
+        self._config_for(payment)
+        if not payment.customer.wx_openid:
+            raise DomainError("wechat_login_required")
+
     def create(self, payment) -> dict:
         """Prepay for a mini-program; returns what `wx.requestPayment` needs, signed."""
+        self.check(payment)
         openid = payment.customer.wx_openid
-        if not openid:
-            raise DomainError("wechat_login_required")
         cfg = self._config_for(payment)
         client = _client(cfg)
         try:
