@@ -116,3 +116,24 @@ def test_operator_creates_and_approves_merchant(operator, customer):
 )
 def test_id_number_checksum(number, ok):
     assert valid_id_number(number) is ok
+
+
+def test_a_patch_with_null_for_a_required_field_is_refused(owner, merchant, hall, hall_service):
+    api = api_for(owner)
+    url = f"/api/merchants/{merchant.pk}/halls/{hall.pk}"
+    status, body = api.patch(url, {"address": None})
+    assert (status, body["code"]) == (422, "invalid_input")
+    assert "address cannot be null" in str(body["errors"])
+    status, body = api.patch(url, {"lat": None, "lng": None})  # a location can be cleared
+    assert status == 200 and body["lat"] is None
+    status, body = api.patch(
+        f"/api/merchants/{merchant.pk}/services/{hall_service.pk}", {"description": None}
+    )
+    assert (status, body["code"]) == (422, "invalid_input")
+    hall.refresh_from_db()
+    assert hall.address is not None
+
+
+def test_an_operator_asking_for_a_missing_merchants_slots_gets_not_found(operator):
+    status, body = api_for(operator).get("/api/merchants/999999/slots", {"date_from": "2026-12-01"})
+    assert (status, body["code"]) == (404, "not_found")

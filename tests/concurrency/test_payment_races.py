@@ -310,3 +310,30 @@ def test_one_top_up_refunded_ten_times_at_once(request, customer, operator, guar
     else:
         assert won > 1, outcome(replies)  # the race the guard prevents: paid back twice or more
         assert wallet(customer.pk).balance < 9 * PRICE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_order_paid_from_the_wallet_ten_times_at_once(server, customer, hall_service, hall):
+    """No Idempotency-Key: one payment goes through; every other gets `nothing_to_pay`, the same
+    answer on SQLite and PostgreSQL."""
+    [order] = _orders(customer, hall_service, hall, 1)
+    with transaction.atomic():
+        ledger.post_transfer(
+            key="seed-one",
+            kind="top_up",
+            legs=[
+                (ledger.account(AccountKind.GATEWAY_CLEARING), -10 * PRICE),
+                (wallet(customer.pk), 10 * PRICE),
+            ],
+        )
+    key = issue_token(user=customer, via="password")[0]
+    replies = storm(
+        server.url, [Call("POST", f"/api/bookings/{order.pk}/pay/wallet", None, bearer(key))] * 10
+    )
+    print(outcome(replies))
+    assert_clean(replies, server)
+    assert (
+        sorted((r.status, r.code) for r in replies) == [(200, None)] + [(409, "nothing_to_pay")] * 9
+    ), outcome(replies)
+    assert wallet(customer.pk).balance == 9 * PRICE
+    assert Payment.objects.filter(booking=order).count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -109,6 +109,7 @@ def on_forbidden(request, exc):
     return _problem_response(request, problem("forbidden"), 403)
 
 
+@api.exception_handler(ObjectDoesNotExist)
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return _problem_response(request, problem("not_found"), 404)

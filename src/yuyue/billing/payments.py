@@ -35,8 +35,12 @@ def wallet(customer_id: int):
     return ledger.account(AccountKind.CUSTOMER_CASH, "user", customer_id)
 
 
-def _payable(actor, booking_id: int) -> Booking:
-    booking = Booking.objects.filter(pk=booking_id, customer_id=getattr(actor, "pk", None)).first()
+def _payable(actor, booking_id: int, *, lock: bool = False) -> Booking:
+    """The actor's order, if it can be paid now. With `lock` (inside a transaction), its row is
+    locked first (the lock order's first step) and read as it is after any payment that held
+    it: of simultaneous payments one goes through, the others are `nothing_to_pay`."""
+    orders = Booking.objects.filter(pk=booking_id, customer_id=getattr(actor, "pk", None))
+    booking = (orders.select_for_update() if lock else orders).first()
     if booking is None:
         raise DomainError("not_found")
     if (
@@ -64,8 +68,9 @@ def pay_with_wallet(
     from .checkout import compute
     from .coupons import release_claim, use_claim
 
-    booking = _payable(actor, booking_id)
+    _payable(actor, booking_id)
     with transaction.atomic():
+        booking = _payable(actor, booking_id, lock=True)
         release_claim(booking)  # held by an abandoned gateway payment: choose afresh
         c = compute(booking, coupon=coupon, points=points)
         if c.claim is not None:

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import PatchSchema
 
 from . import services
 from .models import Category, FormField, Hall
@@ -30,7 +31,9 @@ class HallIn(Schema):
     lng: float | None = Field(None, ge=-180, le=180)
 
 
-class HallPatch(Schema):
+class HallPatch(PatchSchema):
+    NULLABLE = frozenset({"lat", "lng"})
+
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -55,7 +58,9 @@ class ServiceIn(Schema):
     step_minutes: int = Field(30, ge=1, le=1440)
 
 
-class ServicePatch(Schema):
+class ServicePatch(PatchSchema):
+    NULLABLE = frozenset({"category_id"})
+
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
     category_id: int | None = None

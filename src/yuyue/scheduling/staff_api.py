@@ -10,6 +10,7 @@ from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import PatchSchema
 from yuyue.core.timeutil import local_day_bounds, zone
 
 from . import availability, services
@@ -64,7 +65,9 @@ def staff_list_slots(
         raise DomainError("invalid_date_range", max_days=availability.MAX_RANGE_DAYS)
     from yuyue.catalog.models import Merchant
 
-    merchant = Merchant.objects.get(pk=merchant_id)
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:  # operators pass require_staff for any id
+        raise DomainError("not_found")
     tz = zone(merchant.timezone)
     lo, _ = local_day_bounds(date_from, tz)
     _, hi = local_day_bounds(date_to, tz)
@@ -86,7 +89,9 @@ class SlotIn(Schema):
     capacity: int | None = Field(None, ge=1, le=100_000)
 
 
-class SlotPatch(Schema):
+class SlotPatch(PatchSchema):
+    NULLABLE = frozenset({"capacity"})
+
     capacity: int | None = Field(None, ge=1, le=100_000)
     status: str | None = Field(None, pattern="^(open|closed)$")
 
