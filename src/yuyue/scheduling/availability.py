@@ -1,8 +1,11 @@
 """Reading calendars: free places in hall slots, and free start times of providers near a point.
 
-Provider availability works in whole minutes from the local midnight of the asked day, so the
-inner loop compares integers: working windows (weekly hours + extra hours − leave) minus
-reservations (each blocking its buffer too), sampled on the service's step.
+Provider availability works in whole real minutes from the local midnight of the asked day, so
+the inner loop compares integers: working windows (weekly hours + extra hours − leave) minus
+reservations (each blocking its buffer too), sampled on the service's step. Working hours are
+wall-clock times; on a daylight-saving day they are placed on the real timeline by the rules of
+`core.timeutil.wall_instant` (docs/time.md), and a start is offered only where the wall clock
+is on the service's step, as booking requires.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Service, ServiceKind
 from yuyue.core import sql
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import UTC, zone
+from yuyue.core.timeutil import changes_clocks, local_day_bounds, wall_instant, zone
 
 from .models import (
     AvailabilityException,
@@ -66,8 +69,8 @@ def hall_availability(
     if days < 1 or days > MAX_RANGE_DAYS:
         raise DomainError("invalid_date_range", max_days=MAX_RANGE_DAYS)
     tz = zone(service.merchant.timezone)
-    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    start, _ = local_day_bounds(date_from, tz)
+    _, end = local_day_bounds(date_to, tz)
     slots = TimeSlot.objects.filter(service=service, starts_at__gte=start, starts_at__lt=end)
     if hall_id is not None:
         slots = slots.filter(hall_id=hall_id)
@@ -99,9 +102,27 @@ def hall_availability(
 class ProviderDay:
     provider_id: int
     tz: ZoneInfo
-    day_start: dt.datetime  # local midnight, as an aware datetime
-    windows: list[tuple[int, int]] = field(default_factory=list)  # minutes from local midnight
+    day: dt.date
+    day_start: dt.datetime  # the UTC instant of the local midnight
+    shifts: bool = False  # the zone's clocks change during this day (daylight saving)
+    windows: list[tuple[int, int]] = field(default_factory=list)  # real minutes from day_start
     busy: list[tuple[int, int]] = field(default_factory=list)
+
+    def at(self, minute: int) -> dt.datetime:
+        """The UTC instant `minute` real minutes after the local midnight."""
+        return self.day_start + dt.timedelta(minutes=minute)
+
+    def real(self, wall: int, *, last: bool = False) -> int:
+        """Real minutes from the local midnight to when the clocks show `wall` minutes."""
+        if not self.shifts:
+            return wall
+        instant = wall_instant(self.day, wall, self.tz, last=last)
+        return round((instant - self.day_start).total_seconds() / 60)
+
+    def on_step(self, minute: int, step: int) -> bool:
+        """Whether the wall clock at `minute` is on the step grid of this day."""
+        local = self.at(minute).astimezone(self.tz)
+        return local.date() == self.day and (local.hour * 60 + local.minute) % step == 0
 
 
 def _minutes(t: dt.time) -> int:
@@ -156,7 +177,7 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
     days: dict[int, ProviderDay] = {}
     for pid, tzname in provider_tz.items():
         tz = zone(tzname)
-        days[pid] = ProviderDay(pid, tz, dt.datetime.combine(day, dt.time.min, tzinfo=tz))
+        days[pid] = ProviderDay(pid, tz, day, wall_instant(day, 0, tz), changes_clocks(day, tz))
     if not days:
         return days
     # Statements written once (yuyue.core.sql), the ids as one parameter: building the ORM's
@@ -185,7 +206,10 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
         windows = _merge(weekly.get(pid, []) + extra.get(pid, []))
         for cut in leave.get(pid, []):
             windows = _subtract(windows, cut)
-        pd.windows = windows
+        # wall-clock windows onto the real timeline: a repeated hour inside a window counts
+        # twice, a skipped one not at all
+        pd.windows = [(pd.real(a), pd.real(b, last=True)) for a, b in windows]
+        pd.windows = [(a, b) for a, b in pd.windows if a < b]
     # One query for every reservation touching the day in any of the zones involved.
     lo = min(pd.day_start for pd in days.values())
     hi = max(pd.day_start for pd in days.values()) + dt.timedelta(days=1, hours=1)
@@ -213,6 +237,10 @@ def free_starts(
     pd: ProviderDay, *, duration: int, buffer: int, step: int, not_before_minute: int
 ) -> list[int]:
     """Start minutes (on the step grid) where the job fits a window and job + buffer are free."""
+    if pd.shifts:
+        return _free_starts_shifting(
+            pd, duration=duration, buffer=buffer, step=step, not_before_minute=not_before_minute
+        )
     busy = sorted(pd.busy)
     out = []
     for a, b in pd.windows:
@@ -227,6 +255,25 @@ def free_starts(
             else:
                 t = -(-clash // step) * step  # jump past the reservation
         # windows are disjoint and sorted
+    return out
+
+
+def _free_starts_shifting(
+    pd: ProviderDay, *, duration: int, buffer: int, step: int, not_before_minute: int
+) -> list[int]:
+    """`free_starts` on a day the clocks change: every real minute on a 15-minute grid (all
+    offsets change by a multiple of it) whose wall-clock time is on the step grid, so that a
+    repeated hour gives its starts twice (two instants) and a skipped one none."""
+    grid = math.gcd(step, 15)
+    out = []
+    for a, b in pd.windows:
+        t = -(-max(a, not_before_minute) // grid) * grid
+        while t + duration <= b:
+            end = t + duration + buffer
+            free = not any(ba < end and bb > t for ba, bb in pd.busy)
+            if free and pd.on_step(t, step):
+                out.append(t)
+            t += grid
     return out
 
 
@@ -325,9 +372,7 @@ def provider_availability(
                     "provider_id": pid,
                     "name": name,
                     "distance_km": round(distance, 2),
-                    "starts": [
-                        (pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC) for m in starts
-                    ],
+                    "starts": [pd.at(m) for m in starts],
                 }
             )
             if len(out) >= limit:

@@ -13,7 +13,6 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Service, ServiceKind
 from yuyue.core.crypto import mask_id_number
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import UTC
 
 from . import availability
 
@@ -182,6 +181,6 @@ def provider_profile(
             step=service.step_minutes,
             not_before_minute=availability._now_minute(pd),
         )
-        starts = [(pd.day_start + dt.timedelta(minutes=m)).astimezone(UTC) for m in minutes]
+        starts = [pd.at(m) for m in minutes]
     data["free_starts"] = starts
     return data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 
@@ -12,7 +12,7 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
-from yuyue.core.timeutil import aware, local_day_bounds, local_dt, zone
+from yuyue.core.timeutil import aware, is_skipped, local_day_bounds, local_dt, zone
 
 from .models import (
     AvailabilityException,
@@ -180,13 +180,20 @@ def create_template(*, actor, service: Service, hall: Hall, name: str, rows: Any
     return template
 
 
+class FillResult(NamedTuple):
+    created: list[TimeSlot]
+    skipped: list[dict]  # rows not placed: {"date", "start"} of a start the clocks skip
+
+
 def fill_slots_from_template(
     *, actor, template: SlotTemplate, date_from: dt.date, date_to: dt.date
-) -> list[TimeSlot]:
+) -> FillResult:
     """Create the template's slots on every day of [date_from, date_to] (local dates).
 
-    Slots that would overlap an existing slot of the same service and hall are skipped, so filling
-    the same range twice creates nothing new.
+    Slots that would overlap an existing slot of the same service and hall are left out, so
+    filling the same range twice creates nothing new. On daylight-saving days (docs/time.md): a
+    row whose start the clocks skip is not placed (reported in `skipped`); a start that happens
+    twice is its first occurrence; a slot lasts the row's length in real minutes.
     """
     service = template.service
     require_staff(actor, service.merchant_id, MANAGERS)
@@ -195,19 +202,21 @@ def fill_slots_from_template(
         raise DomainError("invalid_date_range", max_days=MAX_FILL_DAYS)
     tz = zone(service.merchant.timezone)
     wanted = []
+    skipped: list[dict] = []
     for i in range(days):
         day = date_from + dt.timedelta(days=i)
         for row in template.rows:
-            if day.weekday() in row["weekdays"]:
-                wanted.append(
-                    (
-                        local_dt(day, _parse_time(row["start"]), tz),
-                        local_dt(day, _parse_time(row["end"]), tz),
-                        row["capacity"],
-                    )
-                )
+            if day.weekday() not in row["weekdays"]:
+                continue
+            start, end = _parse_time(row["start"]), _parse_time(row["end"])
+            if is_skipped(day, start, tz):  # daylight saving jumps over it (docs/time.md)
+                skipped.append({"date": day.isoformat(), "start": row["start"]})
+                continue
+            starts_at = local_dt(day, start, tz)  # a repeated time: its first occurrence
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            wanted.append((starts_at, starts_at + dt.timedelta(minutes=minutes), row["capacity"]))
     if not wanted:
-        return []
+        return FillResult([], skipped)
     lo, hi = min(w[0] for w in wanted), max(w[1] for w in wanted)
     with transaction.atomic():
         existing = list(
@@ -239,8 +248,9 @@ def fill_slots_from_template(
             date_from=date_from.isoformat(),
             date_to=date_to.isoformat(),
             created=len(new),
+            skipped=len(skipped),
         )
-    return new
+    return FillResult(new, skipped)
 
 
 # --- provider time ---------------------------------------------------------------------------

@@ -192,10 +192,10 @@ def fill_template(request, merchant_id: int, template_id: int, body: FillIn):
     )
     if template is None:
         raise DomainError("not_found")
-    created = services.fill_slots_from_template(
+    result = services.fill_slots_from_template(
         actor=request.auth, template=template, date_from=body.date_from, date_to=body.date_to
     )
-    return {"created": len(created)}
+    return {"created": len(result.created), "skipped": result.skipped}
 
 
 class HoursIn(Schema):

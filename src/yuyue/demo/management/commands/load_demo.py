@@ -178,7 +178,7 @@ class Command(BaseCommand):
                         template=template,
                         date_from=today,
                         date_to=today + dt.timedelta(days=13),
-                    )
+                    ).created
                 )
         return created_slots
 
