@@ -279,6 +279,10 @@ LOGGING = {
 YUYUE_PAYMENT_MINUTES = int(os.environ.get("YUYUE_PAYMENT_MINUTES", "15"))
 YUYUE_NO_SHOW_GRACE_MINUTES = int(os.environ.get("YUYUE_NO_SHOW_GRACE_MINUTES", "30"))
 YUYUE_NO_SHOW_WAIT_MINUTES = int(os.environ.get("YUYUE_NO_SHOW_WAIT_MINUTES", "15"))
+# How long before an order's start a provider may take each step on site (minutes); earlier is
+# refused with step_too_early. JSON in YUYUE_STEP_EARLY_MINUTES replaces single entries.
+YUYUE_STEP_EARLY_MINUTES = {"depart": 240, "arrive": 120, "start": 60, "complete": 60}
+YUYUE_STEP_EARLY_MINUTES.update(json.loads(os.environ.get("YUYUE_STEP_EARLY_MINUTES") or "{}"))
 
 # --- dispatch -------------------------------------------------------------------------------
 YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))

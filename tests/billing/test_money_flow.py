@@ -42,6 +42,8 @@ def test_one_visit_from_payment_to_payout(
     live_server, settings, customer, provider, merchant, onsite_service, operator, tomorrow_local
 ):
     settings.YUYUE_PUBLIC_BASE_URL = live_server.url
+    # tomorrow's visit is worked through now (the steps' windows: test_fulfilment.py)
+    settings.YUYUE_STEP_EARLY_MINUTES = {}
     settings.YUYUE_SETTLE_AFTER_HOURS = 0
     settings.YUYUE_EARNINGS_FREEZE_HOURS = 0
     WorkingHours.objects.create(

@@ -25,6 +25,13 @@ SH = ZoneInfo("Asia/Shanghai")
 HERE = {"lat": 31.2304, "lng": 121.4737}
 
 
+@pytest.fixture(autouse=True)
+def _steps_any_time(settings):
+    """These orders start tomorrow and are worked through now: the windows in which each step
+    may be taken are tested on their own (test_fulfilment.py, test_steps_wait_for_their_window)."""
+    settings.YUYUE_STEP_EARLY_MINUTES = {}
+
+
 def test_a_paid_hall_booking_never_checked_in_is_a_no_show(
     customer, open_slot, merchant, django_capture_on_commit_callbacks
 ):

@@ -16,6 +16,13 @@ SH = ZoneInfo("Asia/Shanghai")
 HERE = {"lat": 31.2304, "lng": 121.4737}
 
 
+@pytest.fixture(autouse=True)
+def _steps_any_time(settings):
+    """These orders start tomorrow and are worked through now: the windows in which each step
+    may be taken are tested on their own (test_fulfilment.py, test_steps_wait_for_their_window)."""
+    settings.YUYUE_STEP_EARLY_MINUTES = {}
+
+
 @pytest.fixture
 def order(customer, provider, onsite_service, tomorrow_local):
     onsite_service.base_price_fen = 0  # nothing to pay: goes straight to the provider
@@ -94,3 +101,22 @@ def test_a_step_needs_a_place(order, provider):
     assert (status, body["code"]) == (422, "invalid_input")
     status, body = step(provider.user, order, "depart", lat=123)
     assert (status, body["code"]) == (422, "invalid_input")
+
+
+def test_steps_wait_for_their_window(order, provider, settings):
+    """Departing, arriving, starting and completing are refused days before the start."""
+    settings.YUYUE_STEP_EARLY_MINUTES = {"depart": 240, "arrive": 120, "start": 60, "complete": 60}
+    p = provider.user
+    status, body = step(p, order, "depart")
+    assert (status, body["code"]) == (409, "step_too_early")
+    assert "10:00" not in body["detail"] and "06:00" in body["detail"]  # 4 h before, local
+    assert Booking.objects.get(pk=order["id"]).status == BookingStatus.ACCEPTED
+    starts = dt.datetime.now(tz=SH).replace(microsecond=0) + dt.timedelta(minutes=90)
+    Booking.objects.filter(pk=order["id"]).update(starts_at=starts)
+    assert step(p, order, "depart")[1]["status"] == "departed"  # 90 min ahead: within 4 h
+    assert step(p, order, "arrive")[1]["status"] == "arrived"  # within 2 h
+    status, body = step(p, order, "start", code=order["code"])
+    assert (status, body["code"]) == (409, "step_too_early")  # not yet an hour before
+    Booking.objects.filter(pk=order["id"]).update(starts_at=starts - dt.timedelta(minutes=45))
+    assert step(p, order, "start", code=order["code"])[1]["status"] == "in_service"
+    assert step(p, order, "complete", code=order["code"])[1]["status"] == "completed"

@@ -160,6 +160,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "This order cannot take the step '{step}' while it is {state}.",
         "订单当前状态为 {state}，不能执行“{step}”。",
     ),
+    "step_too_early": (
+        409,
+        "Too early for '{step}': it can be done from {at} on.",
+        "现在执行“{step}”为时过早，可于 {at} 起操作。",
+    ),
     "verification_failed": (
         422,
         "Wrong verification code. {left} tries left.",

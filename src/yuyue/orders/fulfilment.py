@@ -49,11 +49,31 @@ def _check_code(booking: Booking, code: str) -> None:
     raise DomainError("verification_failed", left=MAX_CODE_ATTEMPTS - attempts)
 
 
+def _check_window(booking: Booking, step: str) -> None:
+    """A step on site is taken no earlier than its window before the order's start
+    (settings.YUYUE_STEP_EARLY_MINUTES): nobody departs, arrives, starts or completes an order
+    days ahead of it."""
+    from django.conf import settings
+
+    from yuyue.core.timeutil import zone
+
+    early = settings.YUYUE_STEP_EARLY_MINUTES.get(step)
+    if early is None:
+        return
+    opens = booking.starts_at - dt.timedelta(minutes=early)
+    if timezone.now() < opens:
+        tz = zone(booking.merchant.timezone)
+        raise DomainError(
+            "step_too_early", step=step, at=opens.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        )
+
+
 def _provider_step(
     actor, booking_id: int, step: str, lat, lng, code: str | None = None, **updates
 ) -> Booking:
     booking = _provider_order(actor, booking_id)
     _check_point(lat, lng)
+    _check_window(booking, step)
     if code is not None:
         _check_code(booking, code)
     with transaction.atomic():
