@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import api_for
-from yuyue.pricing.prices import day_kind, price
+from yuyue.pricing.holidays import day_kind, package_years
+from yuyue.pricing.prices import price
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -17,11 +18,11 @@ def at(y, m, d, h=10):
     return dt.datetime(y, m, d, h, tzinfo=SH)
 
 
-def test_day_kinds_come_from_the_calendar():
-    assert day_kind(dt.date(2026, 10, 1)) == "holiday"  # National Day
-    assert day_kind(dt.date(2026, 11, 28)) == "weekend"  # an ordinary Saturday
-    assert day_kind(dt.date(2026, 11, 24)) == "workday"
-    assert day_kind(dt.date(2026, 10, 10)) == "workday"  # a Saturday worked for the holiday 调休
+def test_day_kinds_come_from_the_calendar(db):
+    assert day_kind(dt.date(2026, 10, 1)) == ("holiday", True)  # National Day
+    assert day_kind(dt.date(2026, 11, 28)) == ("weekend", True)  # an ordinary Saturday
+    assert day_kind(dt.date(2026, 11, 24)) == ("workday", True)
+    assert day_kind(dt.date(2026, 10, 10)) == ("workday", True)  # a Saturday worked: 调休
 
 
 @pytest.fixture
@@ -132,3 +133,60 @@ def test_a_chosen_provider_booking_locks_its_quote(customer, priced, provider):
     assert booked["price_fen"] == q["total_fen"] == 11000
     status, problem = api.post("/api/provider-bookings", body)
     assert problem["code"] in ("quote_used", "provider_busy")
+
+
+def test_a_year_the_calendar_does_not_know_is_said_so_until_operators_enter_it(
+    priced, operator, customer
+):
+    """chinese-calendar knows up to some year; after it, holidays are not guessed: the quote
+    says the schedule is unknown, operators see the year and can enter its schedule."""
+    year = package_years()[1] + 1
+    national_day = dt.date(year, 10, 1)
+    _, lines = price(priced, starts_at=at(year, 10, 1))
+    assert {"item": "calendar_unknown", "year": year, "fen": 0} in lines
+    assert "holiday" not in items(lines)
+    ops = api_for(operator)
+    status, calendar = ops.get("/api/ops/public-days")
+    assert status == 200 and calendar["package_years"][1] == year - 1
+    assert api_for(customer).get("/api/ops/public-days")[1]["code"] == "forbidden"
+    saturday = next(
+        national_day + dt.timedelta(days=i)
+        for i in range(14)
+        if (national_day + dt.timedelta(days=i)).weekday() == 5
+    )
+    status, days = ops.put(
+        f"/api/ops/public-days/{year}",
+        [
+            {"date": national_day.isoformat(), "kind": "holiday", "name": "国庆节"},
+            {"date": saturday.isoformat(), "kind": "workday", "name": "国庆节调休"},
+        ],
+    )
+    assert status == 200 and len(days) == 2
+    assert year in ops.get("/api/ops/public-days")[1]["entered_years"]
+    assert year not in ops.get("/api/ops/public-days")[1]["unknown_years"]
+    _, lines = price(priced, starts_at=at(year, 10, 1))
+    assert items(lines) == {"base": 10000, "holiday": 5000}
+    assert day_kind(saturday) == ("workday", True)
+    status, body = ops.put(
+        f"/api/ops/public-days/{year}", [{"date": f"{year + 1}-01-01", "kind": "holiday"}]
+    )
+    assert (status, body["code"]) == (422, "invalid_input")
+    assert day_kind(national_day) == ("holiday", True)  # a refused change changed nothing
+
+
+def test_operators_are_told_about_an_unknown_year_once_a_week(db, operator, settings):
+    from unittest import mock
+
+    from yuyue.notifications.models import Notice
+    from yuyue.pricing import holidays
+    from yuyue.pricing.tasks import holiday_calendar_job
+
+    last = package_years()[1]
+    soon = dt.date(last, 12, 20)  # 12 days before a year nobody knows
+    with mock.patch.object(holidays.timezone, "localdate", return_value=soon):
+        assert holiday_calendar_job.func(reschedule=False) == [last + 1]
+        assert holiday_calendar_job.func(reschedule=False) == [last + 1]
+    notices = Notice.objects.filter(kind="calendar.unknown")
+    assert [(n.user_id, n.payload["years"]) for n in notices] == [(operator.pk, [last + 1])]
+    with mock.patch.object(holidays.timezone, "localdate", return_value=dt.date(last, 6, 1)):
+        assert holiday_calendar_job.func(reschedule=False) == []  # too early to worry

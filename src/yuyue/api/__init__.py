@@ -164,6 +164,7 @@ def _register_routers() -> None:
     from yuyue.orders import provider_api as orders_provider
     from yuyue.orders import staff_api as orders_staff
     from yuyue.pricing import api as pricing
+    from yuyue.pricing import ops_api as pricing_ops
     from yuyue.scheduling import api as scheduling
     from yuyue.scheduling import providers_api
     from yuyue.scheduling import staff_api as scheduling_staff
@@ -183,7 +184,7 @@ def _register_routers() -> None:
     for part in (catalog_staff, scheduling_staff, orders_staff, billing_staff, reports_api):
         api.add_router("/", part.router)
     # operators
-    for part in (dispatch_ops, billing_ops):
+    for part in (dispatch_ops, billing_ops, pricing_ops):
         api.add_router("/", part.router)
     api.add_router("/ops", catalog_ops.ops_router)
     api.add_router("/ops", accounts.ops_router)

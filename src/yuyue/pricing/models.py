@@ -61,3 +61,24 @@ class Quote(models.Model):
 
     class Meta:
         db_table = "billing_quote"  # created by billing before pricing was a part of its own
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", "public holiday"
+    WORKDAY = "workday", "adjusted working day (调休)"
+
+
+class PublicDay(models.Model):
+    """A day of China's public-holiday schedule entered by an operator: for a year the
+    chinese-calendar package does not know yet (the State Council publishes each year's schedule
+    late in the year before), or to correct it. An entry wins over the package."""
+
+    date = models.DateField(unique=True)
+    kind = models.CharField(max_length=10, choices=DayKind.choices)
+    name = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.kind}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache, partial
 
-import chinese_calendar
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -19,23 +18,10 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import ahead, zone
 from yuyue.scheduling.availability import haversine_km
 
+from .holidays import day_kind
 from .models import PriceList, PriceListItem, Quote
 
 MAX_QUANTITY = 50
-
-
-def day_kind(day: dt.date) -> str:
-    """'holiday', 'weekend', or 'workday' — an adjusted working day 调休 on a weekend is a
-    workday; a holiday on a weekday is a holiday."""
-    try:
-        on, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:  # a year the calendar does not know yet
-        on, name = day.weekday() >= 5, None
-    if on and name:
-        return "holiday"
-    if on:
-        return "weekend"
-    return "workday"
 
 
 def unit_price(service: Service, when: dt.datetime, *, listed: bool = True) -> tuple[int, str]:
@@ -117,7 +103,10 @@ def price(
         if start <= local.time() < end:
             lines.append({"item": "peak", "fen": subtotal * int(window["percent"]) // 100})
             break
-    kind = day_kind(local.date())
+    kind, known = day_kind(local.date())
+    if not known and rules.get("holiday_percent"):
+        # no holiday rate can be applied: say so rather than quote a holiday as a plain day
+        lines.append({"item": "calendar_unknown", "year": local.year, "fen": 0})
     if kind == "holiday" and rules.get("holiday_percent"):
         lines.append({"item": "holiday", "fen": subtotal * int(rules["holiday_percent"]) // 100})
     elif kind == "weekend" and rules.get("weekend_percent"):
