@@ -10,6 +10,7 @@ admin.site.site_title = "yuyue admin"
 urlpatterns = [
     path("", web.home, name="home"),
     path("bookings/<str:code>/qr.svg", web.booking_qr, name="booking-qr"),
+    path("bookings/<str:code>/qr.png", web.booking_qr, {"kind": "png"}, name="booking-qr-png"),
     path("calls/<int:booking_id>/", web.call_page, name="call"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it (no browser download here)
+PHONE = {"width": 390, "height": 844}  # a common phone's viewport, in CSS pixels
 ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -9,11 +9,10 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import make_user
+from tests.web.conftest import PHONE
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service
 from yuyue.scheduling.models import TimeSlot
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -53,7 +53,8 @@ class OrderBase(Schema):
 
 class BookingOut(OrderBase):
     code: str = Field(description="Check-in / verification code 核销码: show it, never share it")
-    qr_url: str
+    qr_url: str = Field(description="The check-in code as a QR code (SVG).")
+    qr_png_url: str = Field(description="The same QR code as a PNG image.")
 
 
 class ProviderOrderOut(OrderBase):
@@ -87,6 +88,7 @@ def booking_out(booking: Booking, *, full_answers: bool = True, staff: bool = Fa
         "id": booking.pk,
         "code": booking.code,
         "qr_url": f"/bookings/{booking.code}/qr.svg",
+        "qr_png_url": f"/bookings/{booking.code}/qr.png",
         "status": booking.status,
         "channel": booking.channel,
         "payment_status": booking.payment_status,
@@ -147,6 +149,7 @@ def provider_order_out(booking: Booking) -> dict:
     data = booking_out(booking, full_answers=False)
     data.pop("code")
     data.pop("qr_url")
+    data.pop("qr_png_url")
     data["customer_name"] = booking.customer.name
     return data
 

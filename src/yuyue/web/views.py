@@ -72,17 +72,29 @@ def home(request):
     return render(request, "web/home.html", {"merchants": merchants})
 
 
-def booking_qr(request, code: str):
+QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def booking_qr(request, code: str, kind: str = "svg"):
+    """The booking's check-in code as a standard QR code (never a Micro QR, which most phone
+    scanners cannot read), as SVG (a standalone document: it shows in an <img>) or PNG."""
+    import io
+
     import segno
 
     from yuyue.core.codes import CHECKIN_ALPHABET, CHECKIN_LENGTH
 
     # Drawn from the code alone, without asking the database: the image tells nobody whether a
     # code exists.
-    if len(code) != CHECKIN_LENGTH or set(code) - set(CHECKIN_ALPHABET):
+    if len(code) != CHECKIN_LENGTH or set(code) - set(CHECKIN_ALPHABET) or kind not in QR_TYPES:
         raise Http404
-    qr = segno.make(code, error="m")
-    response = HttpResponse(qr.svg_inline(scale=8), content_type="image/svg+xml")
+    qr = segno.make_qr(code, error="m")
+    out = io.BytesIO()
+    if kind == "svg":
+        qr.save(out, kind="svg", scale=8, border=4, xmldecl=False, title=code)
+    else:
+        qr.save(out, kind="png", scale=8, border=4)
+    response = HttpResponse(out.getvalue(), content_type=QR_TYPES[kind])
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
