@@ -408,14 +408,16 @@ def _workbook(title: str, header: list[str], rows: list[list], money_columns: se
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from yuyue.core.sheets import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = title
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     for col in money_columns:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             cell.number_format = "#,##0.00"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openpyxl import Workbook
@@ -13,6 +14,7 @@ from yuyue.accounts.models import StaffRole
 from yuyue.catalog.models import FieldType, FormField
 from yuyue.core.audit import audit
 from yuyue.core.crypto import mask_id_number, mask_phone
+from yuyue.core.sheets import LocalTime, append_row
 from yuyue.core.timeutil import zone
 
 BASE_COLUMNS = [
@@ -58,9 +60,6 @@ def export_bookings_xlsx(*, actor, merchant, bookings) -> bytes:
     for f in fields:
         columns.setdefault(f.key, f)
 
-    def local(moment, fmt="%Y-%m-%d %H:%M"):
-        return moment.astimezone(tz).strftime(fmt) if moment else ""
-
     def answer(field: FormField, value):
         if value is None:
             return ""
@@ -68,12 +67,14 @@ def export_bookings_xlsx(*, actor, merchant, bookings) -> bytes:
             return mask_id_number(str(value))
         if not full and field.type == FieldType.PHONE:
             return mask_phone(str(value))
+        if field.type == FieldType.DATE:
+            return dt.date.fromisoformat(value)  # a date cell
         return value
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Bookings 预约"
-    ws.append(BASE_COLUMNS + [f.label for f in columns.values()])
+    append_row(ws, BASE_COLUMNS + [f.label for f in columns.values()])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -82,27 +83,29 @@ def export_bookings_xlsx(*, actor, merchant, bookings) -> bytes:
         participants = list(b.participants.all()) or [None]
         for p in participants:
             answers = (p.answers or {}) if p else {}
-            ws.append(
+            append_row(
+                ws,
                 [
                     b.pk,
                     b.code,
                     b.get_status_display(),
                     b.service.name,
                     b.slot.hall.name if b.slot_id else "",
-                    local(b.starts_at, "%Y-%m-%d"),
-                    local(b.starts_at, "%H:%M"),
-                    local(b.ends_at, "%H:%M"),
+                    b.starts_at.astimezone(tz).date(),
+                    LocalTime(b.starts_at),
+                    LocalTime(b.ends_at),
                     b.places,
                     (p.position + 1) if p else 1,
                     b.customer.name,
                     b.customer.phone if full else b.customer.masked_phone,
-                    local(b.created_at),
-                    local(b.cancelled_at),
+                    b.created_at,
+                    b.cancelled_at,
                     str(b.cancelled_by) if b.cancelled_by_id else "",
                     b.cancel_reason,
-                    local(b.checked_in_at),
+                    b.checked_in_at,
                 ]
-                + [answer(f, answers.get(key)) for key, f in columns.items()]
+                + [answer(f, answers.get(key)) for key, f in columns.items()],
+                tz=tz,
             )
             rows += 1
     for i, header in enumerate(ws[1], start=1):
