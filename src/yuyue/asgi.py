@@ -6,16 +6,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuyue.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-
-from yuyue.accounts.sockets import TokenAuthMiddleware  # noqa: E402
+from yuyue.accounts.sockets import BrowserOriginValidator, TokenAuthMiddleware  # noqa: E402
 from yuyue.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TokenAuthMiddleware(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": BrowserOriginValidator(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

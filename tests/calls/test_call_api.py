@@ -237,3 +237,32 @@ def test_consultants_are_listed_with_their_rate(consultant, call_service, mercha
         "/api/providers", {"service_id": call_service.pk, "price_max_fen": 100}
     )
     assert [c["name"] for c in cards] == ["Lin"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_without_origin_connects_with_its_token_and_browsers_are_checked(book_call):
+    """A mini-program or native app sends no Origin: its token is enough. A browser page of
+    another site (a foreign Origin) is refused, token or not; one without a token too."""
+    booking = move_to_now(book_call(funds=10_000))
+    key = issue_token(user=booking.customer, via="password")[0]
+
+    async def scenario():
+        def socket(headers, token=key):
+            return WebsocketCommunicator(
+                application, f"/ws/calls/{booking.pk}/?token={token}", headers=headers
+            )
+
+        native = socket([(b"host", b"127.0.0.1")])
+        assert (await native.connect())[0]
+        assert (await native.receive_json_from())["type"] == "hello"
+        await native.disconnect()
+
+        foreign = socket([(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1")])
+        connected, _ = await foreign.connect()
+        assert not connected
+
+        anonymous = socket([(b"host", b"127.0.0.1")], token="")
+        await anonymous.connect()
+        assert (await anonymous.receive_output())["type"] == "websocket.close"
+
+    asyncio.run(scenario())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
 
 from .tokens import user_for_token
 
@@ -23,4 +24,20 @@ class TokenAuthMiddleware:
                 if name == b"sec-websocket-protocol":
                     token = value.decode().split(",")[-1].strip()
         scope = dict(scope, user=await database_sync_to_async(user_for_token)(token))
+        return await self.app(scope, receive, send)
+
+
+class BrowserOriginValidator:
+    """A browser always sends `Origin` with a websocket; it is checked against ALLOWED_HOSTS, so
+    another site's page cannot open a socket with a visitor's stored token (cross-site websocket
+    hijacking). A client that sends none is not a browser (a mini-program, a native app): no
+    other site speaks through it, and its token decides alone, as on the HTTP API."""
+
+    def __init__(self, app):
+        self.app = app
+        self.checked = AllowedHostsOriginValidator(app)
+
+    async def __call__(self, scope, receive, send):
+        if any(name == b"origin" for name, _ in scope.get("headers", [])):
+            return await self.checked(scope, receive, send)
         return await self.app(scope, receive, send)
