@@ -6,6 +6,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuyue.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
 from yuyue.accounts.sockets import BrowserOriginValidator, TokenAuthMiddleware  # noqa: E402
 from yuyue.routing import websocket_urlpatterns  # noqa: E402
 
