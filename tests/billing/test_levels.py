@@ -258,3 +258,19 @@ def test_gateway_payment_takes_level_then_coupon(customer, operator, open_slot):
     status, body = api_for(customer).post("/api/payments", {"booking_id": order["id"]})
     assert status == 201, body
     assert body["amount_fen"] == seen["due_fen"] == 2000 - 100 - 300  # 20 % of 1900, capped
+
+
+def test_the_preview_never_promises_money_the_wallet_does_not_hold(customer, open_slot):
+    """¥20 order, ¥5 in cash and nothing in bonus: the preview says ¥15 is missing (it used to
+    promise ¥15 from the bonus, then the payment failed), and the payment is refused cleanly."""
+    top_up(customer, 500)
+    order = book(customer, open_slot)
+    seen = api_for(customer).get(f"/api/bookings/{order['id']}/pay/preview")[1]
+    assert (seen["due_fen"], seen["from_cash_fen"], seen["from_bonus_fen"]) == (2000, 500, 0)
+    assert seen["short_fen"] == 1500
+    status, problem = api_for(customer).post(f"/api/bookings/{order['id']}/pay/wallet")
+    assert (status, problem["code"]) == (409, "insufficient_funds")
+    assert wallet(customer.pk).balance == 500
+    top_up(customer, 1500)
+    seen = api_for(customer).get(f"/api/bookings/{order['id']}/pay/preview")[1]
+    assert (seen["from_cash_fen"], seen["short_fen"]) == (2000, 0)

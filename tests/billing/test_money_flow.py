@@ -107,6 +107,12 @@ def test_one_visit_from_payment_to_payout(
     assert status == 201 and w["status"] == "requested"
     assert p.get("/api/provider/earnings")[1]["available_fen"] == 560
     ops = api_for(operator)
+    [waiting] = ops.get("/api/ops/withdrawals")[1]  # the operator sees who is asking
+    assert (waiting["id"], waiting["amount_fen"]) == (w["id"], 7000)
+    assert waiting["asker"]["provider_id"] == provider.pk
+    assert waiting["asker"]["name"] == provider.display_name
+    assert waiting["asker"]["merchant_name"] == merchant.name
+    assert "****" in waiting["asker"]["phone"]
     status, paid = ops.post(f"/api/ops/withdrawals/{w['id']}/decide", {"approve": True})
     assert status == 200 and paid["status"] == "paid" and paid["payout_id"]
     status, again = ops.post(f"/api/ops/withdrawals/{w['id']}/decide", {"approve": True})

@@ -71,6 +71,8 @@ def test_cancelling_a_paid_order_refunds_by_policy(customer, paid_order):
     assert api_for(customer).post(f"/api/bookings/{order.pk}/cancel", {})[0] == 200
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert wallet(customer.pk).balance == 8000
+    order.refresh_from_db()
+    assert order.payment_status == "partially_refunded"  # 2000 of it kept by the policy
     assert ledger.account(AccountKind.ORDER_ESCROW).balance == 0
     assert ledger.account(AccountKind.PLATFORM_REVENUE).balance == 200  # 10% of the 2000 kept
     assert ledger.unbalanced_transfers() == []
@@ -82,9 +84,15 @@ def test_operator_partial_refunds_once_each(operator, customer, paid_order):
     url = f"/api/ops/bookings/{order.pk}/refunds"
     status, first = ops.post(url, {"amount_fen": 3000}, headers={"Idempotency-Key": "a"})
     assert status == 201
+
+    def payment_status():
+        return api_for(customer).get(f"/api/bookings/{order.pk}")[1]["payment_status"]
+
+    assert payment_status() == "partially_refunded"
     status, again = ops.post(url, {"amount_fen": 3000}, headers={"Idempotency-Key": "a"})
     assert again["id"] == first["id"]
     assert ops.post(url, {"amount_fen": 7000}, headers={"Idempotency-Key": "b"})[0] == 201
+    assert payment_status() == "refunded"
     status, problem = ops.post(url, {"amount_fen": 1}, headers={"Idempotency-Key": "c"})
     assert (status, problem["code"]) == (409, "refund_exceeds_payment")
     assert Payment.objects.get().refunded_fen == PRICE

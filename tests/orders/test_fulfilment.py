@@ -120,3 +120,25 @@ def test_steps_wait_for_their_window(order, provider, settings):
     Booking.objects.filter(pk=order["id"]).update(starts_at=starts - dt.timedelta(minutes=45))
     assert step(p, order, "start", code=order["code"])[1]["status"] == "in_service"
     assert step(p, order, "complete", code=order["code"])[1]["status"] == "completed"
+
+
+def test_an_on_site_order_is_upcoming_until_done(order, provider, customer):
+    """`view=upcoming` lists every kind of order still to happen, not only hall places."""
+
+    def upcoming():
+        return [b["id"] for b in api_for(customer).get("/api/bookings", {"view": "upcoming"})[1]]
+
+    assert upcoming() == [order["id"]]  # accepted, tomorrow
+    p = provider.user
+    step(p, order, "depart")
+    Booking.objects.filter(pk=order["id"]).update(
+        starts_at=dt.datetime.now(SH) - dt.timedelta(hours=3),
+        ends_at=dt.datetime.now(SH) - dt.timedelta(hours=1),
+    )
+    assert upcoming() == [order["id"]]  # under way, even past its planned end
+    step(p, order, "arrive")
+    step(p, order, "start", code=order["code"])
+    step(p, order, "complete", code=order["code"])
+    assert upcoming() == []
+    done = api_for(customer).get("/api/bookings", {"view": "checked_in"})[1]
+    assert [b["id"] for b in done] == [order["id"]]

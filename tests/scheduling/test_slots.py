@@ -206,6 +206,12 @@ def test_availability_and_staff_counts(
         f"/api/merchants/{merchant.pk}/slots", {"date_from": tomorrow_local.isoformat()}
     )
     assert [(s["booked"], s["cancelled"], s["cancelled_by_staff"]) for s in body] == [(3, 2, 0)]
+    assert body[0]["bookable"] is True  # staff see what customers see
+    api_for(make_user()).post("/api/bookings", {"slot_id": slot.pk, "places": 1})
+    status, body = manager_api.get(
+        f"/api/merchants/{merchant.pk}/slots", {"date_from": tomorrow_local.isoformat()}
+    )
+    assert (body[0]["remaining"], body[0]["bookable"]) == (0, False)  # full now
 
 
 def test_availability_bad_range(hall_service):

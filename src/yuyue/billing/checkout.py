@@ -33,6 +33,7 @@ class Checkout:
     due_fen: int
     from_cash: int = 0
     from_bonus: int = 0
+    short: int = 0  # what the wallet lacks to pay `due_fen`
 
     @property
     def discount_fen(self) -> int:
@@ -59,5 +60,5 @@ def compute(
     due = room - used
     out = Checkout(price, level, level_fen, claim, coupon_fen, used, due)
     if wallet:
-        out.from_cash, out.from_bonus = loyalty.wallet_split(booking.customer_id, due)
+        out.from_cash, out.from_bonus, out.short = loyalty.wallet_split(booking.customer_id, due)
     return out

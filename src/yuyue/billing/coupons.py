@@ -32,9 +32,13 @@ def discount(coupon: Coupon, amount_fen: int) -> int:
     return max(0, min(off, amount_fen))
 
 
+# an order that was paid, whatever was refunded of it since
+PAID_ONCE = (OrderPayment.PAID, OrderPayment.PARTIALLY_REFUNDED, OrderPayment.REFUNDED)
+
+
 def _new_customer(customer_id: int) -> bool:
     return not Booking.objects.filter(
-        customer_id=customer_id, payment_status=OrderPayment.PAID
+        customer_id=customer_id, payment_status__in=PAID_ONCE
     ).exists()
 
 
@@ -136,7 +140,7 @@ def choose_claim(
 def release_claim(booking: Booking) -> int:
     """Give back a coupon held for an order that was not paid with it (the gateway payment was
     abandoned, the order expired or was cancelled unpaid). Returns how many were released."""
-    if booking.payment_status == OrderPayment.PAID:
+    if booking.payment_status in PAID_ONCE:
         return 0
     return CouponClaim.objects.filter(used_on=booking).update(
         used_on=None, used_at=None, discount_fen=0

@@ -100,6 +100,9 @@ class PreviewOut(Schema):
     due_fen: int
     from_cash_fen: int
     from_bonus_fen: int
+    short_fen: int = Field(
+        ..., description="What the wallet lacks: more than 0, it cannot pay (top up first)."
+    )
 
 
 @router.get("/bookings/{booking_id}/pay/preview", response=PreviewOut, auth=bearer)
@@ -134,4 +137,5 @@ def pay_preview(
         "due_fen": c.due_fen,
         "from_cash_fen": c.from_cash,
         "from_bonus_fen": c.from_bonus,
+        "short_fen": c.short,
     }

@@ -11,22 +11,27 @@ from yuyue.core.idempotency import checked_key, key_header
 
 from . import loyalty, topups
 from .models import MembershipLevel, TopUpPlan
-from .schemas import LevelIn, LevelOut, LevelPatch, PlanOut, WithdrawalOut, withdrawal_out
+from .schemas import (
+    LevelIn,
+    LevelOut,
+    LevelPatch,
+    OpsWithdrawalOut,
+    PlanOut,
+    ops_withdrawal_out,
+)
 
 router = Router(tags=["operators"])
 
 
-@router.get("/ops/withdrawals", response=list[WithdrawalOut], auth=operator_bearer)
+@router.get("/ops/withdrawals", response=list[OpsWithdrawalOut], auth=operator_bearer)
 def pending_withdrawals(request):
-    from yuyue.accounts.auth import require_operator
-
+    """Withdrawals waiting for a decision, oldest first, with who is asking."""
     from .models import Withdrawal
 
-    require_operator(request.auth)
-    return [
-        withdrawal_out(w)
-        for w in Withdrawal.objects.filter(status="requested").order_by("created_at")
-    ]
+    waiting = Withdrawal.objects.filter(status="requested").select_related(
+        "provider__user", "provider__merchant"
+    )
+    return [ops_withdrawal_out(w) for w in waiting.order_by("created_at")]
 
 
 class DecisionIn(Schema):
@@ -35,7 +40,7 @@ class DecisionIn(Schema):
 
 
 @router.post(
-    "/ops/withdrawals/{withdrawal_id}/decide", response=WithdrawalOut, auth=operator_bearer
+    "/ops/withdrawals/{withdrawal_id}/decide", response=OpsWithdrawalOut, auth=operator_bearer
 )
 def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
     from . import settlement
@@ -46,7 +51,7 @@ def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
         w = settlement.reject_withdrawal(
             actor=request.auth, withdrawal_id=withdrawal_id, reason=body.reason
         )
-    return withdrawal_out(w)
+    return ops_withdrawal_out(w)
 
 
 class RefundIn(Schema):

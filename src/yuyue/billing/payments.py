@@ -73,6 +73,8 @@ def pay_with_wallet(
         booking = _payable(actor, booking_id, lock=True)
         release_claim(booking)  # held by an abandoned gateway payment: choose afresh
         c = compute(booking, coupon=coupon, points=points)
+        if c.short:
+            raise DomainError("insufficient_funds")
         if c.claim is not None:
             use_claim(c.claim, booking, c.price_fen - c.level_fen)
         loyalty.spend_points(customer_id=booking.customer_id, booking=booking, points=c.points)

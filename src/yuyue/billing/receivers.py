@@ -16,6 +16,8 @@ from yuyue.orders.models import Booking, Channel
 from yuyue.orders.models import PaymentStatus as OrderPayment
 
 CANCEL_STEPS = frozenset({"cancel", "staff_cancel"})
+# paid, and some of it may still be owed back or kept (a partial refund leaves the rest)
+HOLDING_MONEY = frozenset({OrderPayment.PAID, OrderPayment.PARTIALLY_REFUNDED})
 
 
 def on_step(sender, *, booking: Booking, step: str, **_) -> None:
@@ -23,7 +25,7 @@ def on_step(sender, *, booking: Booking, step: str, **_) -> None:
         from .coupons import release_claim
 
         release_claim(booking)
-    elif step in CANCEL_STEPS and booking.payment_status == OrderPayment.PAID:
+    elif step in CANCEL_STEPS and booking.payment_status in HOLDING_MONEY:
         from .tasks import refund_cancelled_order_job
 
         transaction.on_commit(lambda: refund_cancelled_order_job.enqueue(booking.pk))
@@ -31,7 +33,7 @@ def on_step(sender, *, booking: Booking, step: str, **_) -> None:
         from .settlement import schedule_settlement
 
         schedule_settlement(booking)
-    elif step == "no_show" and booking.payment_status == OrderPayment.PAID:
+    elif step == "no_show" and booking.payment_status in HOLDING_MONEY:
         from .tasks import settle_no_show_job
 
         transaction.on_commit(lambda: settle_no_show_job.enqueue(booking.pk))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus
+from yuyue.orders.models import PaymentStatus as OrderPayment
 
 from . import ledger, loyalty
 from .gateways import get_gateway
@@ -159,6 +160,17 @@ def _finish(record: Refund, actor) -> None:
             + [(acc, n) for acc, n in legs if n],
         )
         loyalty.after_refund(payment, record.key)
+        # the order says what became of its payment: all of it back, or part
+        refunded = before + amount_fen
+        Booking.objects.filter(
+            pk=booking.pk, payment_status__in=(OrderPayment.PAID, OrderPayment.PARTIALLY_REFUNDED)
+        ).update(
+            payment_status=(
+                OrderPayment.REFUNDED
+                if refunded >= payment.amount_fen
+                else OrderPayment.PARTIALLY_REFUNDED
+            )
+        )
         audit(actor, "booking.refund", booking, amount=amount_fen, key=record.key)
 
 

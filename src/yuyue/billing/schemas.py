@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
@@ -12,6 +14,8 @@ class WithdrawalOut(Schema):
     status: str
     payout_id: str
     reason: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
 
 
 def withdrawal_out(w) -> dict:
@@ -21,6 +25,36 @@ def withdrawal_out(w) -> dict:
         "status": w.status,
         "payout_id": w.payout_id,
         "reason": w.reason,
+        "requested_at": w.created_at,
+        "decided_at": w.decided_at,
+    }
+
+
+class AskerOut(Schema):
+    provider_id: int
+    name: str
+    phone: str = Field(description="Masked.")
+    merchant_id: int | None
+    merchant_name: str
+
+
+class OpsWithdrawalOut(WithdrawalOut):
+    """A withdrawal as operators decide on it: who is asking."""
+
+    asker: AskerOut
+
+
+def ops_withdrawal_out(w) -> dict:
+    provider = w.provider
+    return {
+        **withdrawal_out(w),
+        "asker": {
+            "provider_id": provider.pk,
+            "name": provider.display_name,
+            "phone": provider.user.masked_phone,
+            "merchant_id": provider.merchant_id,
+            "merchant_name": provider.merchant.name if provider.merchant_id else "",
+        },
     }
 
 

@@ -40,7 +40,9 @@ def split(
 
 def schedule_settlement(booking: Booking) -> None:
     """Called when an order is done; the split happens after the complaint window."""
-    if booking.payment_status != OrderPayment.PAID or booking.price_fen <= 0:
+    if booking.payment_status not in (OrderPayment.PAID, OrderPayment.PARTIALLY_REFUNDED):
+        return
+    if booking.price_fen <= 0:
         return
     from .tasks import settle_order_job
 

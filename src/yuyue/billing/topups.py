@@ -61,11 +61,13 @@ def credit_bonus(payment: Payment) -> None:
     )
 
 
-def wallet_split(customer_id: int, due: int) -> tuple[int, int]:
-    """(from cash, from bonus) for paying `due` from the wallet: cash first."""
-    cash = cash_account(customer_id).available
-    from_cash = min(due, max(0, cash))
-    return from_cash, due - from_cash
+def wallet_split(customer_id: int, due: int) -> tuple[int, int, int]:
+    """(from cash, from bonus, short) for paying `due` from the wallet: cash first, then bonus,
+    each no more than there is; `short` is what the wallet lacks (then it cannot pay)."""
+    from_cash = min(due, max(0, cash_account(customer_id).available))
+    rest = due - from_cash
+    from_bonus = min(rest, max(0, bonus_account(customer_id).available)) if rest else 0
+    return from_cash, from_bonus, rest - from_bonus
 
 
 def refund_split(payment: Payment, amount: int) -> tuple[int, int]:

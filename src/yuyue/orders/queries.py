@@ -24,9 +24,20 @@ def customer_bookings(customer, view: str = "all") -> QuerySet[Booking]:
     qs = Booking.objects.filter(customer=customer)
     now = timezone.now()
     if view == "upcoming":
-        qs = qs.filter(status=BookingStatus.BOOKED, ends_at__gt=now).order_by("starts_at", "id")
-    elif view == "checked_in":
-        qs = qs.filter(status=BookingStatus.CHECKED_IN)
+        # every kind of order still to happen: a hall place, an order waiting for payment or a
+        # provider, accepted, and one under way whatever the clock says
+        waiting = (
+            BookingStatus.AWAITING_PAYMENT,
+            BookingStatus.AWAITING_PROVIDER,
+            BookingStatus.BOOKED,
+            BookingStatus.ACCEPTED,
+        )
+        under_way = (BookingStatus.DEPARTED, BookingStatus.ARRIVED, BookingStatus.IN_SERVICE)
+        qs = qs.filter(Q(status__in=waiting, ends_at__gt=now) | Q(status__in=under_way)).order_by(
+            "starts_at", "id"
+        )
+    elif view == "checked_in":  # done: checked in at the counter, or completed by a provider
+        qs = qs.filter(status__in=(BookingStatus.CHECKED_IN, BookingStatus.COMPLETED))
     elif view == "expired":
         qs = qs.filter(
             Q(status=BookingStatus.BOOKED, ends_at__lte=now) | Q(status=BookingStatus.NO_SHOW)

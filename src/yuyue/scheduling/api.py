@@ -42,7 +42,7 @@ def hall_availability(
     out = []
     for r in rows:
         r["slot"].service = service
-        out.append(slot_out(r["slot"], tz, extra={"bookable": r["bookable"]}))
+        out.append(slot_out(r["slot"], tz))
     return out
 
 

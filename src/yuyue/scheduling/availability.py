@@ -75,24 +75,28 @@ def hall_availability(
     if hall_id is not None:
         slots = slots.filter(hall_id=hall_id)
     now = timezone.now()
-    out = []
-    for slot in slots.select_related("hall").order_by("starts_at", "hall_id"):
-        remaining = slot.remaining
-        deadline = booking_deadline(slot, service)
-        out.append(
-            {
-                "slot": slot,
-                "remaining": remaining,
-                "deadline": deadline,
-                "bookable": (
-                    slot.status == SlotStatus.OPEN
-                    and now < deadline
-                    and now < slot.ends_at
-                    and (remaining is None or remaining > 0)
-                ),
-            }
-        )
-    return out
+    return [
+        {
+            "slot": slot,
+            "remaining": slot.remaining,
+            "deadline": booking_deadline(slot, service),
+            "bookable": bookable(slot, service, now),
+        }
+        for slot in slots.select_related("hall").order_by("starts_at", "hall_id")
+    ]
+
+
+def bookable(slot: TimeSlot, service: Service, now: dt.datetime | None = None) -> bool:
+    """Whether a customer can book the slot now: open, before its deadline and its end, with a
+    place left."""
+    now = now or timezone.now()
+    remaining = slot.remaining
+    return (
+        slot.status == SlotStatus.OPEN
+        and now < booking_deadline(slot, service)
+        and now < slot.ends_at
+        and (remaining is None or remaining > 0)
+    )
 
 
 # --- provider time ---------------------------------------------------------------------------

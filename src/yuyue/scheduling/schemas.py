@@ -48,7 +48,7 @@ def slot_out(slot: TimeSlot, tzname: str, *, staff: bool = False, extra: dict | 
         "remaining": slot.remaining,
         "status": slot.status,
         "deadline": deadline,
-        "bookable": False,
+        "bookable": availability.bookable(slot, service),
     }
     if staff:
         data.update(
