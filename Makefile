@@ -27,20 +27,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# The page tests drive Debian's chromium (Playwright never downloads a browser of its own here).
+# The page tests drive Debian's chromium (Playwright never downloads a browser of its own here),
+# and their screenshots need a real font for Chinese (Noto CJK): both from Debian, once.
+BROWSER_PACKAGES := $(if $(wildcard $(CHROMIUM)),,chromium) \
+  $(if $(wildcard /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc),,fonts-noto-cjk)
 browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ -n "$(strip $(BROWSER_PACKAGES))" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing Debian's chromium for the page tests"; \
+	    echo "installing Debian's $(strip $(BROWSER_PACKAGES)) for the page tests"; \
 	    export DEBIAN_FRONTEND=noninteractive; log=$$(mktemp); \
 	    if ! { apt-get -o DPkg::Lock::Timeout=300 update -qq \
-	           && apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium; } >$$log 2>&1; then \
-	      cat $$log; rm -f $$log; echo "could not install chromium with apt-get" >&2; exit 1; \
+	           && apt-get -o DPkg::Lock::Timeout=300 install -y -qq $(BROWSER_PACKAGES); } \
+	           >$$log 2>&1; then \
+	      cat $$log; rm -f $$log; echo "could not install $(BROWSER_PACKAGES) with apt-get" >&2; \
+	      exit 1; \
 	    fi; \
 	    rm -f $$log; \
 	  else \
-	    echo "The page tests need Debian's chromium at $(CHROMIUM)."; \
-	    echo "Install it once as root: sudo apt-get install chromium"; \
+	    echo "The page tests need Debian's $(strip $(BROWSER_PACKAGES))."; \
+	    echo "Install them once as root: sudo apt-get install $(strip $(BROWSER_PACKAGES))"; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -104,6 +104,13 @@ def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypa
             pages["customer"].click("#hangup")
             ended = {side: wait_for(page, "window.yuyueCall.ended") for side, page in pages.items()}
             banner = pages["customer"].inner_text("#ended")
+            # reopened after the end, the page shows the call's bill, not 00:00 / ¥0.00
+            again = browser.new_context().new_page()
+            again.goto(f"{server.url}/calls/{booking.pk}/#token={tokens['customer']}")
+            reopened = wait_for(again, "window.yuyueCall.ended")
+            reopened_page = {k: again.inner_text(f"#{k}") for k in ("elapsed", "cost", "ended")}
+            again.wait_for_timeout(300)  # the socket has closed: the bill is still what shows
+            reopened_status = again.inner_text("#status")
             browser.close()
     finally:
         server.stop()
@@ -116,6 +123,14 @@ def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypa
         assert ended[side]["charged_fen"] == call.charged_fen
         assert ended[side]["seconds"] == call.metered_seconds
     assert f"¥{call.charged_fen / 100:.2f}" in banner
+    assert (reopened["seconds"], reopened["charged_fen"]) == (
+        call.metered_seconds,
+        call.charged_fen,
+    )
+    assert reopened_page["cost"] == f"¥{call.charged_fen / 100:.2f}"
+    assert reopened_page["elapsed"] != "00:00"
+    assert f"¥{call.charged_fen / 100:.2f}" in reopened_page["ended"]
+    assert "disconnected" not in reopened_status
     cash = wallet(customer.pk)
     assert (cash.balance, cash.held) == (20_000 - call.charged_fen, 0)
     booking.refresh_from_db()
@@ -153,3 +168,30 @@ def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call):
     finally:
         server.stop()
     assert not CallSession.objects.get(booking=booking).events.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_not_open_yet_says_why_and_the_page_keeps_it(booked_call):
+    booking, customer, _ = booked_call
+    later = book_provider(
+        actor=customer,
+        service_id=booking.service_id,
+        provider_id=booking.provider_id,
+        starts_at=next_start(3) + dt.timedelta(minutes=30),  # after the first call's time
+        minutes=10,
+    )
+    token = issue_token(user=customer, via="password")[0]
+    server = LiveServer(current_database_url(), asgi=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *MEDIA])
+            page = browser.new_context().new_page()
+            page.goto(f"{server.url}/calls/{later.pk}/#token={token}")
+            refused = wait_for(page, "window.yuyueCall.refused")
+            page.wait_for_timeout(300)  # after the socket closed
+            status = page.inner_text("#status")
+            browser.close()
+    finally:
+        server.stop()
+    assert refused["code"] == "call_not_open"
+    assert status == refused["detail"] and "10" in status  # the room opens 10 minutes before

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import sync_playwright
+
+# Screenshots of the pages as the tests saw them, to look at (var/ is the run's own folder).
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def shoot(page, name: str) -> Path:
+    """Save a full-page screenshot of `page` as var/screenshots/<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it (no browser download here)
 PHONE = {"width": 390, "height": 844}  # a common phone's viewport, in CSS pixels

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import make_user
-from tests.web.conftest import PHONE
+from tests.web.conftest import PHONE, shoot
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service
 from yuyue.scheduling.models import TimeSlot
@@ -55,7 +55,12 @@ def shops(db):
     hall_a = Hall.objects.create(merchant=hall_m, name="A 厅 Hall A")
     Hall.objects.create(merchant=hall_m, name="B 厅 Hall B")
     passport = Service.objects.create(
-        merchant=hall_m, name="出入境证件 Passport", kind="hall_slot", duration_minutes=60
+        merchant=hall_m,
+        name="出入境证件 Passport",
+        kind="hall_slot",
+        duration_minutes=60,
+        deadline_rule="before_start",
+        deadline_minutes=120,  # bookings close two hours before a slot
     )
     # Tomorrow 09:00 in Shanghai is 01:00 UTC.
     tomorrow = (timezone.now() + dt.timedelta(hours=8)).date() + dt.timedelta(days=1)
@@ -68,11 +73,28 @@ def shops(db):
             ends_at=start + dt.timedelta(hours=h + 1),
             capacity=10,
         )
+    soon = timezone.now().replace(microsecond=0) + dt.timedelta(minutes=90)
+    TimeSlot.objects.create(  # its bookings closed half an hour ago: not offered as "next"
+        service=passport, hall=hall_a, starts_at=soon, ends_at=soon + dt.timedelta(hours=1)
+    )
+    TimeSlot.objects.create(  # full: not offered either
+        service=passport,
+        hall=hall_a,
+        starts_at=start - dt.timedelta(hours=3),
+        ends_at=start - dt.timedelta(hours=2),
+        capacity=2,
+        booked=2,
+    )
     TimeSlot.objects.create(  # in the past: not counted
         service=passport,
         hall=hall_a,
         starts_at=start - dt.timedelta(days=3),
         ends_at=start - dt.timedelta(days=3, hours=-1),
+    )
+
+    voice = Merchant.objects.create(name="心语 Voice", slug="voice", status=MerchantStatus.ACTIVE)
+    Service.objects.create(
+        merchant=voice, name="语音咨询 Voice call", kind="remote", base_price_fen=300
     )
 
     hidden = Merchant.objects.create(name="Pending Salon", slug="pending")
@@ -108,6 +130,11 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
     assert "3 个可约时段 open slots in A 厅 Hall A" in text
     assert f"{tomorrow:%m-%d} 09:00" in text  # the merchant's local time, not UTC
 
+    call = page.locator("[data-merchant=voice] li.service")
+    assert call.locator(".price").inner_text() == "¥3.00/分钟 per min"  # a rate, not a price
+    assert "30 min" not in call.inner_text() and "minute you talk" in call.inner_text()
+
+    shoot(page, "home-phone")
     assert page.locator("[data-merchant=pending]").count() == 0
     assert "Haircut" not in page.content()
     # Made for a phone: nothing wider than the screen.

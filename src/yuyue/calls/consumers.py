@@ -53,7 +53,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 actor=user, booking_id=self.booking_id
             )
         except DomainError as exc:
-            await self.send_json({"type": "refused", "code": exc.code, "detail": exc.message()})
+            if exc.code == "call_over":  # reopened after the end: show its bill, then close
+                await self._send_bill()
+            else:
+                await self.send_json({"type": "refused", "code": exc.code, "detail": exc.message()})
             await self.close(code=4409)
             self.party = None
             return
@@ -61,6 +64,21 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello", "party": self.party})
         await self._broadcast(update)
         self.ticker = asyncio.create_task(self._tick_forever())
+
+    async def _send_bill(self):
+        """The call as it ended (brought up to date first: a call past its rejoin window is
+        ended by this look, as the sweep would), to this side only."""
+        update = await database_sync_to_async(services.tick)(booking_id=self.booking_id)
+        final = update.snapshot
+        await self.send_json({"type": "state", **final})
+        await self.send_json(
+            {
+                "type": "ended",
+                "reason": final["end_reason"],
+                "seconds": final["metered_seconds"] or 0,
+                "charged_fen": final["charged_fen"] or 0,
+            }
+        )
 
     @database_sync_to_async
     def _party(self, user):

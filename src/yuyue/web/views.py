@@ -1,7 +1,8 @@
+import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch
+from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -34,11 +35,21 @@ def home(request):
         .order_by("name")
     )
     service_ids = [s.id for m in merchants for s in m.active_services]
-    # Where each hall-slot service can be booked from now on, and its next open slot.
+    # Where each hall-slot service can be booked now, and its next slot a customer can still
+    # book: open, with a place left, before the service's booking deadline.
+    now = timezone.now()
+    bookable = Q(pk__in=[])
+    for service in (s for m in merchants for s in m.active_services):
+        if service.kind != ServiceKind.HALL_SLOT:
+            continue
+        if service.deadline_rule == "slot_end":
+            in_time = Q(ends_at__gt=now, starts_at__gte=now)
+        else:
+            in_time = Q(starts_at__gt=now + dt.timedelta(minutes=service.deadline_minutes))
+        bookable |= Q(service_id=service.pk) & in_time
     upcoming = (
-        TimeSlot.objects.filter(
-            service_id__in=service_ids, status=SlotStatus.OPEN, starts_at__gte=timezone.now()
-        )
+        TimeSlot.objects.filter(bookable, status=SlotStatus.OPEN)
+        .filter(Q(capacity__isnull=True) | Q(booked__lt=F("capacity")))
         .values("service_id", "hall__name")
         .annotate(slots=Count("id"), first=Min("starts_at"))
         .order_by("hall__name")
