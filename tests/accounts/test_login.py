@@ -136,8 +136,16 @@ def test_wechat_login(db, wechat_server):
     assert User.objects.count() == 1
 
 
+def test_wechat_not_configured(db, settings):
+    settings.WECHAT_APP_ID = settings.WECHAT_APP_SECRET = ""
+    status, body = api_for(None).post("/api/auth/wechat", {"code": "good-1"})
+    assert (status, body["code"]) == (409, "wechat_not_configured")
+    assert not User.objects.exists()
+
+
 def test_wechat_unreachable(db, settings):
     settings.WECHAT_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wxdemo", "secret"
     status, body = api_for(None).post("/api/auth/wechat", {"code": "good-1"})
     assert (status, body["code"]) == (503, "wechat_unavailable")
     assert not User.objects.exists()

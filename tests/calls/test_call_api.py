@@ -85,6 +85,16 @@ def test_booking_a_call_over_the_api(customer, consultant, call_service):
 
     top_up(customer, 5_000)
     api = api_for(customer)
+    # a call has no place: its consultants' free times are found without a point
+    day = next_start(3).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    status, found = api.get(
+        f"/api/services/{call_service.pk}/provider-availability", {"date": day.isoformat()}
+    )
+    assert status == 200, found
+    [free] = found
+    assert (free["provider_id"], free["distance_km"]) == (consultant.pk, None)
+    offered = {dt.datetime.fromisoformat(s) for s in free["starts"]}
+    assert next_start(3) in offered  # the time booked below is among them
     body = {
         "service_id": call_service.pk,
         "provider_id": consultant.pk,

@@ -125,7 +125,10 @@ def test_unknown_query_parameters_are_refused_after_authentication(db, operator,
 
 def test_answers_are_never_invalid_json(db):
     """A NaN in an answer is an error on our side, never the NaN token."""
-    from yuyue.api import StrictJSONRenderer
+    from yuyue.api import api
+    from yuyue.core.answers import as_built
 
     with pytest.raises(ValueError):
-        StrictJSONRenderer().render(None, {"x": float("nan")}, response_status=200)
+        api.renderer.render(None, {"x": float("nan")}, response_status=200)
+    with pytest.raises(ValueError):  # the answers sent as built, too
+        as_built(None, {"x": float("inf")})

@@ -173,3 +173,12 @@ def test_bad_point(onsite_service, tomorrow_local):
         {"date": tomorrow_local.isoformat(), "lat": 95, "lng": 0},
     )
     assert (status, body["code"]) == (422, "invalid_input")
+
+
+def test_a_service_at_a_place_needs_the_point(onsite_service, near, tomorrow_local):
+    status, body = api_for(None).get(
+        f"/api/services/{onsite_service.pk}/provider-availability",
+        {"date": tomorrow_local.isoformat()},
+    )
+    assert (status, body["code"]) == (422, "invalid_input")
+    assert "lat and lng" in body["detail"]

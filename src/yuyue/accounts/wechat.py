@@ -10,6 +10,8 @@ from yuyue.core.errors import DomainError
 
 def code_to_openid(code: str) -> str:
     """Ask WeChat who this code belongs to. Never called inside a transaction."""
+    if not (settings.WECHAT_APP_ID and settings.WECHAT_APP_SECRET):
+        raise DomainError("wechat_not_configured")
     try:
         response = httpx.get(
             f"{settings.WECHAT_API_BASE.rstrip('/')}/sns/jscode2session",

@@ -11,8 +11,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import QueryModel
-from ninja.renderers import JSONRenderer
 
+from yuyue.core.answers import StrictJSONRenderer
 from yuyue.core.errors import CATALOGUE, DomainError, problem
 
 log = logging.getLogger("yuyue.api")
@@ -54,13 +54,6 @@ class YuyueAPI(NinjaAPI):
             for operation in methods.values():
                 operation.setdefault("responses", {}).setdefault("4XX", refusal)
         return schema
-
-
-class StrictJSONRenderer(JSONRenderer):
-    """Only valid JSON leaves: a NaN or an infinity in an answer is an error on our side (a 500,
-    logged), never the `NaN` token a client's parser rejects."""
-
-    json_dumps_params = {"allow_nan": False}
 
 
 api = YuyueAPI(

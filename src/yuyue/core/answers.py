@@ -7,7 +7,15 @@ from typing import Any
 from django.http import HttpResponse
 from ninja.renderers import JSONRenderer
 
-_renderer = JSONRenderer()  # the API's renderer (yuyue.api sets no other)
+
+class StrictJSONRenderer(JSONRenderer):
+    """The API's renderer: only valid JSON leaves. A NaN or an infinity in an answer is an error
+    on our side (a 500, logged), never the `NaN` token a client's parser rejects."""
+
+    json_dumps_params = {"allow_nan": False}
+
+
+_renderer = StrictJSONRenderer()
 _content_type = f"{_renderer.media_type}; charset={_renderer.charset}"
 
 

@@ -57,6 +57,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "验证码刚刚已发送，请 {seconds} 秒后再试。",
     ),
     "wechat_login_failed": (401, "WeChat login failed: {reason}", "微信登录失败：{reason}"),
+    "wechat_not_configured": (
+        409,
+        "WeChat sign-in is not set up here: sign in with your phone.",
+        "本平台尚未开通微信登录，请使用手机号登录。",
+    ),
     "wechat_unavailable": (
         503,
         "WeChat could not be reached. Try again.",

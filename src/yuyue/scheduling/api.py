@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from yuyue.catalog.models import MerchantStatus, Service
 from yuyue.core import sql
@@ -49,7 +49,7 @@ def hall_availability(
 class ProviderFree(Schema):
     provider_id: int
     name: str
-    distance_km: float
+    distance_km: float | None = Field(description="None for a remote service (a call).")
     starts: list[dt.datetime]
 
 
@@ -58,12 +58,13 @@ def provider_availability(
     request,
     service_id: int,
     date: dt.date,
-    lat: float = Query(..., ge=-90, le=90),
-    lng: float = Query(..., ge=-180, le=180),
+    lat: float | None = Query(None, ge=-90, le=90, description="Needed unless remote."),
+    lng: float | None = Query(None, ge=-180, le=180, description="Needed unless remote."),
     limit: int = Query(20, ge=1, le=100),
     provider_id: int | None = None,
 ):
-    """Nearest qualified providers who can come to a point on a local day, with free starts."""
+    """Qualified providers with free starts on a local day: the nearest who can come to a point
+    for a service at your place; for a remote service (a timed call) no point is needed."""
     service = _public_service(service_id)
     found = availability.provider_availability(
         service=service, day=date, lat=lat, lng=lng, limit=limit, provider_id=provider_id

@@ -333,25 +333,46 @@ def _covering(
     return candidates
 
 
+def _remote(service: Service, provider_id: int | None) -> list[tuple[None, int, str, str]]:
+    """(None, id, name, zone) of the qualified providers of a remote service (a call has no
+    place: nobody is nearer), best rated first."""
+    rows = Provider.objects.filter(active=True, verified=True, services=service)
+    if provider_id is not None:
+        rows = rows.filter(pk=provider_id)
+    return [
+        (None, pid, name, merchant_tz or own_tz)
+        for pid, name, own_tz, merchant_tz in rows.order_by("-rating", "id").values_list(
+            "id", "display_name", "timezone", "merchant__timezone"
+        )
+    ]
+
+
 def provider_availability(
     *,
     service: Service,
     day: dt.date,
-    lat: float,
-    lng: float,
+    lat: float | None = None,
+    lng: float | None = None,
     limit: int = 20,
     provider_id: int | None = None,
 ) -> list[dict]:
-    """Nearest qualified providers who can come to (lat, lng) on a local day, with free starts.
+    """Qualified providers with free starts on a local day: for a service at a place, the
+    nearest who can come to (lat, lng); for a remote one (a timed call), wherever they are.
 
-    Qualified: active, verified, offering the service, and covering the point with their radius.
-    Providers are considered nearest first, in chunks, until `limit` with free time are found.
+    Qualified: active, verified, offering the service, and (at a place) covering the point with
+    their radius. Providers are considered nearest (or best rated) first, in chunks, until
+    `limit` with free time are found.
     """
     if service.kind == ServiceKind.HALL_SLOT:
         raise DomainError("wrong_service_kind")
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise DomainError("invalid_input", "lat/lng out of range.")
-    candidates = _covering(service, lat, lng, provider_id)
+    if service.kind == ServiceKind.REMOTE:
+        candidates = _remote(service, provider_id)
+    else:
+        if lat is None or lng is None:
+            raise DomainError("invalid_input", "lat and lng: where the service is wanted.")
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise DomainError("invalid_input", "lat/lng out of range.")
+        candidates = _covering(service, lat, lng, provider_id)
     duration, buffer, step = service.duration_minutes, service.buffer_minutes, service.step_minutes
     out: list[dict] = []
     looked = 0
@@ -375,7 +396,7 @@ def provider_availability(
                 {
                     "provider_id": pid,
                     "name": name,
-                    "distance_km": round(distance, 2),
+                    "distance_km": None if distance is None else round(distance, 2),
                     "starts": [pd.at(m) for m in starts],
                 }
             )
