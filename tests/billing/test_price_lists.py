@@ -68,9 +68,13 @@ def test_price_lists_are_checked_and_kept_to_managers(
         "items": [{"service_id": hall_service.pk, "unit_price_fen": 1}],
     }
     path = f"/api/merchants/{merchant.pk}/price-lists"
+    status, problem = api_for(owner).post(
+        path, {**good, "items": [{"service_id": foreign.pk, "unit_price_fen": 1}]}
+    )
+    assert (status, problem["code"]) == (404, "not_found")  # another merchant's service
     for bad in (
-        {"items": [{"service_id": foreign.pk, "unit_price_fen": 1}]},
         {"items": [{"service_id": hall_service.pk, "unit_price_fen": -1}]},
+        {"items": [{"service_id": hall_service.pk, "unit_price_fen": 1}] * 2},
         {"items": []},
         {"valid_until": "2000-01-01"},
         {"name": " "},

@@ -35,6 +35,16 @@ class Me(Schema):
     is_operator: bool
 
 
+def phone_field():
+    # no pattern: a number that is not a mobile number is refused as invalid_phone, a code of
+    # its own that clients show next to the field
+    return Field(
+        max_length=32,
+        description="A mobile number: 11 digits in China (13800138000), or + country code "
+        "and number. Anything else is refused as invalid_phone.",
+    )
+
+
 class TokenOut(Schema):
     token: str
     user: Me
@@ -64,22 +74,22 @@ def me_out(user: User) -> dict:
 
 
 class RegisterIn(Schema):
-    phone: str = Field(max_length=32)
+    phone: str = phone_field()
     password: str = Field(max_length=128)
     name: str = Field("", max_length=100)
 
 
 class LoginIn(Schema):
-    phone: str = Field(max_length=32)
+    phone: str = phone_field()
     password: str = Field(max_length=128)
 
 
 class PhoneIn(Schema):
-    phone: str = Field(max_length=32)
+    phone: str = phone_field()
 
 
 class CodeIn(Schema):
-    phone: str = Field(max_length=32)
+    phone: str = phone_field()
     code: str = Field(max_length=10)
 
 

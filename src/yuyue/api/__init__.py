@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import typing
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -10,7 +12,7 @@ from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.params.models import QueryModel
+from ninja.params.models import PathModel, QueryModel
 
 from yuyue.core.answers import StrictJSONRenderer
 from yuyue.core.errors import CATALOGUE, DomainError, problem
@@ -53,7 +55,28 @@ class YuyueAPI(NinjaAPI):
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 operation.setdefault("responses", {}).setdefault("4XX", refusal)
+                for parameter in operation.get("parameters", []):
+                    _bound_integers(parameter.get("schema", {}))
+        for component in schema["components"]["schemas"].values():
+            _bound_integers(component)
         return schema
+
+
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _bound_integers(node) -> None:
+    """Every integer the API takes is a 64-bit one (ids, amounts in fen, counts): said in the
+    document, so that a client (or a fuzzer) knows a larger number is refused (422)."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node.setdefault("minimum", INT64[0])
+            node.setdefault("maximum", INT64[1])
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
 
 
 api = YuyueAPI(
@@ -89,6 +112,9 @@ def on_validation_error(request, exc: ValidationError):
     errors = [
         {"loc": [str(p) for p in e.get("loc", [])], "problem": e.get("msg", "")} for e in exc.errors
     ]
+    if errors and all(e["loc"][-1:] == ["Idempotency-Key"] for e in errors):
+        # the key's own code, as when a service checks it (core.idempotency.checked_key)
+        return _problem_response(request, problem("idempotency_key_invalid", errors=errors), 422)
     return _problem_response(request, problem("invalid_input", errors=errors), 422)
 
 
@@ -193,6 +219,34 @@ def _query_names(operation) -> set[str]:
     return names
 
 
+def _integer_names(operation) -> set[str]:
+    """The operation's query and path parameters that are integers."""
+    names: set[str] = set()
+    for model in operation.models:
+        if issubclass(model, QueryModel | PathModel):
+            for name, field in model.model_fields.items():
+                ann = field.annotation
+                if ann is int or int in typing.get_args(ann):
+                    names.add(field.alias or name)
+    return names
+
+
+INTEGER = re.compile(r"[-+]?[0-9]+")
+
+
+def _out_of_range(request, names: set[str]) -> str | None:
+    """The first integer parameter outside 64 bits (the document's bounds), if any: refused
+    before any lookup rather than overflowing in the database."""
+    match = getattr(request, "resolver_match", None)
+    values = [(n, v) for n in names for v in request.GET.getlist(n)]
+    if match is not None:
+        values += [(n, str(match.kwargs[n])) for n in names if n in match.kwargs]
+    for name, value in values:
+        if INTEGER.fullmatch(value.strip()) and not INT64[0] <= int(value) <= INT64[1]:
+            return name
+    return None
+
+
 def _refuse_unknown_query_parameters() -> None:
     """A query parameter an operation does not take is refused (422, naming it), not ignored:
     `/api/ops/people?q=…` must not quietly list everyone. Checked after authentication, like
@@ -201,12 +255,23 @@ def _refuse_unknown_query_parameters() -> None:
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 known = frozenset(_query_names(operation))
+                integers = frozenset(_integer_names(operation))
                 checks = operation._run_checks
 
-                def run_checks(request, checks=checks, known=known):
+                def run_checks(request, checks=checks, known=known, integers=integers):
                     refused = checks(request)
                     if refused is not None:
                         return refused
+                    too_big = _out_of_range(request, integers)
+                    if too_big:
+                        return api.on_exception(
+                            request,
+                            DomainError(
+                                "invalid_input",
+                                f"{too_big} is out of range (a 64-bit integer).",
+                                errors=[{"loc": [too_big], "problem": "out of range"}],
+                            ),
+                        )
                     unknown = sorted(set(request.GET) - known)
                     if not unknown:
                         return None

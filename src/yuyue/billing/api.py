@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import Whole
 
 from . import payments
 from .models import Payment
@@ -46,7 +47,7 @@ class PaidOut(Schema):
 class WalletPayIn(Schema):
     coupon_claim_id: int | None = None
     no_coupon: bool = False
-    points: int = Field(0, strict=True, description="Points to redeem: 1 point = 1 fen.")
+    points: Whole = Field(0, description="Points to redeem: 1 point = 1 fen.")
 
 
 @router.post("/bookings/{booking_id}/pay/wallet", response=PaidOut, auth=bearer)
@@ -63,7 +64,7 @@ def pay_with_wallet(request, booking_id: int, body: WalletPayIn | None = None):
 
 class PaymentIn(Schema):
     booking_id: int | None = None
-    top_up_fen: int | None = Field(None, strict=True)
+    top_up_fen: Whole | None = Field(None)
     plan_id: int | None = Field(None, description="Buy a stored-value plan.")
     coupon_claim_id: int | None = None
     no_coupon: bool = False

@@ -8,6 +8,7 @@ from pydantic import ConfigDict
 
 from yuyue.accounts.auth import operator_bearer
 from yuyue.core.idempotency import checked_key, key_header
+from yuyue.core.schemas import WORDS, Whole
 
 from . import loyalty, topups
 from .models import MembershipLevel, TopUpPlan
@@ -55,7 +56,7 @@ def decide_withdrawal(request, withdrawal_id: int, body: DecisionIn):
 
 
 class RefundIn(Schema):
-    amount_fen: int = Field(strict=True)
+    amount_fen: Whole = Field()
     reason: str = Field("", max_length=200)
 
 
@@ -121,9 +122,9 @@ def delete_level(request, level_id: int):
 
 
 class PlanIn(Schema):
-    name: str = Field(..., max_length=100)
-    pay_fen: int = Field(..., strict=True)
-    bonus_fen: int = Field(0, strict=True)
+    name: str = Field(..., max_length=100, pattern=WORDS)
+    pay_fen: Whole = Field(...)
+    bonus_fen: Whole = Field(0)
 
 
 class PlanPatch(Schema):
@@ -131,7 +132,7 @@ class PlanPatch(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=100, pattern=WORDS)
     active: bool | None = Field(None, strict=True)
 
 
@@ -157,7 +158,7 @@ def update_plan(request, plan_id: int, body: PlanPatch):
 
 
 class TopUpRefundIn(Schema):
-    amount_fen: int = Field(..., strict=True)
+    amount_fen: Whole = Field(...)
     reason: str = Field("", max_length=200)
 
 

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import created_once, key_header
+from yuyue.core.schemas import Whole
 
 from .schemas import WithdrawalOut, withdrawal_out
 
@@ -65,7 +66,7 @@ def my_statement(request, date_from: dt.date | None = None, date_to: dt.date | N
 
 
 class WithdrawalIn(Schema):
-    amount_fen: int = Field(strict=True)
+    amount_fen: Whole = Field()
 
 
 @router.post("/provider/withdrawals", response={201: WithdrawalOut}, auth=bearer)

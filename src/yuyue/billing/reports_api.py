@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import Day
 
 from . import reports
 from .models import ReconciliationRun
@@ -74,7 +75,7 @@ class RunOut(Schema):
 
 
 class ReconcileIn(Schema):
-    day: dt.date
+    day: Day
     gateway: str = "sandbox"
 
 
@@ -86,9 +87,9 @@ def reconcile(request, body: ReconcileIn):
 
 
 @router.get("/ops/reconciliations", response=list[RunOut], auth=operator_bearer)
-def reconciliations(request, limit: int = 30):
+def reconciliations(request, limit: int = Query(30, ge=1, le=366)):
     reports._require_operator(request.auth)
-    return list(ReconciliationRun.objects.all()[: max(1, min(limit, 366))])
+    return list(ReconciliationRun.objects.all()[:limit])
 
 
 @router.get(

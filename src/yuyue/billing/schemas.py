@@ -7,6 +7,8 @@ import datetime as dt
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from yuyue.core.schemas import WORDS, Whole
+
 
 class WithdrawalOut(Schema):
     id: int
@@ -74,14 +76,14 @@ class PlanOut(Schema):
 
 
 class LevelIn(Schema):
-    name: str = Field(..., max_length=60)
-    min_spend_fen: int = Field(..., strict=True)
-    discount_bp: int = Field(..., strict=True)
+    name: str = Field(..., max_length=60, pattern=WORDS)
+    min_spend_fen: Whole = Field(...)
+    discount_bp: Whole = Field(...)
 
 
 class LevelPatch(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=60)
-    min_spend_fen: int | None = Field(None, strict=True)
-    discount_bp: int | None = Field(None, strict=True)
+    name: str | None = Field(None, max_length=60, pattern=WORDS)
+    min_spend_fen: Whole | None = Field(None)
+    discount_bp: Whole | None = Field(None)

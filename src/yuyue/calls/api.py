@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema
 
 from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.idempotency import checked_key, key_header
+from yuyue.core.schemas import Whole
 
 from . import records, services
 
@@ -64,7 +65,7 @@ def hang_up(request, booking_id: int):
 
 
 class CallRefundIn(Schema):
-    amount_fen: int = Field(..., strict=True)
+    amount_fen: Whole = Field(...)
     reason: str = Field(..., max_length=200)
 
 

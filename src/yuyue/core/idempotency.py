@@ -71,6 +71,8 @@ def key_header(*, required: bool = False):
     return Header(
         ... if required else None,
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
         description=(
             "1 to 100 characters of your choosing, new for each thing you create. A retry with the "
             "same key and body gets the first answer and creates nothing more; the same key with "

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import created_once, key_header
+from yuyue.core.schemas import Moment, Whole
 from yuyue.orders.schemas import (
     BookingOut,
     booking_out,
@@ -23,11 +24,11 @@ router = Router(tags=["dispatch"])
 
 class OnsiteIn(Schema):
     service_id: int
-    starts_at: dt.datetime
+    starts_at: Moment
     address: str = Field(min_length=1, max_length=300)
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    quantity: int = Field(1, ge=1, le=ordering.MAX_QUANTITY, strict=True)
+    quantity: Whole = Field(1, ge=1, le=ordering.MAX_QUANTITY)
     options: dict = {}
     quote_id: int | None = Field(None, description="Lock the price of a quote from /api/quotes")
 
@@ -78,12 +79,12 @@ class NeedIn(Schema):
     category_id: int
     title: str = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=2000)
-    starts_at: dt.datetime
+    starts_at: Moment
     duration_minutes: int = Field(120, ge=15, le=1440)
     address: str = Field(min_length=1, max_length=300)
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    budget_fen: int = Field(gt=0, strict=True)
+    budget_fen: Whole = Field(gt=0)
 
 
 @router.post("/needs", response={201: NeedOut}, auth=bearer)

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import Whole
 from yuyue.orders.schemas import (
     ProviderOrderOut,
     load_booking,
@@ -122,7 +123,7 @@ def needs_for_me(request):
 
 
 class ApplyIn(Schema):
-    price_fen: int = Field(gt=0, strict=True)
+    price_fen: Whole = Field(gt=0)
     message: str = Field("", max_length=500)
 
 

@@ -12,6 +12,7 @@ from yuyue.accounts.auth import bearer, bearer_deferred
 from yuyue.core.errors import DomainError
 from yuyue.core.idempotency import created_once, key_header
 from yuyue.core.paging import offset_param
+from yuyue.core.schemas import CLOCK, Day, Moment, Weekday, Whole
 
 from . import queries, services
 from .models import Booking
@@ -28,16 +29,16 @@ class ParticipantIn(BaseModel):
 
 class BookSlotIn(BaseModel):
     slot_id: int
-    places: int = Field(1, strict=True, description="Places to book, one participant each")
+    places: Whole = Field(1, description="Places to book, one participant each")
     participants: list[ParticipantIn] = Field(default=[], max_length=1000)
 
 
 class BookProviderIn(Schema):
     service_id: int
     provider_id: int
-    starts_at: dt.datetime
-    minutes: int | None = Field(
-        None, strict=True, description="Timed calls: the length you book (the service's steps)."
+    starts_at: Moment
+    minutes: Whole | None = Field(
+        None, description="Timed calls: the length you book (the service's steps)."
     )
     quote_id: int | None = Field(None, description="Order at a quote's price (locks the quote).")
 
@@ -133,10 +134,10 @@ def cancel_my_booking(request, booking_id: int, body: CancelIn | None = None):
 
 
 class SeriesRule(Schema):
-    weekdays: list[int] = Field(min_length=1, max_length=7)
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    date_from: dt.date
-    date_to: dt.date
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=CLOCK)
+    date_from: Day
+    date_to: Day
 
 
 class SeriesIn(Schema):
@@ -212,7 +213,7 @@ def book_series(request, body: SeriesBookIn, idempotency_key: str | None = key_h
 
 
 class SeriesChangeIn(Schema):
-    from_date: dt.date
+    from_date: Day
     rule: SeriesRule
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from ninja import Field, Router, Schema, Status
 
 from yuyue.accounts.auth import MANAGERS, bearer, require_staff
+from yuyue.core.schemas import WORDS, Day, Moment, Whole
 
 from .models import PriceList
 from .prices import create_price_list as create
@@ -17,8 +18,8 @@ router = Router(tags=["pricing"])
 
 class QuoteIn(Schema):
     service_id: int
-    starts_at: dt.datetime
-    quantity: int = Field(1, strict=True)
+    starts_at: Moment
+    quantity: Whole = Field(1)
     options: dict = {}
     lat: float | None = Field(None, ge=-90, le=90)
     lng: float | None = Field(None, ge=-180, le=180)
@@ -49,14 +50,14 @@ def quote(request, body: QuoteIn):
 
 class PriceItemIn(Schema):
     service_id: int
-    unit_price_fen: int = Field(..., strict=True)
+    unit_price_fen: Whole = Field(...)
 
 
 class PriceListIn(Schema):
-    name: str = Field(..., max_length=100)
-    valid_from: dt.date
-    valid_until: dt.date | None = None
-    items: list[PriceItemIn] = Field(..., max_length=500)
+    name: str = Field(..., max_length=100, pattern=WORDS)
+    valid_from: Day
+    valid_until: Day | None = None
+    items: list[PriceItemIn] = Field(..., min_length=1, max_length=500)
 
 
 class PriceItemOut(Schema):

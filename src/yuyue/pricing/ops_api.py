@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from ninja import Field, Router, Schema
 
 from yuyue.accounts.auth import operator_bearer
 from yuyue.core.errors import DomainError
+from yuyue.core.schemas import Day
 
 from . import holidays
 
@@ -16,7 +16,7 @@ router = Router(tags=["operators"])
 
 
 class PublicDayIn(Schema):
-    date: dt.date
+    date: Day
     kind: Literal["holiday", "workday"]
     name: str = Field("", max_length=60)
 

@@ -207,7 +207,9 @@ def create_price_list(
     seen = set()
     for item in items:
         fen = item["unit_price_fen"]
-        if item["service_id"] not in services or item["service_id"] in seen:
+        if item["service_id"] not in services:  # not this merchant's: as if it did not exist
+            raise DomainError("not_found")
+        if item["service_id"] in seen:
             raise DomainError(
                 "invalid_input", "Each item names one of this merchant's services once."
             )

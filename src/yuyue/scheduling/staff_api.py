@@ -10,7 +10,7 @@ from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service
 from yuyue.core.errors import DomainError
-from yuyue.core.schemas import PatchSchema
+from yuyue.core.schemas import CLOCK, Day, Moment, PatchSchema, Weekday
 from yuyue.core.timeutil import local_day_bounds, zone
 
 from . import availability, services
@@ -84,8 +84,8 @@ def staff_list_slots(
 class SlotIn(Schema):
     service_id: int
     hall_id: int
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     capacity: int | None = Field(None, ge=1, le=100_000)
 
 
@@ -130,7 +130,7 @@ def update_slot(request, merchant_id: int, slot_id: int, body: SlotPatch):
 
 class CloseDayIn(Schema):
     service_id: int
-    date: dt.date
+    date: Day
     hall_id: int | None = None
 
 
@@ -143,9 +143,9 @@ def close_day(request, merchant_id: int, body: CloseDayIn):
 
 
 class TemplateRow(Schema):
-    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4, 5, 6])
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")
+    weekdays: list[Weekday] = Field(default=[0, 1, 2, 3, 4, 5, 6])
+    start: str = Field(pattern=CLOCK)
+    end: str = Field(pattern=CLOCK)
     capacity: int | None = Field(None, ge=1, le=100_000)
 
 
@@ -165,8 +165,8 @@ class TemplateOut(Schema):
 
 
 class FillIn(Schema):
-    date_from: dt.date
-    date_to: dt.date
+    date_from: Day
+    date_to: Day
 
 
 @router.post("/merchants/{merchant_id}/slot-templates", response={201: TemplateOut}, auth=bearer)
@@ -200,12 +200,12 @@ def fill_template(request, merchant_id: int, template_id: int, body: FillIn):
 
 class HoursIn(Schema):
     weekday: int = Field(ge=0, le=6)
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")
+    start: str = Field(pattern=CLOCK)
+    end: str = Field(pattern=CLOCK)
 
 
 class ExceptionIn(Schema):
-    date: dt.date
+    date: Day
     start: dt.time
     end: dt.time
     kind: str = Field(pattern="^(leave|extra)$")
