@@ -20,8 +20,8 @@ class MerchantIn(Schema):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")
     timezone: str = "Asia/Shanghai"
     address: str = Field("", max_length=300)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
     phone: str = Field("", max_length=32)
 
 

@@ -47,9 +47,9 @@ class ProviderIn(Schema):
     gender: Literal["female", "male", "undisclosed"] = "undisclosed"
     merchant_id: int | None = None
     service_ids: list[int] = []
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
-    service_radius_km: float = Field(10, gt=0, le=200)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
+    service_radius_km: float = Field(10, gt=0, le=200, strict=True)
     verified: bool = False
 
 

@@ -73,7 +73,7 @@ def create_merchant(*, actor, name: str, slug: str, **fields) -> Merchant:
             merchant.save()
             audit(actor, "merchant.create", merchant)
     except IntegrityError as exc:
-        raise DomainError("invalid_input", "This slug is taken.") from exc
+        raise DomainError("slug_taken") from exc
     return merchant
 
 

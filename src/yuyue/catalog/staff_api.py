@@ -27,8 +27,8 @@ router = Router(tags=["merchant staff"])
 class HallIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field("", max_length=300)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
 
 
 class HallPatch(PatchSchema):
@@ -36,8 +36,8 @@ class HallPatch(PatchSchema):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
     active: bool | None = None
 
 
@@ -83,8 +83,8 @@ class FormFieldIn(Schema):
     required: bool = True
     choices: list[str] = Field([], max_length=100)
     # finite bounds only: a NaN bound would let every answer through and could not be served
-    min_value: float | None = Field(None, ge=-1e15, le=1e15)
-    max_value: float | None = Field(None, ge=-1e15, le=1e15)
+    min_value: float | None = Field(None, ge=-1e15, le=1e15, strict=True)
+    max_value: float | None = Field(None, ge=-1e15, le=1e15, strict=True)
     max_length: int = Field(100, ge=1, le=2000)
 
 

@@ -82,6 +82,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "wrong_service_kind": (422, "This service is not booked this way.", "该服务不支持此预约方式。"),
     "invalid_form": (422, "Some answers are not valid.", "部分表单内容填写有误。"),
     "invalid_timezone": (422, "Unknown time zone.", "未知时区。"),
+    "slug_taken": (409, "Another merchant has this address name (slug).", "该商家地址名已被占用。"),
     # scheduling
     "invalid_slot_range": (
         422,

@@ -26,8 +26,8 @@ class OnsiteIn(Schema):
     service_id: int
     starts_at: Moment
     address: str = Field(min_length=1, max_length=300)
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lng: float = Field(ge=-180, le=180, strict=True)
     quantity: Whole = Field(1, ge=1, le=ordering.MAX_QUANTITY)
     options: dict = {}
     quote_id: int | None = Field(None, description="Lock the price of a quote from /api/quotes")
@@ -82,8 +82,8 @@ class NeedIn(Schema):
     starts_at: Moment
     duration_minutes: int = Field(120, ge=15, le=1440)
     address: str = Field(min_length=1, max_length=300)
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lng: float = Field(ge=-180, le=180, strict=True)
     budget_fen: Whole = Field(gt=0)
 
 

@@ -93,9 +93,9 @@ def grab(request, booking_id: int):
 
 
 class LocationIn(Schema):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lng: float = Field(ge=-180, le=180, strict=True)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000, strict=True)
 
 
 @router.post("/provider/orders/{booking_id}/location", response=TrackingOut, auth=bearer)

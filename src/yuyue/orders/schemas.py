@@ -155,8 +155,8 @@ def provider_order_out(booking: Booking) -> dict:
 
 
 class PointIn(Schema):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lng: float = Field(ge=-180, le=180, strict=True)
 
 
 class CodePointIn(PointIn):

@@ -21,8 +21,8 @@ class QuoteIn(Schema):
     starts_at: Moment
     quantity: Whole = Field(1)
     options: dict = {}
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
 
 
 class QuoteOut(Schema):
