@@ -57,9 +57,9 @@ def _check_merchant(m: Merchant) -> None:
         raise DomainError("invalid_input", "A merchant needs a name.")
     if not is_valid_zone(m.timezone):
         raise DomainError("invalid_timezone")
-    if (m.lat is None) != (m.lng is None) or (
-        m.lat is not None and not (-90 <= m.lat <= 90 and -180 <= m.lng <= 180)
-    ):
+    if (m.lat is None) != (m.lng is None):
+        raise DomainError("invalid_input", "Give both lat and lng, or neither.")
+    if m.lat is not None and not (-90 <= m.lat <= 90 and -180 <= m.lng <= 180):
         raise DomainError("invalid_input", "lat/lng out of range.")
 
 
