@@ -23,6 +23,11 @@ from yuyue.orders.models import BookingStatus
 S = dt.timedelta(seconds=1)
 
 
+# A socket's handshake reads the database (the token, the order): on a busy CI machine the
+# first one in a process takes longer than the communicator's default second.
+CONNECT_SECONDS = 10
+
+
 def talked(booking, seconds=61):
     t0 = booking.starts_at
     calls.join(actor=booking.customer, booking_id=booking.pk, now=t0)
@@ -192,11 +197,11 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
             )
 
         stranger = socket("stranger")
-        await stranger.connect()
+        await stranger.connect(timeout=CONNECT_SECONDS)
         assert await stranger.receive_output() == {"type": "websocket.close", "code": 4403}
 
         customer = socket("customer")
-        assert (await customer.connect())[0]
+        assert (await customer.connect(timeout=CONNECT_SECONDS))[0]
         assert await customer.receive_json_from() == {"type": "hello", "party": "customer"}
         state = await customer.receive_json_from()
         assert (state["type"], state["status"], state["customer_present"]) == (
@@ -205,7 +210,7 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
             True,
         )
         consultant = socket("consultant")
-        assert (await consultant.connect())[0]
+        assert (await consultant.connect(timeout=CONNECT_SECONDS))[0]
         assert (await consultant.receive_json_from())["party"] == "consultant"
         live = await customer.receive_json_from()
         assert (live["status"], live["consultant_present"]) == ("live", True)
@@ -263,16 +268,16 @@ def test_a_client_without_origin_connects_with_its_token_and_browsers_are_checke
             )
 
         native = socket([(b"host", b"127.0.0.1")])
-        assert (await native.connect())[0]
+        assert (await native.connect(timeout=CONNECT_SECONDS))[0]
         assert (await native.receive_json_from())["type"] == "hello"
         await native.disconnect()
 
         foreign = socket([(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1")])
-        connected, _ = await foreign.connect()
+        connected, _ = await foreign.connect(timeout=CONNECT_SECONDS)
         assert not connected
 
         anonymous = socket([(b"host", b"127.0.0.1")], token="")
-        await anonymous.connect()
+        await anonymous.connect(timeout=CONNECT_SECONDS)
         assert (await anonymous.receive_output())["type"] == "websocket.close"
 
     asyncio.run(scenario())
