@@ -11,6 +11,19 @@ from playwright.sync_api import sync_playwright
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # version: vendor/VERSIONS
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's accessibility violations on the page as it is now: [{id, impact, nodes}]."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+
+
 def shoot(page, name: str) -> Path:
     """Save a full-page screenshot of `page` as var/screenshots/<name>.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)

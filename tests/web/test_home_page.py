@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import make_user
-from tests.web.conftest import PHONE, shoot
+from tests.web.conftest import PHONE, axe_violations, shoot
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service
 from yuyue.scheduling.models import TimeSlot
@@ -135,6 +135,7 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
     assert "30 min" not in call.inner_text() and "minute you talk" in call.inner_text()
 
     shoot(page, "home-phone")
+    assert axe_violations(page) == []
     assert page.locator("[data-merchant=pending]").count() == 0
     assert "Haircut" not in page.content()
     # Made for a phone: nothing wider than the screen.
