@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 from tests.calls.conftest import move_to_now, next_start, top_up
 from tests.conftest import make_user
 from tests.livesrv import LiveServer, current_database_url
-from tests.web.conftest import ARGS, CHROMIUM
+from tests.web.conftest import ARGS, CHROMIUM, axe_violations, shoot
 from yuyue.accounts.models import Provider
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing.payments import wallet
@@ -190,8 +190,12 @@ def test_a_call_not_open_yet_says_why_and_the_page_keeps_it(booked_call):
             refused = wait_for(page, "window.yuyueCall.refused")
             page.wait_for_timeout(300)  # after the socket closed
             status = page.inner_text("#status")
+            hangup_disabled = page.is_disabled("#hangup")  # nothing to hang up
+            shoot(page, "call-not-open")
+            violations = axe_violations(page)
             browser.close()
     finally:
         server.stop()
     assert refused["code"] == "call_not_open"
     assert status == refused["detail"] and "10" in status  # the room opens 10 minutes before
+    assert violations == [] and hangup_disabled
