@@ -288,6 +288,8 @@ YUYUE_STEP_EARLY_MINUTES.update(json.loads(os.environ.get("YUYUE_STEP_EARLY_MINU
 YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))
 YUYUE_DISPATCH_ROUND_SECONDS = int(os.environ.get("YUYUE_DISPATCH_ROUND_SECONDS", "5"))
 YUYUE_DISPATCH_MAX_ROUNDS = int(os.environ.get("YUYUE_DISPATCH_MAX_ROUNDS", "5"))
+# The most open orders one round considers (soonest first); the rest wait for the next round.
+YUYUE_DISPATCH_ROUND_LIMIT = int(os.environ.get("YUYUE_DISPATCH_ROUND_LIMIT", "20000"))
 YUYUE_TRAVEL_ESTIMATOR = os.environ.get("YUYUE_TRAVEL_ESTIMATOR") or None
 YUYUE_LOCATION_MIN_SECONDS = int(os.environ.get("YUYUE_LOCATION_MIN_SECONDS", "5"))
 YUYUE_LOCATION_RETENTION_DAYS = int(os.environ.get("YUYUE_LOCATION_RETENTION_DAYS", "7"))

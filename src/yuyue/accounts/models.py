@@ -86,6 +86,14 @@ class Gender(models.TextChoices):
     UNDISCLOSED = "undisclosed", "undisclosed"
 
 
+class Duty(models.TextChoices):
+    """Whether a provider takes new orders now (接单状态); dispatch offers only to those on duty."""
+
+    ON = "on_duty", "on duty"
+    OFF = "off_duty", "off duty"
+    RESTING = "resting", "resting"
+
+
 class Provider(models.Model):
     """A person who delivers services 服务人员: cleaner, technician, caregiver, consultant."""
 
@@ -111,6 +119,7 @@ class Provider(models.Model):
     timezone = models.CharField(max_length=64, default="Asia/Shanghai")
     verified = models.BooleanField(default=False, help_text="Real name and credentials checked.")
     active = models.BooleanField(default=True)
+    duty = models.CharField(max_length=10, choices=Duty.choices, default=Duty.ON)
     max_open_orders = models.PositiveSmallIntegerField(default=5)
     price_fen = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="The provider's own price per unit; empty: the service's."

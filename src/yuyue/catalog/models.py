@@ -12,6 +12,14 @@ class MerchantStatus(models.TextChoices):
     SUSPENDED = "suspended", "suspended"
 
 
+class DispatchPolicy(models.TextChoices):
+    """What a dispatch round weighs besides travel (`dispatch.matching.POLICIES`)."""
+
+    TRAVEL = "travel", "least travel"
+    BALANCED = "balanced", "balanced"
+    QUALITY = "quality", "quality first"
+
+
 class Merchant(models.Model):
     """A company, salon or service hall 商家 / 服务厅 that sells services."""
 
@@ -30,6 +38,12 @@ class Merchant(models.Model):
     )
     provider_share_bp = models.PositiveIntegerField(
         default=7000, help_text="The provider's part of what remains after the commission."
+    )
+    dispatch_policy = models.CharField(
+        max_length=10,
+        choices=DispatchPolicy.choices,
+        default=DispatchPolicy.BALANCED,
+        help_text="What dispatch rounds optimise for this merchant's orders (docs/dispatch.md).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

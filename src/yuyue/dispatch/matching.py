@@ -14,7 +14,8 @@ Eligibility
     - a dense boolean numpy array of shape (n, m).
     `eligibility_matrix()` turns any of them into the canonical CSR boolean array.
 
-Cost of giving order i to candidate j, in minutes of travel:
+Cost of giving order i to candidate j, in minutes of travel (the weights are the round's, or the
+order's own when its `OrderPoint.weights` is set: each merchant's policy, `POLICIES`):
     weights.travel × travel minutes
     + weights.rating × (5 − rating)                 (stars below five)
     + weights.fairness × (load_today + k)           (k orders already given to j in this round)
@@ -58,6 +59,7 @@ class OrderPoint:
     id: Hashable
     lat: float
     lng: float
+    weights: Weights | None = None  # this order's own cost terms (its merchant's policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,18 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+
+# The merchants' dispatch policies (catalog.DispatchPolicy), as cost terms. "travel": least total
+# travel among the assignments that serve the most orders. "balanced": travel first, but a star
+# of rating is worth 2 minutes and each order already done today 1, which only decides between
+# providers a few minutes apart. "quality": a star is worth 10 minutes, so a better-rated
+# provider comes from farther away; today's load barely counts. docs/dispatch.md shows what
+# each costs in travel on the benchmark's city.
+POLICIES = {
+    "travel": Weights(travel=1.0, rating=0.0, fairness=0.0),
+    "balanced": Weights(travel=1.0, rating=2.0, fairness=1.0),
+    "quality": Weights(travel=1.0, rating=10.0, fairness=0.5),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +211,11 @@ def _price(orders, candidates, eligible, estimator, weights, max_travel_minutes)
     order, cand, travel = order[keep], cand[keep], travel[keep]
     rating = np.clip([c.rating for c in candidates], 0.0, MAX_RATING)
     load = np.fromiter((c.load_today for c in candidates), dtype=float, count=m)
-    static = weights.rating * (MAX_RATING - rating) + weights.fairness * load
-    cost = weights.travel * travel + static[cand]
+    w_travel, w_rating, w_fair = _order_weights(orders, weights)
+    w_fair = w_fair[order] if np.ndim(w_fair) else w_fair
+    if np.ndim(w_travel):
+        w_travel, w_rating = w_travel[order], w_rating[order]
+    cost = w_travel * travel + w_rating * (MAX_RATING - rating[cand]) + w_fair * load[cand]
 
     # Capacity > 1: one column per copy, copy k costs k more orders of fairness. A provider never
     # needs more copies than the orders eligible for them.
@@ -210,9 +227,22 @@ def _price(orders, candidates, eligible, estimator, weights, max_travel_minutes)
         idx = np.repeat(np.arange(order.size), reps)
         k = np.arange(idx.size) - np.repeat(first, reps)
         order, cand, travel = order[idx], cand[idx], travel[idx]
-        cost = cost[idx] + weights.fairness * k
+        cost = cost[idx] + (w_fair[idx] if np.ndim(w_fair) else w_fair) * k
         return _Pairs(order, cand, travel, cost), copies, k
     return _Pairs(order, cand, travel, cost), copies, np.zeros(order.size, dtype=np.int64)
+
+
+def _order_weights(orders, weights: Weights):
+    """(travel, rating, fairness) weights: scalars when every order uses `weights`, else one
+    of each per order (an order's own `weights` first)."""
+    if all(o.weights is None or o.weights == weights for o in orders):
+        return weights.travel, weights.rating, weights.fairness
+    own = [o.weights or weights for o in orders]
+    return (
+        np.array([w.travel for w in own]),
+        np.array([w.rating for w in own]),
+        np.array([w.fairness for w in own]),
+    )
 
 
 # --- the optimal round ------------------------------------------------------------------------
@@ -325,6 +355,7 @@ def greedy_nearest(
     bounds = np.searchsorted(order, np.arange(len(orders) + 1))
     left = np.fromiter((c.capacity for c in candidates), dtype=np.int64, count=len(candidates))
     taken = np.zeros(len(candidates), dtype=np.int64)
+    fairness = [(o.weights or weights).fairness for o in orders]
     result = []
     for i in range(len(orders)):
         lo, hi = bounds[i], bounds[i + 1]
@@ -338,7 +369,7 @@ def greedy_nearest(
                 orders[i].id,
                 candidates[j].id,
                 float(travel[p]),
-                float(cost[p] + weights.fairness * taken[j]),
+                float(cost[p] + fairness[i] * taken[j]),
             )
         )
         left[j] -= 1

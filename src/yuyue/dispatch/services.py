@@ -1,9 +1,11 @@
 """Finding a provider for orders that name none: dispatch rounds, offers, grabs, manual assignment.
 
 A round collects the open dispatch orders, the providers who may take each (verified, active,
-with the skill, covering the address, free at that time with the travel buffer, under their cap
-of open orders, no pending offer, not already passed on this order), matches them optimally
-(`matching.match_round`) and offers each order to its provider for YUYUE_OFFER_TIMEOUT_SECONDS.
+on duty, with the skill, covering the address, free at that time with the travel buffer, under
+their cap of open orders, no pending offer, not already passed on this order: `candidates`, in a
+fixed number of statements), matches them optimally under each merchant's dispatch policy
+(`matching.match_round`, `matching.POLICIES`) and offers each order to its provider for
+YUYUE_OFFER_TIMEOUT_SECONDS.
 Accepting, grabbing and assigning all go through `_take`: the provider's time is reserved and the
 order moves by `apply_step("accept")` from awaiting_provider with no provider — one conditional
 UPDATE, so exactly one of any number of racing takers wins.
@@ -12,68 +14,45 @@ UPDATE, so exactly one of any number of racing takers wins.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
+from scipy import sparse
 
 from yuyue.accounts.models import MerchantStaff, Provider, StaffRole
+from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingStatus, Channel
 from yuyue.orders.placing import reserve_provider_time
 from yuyue.orders.states import OPERATOR, PROVIDER, STAFF, SYSTEM, apply_step
-from yuyue.scheduling.availability import haversine_km, provider_works
+from yuyue.scheduling.availability import haversine_km
 from yuyue.scheduling.models import ProviderReservation
 
-from .matching import Candidate, OrderPoint, Problem, Weights, match_round
+from . import candidates
+from .matching import POLICIES, Candidate, OrderPoint, Problem, match_round
 from .models import Breach, Offer, OfferStatus
 from .travel import get_estimator
-
-ACTIVE = (
-    BookingStatus.ACCEPTED,
-    BookingStatus.DEPARTED,
-    BookingStatus.ARRIVED,
-    BookingStatus.IN_SERVICE,
-)
 
 
 def _blocked_until(booking: Booking) -> dt.datetime:
     return booking.ends_at + dt.timedelta(minutes=booking.service.buffer_minutes)
 
 
-def can_take(provider: Provider, booking: Booking, *, open_counts: dict | None = None) -> str:
-    """'' if the provider may take the order, else the reason (an error code)."""
-    if not (provider.active and provider.verified):
+def can_take(provider: Provider, booking: Booking) -> str:
+    """'' if the provider may take the order, else the reason (an error code): the rules of a
+    round (`candidates.reasons`) on one pair."""
+    pool = candidates.load_pool([booking.service_id], provider_ids=[provider.pk])
+    if not len(pool):
         return "provider_unqualified"
-    if not provider.services.filter(pk=booking.service_id).exists():
-        return "provider_unqualified"
-    if (
-        provider.lat is None
-        or booking.lat is None
-        or haversine_km(provider.lat, provider.lng, booking.lat, booking.lng)
-        > provider.service_radius_km
-    ):
-        return "outside_service_area"
-    if open_counts is None:
-        open_now = Booking.objects.filter(provider=provider, status__in=ACTIVE).count()
-    else:
-        open_now = open_counts.get(provider.pk, 0)
-    if open_now >= provider.max_open_orders:
-        return "provider_at_capacity"
-    if not provider_works(provider, booking.starts_at, booking.ends_at):
-        return "provider_unavailable"
-    if ProviderReservation.objects.filter(
-        provider=provider,
-        active=True,
-        starts_at__lt=_blocked_until(booking),
-        blocked_until__gt=booking.starts_at,
-    ).exists():
-        return "provider_busy"
-    return ""
+    one = np.zeros(1, np.int64)
+    code = candidates.reasons(candidates.Orders.of([booking]), pool, one, one)[0]
+    return candidates.REASONS[code]
 
 
 def _take(
@@ -120,101 +99,208 @@ def open_orders():
             starts_at__gt=timezone.now(),
         )
         .exclude(offers__status=OfferStatus.PENDING)
-        .select_related("service")
+        .select_related("service", "merchant")
+        .order_by("starts_at", "id")
     )
 
 
-def _round_problem(orders: list[Booking], now: dt.datetime) -> Problem:
-    """The round's matching problem: the open orders, the providers free of pending offers who
-    offer their services, and for each order the providers who may take it."""
-    service_ids = {o.service_id for o in orders}
-    providers = list(
-        Provider.objects.filter(active=True, verified=True, services__in=service_ids)
-        .exclude(offers__status=OfferStatus.PENDING)
-        .distinct()
-        .prefetch_related("services")
+@dataclass
+class RoundPlan:
+    """A round's matching problem, and which orders someone could take."""
+
+    problem: Problem
+    # per order: some provider may take it, even if now holding another pending offer (which
+    # may expire or be turned down) or given another order in this round
+    held: np.ndarray
+
+
+def _round_problem(orders: list[Booking], now: dt.datetime) -> RoundPlan:
+    """The open orders, the providers free of pending offers who may take each (every rule of
+    `can_take`, checked for all pairs at once: `candidates`), each order with its merchant's
+    dispatch policy."""
+    batch = candidates.Orders.of(orders)
+    pool = candidates.load_pool({o.service_id for o in orders}, today=now.date(), for_round=True)
+    oi, pj = candidates.near_pairs(batch, pool)
+    ok = candidates.reasons(batch, pool, oi, pj, holding=candidates.OUTSIDE) == candidates.OK
+    oi, pj = oi[ok], pj[ok]
+    ok = ~candidates.passed_on(batch, pool, oi, pj)
+    oi, pj = oi[ok], pj[ok]
+    held = np.zeros(len(orders), bool)
+    held[oi] = True
+    free = ~pool.pending[pj]
+    oi, pj = oi[free], pj[free]
+    # the providers in some pair become the candidates, in pool order (no sort of the pairs)
+    used = np.flatnonzero(np.bincount(pj, minlength=len(pool)))
+    column = np.zeros(len(pool), np.int64)
+    column[used] = np.arange(used.size)
+    eligible = sparse.csr_array(
+        (np.ones(oi.size, bool), (oi, column[pj])), shape=(len(orders), used.size)
     )
-    open_counts = dict(
-        Booking.objects.filter(provider__in=providers, status__in=ACTIVE)
-        .values_list("provider")
-        .annotate(n=Count("id"))
+    return RoundPlan(
+        Problem(
+            [
+                OrderPoint(o.pk, o.lat, o.lng, POLICIES.get(o.merchant.dispatch_policy))
+                for o in orders
+            ],
+            [
+                Candidate(
+                    int(pool.ids[j]),
+                    float(pool.lat[j]),
+                    float(pool.lng[j]),
+                    float(pool.rating[j]),
+                    int(pool.done_today[j]),
+                )
+                for j in used
+            ],
+            eligible,
+        ),
+        held,
     )
-    done_today = dict(
-        Booking.objects.filter(
-            provider__in=providers, status=BookingStatus.COMPLETED, starts_at__date=now.date()
-        )
-        .values_list("provider")
-        .annotate(n=Count("id"))
-    )
-    passed = set(
-        Offer.objects.filter(booking__in=orders)
-        .exclude(status=OfferStatus.PENDING)
-        .values_list("booking_id", "provider_id")
-    )
-    eligible = []
-    for order in orders:
-        ok = [
-            j
-            for j, p in enumerate(providers)
-            if (order.pk, p.pk) not in passed and not can_take(p, order, open_counts=open_counts)
-        ]
-        eligible.append(np.array(ok, dtype=int))
-    return Problem(
-        [OrderPoint(o.pk, o.lat, o.lng) for o in orders],
-        [
-            Candidate(p.pk, p.lat, p.lng, float(p.rating), done_today.get(p.pk, 0))
-            for p in providers
-        ],
-        eligible,
+
+
+def expire_due_offers(now: dt.datetime | None = None) -> int:
+    """Every pending offer past its time expires (one statement); their orders and providers
+    are free for the next round."""
+    now = now or timezone.now()
+    return Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).update(
+        status=OfferStatus.EXPIRED, answered_at=now
     )
 
 
 def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
-    """One round: match every open order to the best free provider and send offers."""
+    """One round: match every open order to the best free provider and send offers.
+
+    A fixed number of statements whatever the number of (order, provider) pairs: the reads of
+    `_round_problem`, then one update of the orders' round counts (only orders still open, so
+    one taken meanwhile gets no offer), one for those given up, the offers inserted together,
+    an audit row and one job that expires the round's offers when their time is up. An order
+    goes to the operators after YUYUE_DISPATCH_MAX_ROUNDS rounds, on a round in which nobody at
+    all may take it: not while a provider who may is only holding another pending offer (it may
+    expire or be turned down) or was given another order in this round."""
     now = now or timezone.now()
-    orders = list(open_orders()[:2000])
+    expire_due_offers(now)
+    orders = list(open_orders()[: settings.YUYUE_DISPATCH_ROUND_LIMIT])
     if not orders:
         return []
+    plan = _round_problem(orders, now)
     assignments = {
         a.order_id: a
         for a in match_round(
-            _round_problem(orders, now),
+            plan.problem,
             estimator=get_estimator(settings.YUYUE_TRAVEL_ESTIMATOR),
-            weights=Weights(),
+            weights=POLICIES["balanced"],
         )
     }
     expires = now + dt.timedelta(seconds=settings.YUYUE_OFFER_TIMEOUT_SECONDS)
-    offers = []
     with transaction.atomic():
-        for order in orders:
-            rounds = order.dispatch_rounds + 1
-            a = assignments.get(order.pk)
-            give_up = a is None and rounds >= settings.YUYUE_DISPATCH_MAX_ROUNDS
-            Booking.objects.filter(pk=order.pk).update(
-                dispatch_rounds=rounds, needs_operator=give_up
+        still_open = _count_round({o.pk for o in orders})
+        give_up = [
+            o.pk
+            for i, o in enumerate(orders)
+            if o.pk in still_open
+            and o.pk not in assignments
+            and not plan.held[i]
+            and o.dispatch_rounds + 1 >= settings.YUYUE_DISPATCH_MAX_ROUNDS
+        ]
+        if give_up:
+            Booking.objects.filter(pk__in=sql.id_list(give_up)).update(needs_operator=True)
+        offers = [
+            Offer(
+                booking=o,
+                provider_id=a.candidate_id,
+                round_no=o.dispatch_rounds + 1,
+                sent_at=now,
+                expires_at=expires,
+                travel_minutes=a.travel_minutes,
+                cost=a.cost,
             )
-            if a is None:
-                continue
-            offers.append(
-                Offer.objects.create(
-                    booking=order,
-                    provider_id=a.candidate_id,
-                    round_no=rounds,
-                    expires_at=expires,
-                    travel_minutes=a.travel_minutes,
-                    cost=a.cost,
-                )
-            )
-        audit(None, "dispatch.round", None, orders=len(orders), offers=len(offers))
+            for o in orders
+            if o.pk in still_open and (a := assignments.get(o.pk)) is not None
+        ]
+        _insert_offers(offers)
+        audit(
+            None,
+            "dispatch.round",
+            None,
+            orders=len(orders),
+            offers=len(offers),
+            to_operators=len(give_up),
+        )
+        if offers:
 
-        def enqueue():
-            from .tasks import expire_offer_job
+            def enqueue():
+                from .tasks import expire_offers_job
 
-            for offer in offers:
-                expire_offer_job.using(run_after=offer.expires_at).enqueue(offer.pk)
+                expire_offers_job.using(run_after=expires).enqueue()
 
-        transaction.on_commit(enqueue)
+            transaction.on_commit(enqueue)
     return offers
+
+
+def _insert_offers(offers: list[Offer]) -> None:
+    """Insert a round's offers in one statement whatever their number: their varying columns
+    as one JSON parameter, the round's times as two (a plain multi-row INSERT would pass
+    SQLite's 32,766 parameters at 3,600 offers). Sets each offer's id."""
+    if not offers:
+        return
+    col = {f: sql.qn(Offer._meta.get_field(f).column) for f in _OFFER_COLUMNS}
+    if sql.default_db().vendor == "postgresql":
+        row = "(r->>{})::{}"
+        source = "jsonb_array_elements(%s::jsonb) r"
+    else:
+        row = "json_extract(value, '$[{}]')"
+        source = "json_each(%s)"
+    kinds = ("bigint", "bigint", "integer", "float8", "float8")
+    statement = (
+        f"INSERT INTO {sql.table(Offer)} ({', '.join(col.values())}) SELECT "
+        + ", ".join(row.format(i, kinds[i]) for i in range(5))
+        + f", %s, %s, %s, '' FROM {source} RETURNING {sql.qn('id')}, {col['booking']}"
+    )
+    first = offers[0]
+    rows = json.dumps(
+        [[o.booking_id, o.provider_id, o.round_no, o.travel_minutes, o.cost] for o in offers]
+    )
+    with sql.cursor() as cur:
+        cur.execute(
+            statement,
+            [
+                OfferStatus.PENDING,
+                sql.param(Offer, "sent_at", first.sent_at),
+                sql.param(Offer, "expires_at", first.expires_at),
+                rows,
+            ],
+        )
+        ids = dict((booking, pk) for pk, booking in cur.fetchall())
+    for o in offers:
+        o.pk = ids[o.booking_id]
+        o.status = OfferStatus.PENDING
+        o._state.adding = False
+
+
+_OFFER_COLUMNS = (
+    "booking",
+    "provider",
+    "round_no",
+    "travel_minutes",
+    "cost",
+    "status",
+    "sent_at",
+    "expires_at",
+    "reason",
+)
+
+
+def _count_round(ids: set[int]) -> set[int]:
+    """Count this round on the orders still waiting for a provider; those are returned."""
+    table, col = sql.table(Booking), sql.column
+    statement = (
+        f"UPDATE {table} SET {sql.qn('dispatch_rounds')} = {sql.qn('dispatch_rounds')} + 1 "
+        f"WHERE {sql.one_of(col(Booking, 'id'))} AND {col(Booking, 'status')} = %s "
+        f"AND {col(Booking, 'provider')} IS NULL RETURNING {col(Booking, 'id')}"
+    )
+    with sql.cursor() as cur:
+        cur.execute(statement, [sql.integers(sorted(ids)), BookingStatus.AWAITING_PROVIDER])
+        return {row[0] for row in cur.fetchall()}
 
 
 # --- offers ----------------------------------------------------------------------------------
@@ -257,7 +343,7 @@ def reject_offer(*, actor, offer_id: int, reason: str = "") -> Offer:
 
 
 def expire_offer(*, offer_id: int) -> bool:
-    """The timeout: a pending offer past its time expires; the order goes to the next round."""
+    """The timeout of one offer: pending past its time, it expires."""
     with transaction.atomic():
         return bool(
             Offer.objects.filter(
@@ -274,10 +360,19 @@ def grab_feed(*, actor, limit: int = 50) -> list[tuple[Booking, float]]:
     provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
     if provider is None:
         raise DomainError("forbidden")
-    out = []
-    for order in open_orders().filter(service__in=provider.services.all())[:500]:
-        if not can_take(provider, order):
-            out.append((order, haversine_km(provider.lat, provider.lng, order.lat, order.lng)))
+    orders = list(open_orders().filter(service__in=provider.services.all())[:500])
+    if not orders:
+        return []
+    batch = candidates.Orders.of(orders)
+    pool = candidates.load_pool({o.service_id for o in orders}, provider_ids=[provider.pk])
+    if not len(pool):
+        return []
+    oi, pj = np.arange(len(orders)), np.zeros(len(orders), np.int64)
+    ok = candidates.reasons(batch, pool, oi, pj) == candidates.OK
+    out = [
+        (orders[i], haversine_km(provider.lat, provider.lng, orders[i].lat, orders[i].lng))
+        for i in np.flatnonzero(ok)
+    ]
     return sorted(out, key=lambda x: (x[1], x[0].pk))[:limit]
 
 

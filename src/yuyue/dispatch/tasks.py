@@ -10,10 +10,11 @@ from yuyue.core.periodic import periodic
 
 
 @task()
-def expire_offer_job(offer_id: int) -> bool:
-    from .services import expire_offer
+def expire_offers_job() -> int:
+    """A round's offers are due: every pending offer past its time expires."""
+    from .services import expire_due_offers
 
-    return expire_offer(offer_id=offer_id)
+    return expire_due_offers()
 
 
 @periodic(every="YUYUE_DISPATCH_ROUND_SECONDS")

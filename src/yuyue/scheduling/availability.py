@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -156,6 +157,17 @@ def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _real_windows(pd: ProviderDay, weekly, extra, leave) -> list[tuple[int, int]]:
+    """A day's working windows in real minutes from its local midnight: weekly hours + extra
+    hours − leave, in wall-clock minutes, placed on the real timeline (a repeated hour inside a
+    window counts twice, a skipped one not at all)."""
+    windows = _merge(list(weekly) + list(extra))
+    for cut in leave:
+        windows = _subtract(windows, cut)
+    real = [(pd.real(a), pd.real(b, last=True)) for a, b in windows]
+    return [(a, b) for a, b in real if a < b]
+
+
 @cache
 def _day_sql() -> dict[str, str]:
     """`provider_days`' WHERE clauses (aliases as in `sql.values`)."""
@@ -207,13 +219,7 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
             (_minutes(start), _minutes(end))
         )
     for pid, pd in days.items():
-        windows = _merge(weekly.get(pid, []) + extra.get(pid, []))
-        for cut in leave.get(pid, []):
-            windows = _subtract(windows, cut)
-        # wall-clock windows onto the real timeline: a repeated hour inside a window counts
-        # twice, a skipped one not at all
-        pd.windows = [(pd.real(a), pd.real(b, last=True)) for a, b in windows]
-        pd.windows = [(a, b) for a, b in pd.windows if a < b]
+        pd.windows = _real_windows(pd, weekly.get(pid, []), extra.get(pid, []), leave.get(pid, []))
     # One query for every reservation touching the day in any of the zones involved.
     lo = min(pd.day_start for pd in days.values())
     hi = max(pd.day_start for pd in days.values()) + dt.timedelta(days=1, hours=1)
@@ -235,6 +241,51 @@ def provider_days(provider_tz: dict[int, str], day: dt.date) -> dict[int, Provid
             b = math.ceil((blocked - pd.day_start).total_seconds() / 60)
             pd.busy.append((a, b))
     return days
+
+
+def working_windows(
+    zones: dict[int, str], wanted: Iterable[tuple[int, dt.date]], providers
+) -> dict[tuple[int, dt.date], list[tuple[int, int]]]:
+    """Each wanted (provider, local day)'s working windows as [start, end) in whole seconds
+    since the epoch (UTC), for many providers at once in two statements whatever their number:
+    `providers` is a queryset of the providers' ids (a subquery), `zones` each one's zone.
+
+    The same rules as `provider_days`; days alike (same zone, date, hours and exceptions) are
+    worked out once, so a city's providers with the usual hours cost a dictionary look-up each."""
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    weekdays = sorted({day.weekday() for _, day in wanted})
+    lo, hi = min(day for _, day in wanted), max(day for _, day in wanted)
+    weekly: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for pid, weekday, start, end in WorkingHours.objects.filter(
+        provider__in=providers, weekday__in=weekdays
+    ).values_list("provider", "weekday", "start", "end"):
+        weekly[pid, weekday].append((_minutes(start), _minutes(end)))
+    extra: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    leave: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    for pid, day, start, end, kind in AvailabilityException.objects.filter(
+        provider__in=providers, date__gte=lo, date__lte=hi
+    ).values_list("provider", "date", "start", "end", "kind"):
+        (extra if kind == ExceptionKind.EXTRA else leave)[pid, day].append(
+            (_minutes(start), _minutes(end))
+        )
+    alike: dict[tuple, list[tuple[int, int]]] = {}
+    out = {}
+    for pid, day in wanted:
+        hours = tuple(sorted(weekly.get((pid, day.weekday()), ())))
+        more, less = tuple(extra.get((pid, day), ())), tuple(leave.get((pid, day), ()))
+        key = (zones[pid], day, hours, more, less)
+        windows = alike.get(key)
+        if windows is None:
+            tz = zone(zones[pid])
+            pd = ProviderDay(pid, tz, day, wall_instant(day, 0, tz), changes_clocks(day, tz))
+            base = int(pd.day_start.timestamp())
+            windows = alike[key] = [
+                (base + a * 60, base + b * 60) for a, b in _real_windows(pd, hours, more, less)
+            ]
+        out[pid, day] = windows
+    return out
 
 
 def free_starts(

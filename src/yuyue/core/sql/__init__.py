@@ -17,7 +17,7 @@ The package: `base` (connections, names, `execute`, `fetch_one`), `writes` (inse
 """
 
 from .base import column, cursor, default_db, execute, fetch_one, param, qn, table
-from .reads import integers, one_of, select, select_one, values
+from .reads import id_list, integers, one_of, select, select_one, values
 from .writes import (
     insert,
     insert_many,
@@ -39,6 +39,7 @@ __all__ = [
     "insert_select",
     "insert_together",
     "insert_unless_taken",
+    "id_list",
     "integers",
     "one_of",
     "param",
