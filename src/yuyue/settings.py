@@ -302,6 +302,12 @@ YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kin
 # WebRTC: STUN/TURN servers for the browsers of a call (JSON list of RTCIceServer); none is
 # needed when both sides are on one network.
 YUYUE_ICE_SERVERS = json.loads(os.environ.get("YUYUE_ICE_SERVERS", "[]"))
+# A TURN server (coturn with use-auth-secret): its URLs (comma-separated) and shared secret. Each
+# side of a call gets credentials of its own that expire after YUYUE_TURN_TTL_SECONDS, sent with
+# the room's hello (docs/operations.md).
+YUYUE_TURN_URLS = [u for u in os.environ.get("YUYUE_TURN_URLS", "").split(",") if u.strip()]
+YUYUE_TURN_SECRET = os.environ.get("YUYUE_TURN_SECRET", "")
+YUYUE_TURN_TTL_SECONDS = int(os.environ.get("YUYUE_TURN_TTL_SECONDS", "86400"))
 YUYUE_CALL_TICK_SECONDS = float(os.environ.get("YUYUE_CALL_TICK_SECONDS", "1"))
 YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 

@@ -32,6 +32,8 @@ def talked(booking, seconds=61):
     t0 = booking.starts_at
     calls.join(actor=booking.customer, booking_id=booking.pk, now=t0)
     calls.join(actor=booking.provider.user, booking_id=booking.pk, now=t0)
+    for who in (booking.customer, booking.provider.user):  # their audio connects
+        calls.heartbeat(actor=who, booking_id=booking.pk, now=t0, media="connected")
     for t in range(5, seconds, 5):
         calls.heartbeat(actor=booking.customer, booking_id=booking.pk, now=t0 + t * S)
         calls.heartbeat(actor=booking.provider.user, booking_id=booking.pk, now=t0 + t * S)
@@ -52,7 +54,8 @@ def test_record_for_both_sides_and_operators_not_strangers(book_call, other_cust
         )
         kinds = [(e["party"], e["kind"]) for e in body["events"]]
         assert kinds[:2] == [("customer", "join"), ("consultant", "join")]
-        assert ("customer", "heartbeat") in kinds and ("system", "ended") in kinds
+        assert ("customer", "media") in kinds and ("consultant", "media") in kinds
+        assert ("system", "live") in kinds and ("system", "ended") in kinds
     status, body = api_for(other_customer).get(f"/api/calls/{booking.pk}")
     assert (status, body["code"]) == (404, "not_found")
     status, body = api_for(other_customer).post(f"/api/calls/{booking.pk}/hangup")
@@ -202,7 +205,8 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
 
         customer = socket("customer")
         assert (await customer.connect(timeout=CONNECT_SECONDS))[0]
-        assert await customer.receive_json_from() == {"type": "hello", "party": "customer"}
+        hello = await customer.receive_json_from()
+        assert (hello["type"], hello["party"]) == ("hello", "customer")
         state = await customer.receive_json_from()
         assert (state["type"], state["status"], state["customer_present"]) == (
             "state",
@@ -212,8 +216,14 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
         consultant = socket("consultant")
         assert (await consultant.connect(timeout=CONNECT_SECONDS))[0]
         assert (await consultant.receive_json_from())["party"] == "consultant"
-        live = await customer.receive_json_from()
-        assert (live["status"], live["consultant_present"]) == ("live", True)
+        together = await customer.receive_json_from()
+        # both in, but no audio between them yet: the meter waits
+        assert (together["status"], together["consultant_present"]) == ("waiting", True)
+        for s in (customer, consultant):
+            await s.send_json_to({"type": "media", "state": "connected"})
+        while (live := await customer.receive_json_from())["status"] != "live":
+            assert live["type"] == "state" and live["status"] == "waiting", live
+        assert live["customer_media"] and live["consultant_media"]
 
         await customer.send_json_to({"type": "signal", "data": {"sdp": {"type": "offer"}}})
         while (got := await consultant.receive_json_from())["type"] != "signal":
@@ -230,6 +240,113 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
     asyncio.run(scenario())
     call = CallSession.objects.get(booking=booking)
     assert call.status == "ended"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sockets_that_never_carry_audio_are_never_billed(book_call, settings):
+    """Two plain websocket clients, no WebRTC at all: in the room together, beating every
+    second for a few seconds, told the audio is not connected, never billed; at the booked end
+    the call is marked no_media and costs nothing."""
+    settings.YUYUE_CALL_TICK_SECONDS = 0.5
+    booking = move_to_now(book_call(funds=10_000))
+    keys = {
+        "customer": issue_token(user=booking.customer, via="password")[0],
+        "consultant": issue_token(user=booking.provider.user, via="password")[0],
+    }
+    seen = []
+
+    async def scenario():
+        sockets = [
+            WebsocketCommunicator(
+                application,
+                f"/ws/calls/{booking.pk}/?token={keys[who]}",
+                headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+            )
+            for who in ("customer", "consultant")
+        ]
+        for s in sockets:
+            assert (await s.connect(timeout=CONNECT_SECONDS))[0]
+        for _ in range(8):  # 4 s: heartbeats without any media, as a plain client sends
+            await asyncio.sleep(0.5)
+            for s in sockets:
+                await s.send_json_to({"type": "heartbeat"})
+        while not sockets[0].output_queue.empty():
+            message = await sockets[0].receive_json_from()
+            if message["type"] == "state":
+                seen.append(message)
+        for s in sockets:
+            await s.disconnect()
+
+    asyncio.run(scenario())
+    together = [m for m in seen if m["customer_present"] and m["consultant_present"]]
+    assert len(together) >= 4  # the ticks kept telling them, and never a running meter
+    assert {m["status"] for m in seen} == {"waiting"}
+    assert {(m["elapsed_seconds"], m["cost_fen"], m["hold_fen"]) for m in seen} == {(0, 0, 0)}
+    call = CallSession.objects.get(booking=booking)
+    assert call.hold_id is None and call.first_live_at is None and call.together_at
+    ended = calls.tick(booking_id=booking.pk, now=booking.ends_at).snapshot
+    assert (ended["status"], ended["end_reason"], ended["charged_fen"]) == (
+        "missed",
+        "no_media",
+        0,
+    )
+    assert wallet(booking.customer_id).available == 10_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audio_failing_mid_call_over_the_sockets_pauses_the_meter(book_call, settings):
+    """Two sockets report their audio connected, talk about 3 s, then the customer's reports
+    it failed while both keep beating: after the 1 s grace the meter pauses from the report;
+    the bill is what was metered until then, and what they were shown never went past it."""
+    settings.YUYUE_CALL_TICK_SECONDS = 0.25
+    booking = move_to_now(
+        book_call(rules={"grace_seconds": 0, "media_grace_seconds": 1}, funds=10_000)
+    )
+    keys = {
+        "customer": issue_token(user=booking.customer, via="password")[0],
+        "consultant": issue_token(user=booking.provider.user, via="password")[0],
+    }
+    seen = []
+
+    async def scenario():
+        sockets = [
+            WebsocketCommunicator(
+                application,
+                f"/ws/calls/{booking.pk}/?token={keys[who]}",
+                headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+            )
+            for who in ("customer", "consultant")
+        ]
+        for s in sockets:
+            assert (await s.connect(timeout=CONNECT_SECONDS))[0]
+        for s in sockets:
+            await s.send_json_to({"type": "media", "state": "connected"})
+
+        async def beat(seconds, customer_media):
+            for _ in range(int(seconds * 4)):
+                await asyncio.sleep(0.25)
+                await sockets[0].send_json_to({"type": "heartbeat", "media": customer_media})
+                await sockets[1].send_json_to({"type": "heartbeat", "media": "connected"})
+
+        await beat(3, "connected")
+        await sockets[0].send_json_to({"type": "media", "state": "failed"})
+        await beat(2.5, "failed")
+        await sockets[1].send_json_to({"type": "hangup"})
+        while (got := await sockets[0].receive_json_from(timeout=3))["type"] != "ended":
+            if got["type"] == "state":
+                seen.append(got)
+        for s in sockets:
+            await s.disconnect()
+
+    asyncio.run(scenario())
+    call = CallSession.objects.get(booking=booking)
+    events = {e.kind: e.at for e in call.events.filter(party="system").order_by("-at")}
+    failed = call.events.get(party="customer", kind="media", detail__state="failed").at
+    assert events["paused"] == failed  # the meter stopped at the report, not at the grace's end
+    assert call.metered_seconds == int((failed - events["live"]).total_seconds())
+    assert call.metered_seconds in (2, 3) and call.charged_fen == call.metered_seconds * 2
+    assert {"live", "paused"} <= {m["status"] for m in seen}
+    assert max(m["elapsed_seconds"] for m in seen) <= call.metered_seconds
 
 
 @pytest.mark.django_db
@@ -281,3 +398,26 @@ def test_a_client_without_origin_connects_with_its_token_and_browsers_are_checke
         assert (await anonymous.receive_output())["type"] == "websocket.close"
 
     asyncio.run(scenario())
+
+
+def test_each_side_gets_turn_credentials_of_its_own_that_expire(settings):
+    """coturn's REST scheme, checked with an independent HMAC: "<expiry>:<user id>" and
+    base64(HMAC-SHA1(secret, that)), valid for the configured time."""
+    import base64
+    import hashlib
+    import hmac
+
+    settings.YUYUE_ICE_SERVERS = [{"urls": "stun:stun.example.com:3478"}]
+    settings.YUYUE_TURN_URLS = ["turn:turn.example.com:3478?transport=udp"]
+    settings.YUYUE_TURN_SECRET = "s3cret"
+    settings.YUYUE_TURN_TTL_SECONDS = 3600
+    now = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+    stun, turn = calls.ice_servers(42, now)
+    assert stun == {"urls": "stun:stun.example.com:3478"}
+    assert turn["username"] == f"{int(now.timestamp()) + 3600}:42"
+    expected = hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
+    assert turn["credential"] == base64.b64encode(expected).decode()
+    assert turn["urls"] == ["turn:turn.example.com:3478?transport=udp"]
+    assert calls.ice_servers(43, now)[1]["credential"] != turn["credential"]
+    settings.YUYUE_TURN_SECRET = ""
+    assert calls.ice_servers(42, now) == [stun]

@@ -24,9 +24,19 @@ S = dt.timedelta(seconds=1)
 
 
 def both_join(booking, at):
+    """Both sides enter the room and their pages report the audio connected."""
     consultant = booking.provider.user
     calls.join(actor=booking.customer, booking_id=booking.pk, now=at)
-    return calls.join(actor=consultant, booking_id=booking.pk, now=at)
+    calls.join(actor=consultant, booking_id=booking.pk, now=at)
+    calls.heartbeat(actor=booking.customer, booking_id=booking.pk, now=at, media="connected")
+    return calls.heartbeat(actor=consultant, booking_id=booking.pk, now=at, media="connected")
+
+
+def audio(booking, at, *who):
+    """`who`'s pages report their audio connected at `at`."""
+    for user in who:
+        update = calls.heartbeat(actor=user, booking_id=booking.pk, now=at, media="connected")
+    return update
 
 
 def beat(booking, at, *who):
@@ -114,6 +124,7 @@ def test_the_meter_waits_for_both_sides(book_call):
     for t in range(5, 41, 5):
         beat(booking, t0 + t * S, booking.customer)
     calls.join(actor=booking.provider.user, booking_id=booking.pk, now=t0 + 40 * S)
+    audio(booking, t0 + 40 * S, booking.customer, booking.provider.user)
     talk_end = t0 + 40 * S
     for t in range(5, 31, 5):
         beat(booking, talk_end + t * S, booking.customer, booking.provider.user)
@@ -137,6 +148,7 @@ def test_a_silent_side_pauses_the_meter_from_its_last_heartbeat(book_call):
     assert gone.party == "consultant"
     # the consultant comes back and they talk 30 s more
     calls.join(actor=consultant, booking_id=booking.pk, now=t0 + 70 * S)
+    audio(booking, t0 + 70 * S, consultant)
     talk(booking, t0 + 70 * S, 30)
     done = calls.hangup(actor=customer, booking_id=booking.pk, now=t0 + 100 * S).snapshot
     assert (done["elapsed_seconds"], done["charged_fen"]) == (60, 120)
@@ -222,7 +234,8 @@ def test_a_customer_who_cannot_cover_the_hold_is_told_and_the_meter_waits(book_c
     later = calls.tick(booking_id=booking.pk, now=t0 + 5 * S)
     assert later.snapshot["status"] == "waiting"  # a tick does not start it: a side rejoins
     beat(booking, t0 + 6 * S, booking.customer, booking.provider.user)
-    again = calls.join(actor=booking.customer, booking_id=booking.pk, now=t0 + 7 * S)
+    calls.join(actor=booking.customer, booking_id=booking.pk, now=t0 + 7 * S)
+    again = audio(booking, t0 + 7 * S, booking.customer)
     assert again.snapshot["status"] == "live" and again.snapshot["blocked"] == ""
 
 
@@ -330,7 +343,7 @@ def test_a_side_counted_gone_is_back_with_its_next_heartbeat(book_call):
     for t in (25, 30, 35, 40, 45):
         beat(booking, t0 + t * S, customer)
     assert calls.tick(booking_id=booking.pk, now=t0 + 40 * S).snapshot["status"] == "paused"
-    back = calls.heartbeat(actor=consultant, booking_id=booking.pk, now=t0 + 45 * S).snapshot
+    back = audio(booking, t0 + 45 * S, consultant).snapshot  # its page beats with its audio
     assert back["status"] == "live" and back["consultant_present"]
     talk(booking, t0 + 45 * S, 15)
     done = calls.hangup(actor=consultant, booking_id=booking.pk, now=t0 + 60 * S).snapshot
@@ -351,3 +364,71 @@ def test_coming_back_after_the_rejoin_window_is_too_late(book_call):
     call = CallSession.objects.get(booking=booking)
     assert call.status == "paused"  # the refused join changed nothing; the sweep ends it
     assert calls.sweep(now=t0 + 75 * S)[0].snapshot["end_reason"] == "abandoned"
+
+
+def test_audio_lost_mid_call_pauses_the_meter_from_the_report_and_the_bill_matches(book_call):
+    """Both talk 30 s; the customer's page reports its connection failed and it never comes
+    back, while both pages keep beating: the meter stops at the report (after the 5 s grace
+    it is not taken back), the call pauses, and the bill is the 30 s."""
+    booking = book_call(rules={"media_grace_seconds": 5, "rejoin_seconds": 120}, funds=10_000)
+    t0, customer, consultant = booking.starts_at, booking.customer, booking.provider.user
+    both_join(booking, t0)
+    talk(booking, t0, 30, step=1)
+    calls.heartbeat(actor=customer, booking_id=booking.pk, now=t0 + 30 * S, media="failed")
+    shown = []
+    for t in range(31, 61):
+        for who in (customer, consultant):
+            calls.heartbeat(actor=who, booking_id=booking.pk, now=t0 + t * S)
+        shown.append(calls.tick(booking_id=booking.pk, now=t0 + t * S).snapshot)
+    assert shown[0]["status"] == "live" and shown[0]["elapsed_seconds"] == 30  # in the grace
+    assert {s["status"] for s in shown[5:]} == {"paused"}
+    assert {s["elapsed_seconds"] for s in shown} == {30}  # never counted on, never taken back
+    assert not shown[-1]["customer_media"] and shown[-1]["consultant_media"]
+    done = calls.hangup(actor=consultant, booking_id=booking.pk, now=t0 + 60 * S).snapshot
+    assert (done["elapsed_seconds"], done["charged_fen"]) == (30, 60)
+    kinds = [(e.party, e.kind) for e in CallEvent.objects.filter(call=booking.call)]
+    assert ("customer", "media_lost") in kinds and ("system", "paused") in kinds
+
+
+def test_a_blip_shorter_than_the_grace_does_not_pause_the_meter(book_call):
+    booking = book_call(rules={"media_grace_seconds": 5}, funds=10_000)
+    t0, customer = booking.starts_at, booking.customer
+    both_join(booking, t0)
+    talk(booking, t0, 10, step=1)
+    calls.heartbeat(actor=customer, booking_id=booking.pk, now=t0 + 10 * S, media="disconnected")
+    held = calls.tick(booking_id=booking.pk, now=t0 + 12 * S).snapshot
+    assert (held["status"], held["elapsed_seconds"]) == ("live", 10)  # shown up to the report
+    back = audio(booking, t0 + 13 * S, customer).snapshot
+    assert back["status"] == "live"
+    talk(booking, t0 + 13 * S, 7, step=1)
+    done = calls.hangup(actor=customer, booking_id=booking.pk, now=t0 + 20 * S).snapshot
+    assert done["elapsed_seconds"] == 20  # the 3 s blip is part of the call
+    assert not CallEvent.objects.filter(call=booking.call, kind__in=["media_lost", "paused"])
+
+
+def test_the_meter_shown_never_runs_ahead_of_the_bill_when_a_side_freezes(book_call):
+    """The consultant's page freezes at 20 s (no more beats, its socket still open); the
+    customer's page keeps beating and the server ticks every second. What both are shown stops
+    at 20 and stays there through the pause; the bill is 20 s."""
+    booking = book_call(rules={"heartbeat_gap_seconds": 15}, funds=10_000)
+    t0, customer = booking.starts_at, booking.customer
+    both_join(booking, t0)
+    shown = []
+    for t in range(1, 41):
+        who = [customer, booking.provider.user] if t <= 20 else [customer]
+        beat(booking, t0 + t * S, *who)
+        shown.append(calls.tick(booking_id=booking.pk, now=t0 + t * S).snapshot)
+    elapsed = [s["elapsed_seconds"] for s in shown]
+    assert elapsed == sorted(elapsed) and max(elapsed) == 20  # never ahead, never back
+    assert elapsed[:20] == list(range(1, 21))  # while both beat it counts with the clock
+    assert shown[-1]["status"] == "paused"
+    done = calls.hangup(actor=customer, booking_id=booking.pk, now=t0 + 40 * S).snapshot
+    assert (done["elapsed_seconds"], done["charged_fen"]) == (20, 40)
+
+
+def test_a_media_state_must_be_one_a_browser_reports(book_call):
+    booking = book_call(funds=10_000)
+    calls.join(actor=booking.customer, booking_id=booking.pk, now=booking.starts_at)
+    with pytest.raises(DomainError) as err:
+        calls.heartbeat(actor=booking.customer, booking_id=booking.pk, media="great")
+    assert err.value.code == "invalid_input"

@@ -55,6 +55,8 @@ def test_concurrent_hang_ups_bill_once(server, merchant):
     began = timezone.now() - dt.timedelta(seconds=30)
     calls.join(actor=customer, booking_id=booking.pk, now=began)
     calls.join(actor=consultant_user, booking_id=booking.pk, now=began)
+    for who in (customer, consultant_user):  # their audio connects
+        calls.heartbeat(actor=who, booking_id=booking.pk, now=began, media="connected")
 
     keys = [customer_key, consultant_key]
     replies = storm(

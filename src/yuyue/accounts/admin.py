@@ -93,7 +93,7 @@ class CredentialInline(admin.TabularInline):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "merchant", "gender", "rating", "verified", "active"]
+    list_display = ["display_name", "merchant", "gender", "rating", "verified", "active", "duty"]
     list_filter = ["verified", "active", "merchant", "gender"]
     search_fields = ["display_name"]
     filter_horizontal = ["services"]

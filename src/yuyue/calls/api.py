@@ -52,7 +52,7 @@ class CallOut(Schema):
 
 @router.get("/calls/{booking_id}", response=CallOut, auth=bearer)
 def call_record(request, booking_id: int):
-    """The call's record: each side's joins, leaves and heartbeats, the metered seconds, the
+    """The call's record: each side's joins, leaves and audio changes, the metered seconds, the
     rule applied and the price. For the booking's two sides and operators."""
     return records.record(actor=request.auth, booking_id=booking_id)
 

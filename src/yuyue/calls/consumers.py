@@ -3,10 +3,12 @@
 Only the booking's customer and consultant get in (anyone else is closed with 4403 and learns
 nothing). Connecting is joining; closing is leaving. The socket carries:
 
-client → server  {"type": "heartbeat"} every few seconds; {"type": "signal", "data": {...}}
-                 (WebRTC offer / answer / ICE candidate, relayed to the other side as is);
-                 {"type": "hangup"}
-server → client  {"type": "hello", "party": "customer"|"consultant"} first;
+client → server  {"type": "heartbeat", "media": <RTCPeerConnection.connectionState>} every
+                 second; {"type": "media", "state": ...} whenever that state changes;
+                 {"type": "signal", "data": {...}} (WebRTC offer / answer / ICE candidate,
+                 relayed to the other side as is); {"type": "hangup"}
+server → client  {"type": "hello", "party": "customer"|"consultant", "ice_servers": [...]}
+                 first (STUN/TURN with this side's own short-lived TURN credentials);
                  {"type": "state", ...} the meter (elapsed, cost so far, time left) after every
                  change and every tick; {"type": "signal", "from": "customer"|"consultant",
                  "data": {...}}; {"type": "warning", "seconds_left", "reason"};
@@ -14,7 +16,9 @@ server → client  {"type": "hello", "party": "customer"|"consultant"} first;
 
 While connected, each side's consumer ticks the call every YUYUE_CALL_TICK_SECONDS on the
 server's clock (the tick is idempotent under the call's row lock), so limits and silent sides are
-noticed even when nobody speaks; the worker's sweep covers calls nobody is connected to.
+noticed even when nobody speaks; the worker's sweep covers calls nobody is connected to. A
+heartbeat is noted in memory and written with the next tick (one transaction a side a tick,
+however often pages beat); a change of the audio's state is written at once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import contextlib
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking
@@ -39,6 +44,8 @@ def group_name(booking_id: int) -> str:
 class CallConsumer(AsyncJsonWebsocketConsumer):
     party: str | None = None
     ticker: asyncio.Task | None = None
+    beat_at = None  # when this side's last heartbeat arrived, not yet written
+    media: str | None = None  # this side's audio state, as its page last said
 
     async def connect(self):
         self.booking_id = int(self.scope["url_route"]["kwargs"]["booking_id"])
@@ -61,7 +68,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             self.party = None
             return
         await self.channel_layer.group_add(group_name(self.booking_id), self.channel_name)
-        await self.send_json({"type": "hello", "party": self.party})
+        await self.send_json(
+            {"type": "hello", "party": self.party, "ice_servers": services.ice_servers(user.pk)}
+        )
         await self._broadcast(update)
         self.ticker = asyncio.create_task(self._tick_forever())
 
@@ -106,11 +115,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type")
         user = self.scope["user"]
-        if kind == "heartbeat":
+        if kind in ("heartbeat", "media"):
+            state = content.get("media" if kind == "heartbeat" else "state")
+            state = state if state in services.MEDIA_STATES else None
+            self.beat_at = timezone.now()
+            if state is None or state == self.media:
+                return  # written with the next tick
+            self.media = state
             update = await database_sync_to_async(services.heartbeat)(
-                actor=user, booking_id=self.booking_id
+                actor=user, booking_id=self.booking_id, media=state
             )
-            await self._broadcast(update, state_to_me_only=True)
+            self.beat_at = None
+            await self._broadcast(update)
         elif kind == "signal" and isinstance(content.get("data"), dict):
             await self.channel_layer.group_send(
                 group_name(self.booking_id),
@@ -130,16 +146,22 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def _tick_forever(self):
         while True:
             await asyncio.sleep(settings.YUYUE_CALL_TICK_SECONDS)
-            update = await database_sync_to_async(services.tick)(booking_id=self.booking_id)
+            if self.beat_at is not None:
+                beat, self.beat_at = self.beat_at, None
+                update = await database_sync_to_async(services.heartbeat)(
+                    actor=self.scope["user"],
+                    booking_id=self.booking_id,
+                    media=self.media,
+                    seen_at=beat,
+                )
+            else:
+                update = await database_sync_to_async(services.tick)(booking_id=self.booking_id)
             await self._broadcast(update)
             if update.snapshot["status"] in ("ended", "missed"):
                 return
 
-    async def _broadcast(self, update: services.Update, state_to_me_only: bool = False):
+    async def _broadcast(self, update: services.Update):
         state = {"type": "state", **update.snapshot}
-        if state_to_me_only and not update.messages:
-            await self.send_json(state)
-            return
         for message in [*update.messages, state]:
             await self.channel_layer.group_send(
                 group_name(self.booking_id), {"type": "call.message", "payload": message}

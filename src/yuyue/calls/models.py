@@ -7,7 +7,7 @@ from django.db import models
 
 class CallStatus(models.TextChoices):
     WAITING = "waiting", "waiting for both sides"
-    LIVE = "live", "both connected, the meter runs"
+    LIVE = "live", "both in and their audio connected, the meter runs"
     PAUSED = "paused", "a side is gone, the meter is paused"
     ENDED = "ended", "ended and billed"
     MISSED = "missed", "never took place"
@@ -26,6 +26,15 @@ class CallSession(models.Model):
     consultant_present = models.BooleanField(default=False)
     customer_seen_at = models.DateTimeField(null=True, blank=True)
     consultant_seen_at = models.DateTimeField(null=True, blank=True)
+    # Audio: each page reports its WebRTC connection's state; the meter runs only while both
+    # are connected. A loss counts after the rules' media grace (from when it was reported).
+    customer_media = models.BooleanField(default=False)
+    consultant_media = models.BooleanField(default=False)
+    customer_media_lost_at = models.DateTimeField(null=True, blank=True)
+    consultant_media_lost_at = models.DateTimeField(null=True, blank=True)
+    together_at = models.DateTimeField(
+        null=True, blank=True, help_text="When both sides were first in the room at once."
+    )
     live_since = models.DateTimeField(null=True, blank=True, help_text="The running segment.")
     paused_since = models.DateTimeField(null=True, blank=True)
     metered_ms = models.BigIntegerField(default=0, help_text="Closed segments, milliseconds.")

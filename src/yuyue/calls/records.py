@@ -1,4 +1,4 @@
-"""A call's record (every join, leave, heartbeat, warning, the rule and the price) for its two
+"""A call's record (every join, leave, audio change, warning, the rule and the price) for its two
 sides and operators, and an operator's refund of part of its price."""
 
 from __future__ import annotations

@@ -4,10 +4,19 @@ Every change to a call runs under its row lock (SELECT … FOR UPDATE on Postgre
 serialises writers), so a join, a heartbeat, a hang-up, the consumer's tick and the worker's
 sweep can arrive in any order and at once: each sees the state the previous one left.
 
-The meter runs while both sides are in. A side is in from its join until it leaves, hangs up, or
-stays silent longer than the rules' heartbeat gap (then it counts as gone from its last
-heartbeat: the last moment we know it was there). When a side is gone the meter pauses (and the
-call ends if nobody comes back within `rejoin_seconds`) or, by the rules, the call stops.
+The meter runs while both sides are in and both pages report their audio connected (their
+WebRTC peer connection's state, sent with every heartbeat and on every change): two sockets that
+never carry audio are never billed, and a call whose audio never connects ends unbilled as
+`no_media`. A side is in from its join until it leaves, hangs up, or stays silent longer than
+the rules' heartbeat gap (then it counts as gone from its last heartbeat: the last moment we know
+it was there). A side that reports its audio lost (disconnected, failed) stops the meter from
+that report if the audio is not back within `media_grace_seconds`. When a side is gone or its
+audio lost the meter pauses (and the call ends if it does not resume within `rejoin_seconds`)
+or, by the rules, the call stops.
+
+What the sides are shown never runs ahead of what will be billed: while the meter runs, the
+elapsed time shown stops at the last moment both sides are known to be there with their audio
+(`shown_ms`), so a page that freezes does not make the other count on and then jump back.
 
 Money: when the meter first starts, a hold is put on the customer's wallet for the booked length
 (or `hold_minutes`); while the call runs on it is extended in steps of `extend_minutes` if the
@@ -21,9 +30,13 @@ Every function takes `now` so that tests can drive the clock; in production it i
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +53,9 @@ from yuyue.pricing import metering
 from .models import OPEN, CallEvent, CallSession, CallStatus
 
 CUSTOMER, CONSULTANT, OPERATOR = "customer", "consultant", "operator"
+SIDES = (CUSTOMER, CONSULTANT)
+# RTCPeerConnection.connectionState values a page may report; only "connected" carries audio
+MEDIA_STATES = frozenset({"new", "connecting", "connected", "disconnected", "failed", "closed"})
 EXTEND_LEAD_SECONDS = 30  # extend the hold this long before the warning would be due
 
 
@@ -77,6 +93,29 @@ def party_of(user, booking: Booking) -> str | None:
     return None
 
 
+def ice_servers(user_id: int, now: dt.datetime | None = None) -> list[dict]:
+    """The STUN/TURN servers for one side's browser: YUYUE_ICE_SERVERS, and with a TURN secret
+    credentials of its own by coturn's REST scheme (`use-auth-secret`): the user name is
+    "<expiry unix time>:<user id>", the password base64(HMAC-SHA1(secret, user name)), so they
+    stop working after YUYUE_TURN_TTL_SECONDS and no lasting password is ever in a page."""
+    servers = list(settings.YUYUE_ICE_SERVERS)
+    if settings.YUYUE_TURN_SECRET and settings.YUYUE_TURN_URLS:
+        now = now or timezone.now()
+        expires = int(now.timestamp()) + settings.YUYUE_TURN_TTL_SECONDS
+        username = f"{expires}:{user_id}"
+        digest = hmac.new(
+            settings.YUYUE_TURN_SECRET.encode(), username.encode(), hashlib.sha1
+        ).digest()
+        servers.append(
+            {
+                "urls": [u.strip() for u in settings.YUYUE_TURN_URLS],
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
+        )
+    return servers
+
+
 def may_read(user, booking: Booking) -> bool:
     return party_of(user, booking) is not None or bool(getattr(user, "is_operator", False))
 
@@ -99,6 +138,22 @@ def elapsed_ms(call: CallSession, now: dt.datetime) -> int:
     return call.metered_ms + running
 
 
+def shown_ms(call: CallSession, now: dt.datetime) -> int:
+    """The elapsed time the sides are shown: while the meter runs, only up to the last moment
+    both sides are known to be there with their audio (a later end of the segment is never
+    earlier than that, so what is shown is never taken back)."""
+    if call.status != CallStatus.LIVE or call.live_since is None:
+        return elapsed_ms(call, now)
+    sure = [now]
+    for side in SIDES:
+        sure += [t for t in (getattr(call, f"{side}_seen_at"), _lost_at(call, side)) if t]
+    return call.metered_ms + _ms(max(call.live_since, min(sure)) - call.live_since)
+
+
+def _lost_at(call: CallSession, side: str) -> dt.datetime | None:
+    return getattr(call, f"{side}_media_lost_at")
+
+
 def limit_seconds(call: CallSession) -> int:
     """How long the meter may run in all: the booked time, or less if the hold covers less."""
     if call.hold_id is None:
@@ -109,7 +164,7 @@ def limit_seconds(call: CallSession) -> int:
 
 def snapshot(call: CallSession, now: dt.datetime) -> dict:
     rules = _rules(call)
-    seconds = elapsed_ms(call, now) // 1000
+    seconds = shown_ms(call, now) // 1000
     cost = metering.charge(seconds, call.rate_fen, rules)
     if call.hold_id is not None:
         cost = min(cost, call.hold.amount)
@@ -119,6 +174,8 @@ def snapshot(call: CallSession, now: dt.datetime) -> dict:
         "status": call.status,
         "customer_present": call.customer_present,
         "consultant_present": call.consultant_present,
+        "customer_media": call.customer_media,
+        "consultant_media": call.consultant_media,
         "elapsed_seconds": call.metered_seconds
         if ended and call.metered_seconds is not None
         else seconds,
@@ -180,7 +237,11 @@ def _go_live(call: CallSession, at: dt.datetime, out: list[dict]) -> None:
 
 
 def _presence_changed(call: CallSession, at: dt.datetime, out: list[dict]) -> None:
-    both = call.customer_present and call.consultant_present
+    """Start, pause or stop the meter after a side came, went, or its audio changed: it runs
+    while both sides are in with their audio connected."""
+    if call.customer_present and call.consultant_present and call.together_at is None:
+        call.together_at = at
+    both = all(getattr(call, f"{s}_present") and getattr(call, f"{s}_media") for s in SIDES)
     if call.status == CallStatus.LIVE and not both:
         _close_segment(call, at)
         if _rules(call).on_drop == metering.STOP:
@@ -222,13 +283,20 @@ def _advance(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
         return
     rules = _rules(call)
     gap = dt.timedelta(seconds=rules.heartbeat_gap_seconds)
+    grace = dt.timedelta(seconds=rules.media_grace_seconds)
     gone = []
-    for side in (CUSTOMER, CONSULTANT):
+    for side in SIDES:
         seen = getattr(call, f"{side}_seen_at")
         if getattr(call, f"{side}_present") and seen is not None and now - seen > gap:
             setattr(call, f"{side}_present", False)
+            _drop_media(call, side)
             _event(call, now, side, "gone", last_seen=seen.isoformat())
             gone.append(seen)
+        lost = _lost_at(call, side)
+        if lost is not None and now - lost >= grace:
+            _drop_media(call, side)
+            _event(call, now, side, "media_lost", since=lost.isoformat())
+            gone.append(lost)
     if gone:
         _presence_changed(call, max(min(gone), call.live_since or min(gone)), out)
     if call.status == CallStatus.LIVE:
@@ -342,6 +410,8 @@ def _missed(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
     elif CUSTOMER not in joined:
         percent = int((booking.service.refund_rules or {}).get("no_show_percent", 0))
         reason, fee = "customer_absent", booking.price_fen * percent // 100
+    elif call.together_at is not None:
+        reason, fee = "no_media", 0  # both were there, their audio never connected
     else:
         reason, fee = "never_together", 0
     charged = _charge_fee(booking, fee, f"call:{call.pk}:no_show")
@@ -404,6 +474,27 @@ def _state(call: CallSession) -> tuple:
     return tuple(getattr(call, f.attname) for f in CallSession._meta.concrete_fields)
 
 
+def _drop_media(call: CallSession, side: str) -> None:
+    setattr(call, f"{side}_media", False)
+    setattr(call, f"{side}_media_lost_at", None)
+
+
+def _media_report(call: CallSession, side: str, state: str, now: dt.datetime, out) -> None:
+    """What a side's page says of its audio. Connected: it counts at once. Lost: from now, if
+    it is not back within the media grace (`_advance` decides)."""
+    if state == "connected":
+        if not getattr(call, f"{side}_media"):
+            setattr(call, f"{side}_media", True)
+            _event(call, now, side, "media", state=state)
+            _presence_changed(call, now, out)
+        elif _lost_at(call, side) is not None:
+            setattr(call, f"{side}_media_lost_at", None)  # back within the grace
+            _event(call, now, side, "media", state=state)
+    elif getattr(call, f"{side}_media") and _lost_at(call, side) is None:
+        setattr(call, f"{side}_media_lost_at", now)
+        _event(call, now, side, "media", state=state)
+
+
 def join(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
     """A side enters the call's room (its websocket connected)."""
 
@@ -414,24 +505,42 @@ def join(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
             raise DomainError("call_not_open", minutes=10)
         setattr(call, f"{party}_present", True)
         setattr(call, f"{party}_seen_at", now)
+        _drop_media(call, party)  # a new connection: its audio is not up until it says so
         _event(call, now, party, "join")
         _presence_changed(call, now, out)
 
     return _act(booking_id, actor, now, action)
 
 
-def heartbeat(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
+def heartbeat(
+    *,
+    actor,
+    booking_id: int,
+    now: dt.datetime | None = None,
+    media: str | None = None,
+    seen_at: dt.datetime | None = None,
+) -> Update:
+    """A side's page is alive (at `seen_at`, when its beat arrived; default now) and, with
+    `media`, says what its audio connection's state is (`MEDIA_STATES`)."""
+    if media is not None and media not in MEDIA_STATES:
+        raise DomainError("invalid_input", f"media: one of {', '.join(sorted(MEDIA_STATES))}")
+
     def action(call, party, now, out):
         if call.status not in OPEN:
             return
-        setattr(call, f"{party}_seen_at", now)
-        if getattr(call, f"{party}_present"):
-            _event(call, now, party, "heartbeat")
-        elif call.events.filter(party=party, kind="join").exists():
+        seen = min(seen_at or now, now)
+        last = getattr(call, f"{party}_seen_at")
+        if last is None or seen > last:
+            setattr(call, f"{party}_seen_at", seen)
+        if not getattr(call, f"{party}_present"):
+            if not call.events.filter(party=party, kind="join").exists():
+                return
             # counted as gone after a silence, but its connection is still up: it is back
             setattr(call, f"{party}_present", True)
             _event(call, now, party, "back")
             _presence_changed(call, now, out)
+        if media is not None:
+            _media_report(call, party, media, now, out)
 
     return _act(booking_id, actor, now, action)
 
@@ -442,6 +551,7 @@ def leave(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
     def action(call, party, now, out):
         if call.status in OPEN and getattr(call, f"{party}_present"):
             setattr(call, f"{party}_present", False)
+            _drop_media(call, party)
             _event(call, now, party, "leave")
             _presence_changed(call, now, out)
 
@@ -457,6 +567,7 @@ def hangup(*, actor, booking_id: int, now: dt.datetime | None = None) -> Update:
         _event(call, now, party, "hangup")
         if call.first_live_at is None:
             setattr(call, f"{party}_present", False)  # nothing to bill yet: just leave
+            _drop_media(call, party)
             _presence_changed(call, now, out)
             return
         _end(call, f"hangup_{party}", now, out)

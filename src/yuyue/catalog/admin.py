@@ -26,7 +26,7 @@ def _status_action(status: str, label: str):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "status", "timezone", "created_at"]
+    list_display = ["name", "slug", "status", "timezone", "dispatch_policy", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug"]
     readonly_fields = ["status"]

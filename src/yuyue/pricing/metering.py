@@ -30,6 +30,7 @@ class Rules:
     extend_minutes: int = 5  # each extension of the hold while the call runs on
     warn_seconds: int = 60  # both sides are warned this long before the hold or time runs out
     heartbeat_gap_seconds: int = 15  # a side silent this long counts as gone
+    media_grace_seconds: int = 5  # audio lost this long (reported by a side) pauses the meter
     on_drop: str = PAUSE  # a side gone: pause the meter (and wait) or stop the call
     rejoin_seconds: int = 120  # paused this long: the call ends
     max_minutes: int = 180  # the longest call a customer may book
@@ -48,6 +49,7 @@ _INTS = {
     "extend_minutes": (1, 24 * 60),
     "warn_seconds": (0, 3600),
     "heartbeat_gap_seconds": (2, 3600),
+    "media_grace_seconds": (0, 600),
     "rejoin_seconds": (0, 24 * 3600),
     "max_minutes": (1, 24 * 60),
 }
