@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 LINT_PATHS := src tests $(wildcard bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint format install browser migrate demo
+.PHONY: help run test bench lint format install browser migrate demo messages
 
 help:
 	@echo "make run     migrate, load the demo data, serve http://127.0.0.1:8000 with the job worker"
@@ -26,6 +26,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# The pages' translations: each .po compiled to its .mo when it changes (Babel, pure Python).
+PO_FILES := $(wildcard src/yuyue/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+messages: $(MO_FILES)
+%/LC_MESSAGES/django.mo: %/LC_MESSAGES/django.po $(STAMP)
+	$(VENV)/bin/pybabel -q compile -D django -i $< -o $@
 
 # The page tests drive Debian's chromium (Playwright never downloads a browser of its own here),
 # and their screenshots need a real font for Chinese (Noto CJK): both from Debian, once.
@@ -56,11 +63,11 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-run: demo
+run: demo messages
 	$(PY) manage.py ensure_periodic_jobs
 	$(PY) manage.py run_platform
 
-test: install browser
+test: install browser messages
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "channels",
     "ninja",
+    "django_htmx",
     "yuyue.core",
     "yuyue.accounts",
     "yuyue.catalog",
@@ -99,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "yuyue.urls"
@@ -242,6 +244,8 @@ CHANNEL_LAYERS = {
 # --- i18n and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The pages' texts (msgids in English); `make install` compiles the .po files (Babel).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -308,6 +312,8 @@ YUYUE_ICE_SERVERS = json.loads(os.environ.get("YUYUE_ICE_SERVERS", "[]"))
 YUYUE_TURN_URLS = [u for u in os.environ.get("YUYUE_TURN_URLS", "").split(",") if u.strip()]
 YUYUE_TURN_SECRET = os.environ.get("YUYUE_TURN_SECRET", "")
 YUYUE_TURN_TTL_SECONDS = int(os.environ.get("YUYUE_TURN_TTL_SECONDS", "86400"))
+# How often an open hall-slot page asks again for the day's places left (htmx polling).
+YUYUE_SLOT_POLL_SECONDS = int(os.environ.get("YUYUE_SLOT_POLL_SECONDS", "10"))
 YUYUE_CALL_TICK_SECONDS = float(os.environ.get("YUYUE_CALL_TICK_SECONDS", "1"))
 YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.i18n import set_language
 
 from yuyue.api import api
 from yuyue.web import views as web
@@ -12,6 +13,8 @@ urlpatterns = [
     path("bookings/<str:code>/qr.svg", web.booking_qr, name="booking-qr"),
     path("bookings/<str:code>/qr.png", web.booking_qr, {"kind": "png"}, name="booking-qr-png"),
     path("calls/<int:booking_id>/", web.call_page, name="call"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("yuyue.web.customer.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -51,9 +51,10 @@ def register(*, phone: str, password: str, name: str = "") -> tuple[User, str]:
 
 
 def login_with_password(
-    *, phone: str, password: str, client: str | None = None
-) -> tuple[User, str]:
-    """Sign in with a password; tries are throttled per phone and per client address."""
+    *, phone: str, password: str, client: str | None = None, token: bool = True
+) -> tuple[User, str | None]:
+    """Sign in with a password; tries are throttled per phone and per client address. With
+    `token` an API token is issued (its key returned); pages sign in to a session instead."""
     take("sign_in", account=phone_index(normalize_phone(phone)), client=client)
     user = authenticate(phone=phone, password=password)
     if user is None:
@@ -62,8 +63,8 @@ def login_with_password(
             raise DomainError("account_disabled")
         raise DomainError("invalid_credentials")
     with transaction.atomic():
-        key, _ = issue_token(user=user, via="password")
-        audit(user, "account.login", user, via="password")
+        key = issue_token(user=user, via="password")[0] if token else None
+        audit(user, "account.login", user, via="password", token=token)
     return user, key
 
 
@@ -107,8 +108,11 @@ def _take_attempt(otp: OneTimeCode) -> int | None:
     return OneTimeCode.objects.values_list("attempts", flat=True).get(pk=otp.pk)
 
 
-def login_with_code(*, phone: str, code: str, client: str | None = None) -> tuple[User, str]:
-    """Check the latest code for the phone; a new phone becomes a customer account."""
+def login_with_code(
+    *, phone: str, code: str, client: str | None = None, token: bool = True
+) -> tuple[User, str | None]:
+    """Check the latest code for the phone; a new phone becomes a customer account. With
+    `token` an API token is issued (its key returned); pages sign in to a session instead."""
     e164 = normalize_phone(phone)
     index = phone_index(e164)
     take("code_check", account=index, client=client)
@@ -136,8 +140,8 @@ def login_with_code(*, phone: str, code: str, client: str | None = None) -> tupl
             audit(user, "account.register", user, via="otp")
         if not user.is_active:
             raise DomainError("account_disabled")
-        key, _ = issue_token(user=user, via="otp")
-        audit(user, "account.login", user, via="otp")
+        key = issue_token(user=user, via="otp")[0] if token else None
+        audit(user, "account.login", user, via="otp", token=token)
     return user, key
 
 

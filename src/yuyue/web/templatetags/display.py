@@ -14,3 +14,91 @@ def duration(minutes) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+_WEEKDAYS_ZH = "一二三四五六日"
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _chinese() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "zh-hans").lower().startswith("zh")
+
+
+@register.filter
+def day(value) -> str:
+    """A date (or an aware datetime already on the merchant's clock) the way the page's language
+    writes it: 12月7日 周一, or Mon 7 Dec."""
+    if value is None or value == "":
+        return ""
+    if _chinese():
+        return f"{value.month}月{value.day}日 周{_WEEKDAYS_ZH[value.weekday()]}"
+    return f"{_WEEKDAYS_EN[value.weekday()]} {value.day} {_MONTHS_EN[value.month - 1]}"
+
+
+@register.filter
+def moment(value) -> str:
+    """A datetime on the merchant's clock with its day: 12月7日 周一 09:00, or Mon 7 Dec 09:00."""
+    if value is None or value == "":
+        return ""
+    return f"{day(value)} {value:%H:%M}"
+
+
+@register.filter
+def weekday(value) -> str:
+    """周一 or Mon."""
+    if _chinese():
+        return f"周{_WEEKDAYS_ZH[value.weekday()]}"
+    return _WEEKDAYS_EN[value.weekday()]
+
+
+@register.filter
+def moment_in(value, tz) -> str:
+    """An instant on the clock of zone `tz`, written as `moment` writes it."""
+    if value is None or value == "":
+        return ""
+    return moment(value.astimezone(tz))
+
+
+def _status_labels() -> dict:
+    from django.utils.translation import gettext_lazy as _
+
+    return {
+        "awaiting_payment": _("Waiting for payment"),
+        "awaiting_provider": _("Finding a provider"),
+        "booked": _("Booked"),
+        "accepted": _("Accepted"),
+        "departed": _("On the way"),
+        "arrived": _("Arrived"),
+        "in_service": _("In service"),
+        "checked_in": _("Checked in"),
+        "completed": _("Completed"),
+        "no_show": _("Missed"),
+        "cancelled": _("Cancelled"),
+        "cancelled_by_staff": _("Cancelled by the merchant"),
+        "expired": _("Expired unpaid"),
+        "in_call": _("In the call"),
+    }
+
+
+@register.filter
+def status(code) -> str:
+    """A booking's status in the page's language."""
+    return str(_status_labels().get(str(code), code))
+
+
+@register.filter
+def pay_status(code) -> str:
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "not_required": _("Nothing to pay"),
+        "unpaid": _("Not paid yet"),
+        "paid": _("Paid"),
+        "metered": _("Billed by the minute"),
+        "partially_refunded": _("Partly refunded"),
+        "refunded": _("Refunded"),
+    }
+    return labels.get(str(code), str(code))

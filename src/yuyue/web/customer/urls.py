@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customer"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign-in"),
+    path("sign-out/", views.sign_out, name="sign-out"),
+    path("services/<int:service_id>/", views.service_page, name="service"),
+    path("my/bookings/", views.bookings, name="bookings"),
+    path("my/bookings/<int:booking_id>/", views.booking_page, name="booking"),
+    path("my/bookings/<int:booking_id>/pay/", views.pay, name="pay"),
+    path("my/bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
+]

@@ -1,0 +1,427 @@
+"""The customer's pages: sign in, book a hall slot, pay, follow and cancel, my bookings.
+
+Every page calls the same service functions as the JSON API (`accounts.services`,
+`orders.placing.book_slot`, `billing.checkout.compute`, `billing.payments.pay_with_wallet`,
+`orders.cancelling.cancel_booking`, `orders.queries.customer_bookings`); a refusal is the
+service's `DomainError`, shown in the page's language. Pages use the session (signed in with
+Django's `login`); nothing of another customer is reachable: a booking id that is not yours is
+a 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yuyue.accounts import services as accounts
+from yuyue.billing import payments
+from yuyue.billing.checkout import compute
+from yuyue.billing.models import Refund
+from yuyue.billing.refunds import policy_refund
+from yuyue.catalog.models import FieldType, FormField, Service, ServiceKind
+from yuyue.core.errors import DomainError
+from yuyue.core.throttle import client_address
+from yuyue.core.timeutil import zone
+from yuyue.orders import queries
+from yuyue.orders.cancelling import cancel_booking
+from yuyue.orders.models import Booking, BookingEvent, BookingStatus, PaymentStatus
+from yuyue.orders.placing import book_slot
+from yuyue.orders.queries import CANCELLED
+from yuyue.scheduling.availability import hall_availability
+
+DAYS_AHEAD = 14
+
+
+def _at(moment: dt.datetime, tz) -> dt.datetime:
+    """An instant on the merchant's clock (pages show times in the merchant's zone)."""
+    return moment.astimezone(tz)
+
+
+MAX_PLACES = 6
+FILTERS = ("upcoming", "all", "checked_in", "expired", "cancelled")
+
+
+def _next(request, default: str) -> str:
+    """Where to go after signing in: the page the customer came from, if it is ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _sign_in_url(request) -> str:
+    return f"{reverse('customer:sign-in')}?{urlencode({'next': request.get_full_path()})}"
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    """Phone and a one-time code (sent by SMS), or phone and password; then back where the
+    customer was. A new phone number becomes an account with its first code."""
+    context = {"next": _next(request, reverse("home")), "phone": "", "step": "phone"}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        phone = request.POST.get("phone", "").strip()
+        context["phone"] = phone
+        try:
+            if action == "send_code":
+                accounts.send_login_code(phone=phone, client=client_address(request))
+                context["step"] = "code"
+                context["sent"] = True
+            elif action == "code":
+                context["step"] = "code"
+                user, _key = accounts.login_with_code(
+                    phone=phone,
+                    code=request.POST.get("code", ""),
+                    client=client_address(request),
+                    token=False,
+                )
+                return _signed_in(request, user, context["next"])
+            elif action == "password":
+                context["step"] = "password"
+                user, _key = accounts.login_with_password(
+                    phone=phone,
+                    password=request.POST.get("password", ""),
+                    client=client_address(request),
+                    token=False,
+                )
+                return _signed_in(request, user, context["next"])
+            else:
+                raise DomainError("invalid_input", "action: send_code, code or password")
+        except DomainError as exc:
+            context["error"] = exc.message()
+            status = 429 if exc.code == "too_many_requests" else 400
+            return render(request, "web/customer/sign_in.html", context, status=status)
+    if request.GET.get("with") == "password":
+        context["step"] = "password"
+    return render(request, "web/customer/sign_in.html", context)
+
+
+def _signed_in(request, user, target: str):
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    return HttpResponseRedirect(target)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    return HttpResponseRedirect(reverse("home"))
+
+
+# --- a hall slot ---------------------------------------------------------------------------------
+
+
+def _service(service_id: int) -> Service:
+    service = (
+        Service.objects.select_related("merchant")
+        .filter(pk=service_id, active=True, merchant__status="active")
+        .first()
+    )
+    if service is None:
+        raise Http404
+    return service
+
+
+def _days(service: Service, chosen: dt.date) -> list[dict]:
+    today = timezone.now().astimezone(zone(service.merchant.timezone)).date()
+    return [
+        {"date": today + dt.timedelta(days=i), "current": today + dt.timedelta(days=i) == chosen}
+        for i in range(DAYS_AHEAD)
+    ]
+
+
+def _chosen_day(request, service: Service) -> dt.date:
+    today = timezone.now().astimezone(zone(service.merchant.timezone)).date()
+    try:
+        day = dt.date.fromisoformat(request.GET.get("day") or request.POST.get("day") or "")
+    except ValueError:
+        return today
+    return day if today <= day < today + dt.timedelta(days=DAYS_AHEAD) else today
+
+
+def _slots(service: Service, day: dt.date) -> list[dict]:
+    tz = zone(service.merchant.timezone)
+    out = []
+    for row in hall_availability(service=service, date_from=day, date_to=day):
+        slot = row["slot"]
+        out.append(
+            {
+                "id": slot.pk,
+                "label": f"{_at(slot.starts_at, tz):%H:%M}–{_at(slot.ends_at, tz):%H:%M}",
+                "hall": slot.hall.name if slot.hall_id else "",
+                "remaining": row["remaining"],
+                "bookable": row["bookable"],
+            }
+        )
+    return out
+
+
+PROBLEMS = {  # the booking form's problems (catalog.forms), as the page's language says them
+    "required": lambda: _("This field is required."),
+    "unknown field": lambda: _("This field is not part of the form."),
+    "must be text": lambda: _("Enter text here."),
+    "contains characters that are not text": lambda: _("Some characters here are not text."),
+    "must be a number": lambda: _("Enter a number."),
+    "must be a finite number": lambda: _("Enter a number."),
+    "not a valid mobile phone number": lambda: _("Enter a valid mobile phone number."),
+    "not a valid resident ID number (GB 11643)": lambda: _(
+        "Enter a valid 18-character resident ID number."
+    ),
+    "not one of the choices": lambda: _("Choose one of the options."),
+    "must be a date YYYY-MM-DD": lambda: _("Enter a date."),
+}
+
+
+BOUNDED = [  # problems with a bound in them
+    (re.compile(r"at most (\d+) characters"), lambda n: _("At most %(n)s characters.") % {"n": n}),
+    (re.compile(r"must be at least (\S+)"), lambda n: _("At least %(n)s.") % {"n": n}),
+    (re.compile(r"must be at most (\S+)"), lambda n: _("At most %(n)s.") % {"n": n}),
+]
+
+
+def _problem(text: str) -> str:
+    if text in PROBLEMS:
+        return PROBLEMS[text]()
+    for pattern, say in BOUNDED:
+        if m := pattern.fullmatch(text or ""):
+            return say(m.group(1))
+    return _("Check this field.")
+
+
+def _field_errors(exc: DomainError) -> dict[str, str]:
+    """{"<participant>-<field key>": message} of an `invalid_form` refusal."""
+    return {
+        f"{e.get('participant', 0)}-{e.get('field')}": _problem(e.get("problem", ""))
+        for e in exc.errors or []
+    }
+
+
+def _typed(field: FormField, raw: str):
+    """A form field's text as the booking form's answers take it: numbers as numbers (the
+    JSON API receives them so); everything else as typed."""
+    if field.type == FieldType.NUMBER and raw:
+        try:
+            number = float(raw.replace(",", "."))
+        except ValueError:
+            return raw  # refused by the form's own check, with its message
+        return int(number) if number.is_integer() else number
+    return raw
+
+
+def service_page(request, service_id: int):
+    """A service: what it is, its price and cancellation rules; for a hall slot, a day strip,
+    the day's slots with the places left, the number of places and the booking form."""
+    service = _service(service_id)
+    if service.kind != ServiceKind.HALL_SLOT:
+        return render(request, "web/customer/service.html", {"service": service, "slots": None})
+    day = _chosen_day(request, service)
+    fields = list(FormField.objects.filter(service=service))
+    context = {
+        "service": service,
+        "day": day,
+        "days": _days(service, day),
+        "slots": _slots(service, day),
+        "fields": fields,
+        "places": int(request.POST.get("places") or 1) if request.method == "POST" else 1,
+        "place_choices": range(1, min(MAX_PLACES, service.per_user_limit or MAX_PLACES) + 1),
+        "rules": _rules(service),
+        "chosen": request.POST.get("slot") or request.GET.get("slot") or "",
+        "answers": {},
+        "errors": {},
+        "poll_seconds": settings.YUYUE_SLOT_POLL_SECONDS,
+    }
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(_sign_in_url(request))
+        return _book(request, service, context)
+    part = request.GET.get("part") if request.headers.get("HX-Request") else None
+    if part == "slots":  # the slots again (every 10 s): one that filled says so
+        return render(request, "web/customer/_slots.html", context)
+    if part == "people":  # the number of places changed: a form per person, typed values kept
+        try:
+            context["places"] = max(1, min(int(request.GET.get("places") or 1), MAX_PLACES))
+        except ValueError:
+            context["places"] = 1
+        context["answers"] = {k: v for k, v in request.GET.items() if "-" in k}
+        return render(request, "web/customer/_people.html", context)
+    return render(request, "web/customer/service.html", context)
+
+
+def _rules(service: Service) -> dict:
+    rules = service.refund_rules or {}
+    return {
+        "free_hours": rules.get("free_hours", 0),
+        "fee_percent": int(rules.get("fee_percent", 0)),
+    }
+
+
+def _book(request, service: Service, context: dict):
+    try:
+        places = int(request.POST.get("places") or 1)
+        slot_id = int(request.POST.get("slot") or 0)
+    except ValueError:
+        places, slot_id = 0, 0
+    context["places"] = max(1, places)
+    typed = [
+        {f.key: request.POST.get(f"{i}-{f.key}", "").strip() for f in context["fields"]}
+        for i in range(max(1, places))
+    ]
+    context["answers"] = {
+        f"{i}-{key}": value for i, a in enumerate(typed) for key, value in a.items()
+    }
+    answers = [{f.key: _typed(f, a[f.key]) for f in context["fields"]} for a in typed]
+    if not slot_id:
+        context["error"] = _("Choose a time first.")
+        return render(request, "web/customer/service.html", context, status=400)
+    try:
+        booking = book_slot(
+            actor=request.user,
+            slot_id=slot_id,
+            places=places,
+            participants=[{"answers": a} for a in answers] if context["fields"] else None,
+        )
+    except DomainError as exc:
+        if exc.code == "invalid_form":
+            context["errors"] = _field_errors(exc)
+            context["error"] = _("Please correct the fields marked below.")
+        else:
+            context["error"] = exc.message()
+        context["slots"] = _slots(service, context["day"])  # what is left now
+        return render(request, "web/customer/service.html", context, status=exc.status)
+    target = (
+        "customer:pay" if booking.status == BookingStatus.AWAITING_PAYMENT else "customer:booking"
+    )
+    return HttpResponseRedirect(reverse(target, args=[booking.pk]))
+
+
+# --- paying -------------------------------------------------------------------------------------
+
+
+def _mine(request, booking_id: int) -> Booking:
+    """The signed-in customer's booking; anyone else's is not found, as a missing one is."""
+    booking = (
+        Booking.objects.select_related("service", "merchant", "slot__hall", "provider")
+        .filter(pk=booking_id, customer=request.user)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+@login_required(login_url="customer:sign-in")
+@require_http_methods(["GET", "POST"])
+def pay(request, booking_id: int):
+    """What paying this order costs now (the same computation as the payment) and paying it
+    from the wallet."""
+    booking = _mine(request, booking_id)
+    if booking.payment_status != PaymentStatus.UNPAID:
+        return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
+    context = {"booking": booking, "tz": zone(booking.merchant.timezone)}
+    if request.method == "POST":
+        try:
+            payments.pay_with_wallet(actor=request.user, booking_id=booking.pk, coupon="auto")
+        except DomainError as exc:
+            context["error"] = exc.message()
+        else:
+            return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]) + "?paid=1")
+    try:
+        context["checkout"] = compute(booking, coupon="auto")
+    except DomainError as exc:
+        context["error"] = exc.message()
+    context["wallet"] = payments.wallet(request.user.pk)
+    return render(
+        request, "web/customer/pay.html", context, status=400 if "error" in context else 200
+    )
+
+
+# --- following and cancelling --------------------------------------------------------------------
+
+
+@login_required(login_url="customer:sign-in")
+def booking_page(request, booking_id: int):
+    """A booking: its state and timeline, the check-in code as a QR, what cancelling costs."""
+    booking = _mine(request, booking_id)
+    tz = zone(booking.merchant.timezone)
+    cancellable = (
+        booking.status
+        in (
+            BookingStatus.BOOKED,
+            BookingStatus.AWAITING_PAYMENT,
+            BookingStatus.AWAITING_PROVIDER,
+            BookingStatus.ACCEPTED,
+        )
+        and booking.starts_at > timezone.now()
+    )
+    paid = booking.payment_status == PaymentStatus.PAID
+    refund = policy_refund(booking) if cancellable and paid else 0
+    context = {
+        "booking": booking,
+        "start": _at(booking.starts_at, tz),
+        "end": _at(booking.ends_at, tz),
+        "events": [
+            {"at": _at(e.at, tz), "step": e.step, "to": e.to_status}
+            for e in BookingEvent.objects.filter(booking=booking).order_by("at", "id")
+        ],
+        "show_code": booking.status == BookingStatus.BOOKED and booking.slot_id,
+        "cancellable": cancellable,
+        "paid": paid,
+        "refund": refund,
+        "fee": booking.price_fen - refund if paid else 0,
+        "confirm": request.GET.get("cancel") == "1",
+        "just_paid": request.GET.get("paid") == "1",
+        "error": request.session.pop("flash_error", None),
+        "refunds": [
+            {"amount": r.amount_fen, "at": _at(r.created_at, tz)}
+            for r in Refund.objects.filter(payment__booking=booking).order_by("created_at")
+        ],
+        # cancelled after paying, and nothing back yet: the refund job has not run
+        "refund_pending": booking.status in CANCELLED and booking.payment_status == "paid",
+    }
+    return render(request, "web/customer/booking.html", context)
+
+
+@login_required(login_url="customer:sign-in")
+@require_POST
+def cancel(request, booking_id: int):
+    booking = _mine(request, booking_id)
+    try:
+        cancel_booking(
+            actor=request.user, booking_id=booking.pk, reason=request.POST.get("reason", "")[:300]
+        )
+    except DomainError as exc:
+        request.session["flash_error"] = exc.message()
+    return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
+
+
+@login_required(login_url="customer:sign-in")
+def bookings(request):
+    """My bookings, filtered as the multi-hall original: upcoming, all, checked in, expired
+    without check-in, cancelled."""
+    view = request.GET.get("view", "upcoming")
+    if view not in FILTERS:
+        view = "upcoming"
+    rows = list(queries.customer_bookings(request.user, view)[:100])
+    for b in rows:
+        b.local_start = _at(b.starts_at, zone(b.merchant.timezone))
+    return render(
+        request,
+        "web/customer/bookings.html",
+        {"rows": rows, "view": view, "filters": FILTERS},
+    )

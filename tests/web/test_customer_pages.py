@@ -1,0 +1,294 @@
+"""The customer's pages in Chromium at phone size, in English and in Chinese: sign in by code,
+book a hall slot with its form (errors next to the fields, nothing typed lost), pay from the
+wallet, see the QR, cancel with the fee shown first, find it among my bookings; a slot that
+fills while the page is open says so; two browsers race for the last place; nobody reaches
+another customer's booking by changing an id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from tests.calls.conftest import top_up
+from tests.conftest import make_user
+from tests.web.conftest import PHONE, axe_violations, shoot
+from yuyue.billing.payments import wallet
+from yuyue.catalog.models import FieldType, FormField, Hall, Merchant, MerchantStatus, Service
+from yuyue.orders.models import Booking, BookingStatus
+from yuyue.orders.placing import book_slot
+from yuyue.scheduling.models import TimeSlot
+
+SH = ZoneInfo("Asia/Shanghai")
+GOOD_ID = "11010519491231002X"  # a well-formed resident ID number (check digit X)
+
+
+class Inbox:
+    """The SMS sender of these tests: keeps the last code sent to each phone, in memory (the
+    live server runs in this process)."""
+
+    codes: dict[str, str] = {}
+
+    def send(self, phone: str, code: str) -> None:
+        Inbox.codes[phone] = code
+
+
+TEXTS = {
+    "en": {
+        "locale": "en-US",
+        "sign_in_to_book": "Sign in to book",
+        "send": "Send me a code",
+        "sign_in": "Sign in",
+        "book": "Book",
+        "left_2": "2 places left",
+        "required": "This field is required.",
+        "bad_id": "Enter a valid 18-character resident ID number.",
+        "pay": "Pay ¥50.00 from my wallet",
+        "paid": "Paid. See you there!",
+        "cancel": "Cancel this booking",
+        "fee": "Cancelling now keeps ¥10.00; ¥40.00 comes back to you.",
+        "confirm": "Yes, cancel this booking",
+        "cancelled": "Cancelled",
+        "filled": "The time you chose has just filled up: choose another.",
+        "full": "Full",
+        "mine": "My bookings",
+    },
+    "zh-hans": {
+        "locale": "zh-CN",
+        "sign_in_to_book": "登录后预约",
+        "send": "获取验证码",
+        "sign_in": "登录",
+        "book": "预约",
+        "left_2": "剩 2 位",
+        "required": "此项必填。",
+        "bad_id": "请填写有效的 18 位居民身份证号。",
+        "pay": "用钱包支付 ¥50.00",
+        "paid": "已支付，到时见！",
+        "cancel": "取消此预约",
+        "fee": "现在取消将扣 ¥10.00，退回 ¥40.00。",
+        "confirm": "确认取消",
+        "cancelled": "已取消",
+        "filled": "您选的时段刚刚约满，请另选。",
+        "full": "已约满",
+        "mine": "我的预约",
+    },
+}
+
+
+@pytest.fixture
+def passport(db, settings):
+    """A hall that sells passport appointments two days ahead: ¥50 a place, a form (name and
+    ID number), free cancellation until 72 h before (so within 72 h, 20% is kept)."""
+    settings.YUYUE_OTP_SENDER = "tests.web.test_customer_pages.Inbox"
+    settings.YUYUE_SLOT_POLL_SECONDS = 1
+    Inbox.codes.clear()
+    merchant = Merchant.objects.create(
+        name="市民服务中心 Citizen Hall", slug="citizen", status=MerchantStatus.ACTIVE
+    )
+    hall = Hall.objects.create(merchant=merchant, name="A 厅 Hall A")
+    service = Service.objects.create(
+        merchant=merchant,
+        name="Passport 护照",
+        kind="hall_slot",
+        duration_minutes=60,
+        base_price_fen=5000,
+        refund_rules={"free_hours": 72, "fee_percent": 20},
+    )
+    FormField.objects.create(service=service, key="name", label="Name 姓名", type=FieldType.TEXT)
+    FormField.objects.create(
+        service=service, key="id", label="ID 身份证号", type=FieldType.ID_NUMBER, position=1
+    )
+    day = timezone.now().astimezone(SH).date() + dt.timedelta(days=2)
+    slots = {}
+    for hour, capacity in ((9, 2), (10, 1)):
+        start = dt.datetime.combine(day, dt.time(hour), SH)
+        slots[hour] = TimeSlot.objects.create(
+            service=service,
+            hall=hall,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            capacity=capacity,
+        )
+    return service, day, slots
+
+
+def _sign_in(page, phone: str, t: dict) -> None:
+    page.fill("#phone", phone)
+    page.get_by_role("button", name=t["send"]).click()
+    page.wait_for_selector("#code")
+    page.fill("#code", Inbox.codes["+86" + phone])
+    page.get_by_role("button", name=t["sign_in"], exact=True).click()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
+    language, live_server, passport, chromium
+):
+    service, day, slots = passport
+    t = TEXTS[language]
+    phone = "13800138000" if language == "en" else "13800138001"
+    page = chromium.new_page(viewport=PHONE, locale=t["locale"])
+    page.goto(f"{live_server.url}/services/{service.pk}/?day={day:%Y-%m-%d}")
+    assert t["left_2"] in page.inner_text("#slots")
+    shoot(page, f"customer-{language}-1-service")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name=t["sign_in_to_book"]).click()
+
+    _sign_in(page, phone, t)
+    page.wait_for_url(re.compile(rf"/services/{service.pk}/"))  # back where they were
+    page.check(f"input[name=slot][value='{slots[9].pk}']")
+    page.fill("#f-0-id", "123")  # a bad ID number, and no name
+    page.get_by_role("button", name=t["book"], exact=True).click()
+    page.wait_for_selector("#e-0-name")
+    assert page.inner_text("#e-0-name") == t["required"]
+    assert page.inner_text("#e-0-id") == t["bad_id"]
+    assert page.input_value("#f-0-id") == "123"  # nothing typed is lost
+    assert page.get_attribute("#f-0-id", "aria-invalid") == "true"
+    assert page.is_checked(f"input[name=slot][value='{slots[9].pk}']")
+    shoot(page, f"customer-{language}-2-field-errors")
+    assert axe_violations(page) == []
+    assert not Booking.objects.exists()
+
+    page.fill("#f-0-name", "张三")
+    page.fill("#f-0-id", GOOD_ID)
+    page.get_by_role("button", name=t["book"], exact=True).click()
+    page.wait_for_url(re.compile(r"/my/bookings/\d+/pay/"))
+    booking = Booking.objects.get()
+    top_up(booking.customer, 8000)
+    page.reload()
+    assert page.inner_text("#due") == "¥50.00"
+    shoot(page, f"customer-{language}-3-pay")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=t["pay"]).click()
+    page.wait_for_url(re.compile(rf"/my/bookings/{booking.pk}/\?paid=1"))
+    assert t["paid"] in page.inner_text("main")
+    assert page.inner_text("#code") == booking.code
+    assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+    assert wallet(booking.customer_id).available == 3000
+    shoot(page, f"customer-{language}-4-booked")
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name=t["cancel"]).click()
+    assert t["fee"] in page.inner_text("#cancel")  # the fee before confirming
+    shoot(page, f"customer-{language}-5-cancel")
+    page.get_by_role("button", name=t["confirm"]).click()
+    page.wait_for_load_state()
+    assert page.inner_text("#status") == t["cancelled"]
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    refund = {"en": "¥40.00 refunded on", "zh-hans": "已退款 ¥40.00"}[language]
+    if refund not in page.inner_text("main"):  # the refund job may not have run yet
+        assert page.is_visible("#refund")
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+        page.reload()
+    assert refund in page.inner_text("#refund")
+    assert wallet(booking.customer_id).available == 3000 + 4000  # ¥40 back, ¥10 kept
+
+    page.get_by_role("link", name=t["mine"], exact=True).click()
+    page.get_by_role("link", name=t["cancelled"], exact=True).click()
+    page.wait_for_url(re.compile(r"view=cancelled"))
+    assert "Passport" in page.inner_text("main")
+    shoot(page, f"customer-{language}-6-my-bookings")
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_slot_that_fills_while_the_page_is_open_says_so(live_server, passport, chromium):
+    service, day, slots = passport
+    customer = make_user("Early bird")
+    page = chromium.new_page(viewport=PHONE, locale="en-US")
+    page.goto(f"{live_server.url}/services/{service.pk}/?day={day:%Y-%m-%d}")
+    page.check(f"input[name=slot][value='{slots[10].pk}']")
+    book_slot(  # someone else takes the last place meanwhile
+        actor=customer,
+        slot_id=slots[10].pk,
+        places=1,
+        participants=[{"answers": {"name": "李四", "id": GOOD_ID}}],
+    )
+    page.wait_for_selector("text=" + TEXTS["en"]["filled"], timeout=10_000)
+    assert TEXTS["en"]["full"] in page.inner_text(f"[data-slot='{slots[10].pk}']")
+    shoot(page, "customer-en-slot-filled")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_two_browsers_race_for_the_last_place(live_server, passport, chromium):
+    """Both have the 10:00 slot (one place) chosen and the form filled; both press Book at
+    once. One goes on to pay; the other stays on the page, told the slot is full."""
+    service, day, slots = passport
+    pages = []
+    for i, phone in enumerate(("13900139000", "13900139001")):
+        page = chromium.new_context(viewport=PHONE, locale="en-US").new_page()
+        page.goto(f"{live_server.url}/sign-in/?next=/services/{service.pk}/?day={day:%Y-%m-%d}")
+        _sign_in(page, phone, TEXTS["en"])
+        page.wait_for_url(re.compile(rf"/services/{service.pk}/"))
+        page.check(f"input[name=slot][value='{slots[10].pk}']")
+        page.fill("#f-0-name", f"Racer {i}")
+        page.fill("#f-0-id", GOOD_ID)
+        pages.append(page)
+    for page in pages:  # both submit before either answer is read
+        page.evaluate("document.querySelector('main form[method=post]').requestSubmit()")
+    for page in pages:  # each lands on the payment or back on the form with the reason
+        page.wait_for_function(
+            "location.pathname.includes('/pay/') || !!document.querySelector('#form-error')"
+        )
+    outcomes = sorted("/pay/" in p.url for p in pages)
+    assert outcomes == [False, True]
+    loser = next(p for p in pages if "/pay/" not in p.url)
+    assert loser.is_visible("#form-error")
+    assert "full" in loser.inner_text("#form-error").lower()
+    assert Booking.objects.filter(slot=slots[10]).count() == 1
+    shoot(loser, "customer-en-race-lost")
+
+
+@pytest.mark.django_db
+def test_nobody_reaches_another_customers_booking(passport):
+    """Every page of a booking answers 404 to anyone but its customer (as for a booking that
+    does not exist), and changes nothing; signed out, the pages ask to sign in."""
+    service, _, slots = passport
+    owner, other = make_user("Owner"), make_user("Other")
+    booking = book_slot(
+        actor=owner,
+        slot_id=slots[9].pk,
+        places=1,
+        participants=[{"answers": {"name": "Owner", "id": GOOD_ID}}],
+    )
+    stranger = Client()
+    stranger.force_login(other)
+    for url in (f"/my/bookings/{booking.pk}/", f"/my/bookings/{booking.pk}/pay/"):
+        assert stranger.get(url).status_code == 404
+    assert stranger.post(f"/my/bookings/{booking.pk}/cancel/").status_code == 404
+    assert stranger.post(f"/my/bookings/{booking.pk}/pay/").status_code == 404
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_PAYMENT
+    listed = stranger.get("/my/bookings/?view=all").content.decode()
+    assert f"/my/bookings/{booking.pk}/" not in listed and "Passport" not in listed
+    anonymous = Client()
+    response = anonymous.get(f"/my/bookings/{booking.pk}/")
+    assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+    assert anonymous.post(f"/my/bookings/{booking.pk}/cancel/").status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_PAYMENT
+
+
+@pytest.mark.django_db
+def test_pages_refuse_a_post_without_the_csrf_token(passport):
+    service, _, slots = passport
+    owner = make_user("Owner")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(
+        f"/services/{service.pk}/",
+        {"slot": slots[9].pk, "places": 1, "0-name": "x", "0-id": GOOD_ID},
+    )
+    assert response.status_code == 403
+    assert not Booking.objects.exists()
