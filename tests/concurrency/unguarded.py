@@ -121,3 +121,22 @@ def otp_attempt(*, otp):
     _pause()
     OneTimeCode.objects.filter(pk=otp.pk).update(attempts=attempts + 1)
     return attempts + 1
+
+
+def reschedule(*, actor, booking_id, slot_id):
+    """Moving a booking: the new slot's places read and checked, then written as read, without
+    the row locks or the conditional update."""
+    booking = Booking.objects.get(pk=booking_id, customer=actor)
+    new = TimeSlot.objects.get(pk=slot_id)
+    if new.capacity is not None and new.booked + booking.places > new.capacity:
+        raise DomainError("slot_full")
+    _pause()
+    with transaction.atomic():
+        TimeSlot.objects.filter(pk=new.pk).update(booked=new.booked + booking.places)
+        old = TimeSlot.objects.get(pk=booking.slot_id)
+        TimeSlot.objects.filter(pk=old.pk).update(booked=old.booked - booking.places)
+        Booking.objects.filter(pk=booking.pk).update(
+            slot=new, starts_at=new.starts_at, ends_at=new.ends_at
+        )
+    booking.refresh_from_db()
+    return booking

@@ -51,6 +51,8 @@ TEXTS = {
         "pay": "Pay ¥50.00 from my wallet",
         "paid": "Paid. See you there!",
         "cancel": "Cancel this booking",
+        "reschedule": "Change the time",
+        "move": "Move my booking here",
         "fee": "Cancelling now keeps ¥10.00; ¥40.00 comes back to you.",
         "confirm": "Yes, cancel this booking",
         "cancelled": "Cancelled",
@@ -70,6 +72,8 @@ TEXTS = {
         "pay": "用钱包支付 ¥50.00",
         "paid": "已支付，到时见！",
         "cancel": "取消此预约",
+        "reschedule": "改期",
+        "move": "改到这个时段",
         "fee": "现在取消将扣 ¥10.00，退回 ¥40.00。",
         "confirm": "确认取消",
         "cancelled": "已取消",
@@ -175,9 +179,20 @@ def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
     shoot(page, f"customer-{language}-4-booked")
     assert axe_violations(page) == []
 
+    page.get_by_role("link", name=t["reschedule"]).click()  # to 10:00, the same price
+    page.check(f"input[name=slot][value='{slots[10].pk}']")
+    shoot(page, f"customer-{language}-5-reschedule")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=t["move"]).click()
+    page.wait_for_url(re.compile(rf"/my/bookings/{booking.pk}/\?moved=1"))
+    assert "10:00–11:00" in page.inner_text("main")
+    booking.refresh_from_db()
+    assert booking.slot_id == slots[10].pk
+    assert [s.booked for s in TimeSlot.objects.order_by("starts_at")] == [0, 1]
+
     page.get_by_role("link", name=t["cancel"]).click()
     assert t["fee"] in page.inner_text("#cancel")  # the fee before confirming
-    shoot(page, f"customer-{language}-5-cancel")
+    shoot(page, f"customer-{language}-6-cancel")
     page.get_by_role("button", name=t["confirm"]).click()
     page.wait_for_load_state()
     assert page.inner_text("#status") == t["cancelled"]
@@ -195,7 +210,7 @@ def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
     page.get_by_role("link", name=t["cancelled"], exact=True).click()
     page.wait_for_url(re.compile(r"view=cancelled"))
     assert "Passport" in page.inner_text("main")
-    shoot(page, f"customer-{language}-6-my-bookings")
+    shoot(page, f"customer-{language}-7-my-bookings")
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 

@@ -105,6 +105,16 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     # booking
     "slot_full": (409, "This slot is full.", "该时段已约满。"),
     "slot_closed": (409, "This slot is closed.", "该时段已关闭预约。"),
+    "reschedule_not_allowed": (
+        409,
+        "Only a booked or unpaid hall-slot booking can move to another time.",
+        "只有已预约或待支付的时段预约可以改期。",
+    ),
+    "reschedule_price_differs": (
+        409,
+        "That time costs a different price: cancel and book it instead.",
+        "该时段价格不同，请取消后重新预约。",
+    ),
     "slot_past": (409, "This slot has already started or passed.", "该时段已开始或已结束。"),
     "booking_closed": (
         409,

@@ -16,6 +16,7 @@ from yuyue.core.schemas import CLOCK, Day, Moment, Weekday, Whole
 
 from . import queries, services
 from .models import Booking
+from .rescheduling import reschedule_booking
 from .schemas import BookingOut, booking_created, booking_out, load_booking
 
 router = Router(tags=["bookings"])
@@ -124,6 +125,18 @@ def cancel_my_booking(request, booking_id: int, body: CancelIn | None = None):
     booking = services.cancel_booking(
         actor=request.auth, booking_id=booking_id, reason=body.reason if body else ""
     )
+    return booking_out(load_booking(booking.pk))
+
+
+class RescheduleIn(Schema):
+    slot_id: int
+
+
+@router.post("/bookings/{booking_id}/reschedule", response=BookingOut, auth=bearer)
+def reschedule_my_booking(request, booking_id: int, body: RescheduleIn):
+    """Move your hall-slot booking to another slot of the same service at the same price: the
+    new place is taken before the old one is given back (slot_full leaves it where it was)."""
+    booking = reschedule_booking(actor=request.auth, booking_id=booking_id, slot_id=body.slot_id)
     return booking_out(load_booking(booking.pk))
 
 

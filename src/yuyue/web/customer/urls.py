@@ -12,4 +12,5 @@ urlpatterns = [
     path("my/bookings/<int:booking_id>/", views.booking_page, name="booking"),
     path("my/bookings/<int:booking_id>/pay/", views.pay, name="pay"),
     path("my/bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
+    path("my/bookings/<int:booking_id>/reschedule/", views.reschedule, name="reschedule"),
 ]

@@ -39,6 +39,7 @@ from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus, PaymentStatus
 from yuyue.orders.placing import book_slot
 from yuyue.orders.queries import CANCELLED
+from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
 from yuyue.scheduling.availability import hall_availability
 
 DAYS_AHEAD = 14
@@ -155,7 +156,7 @@ def _chosen_day(request, service: Service) -> dt.date:
     return day if today <= day < today + dt.timedelta(days=DAYS_AHEAD) else today
 
 
-def _slots(service: Service, day: dt.date) -> list[dict]:
+def _slots(service: Service, day: dt.date, mine: int | None = None) -> list[dict]:
     tz = zone(service.merchant.timezone)
     out = []
     for row in hall_availability(service=service, date_from=day, date_to=day):
@@ -167,6 +168,7 @@ def _slots(service: Service, day: dt.date) -> list[dict]:
                 "hall": slot.hall.name if slot.hall_id else "",
                 "remaining": row["remaining"],
                 "bookable": row["bookable"],
+                "mine": slot.pk == mine,  # the booking being moved is here now
             }
         )
     return out
@@ -245,6 +247,7 @@ def service_page(request, service_id: int):
         "answers": {},
         "errors": {},
         "poll_seconds": settings.YUYUE_SLOT_POLL_SECONDS,
+        "slots_url": request.path,
     }
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -386,6 +389,10 @@ def booking_page(request, booking_id: int):
         "fee": booking.price_fen - refund if paid else 0,
         "confirm": request.GET.get("cancel") == "1",
         "just_paid": request.GET.get("paid") == "1",
+        "just_moved": request.GET.get("moved") == "1",
+        "movable": bool(booking.slot_id)
+        and booking.status in MOVABLE
+        and booking.starts_at > timezone.now(),
         "error": request.session.pop("flash_error", None),
         "refunds": [
             {"amount": r.amount_fen, "at": _at(r.created_at, tz)}
@@ -408,6 +415,49 @@ def cancel(request, booking_id: int):
     except DomainError as exc:
         request.session["flash_error"] = exc.message()
     return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
+
+
+@login_required(login_url="customer:sign-in")
+@require_http_methods(["GET", "POST"])
+def reschedule(request, booking_id: int):
+    """Another time of the same service for this booking: the new place is taken before the
+    old one is given back (`orders.rescheduling`)."""
+    booking = _mine(request, booking_id)
+    if booking.slot_id is None or booking.status not in MOVABLE:
+        return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
+    service = booking.service
+    context = {
+        "booking": booking,
+        "service": service,
+        "chosen": request.POST.get("slot") or request.GET.get("slot") or "",
+        "poll_seconds": settings.YUYUE_SLOT_POLL_SECONDS,
+        "slots_url": request.path,
+    }
+    if request.method == "POST":
+        try:
+            slot_id = int(request.POST.get("slot") or 0)
+        except ValueError:
+            slot_id = 0
+        try:
+            if not slot_id:
+                raise DomainError("invalid_input", _("Choose a time first."))
+            reschedule_booking(actor=request.user, booking_id=booking.pk, slot_id=slot_id)
+        except DomainError as exc:
+            context["error"] = exc.message()
+        else:
+            url = reverse("customer:booking", args=[booking.pk])
+            return HttpResponseRedirect(f"{url}?moved=1")
+    day = _chosen_day(request, service)
+    start = _at(booking.starts_at, zone(service.merchant.timezone))
+    asked = request.GET.get("day") or request.POST.get("day")
+    if not asked and day <= start.date() < day + dt.timedelta(days=DAYS_AHEAD):
+        day = start.date()  # open on the booking's own day
+    slots = _slots(service, day, mine=booking.slot_id)
+    context.update(day=day, days=_days(service, day), slots=slots, start=start)
+    if request.headers.get("HX-Request") and request.GET.get("part") == "slots":
+        return render(request, "web/customer/_slots.html", context)
+    status = 409 if "error" in context else 200
+    return render(request, "web/customer/reschedule.html", context, status=status)
 
 
 @login_required(login_url="customer:sign-in")
