@@ -2,6 +2,7 @@
 
 import pytest
 from django.template import Context, Template
+from django.utils import translation
 
 from yuyue.web.templatetags.display import duration
 from yuyue.web.templatetags.money import fen
@@ -36,4 +37,10 @@ def test_fen_in_a_template():
     [(45, "45 min"), (60, "1 h"), (90, "1 h 30 min"), (120, "2 h"), (240, "4 h"), (None, "")],
 )
 def test_duration(minutes, shown):
-    assert duration(minutes) == shown
+    with translation.override("en"):
+        assert duration(minutes) == shown
+
+
+def test_duration_in_chinese():
+    with translation.override("zh-hans"):
+        assert [duration(m) for m in (45, 60, 90)] == ["45 分钟", "1 小时", "1 小时 30 分钟"]

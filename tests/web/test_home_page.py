@@ -106,7 +106,7 @@ def shops(db):
 @pytest.mark.django_db(transaction=True)
 def test_customer_sees_merchants_services_and_prices(live_server, shops, chromium):
     tomorrow = shops
-    page = chromium.new_page(viewport=PHONE)
+    page = chromium.new_page(viewport=PHONE, locale="en-US")
     page.goto(live_server.url + "/")
 
     clean = page.locator("[data-merchant=cleanhome]")
@@ -116,8 +116,8 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
     cleaning = services.filter(has_text="日常保洁 Home cleaning")
     assert cleaning.locator(".price").inner_text() == "¥120.50"
     assert cleaning.locator(".duration").inner_text() == "2 h"
-    assert "上门服务 At your home" in cleaning.inner_text()
-    assert "2 位服务人员 providers" in cleaning.inner_text()  # the unverified one is not counted
+    assert "At your home" in cleaning.inner_text()
+    assert "2 providers" in cleaning.inner_text()  # the unverified one is not counted
     deep = services.filter(has_text="深度保洁")
     assert deep.locator(".price").inner_text() == "¥1,234.56"
     assert deep.locator(".duration").inner_text() == "1 h 30 min"
@@ -125,13 +125,15 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
     hall = page.locator("[data-merchant=citizen-hall]")
     assert "A 厅 Hall A · B 厅 Hall B" in hall.locator(".halls").inner_text()
     passport = hall.locator("li.service")
-    assert passport.locator(".price").inner_text() == "免费 Free"
+    assert passport.locator(".price").inner_text() == "Free"
     text = passport.inner_text()
-    assert "3 个可约时段 open slots in A 厅 Hall A" in text
-    assert f"{tomorrow:%m-%d} 09:00" in text  # the merchant's local time, not UTC
+    assert "3 open slots in A 厅 Hall A" in text
+    # the merchant's local time, not UTC, written the page's way
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[tomorrow.weekday()]
+    assert f"next {weekday} {tomorrow.day} {tomorrow:%b} 09:00" in text
 
     call = page.locator("[data-merchant=voice] li.service")
-    assert call.locator(".price").inner_text() == "¥3.00/分钟 per min"  # a rate, not a price
+    assert call.locator(".price").inner_text() == "¥3.00/min"  # a rate, not a price
     assert "30 min" not in call.inner_text() and "minute you talk" in call.inner_text()
 
     shoot(page, "home-phone")
@@ -141,13 +143,29 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
     # Made for a phone: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
+    # Search by words: only what matches stays
+    page.fill("#q", "passport")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/?q=passport")
+    assert page.locator("[data-merchant]").count() == 1
+    assert page.locator("[data-merchant=citizen-hall]").count() == 1
+
+    # The same page in Chinese, chosen from the browser's language
+    zh = chromium.new_page(viewport=PHONE, locale="zh-CN")
+    zh.goto(live_server.url + "/")
+    text = zh.locator("[data-merchant=citizen-hall] li.service").inner_text()
+    assert "A 厅 Hall A 共 3 个可约时段" in text and "免费" in text
+    assert f"{tomorrow.month}月{tomorrow.day}日" in text
+    shoot(zh, "home-phone-zh")
+    assert axe_violations(zh) == []
+
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_api_docs_link_opens_the_documentation(live_server, shops, chromium):
-    page = chromium.new_page(viewport=PHONE)
+    page = chromium.new_page(viewport=PHONE, locale="en-US")
     page.goto(live_server.url + "/")
-    page.locator("header nav a", has_text="API docs").click()
+    page.get_by_role("link", name="API docs").click()
     page.wait_for_load_state("networkidle")
     assert page.url == live_server.url + "/api/docs"
     # Swagger UI has rendered the OpenAPI document: its title and some operations are on screen.

@@ -6,33 +6,38 @@ from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from yuyue.accounts.models import Provider
-from yuyue.catalog.models import Merchant, MerchantStatus, Service, ServiceKind
+from yuyue.catalog.models import Category, Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 
 KIND_LABELS = {
-    ServiceKind.HALL_SLOT: "预约时段 Time slots",
-    ServiceKind.ON_SITE: "上门服务 At your home",
-    ServiceKind.REMOTE: "远程咨询 Remote session",
+    ServiceKind.HALL_SLOT: gettext_lazy("Time slots"),
+    ServiceKind.ON_SITE: gettext_lazy("At your home"),
+    ServiceKind.REMOTE: gettext_lazy("Remote session"),
 }
 
 
 def home(request):
-    """Active merchants with their active services: price, duration, kind, where and who."""
+    """Active merchants with their active services: price, duration, kind, where and who;
+    narrowed by words (`q`: a merchant's or a service's name) and a category."""
+    q = request.GET.get("q", "").strip()[:100]
+    category = request.GET.get("category", "").strip()[:80]
+    services = Service.objects.filter(active=True).order_by("kind", "name")
+    if category:
+        services = services.filter(Q(category__slug=category) | Q(category__parent__slug=category))
+    if q:
+        services = services.filter(Q(name__icontains=q) | Q(merchant__name__icontains=q))
+    merchants = Merchant.objects.filter(status=MerchantStatus.ACTIVE)
+    if q or category:
+        merchants = merchants.filter(services__in=services).distinct()
     merchants = list(
-        Merchant.objects.filter(status=MerchantStatus.ACTIVE)
-        .prefetch_related(
-            Prefetch(
-                "services",
-                queryset=Service.objects.filter(active=True).order_by("kind", "name"),
-                to_attr="active_services",
-            ),
-            "halls",
-        )
-        .order_by("name")
+        merchants.prefetch_related(
+            Prefetch("services", queryset=services, to_attr="active_services"), "halls"
+        ).order_by("name")
     )
     service_ids = [s.id for m in merchants for s in m.active_services]
     # Where each hall-slot service can be booked now, and its next slot a customer can still
@@ -75,12 +80,17 @@ def home(request):
             service.kind_label = KIND_LABELS.get(service.kind, service.get_kind_display())
             service.hall_names = halls.get(service.id, [])
             service.open_slots = slots.get(service.id, 0)
-            # Formatted here: the date filter would show the site's zone, not the merchant's.
-            service.next_slot = (
-                f"{first[service.id].astimezone(tz):%m-%d %H:%M}" if service.id in first else ""
-            )
+            # On the merchant's clock: the date filter would show the site's zone.
+            service.next_slot = first[service.id].astimezone(tz) if service.id in first else None
             service.provider_count = providers.get(service.id, 0)
-    return render(request, "web/home.html", {"merchants": merchants})
+    categories = Category.objects.filter(
+        parent__isnull=True, services__active=True, services__merchant__status="active"
+    ).distinct()
+    return render(
+        request,
+        "web/home.html",
+        {"merchants": merchants, "q": q, "category": category, "categories": categories},
+    )
 
 
 QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}

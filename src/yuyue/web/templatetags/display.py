@@ -11,9 +11,10 @@ def duration(minutes) -> str:
     except (TypeError, ValueError):
         return ""
     hours, rest = divmod(minutes, 60)
+    h, m = ("小时", "分钟") if _chinese() else ("h", "min")
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h" + (f" {rest} min" if rest else "")
+        return f"{rest} {m}"
+    return f"{hours} {h}" + (f" {rest} {m}" if rest else "")
 
 
 _WEEKDAYS_ZH = "一二三四五六日"
