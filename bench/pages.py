@@ -91,7 +91,22 @@ def seed_customer() -> dict:
     paid = book_slot(actor=user, slot_id=first.pk, places=1, participants=None)
     if paid.payment_status == "unpaid":
         pay_with_wallet(actor=user, booking_id=paid.pk, coupon=None)
-    unpaid = book_slot(actor=user, slot_id=second.pk, places=1, participants=None)
+    # the demo's hall services are free: a paid one beside them, for the payment page
+    paid_service = Service.objects.create(
+        merchant_id=first.service.merchant_id,
+        name="Photo for documents",
+        kind="hall_slot",
+        duration_minutes=30,
+        base_price_fen=3000,
+    )
+    priced = TimeSlot.objects.create(
+        service=paid_service,
+        hall_id=second.hall_id,
+        starts_at=second.starts_at,
+        ends_at=second.starts_at + dt.timedelta(minutes=30),
+        capacity=10,
+    )
+    unpaid = book_slot(actor=user, slot_id=priced.pk, places=1, participants=None)
     service = Service.objects.get(pk=first.service_id)
     day = first.starts_at.astimezone(timezone.get_current_timezone()).date()
     return {
@@ -124,7 +139,9 @@ def _sign_in(client: httpx.Client) -> None:
 
 
 def _assets(html: str) -> list[str]:
-    return re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
+    """What a first visit loads with the page: stylesheet, script, and a booking's QR image
+    (photos would be left out)."""
+    return re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)|/bookings/[^"]+/qr\.svg)"', html)
 
 
 def measure(server: LiveServer, seeds: dict, requests: int) -> list[dict]:
@@ -142,6 +159,9 @@ def measure(server: LiveServer, seeds: dict, requests: int) -> list[dict]:
         ("a booking (QR, cancel)", f"/my/bookings/{seeds['booking_id']}/", False),
         ("pay", f"/my/bookings/{seeds['unpaid_id']}/pay/", False),
         ("reschedule", f"/my/bookings/{seeds['booking_id']}/reschedule/", False),
+        ("wallet", "/my/wallet/", False),
+        ("notices", "/my/notices/", False),
+        ("htmx: the unread badge", "/my/notices/badge/", True),
     ]
     out = []
     with httpx.Client(base_url=server.url, timeout=30, follow_redirects=False) as client:

@@ -20,6 +20,8 @@ from tests.conftest import make_user
 from tests.web.conftest import PHONE, axe_violations, shoot
 from yuyue.billing.payments import wallet
 from yuyue.catalog.models import FieldType, FormField, Hall, Merchant, MerchantStatus, Service
+from yuyue.notifications.models import Notice
+from yuyue.notifications.sending import notify
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.placing import book_slot
 from yuyue.scheduling.models import TimeSlot
@@ -307,3 +309,67 @@ def test_pages_refuse_a_post_without_the_csrf_token(passport):
     )
     assert response.status_code == 403
     assert not Booking.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_wallet_and_notices(language, live_server, passport, chromium):
+    """Signed in with a password: the header counts the unread notice; the inbox says it in
+    the page's language and marks it read in place; the wallet shows the balance and the
+    top-up from the ledger."""
+    user = make_user("Wallet Wang", password="s3cret-pass")
+    top_up(user, 8000)
+    notify(user.pk, "booking.reminder", service="Passport 护照", minutes_before=15)
+    t = {
+        "en": (
+            "Sign in",
+            "Notices",
+            "Passport 护照 starts in 15 minutes.",
+            "Mark as read",
+            "Wallet",
+            "Top-up",
+        ),
+        "zh-hans": (
+            "登录",
+            "消息",
+            "Passport 护照 将在 15 分钟后开始。",
+            "标为已读",
+            "钱包",
+            "充值",
+        ),
+    }[language]
+    page = chromium.new_page(viewport=PHONE, locale=TEXTS[language]["locale"])
+    page.goto(f"{live_server.url}/sign-in/?with=password&next=/my/notices/")
+    page.fill("#phone", user.phone)
+    page.fill("#password", "s3cret-pass")
+    page.get_by_role("button", name=t[0], exact=True).click()
+    page.wait_for_url(re.compile(r"/my/notices/$"))
+    assert page.inner_text("#notices-link .badge") == "1"
+    notice = page.locator("#notices li").first
+    assert t[2] in notice.inner_text() and notice.get_attribute("data-read") == "0"
+    shoot(page, f"customer-{language}-notices")
+    assert axe_violations(page) == []
+    notice.get_by_role("button", name=t[3]).click()
+    page.wait_for_selector("#notices li[data-read='1']")
+    assert Notice.objects.get(user=user).read_at is not None
+
+    page.goto(f"{live_server.url}/my/wallet/")
+    assert page.inner_text("#available") == "¥80.00"
+    history = page.inner_text("#history")
+    assert t[5] in history and "+¥80.00" in history
+    shoot(page, f"customer-{language}-wallet")
+    assert axe_violations(page) == []
+
+
+@pytest.mark.django_db
+def test_nobody_marks_another_customers_notice():
+    owner, other = make_user("Owner"), make_user("Other")
+    notify(owner.pk, "need.application", need=1, price_fen=100)
+    notice = Notice.objects.get(user=owner)
+    stranger = Client()
+    stranger.force_login(other)
+    assert stranger.post(f"/my/notices/{notice.pk}/read/").status_code == 404
+    assert "applied to your request" not in stranger.get("/my/notices/").content.decode()
+    notice.refresh_from_db()
+    assert notice.read_at is None

@@ -108,6 +108,24 @@ def points_balance(customer_id: int, now: dt.datetime | None = None) -> int:
     )
 
 
+def points_summary(customer_id: int, now: dt.datetime | None = None, limit: int = 50) -> dict:
+    """A customer's points: the balance, what expires within 30 days, the latest moves."""
+    now = now or timezone.now()
+    soon = PointsEntry.objects.filter(
+        customer_id=customer_id,
+        remaining__gt=0,
+        expires_at__gt=now,
+        expires_at__lte=now + dt.timedelta(days=30),
+    ).values_list("remaining", flat=True)
+    return {
+        "balance": points_balance(customer_id, now),
+        "expiring_in_30_days": sum(soon),
+        "entries": list(
+            PointsEntry.objects.filter(customer_id=customer_id).order_by("-id")[:limit]
+        ),
+    }
+
+
 def _grant(customer_id: int, points: int, key: str, kind: str, **links) -> PointsEntry | None:
     if points <= 0:
         return None

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from yuyue.accounts.auth import bearer
 
 from . import loyalty
-from .models import PointsEntry, TopUpPlan
+from .models import TopUpPlan
 from .schemas import LevelOut, PlanOut
 
 router = Router(tags=["loyalty"])
@@ -68,18 +67,7 @@ class PointsOut(Schema):
 @router.get("/me/points", response=PointsOut, auth=bearer)
 def my_points(request):
     """Your points (1 point = 1 fen at payment), what expires within 30 days, the latest moves."""
-    now = timezone.now()
-    soon = PointsEntry.objects.filter(
-        customer=request.auth,
-        remaining__gt=0,
-        expires_at__gt=now,
-        expires_at__lte=now + dt.timedelta(days=30),
-    ).values_list("remaining", flat=True)
-    return {
-        "balance": loyalty.points_balance(request.auth.pk, now),
-        "expiring_in_30_days": sum(soon),
-        "entries": list(PointsEntry.objects.filter(customer=request.auth).order_by("-id")[:50]),
-    }
+    return loyalty.points_summary(request.auth.pk)
 
 
 @router.get("/topup-plans", response=list[PlanOut], auth=None)

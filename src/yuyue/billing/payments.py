@@ -22,6 +22,7 @@ from . import ledger
 from .gateways import Notification, get_gateway
 from .models import (
     AccountKind,
+    Entry,
     GatewayNotification,
     Payment,
     PaymentPurpose,
@@ -33,6 +34,30 @@ MAX_TOP_UP = 5_000_000  # ¥50,000
 
 def wallet(customer_id: int):
     return ledger.account(AccountKind.CUSTOMER_CASH, "user", customer_id)
+
+
+def wallet_history(customer_id: int, limit: int = 50) -> list[dict]:
+    """The latest moves of a customer's wallet and bonus, from the ledger, newest first:
+    [{at, kind, amount (signed fen), bonus (bool), booking_id, memo}]."""
+    from .loyalty import bonus_account
+
+    accounts = {wallet(customer_id).pk: False, bonus_account(customer_id).pk: True}
+    rows = (
+        Entry.objects.filter(account_id__in=list(accounts))
+        .select_related("transfer")
+        .order_by("-transfer__created_at", "-id")[:limit]
+    )
+    return [
+        {
+            "at": e.transfer.created_at,
+            "kind": e.transfer.kind,
+            "amount": e.amount,
+            "bonus": accounts[e.account_id],
+            "booking_id": e.transfer.booking_id,
+            "memo": e.transfer.memo,
+        }
+        for e in rows
+    ]
 
 
 def _payable(actor, booking_id: int, *, lock: bool = False) -> Booking:

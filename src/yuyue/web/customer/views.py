@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yuyue.accounts import services as accounts
-from yuyue.billing import payments
+from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
 from yuyue.billing.models import Refund
 from yuyue.billing.refunds import policy_refund
@@ -34,6 +34,8 @@ from yuyue.catalog.models import FieldType, FormField, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
+from yuyue.notifications import notices
+from yuyue.notifications.models import Notice
 from yuyue.orders import queries
 from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus, PaymentStatus
@@ -475,3 +477,105 @@ def bookings(request):
         "web/customer/bookings.html",
         {"rows": rows, "view": view, "filters": FILTERS},
     )
+
+
+# --- wallet and notices ------------------------------------------------------------------------
+
+
+@login_required(login_url="customer:sign-in")
+def wallet_page(request):
+    """The wallet: cash (available, held), bonus, points with what expires soon, membership
+    level, and the latest moves from the ledger."""
+    tz = zone(settings.TIME_ZONE)
+    cash = payments.wallet(request.user.pk)
+    history = payments.wallet_history(request.user.pk)
+    for row in history:
+        row["at"] = _at(row["at"], tz)
+        say = MOVES.get(row["kind"])
+        row["label"] = say() if say else row["kind"]
+    level, upcoming, spent = loyalty.level_of(request.user.pk)
+    return render(
+        request,
+        "web/customer/wallet.html",
+        {
+            "cash": cash,
+            "bonus": loyalty.bonus_account(request.user.pk),
+            "points": loyalty.points_summary(request.user.pk, limit=0),
+            "level": level,
+            "next_level": upcoming,
+            "spent": spent,
+            "history": history,
+        },
+    )
+
+
+MOVES = {  # ledger transfer kinds as a customer reads them
+    "top_up": lambda: _("Top-up"),
+    "top_up_bonus": lambda: _("Top-up bonus"),
+    "top_up_refund": lambda: _("Top-up refunded"),
+    "order_payment": lambda: _("Payment"),
+    "refund": lambda: _("Refund"),
+    "call_charge": lambda: _("Call"),
+    "call_fee": lambda: _("Call fee"),
+    "cancellation_fee": lambda: _("Cancellation fee"),
+    "no_show_fee": lambda: _("No-show fee"),
+}
+
+
+def notice_text(notice: Notice) -> str:
+    """What a notice says, in the page's language."""
+    p = notice.payload or {}
+    if notice.kind == "booking.reminder":
+        minutes = p.get("minutes_before")
+        if minutes == 0:
+            return _("%(service)s starts now.") % {"service": p.get("service", "")}
+        return _("%(service)s starts in %(minutes)s minutes.") % {
+            "service": p.get("service", ""),
+            "minutes": minutes,
+        }
+    texts = {
+        "need.application": lambda: _("A provider applied to your request."),
+        "need.cancelled": lambda: _("A request you applied to was cancelled."),
+        "need.picked": lambda: _("You were picked for a request."),
+        "need.declined": lambda: _("Another provider was picked for a request."),
+        "call.warning": lambda: _("Your call is about to run out of time."),
+    }
+    return texts.get(notice.kind, lambda: notice.kind)()
+
+
+@login_required(login_url="customer:sign-in")
+def notices_page(request):
+    """My notices, newest first, unread ones marked; each can be marked read."""
+    tz = zone(settings.TIME_ZONE)
+    rows = notices.my_notices(actor=request.user, limit=100)
+    for n in rows:
+        n.text = notice_text(n)
+        n.local = _at(n.created_at, tz)
+    return render(request, "web/customer/notices.html", {"rows": rows})
+
+
+@login_required(login_url="customer:sign-in")
+@require_POST
+def notice_read(request, notice_id: int):
+    try:
+        notice = notices.mark_read(actor=request.user, notice_id=notice_id)
+    except DomainError as exc:
+        raise Http404 from exc
+    if request.htmx:  # the notice again, read, in place
+        notice.text = notice_text(notice)
+        notice.local = _at(notice.created_at, zone(settings.TIME_ZONE))
+        return render(request, "web/customer/_notice.html", {"n": notice})
+    return HttpResponseRedirect(reverse("customer:notices"))
+
+
+def unread_badge(request):
+    """The header's count of unread notices (htmx asks again now and then)."""
+    return render(request, "web/customer/_badge.html")
+
+
+def nav(request) -> dict:
+    """Context for every page: the signed-in customer's unread notices (one count)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread": Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count()}
