@@ -28,6 +28,29 @@ S = dt.timedelta(seconds=1)
 CONNECT_SECONDS = 10
 
 
+def side_keys(booking) -> list[str]:
+    """Bearer keys of the customer and the consultant (made before any event loop runs)."""
+    return [
+        issue_token(user=who, via="password")[0]
+        for who in (booking.customer, booking.provider.user)
+    ]
+
+
+async def both_sides(booking, keys: list[str]) -> list[WebsocketCommunicator]:
+    """The customer's and the consultant's sockets in the call's room, connected."""
+    sockets = [
+        WebsocketCommunicator(
+            application,
+            f"/ws/calls/{booking.pk}/?token={key}",
+            headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+        )
+        for key in keys
+    ]
+    for s in sockets:
+        assert (await s.connect(timeout=CONNECT_SECONDS))[0]
+    return sockets
+
+
 def talked(booking, seconds=61):
     t0 = booking.starts_at
     calls.join(actor=booking.customer, booking_id=booking.pk, now=t0)
@@ -249,23 +272,11 @@ def test_two_sockets_that_never_carry_audio_are_never_billed(book_call, settings
     the call is marked no_media and costs nothing."""
     settings.YUYUE_CALL_TICK_SECONDS = 0.5
     booking = move_to_now(book_call(funds=10_000))
-    keys = {
-        "customer": issue_token(user=booking.customer, via="password")[0],
-        "consultant": issue_token(user=booking.provider.user, via="password")[0],
-    }
+    keys = side_keys(booking)
     seen = []
 
     async def scenario():
-        sockets = [
-            WebsocketCommunicator(
-                application,
-                f"/ws/calls/{booking.pk}/?token={keys[who]}",
-                headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
-            )
-            for who in ("customer", "consultant")
-        ]
-        for s in sockets:
-            assert (await s.connect(timeout=CONNECT_SECONDS))[0]
+        sockets = await both_sides(booking, keys)
         for _ in range(8):  # 4 s: heartbeats without any media, as a plain client sends
             await asyncio.sleep(0.5)
             for s in sockets:
@@ -302,23 +313,11 @@ def test_audio_failing_mid_call_over_the_sockets_pauses_the_meter(book_call, set
     booking = move_to_now(
         book_call(rules={"grace_seconds": 0, "media_grace_seconds": 1}, funds=10_000)
     )
-    keys = {
-        "customer": issue_token(user=booking.customer, via="password")[0],
-        "consultant": issue_token(user=booking.provider.user, via="password")[0],
-    }
+    keys = side_keys(booking)
     seen = []
 
     async def scenario():
-        sockets = [
-            WebsocketCommunicator(
-                application,
-                f"/ws/calls/{booking.pk}/?token={keys[who]}",
-                headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
-            )
-            for who in ("customer", "consultant")
-        ]
-        for s in sockets:
-            assert (await s.connect(timeout=CONNECT_SECONDS))[0]
+        sockets = await both_sides(booking, keys)
         for s in sockets:
             await s.send_json_to({"type": "media", "state": "connected"})
 

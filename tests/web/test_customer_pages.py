@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from yuyue.billing.payments import wallet
 from yuyue.catalog.models import FieldType, FormField, Hall, Merchant, MerchantStatus, Service
 from yuyue.notifications.models import Notice
 from yuyue.notifications.sending import notify
+from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.placing import book_slot
 from yuyue.scheduling.models import TimeSlot
@@ -123,6 +124,49 @@ def passport(db, settings):
     return service, day, slots
 
 
+def off_the_loop(fn, **kwargs):
+    """Run `fn` in a thread of its own: Playwright's event loop runs in this one, and what the
+    platform does after a commit (a websocket push) must not run inside it."""
+    from django.db import connections
+
+    out, errors = [], []
+
+    def work():
+        try:
+            out.append(fn(**kwargs))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert not errors, errors
+    return out[0]
+
+
+def run_worker() -> None:
+    """What `db_worker --batch` runs, without its signal handlers (main thread only)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="page-tests",
+        excluded_queue_names=[],
+    )
+    off_the_loop(worker.run)
+
+
+def page_has_link(page, href: str) -> bool:
+    return page.locator(f"a[href='{href}']").count() > 0
+
+
 def _sign_in(page, phone: str, t: dict) -> None:
     page.fill("#phone", phone)
     page.get_by_role("button", name=t["send"]).click()
@@ -203,7 +247,7 @@ def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
     refund = {"en": "¥40.00 refunded on", "zh-hans": "已退款 ¥40.00"}[language]
     if refund not in page.inner_text("main"):  # the refund job may not have run yet
         assert page.is_visible("#refund")
-        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+        run_worker()
         page.reload()
     assert refund in page.inner_text("#refund")
     assert wallet(booking.customer_id).available == 3000 + 4000  # ¥40 back, ¥10 kept
@@ -265,6 +309,25 @@ def test_two_browsers_race_for_the_last_place(live_server, passport, chromium):
     assert "full" in loser.inner_text("#form-error").lower()
     assert Booking.objects.filter(slot=slots[10]).count() == 1
     shoot(loser, "customer-en-race-lost")
+    assert axe_violations(loser) == []
+
+    # the loser waits for the place, with the form as typed; the winner gives it up
+    loser.get_by_role("button", name="Join the waiting list").click()
+    loser.wait_for_url(re.compile(r"/my/bookings/\?waiting=1"))
+    assert "Passport" in loser.inner_text("#waiting")
+    shoot(loser, "customer-en-waiting")
+    assert axe_violations(loser) == []
+    won = Booking.objects.get(slot=slots[10])
+    off_the_loop(cancel_booking, actor=won.customer, booking_id=won.pk)
+    run_worker()
+    mine = Booking.objects.exclude(pk=won.pk).get(slot=slots[10])
+    assert mine.status == BookingStatus.AWAITING_PAYMENT  # theirs to pay, by its deadline
+    assert mine.participants.get().answers["name"].startswith("Racer")
+    loser.goto(f"{live_server.url}/my/notices/")
+    assert "A place came free: you are booked for Passport" in loser.inner_text("#notices")
+    loser.goto(f"{live_server.url}/my/bookings/")
+    assert page_has_link(loser, f"/my/bookings/{mine.pk}/")
+    assert loser.locator("#waiting").count() == 0
 
 
 @pytest.mark.django_db

@@ -105,6 +105,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     # booking
     "slot_full": (409, "This slot is full.", "该时段已约满。"),
     "slot_closed": (409, "This slot is closed.", "该时段已关闭预约。"),
+    "slot_has_room": (409, "This slot has places free: book it.", "该时段尚有名额，请直接预约。"),
+    "already_waiting": (
+        409,
+        "You are already on this slot's waiting list.",
+        "您已在该时段的候补名单中。",
+    ),
     "reschedule_not_allowed": (
         409,
         "Only a booked or unpaid hall-slot booking can move to another time.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
 from yuyue.accounts.auth import bearer, bearer_deferred
@@ -14,7 +14,7 @@ from yuyue.core.idempotency import created_once, key_header
 from yuyue.core.paging import offset_param
 from yuyue.core.schemas import CLOCK, Day, Moment, Weekday, Whole
 
-from . import queries, services
+from . import queries, services, waitlist
 from .models import Booking
 from .rescheduling import reschedule_booking
 from .schemas import BookingOut, booking_created, booking_out, load_booking
@@ -138,6 +138,60 @@ def reschedule_my_booking(request, booking_id: int, body: RescheduleIn):
     new place is taken before the old one is given back (slot_full leaves it where it was)."""
     booking = reschedule_booking(actor=request.auth, booking_id=booking_id, slot_id=body.slot_id)
     return booking_out(load_booking(booking.pk))
+
+
+class WaitIn(BaseModel):
+    slot_id: int
+    places: Whole = Field(1, description="Places wanted, one participant each")
+    participants: list[ParticipantIn] = Field(default=[], max_length=1000)
+
+
+class WaitOut(Schema):
+    id: int
+    slot_id: int
+    places: int
+    status: str
+    starts_at: dt.datetime
+    service_id: int
+    created_at: dt.datetime
+
+
+def _wait_out(entry) -> dict:
+    return {
+        "id": entry.pk,
+        "slot_id": entry.slot_id,
+        "places": entry.places,
+        "status": entry.status,
+        "starts_at": entry.slot.starts_at,
+        "service_id": entry.slot.service_id,
+        "created_at": entry.created_at,
+    }
+
+
+@router.post("/waitlist", response={201: WaitOut}, auth=bearer)
+def join_waitlist(request, body: WaitIn):
+    """Wait for places in a full slot, with the booking form answered now: when places come
+    back, those waiting are booked in the order they joined (a paid one then waits for payment).
+    """
+    entry = waitlist.join_waitlist(
+        actor=request.auth,
+        slot_id=body.slot_id,
+        places=body.places,
+        participants=[p.model_dump() for p in body.participants],
+    )
+    return Status(201, _wait_out(entry))
+
+
+@router.get("/waitlist", response=list[WaitOut], auth=bearer)
+def my_waitlist(request):
+    """The slots you are waiting for."""
+    return [_wait_out(e) for e in waitlist.my_waitlist(actor=request.auth)]
+
+
+@router.delete("/waitlist/{entry_id}", response={204: None}, auth=bearer)
+def leave_waitlist(request, entry_id: int):
+    waitlist.leave_waitlist(actor=request.auth, entry_id=entry_id)
+    return Status(204, None)
 
 
 # --- merchant staff --------------------------------------------------------------------------

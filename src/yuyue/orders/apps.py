@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "yuyue.orders"
     label = "orders"
+
+    def ready(self):
+        from .events import step_taken
+        from .models import Booking
+        from .waitlist import places_freed
+
+        # the waiting list is of orders itself: it listens as the parts above do
+        step_taken.connect(places_freed, sender=Booking, dispatch_uid="orders.waitlist")

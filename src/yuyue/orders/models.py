@@ -276,3 +276,47 @@ class SlotUsage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slot", "customer"], name="slot_usage_unique")
         ]
+
+
+class WaitStatus(models.TextChoices):
+    WAITING = "waiting", "waiting for a place"
+    BOOKED = "booked", "booked a freed place"
+    LEFT = "left", "left the list"
+    FAILED = "failed", "could not be booked"
+    CLOSED = "closed", "the slot closed first"
+
+
+class WaitlistEntry(models.Model):
+    """A customer waiting for places in a full hall slot (候补), with the booking form already
+    answered (encrypted at rest): when places free up, the first who fit are booked by the same
+    guards as any booking (`orders.waitlist`)."""
+
+    slot = models.ForeignKey(
+        "scheduling.TimeSlot", on_delete=models.CASCADE, related_name="waitlist"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist"
+    )
+    places = models.PositiveSmallIntegerField(default=1)
+    participants = EncryptedJSONField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=WaitStatus.choices, default=WaitStatus.WAITING)
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="from_waitlist"
+    )
+    reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["slot", "status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "customer"],
+                condition=Q(status="waiting"),
+                name="waitlist_once_per_slot",
+            )
+        ]
+
+    def __str__(self):
+        return f"waiting for slot {self.slot_id}: {self.customer_id} ({self.status})"

@@ -28,3 +28,11 @@ def send_reminders_job() -> dict[str, int]:
     from .services import send_due_reminders
 
     return send_due_reminders()
+
+
+@task()
+def fill_waitlist_job(slot_id: int) -> int:
+    """Places came back to a slot: book its waiting customers into them (`waitlist`)."""
+    from .waitlist import fill_from_waitlist
+
+    return len(fill_from_waitlist(slot_id=slot_id))

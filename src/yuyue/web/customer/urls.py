@@ -9,6 +9,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign-out"),
     path("services/<int:service_id>/", views.service_page, name="service"),
     path("my/bookings/", views.bookings, name="bookings"),
+    path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),
     path("my/notices/", views.notices_page, name="notices"),
     path("my/notices/<int:notice_id>/read/", views.notice_read, name="notice-read"),

@@ -36,7 +36,7 @@ from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
 from yuyue.notifications import notices
 from yuyue.notifications.models import Notice
-from yuyue.orders import queries
+from yuyue.orders import queries, waitlist
 from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus, PaymentStatus
 from yuyue.orders.placing import book_slot
@@ -170,6 +170,11 @@ def _slots(service: Service, day: dt.date, mine: int | None = None) -> list[dict
                 "hall": slot.hall.name if slot.hall_id else "",
                 "remaining": row["remaining"],
                 "bookable": row["bookable"],
+                # no place left, but still open: choosing it offers the waiting list
+                "waitable": not row["bookable"]
+                and row["remaining"] == 0
+                and slot.status == "open"
+                and timezone.now() < row["deadline"],
                 "mine": slot.pk == mine,  # the booking being moved is here now
             }
         )
@@ -294,14 +299,25 @@ def _book(request, service: Service, context: dict):
     if not slot_id:
         context["error"] = _("Choose a time first.")
         return render(request, "web/customer/service.html", context, status=400)
+    participants = [{"answers": a} for a in answers] if context["fields"] else None
+    if request.POST.get("action") == "wait":  # the slot is full: wait for a place in it
+        try:
+            waitlist.join_waitlist(
+                actor=request.user, slot_id=slot_id, places=places, participants=participants
+            )
+        except DomainError as exc:
+            context["error"] = exc.message()
+            context["errors"] = _field_errors(exc) if exc.code == "invalid_form" else {}
+            context["slots"] = _slots(service, context["day"])
+            return render(request, "web/customer/service.html", context, status=exc.status)
+        return HttpResponseRedirect(reverse("customer:bookings") + "?waiting=1")
     try:
         booking = book_slot(
-            actor=request.user,
-            slot_id=slot_id,
-            places=places,
-            participants=[{"answers": a} for a in answers] if context["fields"] else None,
+            actor=request.user, slot_id=slot_id, places=places, participants=participants
         )
     except DomainError as exc:
+        if exc.code == "slot_full":
+            context["can_wait"] = True
         if exc.code == "invalid_form":
             context["errors"] = _field_errors(exc)
             context["error"] = _("Please correct the fields marked below.")
@@ -472,11 +488,30 @@ def bookings(request):
     rows = list(queries.customer_bookings(request.user, view)[:100])
     for b in rows:
         b.local_start = _at(b.starts_at, zone(b.merchant.timezone))
+    waiting = waitlist.my_waitlist(actor=request.user)
+    for w in waiting:
+        w.local_start = _at(w.slot.starts_at, zone(w.slot.service.merchant.timezone))
     return render(
         request,
         "web/customer/bookings.html",
-        {"rows": rows, "view": view, "filters": FILTERS},
+        {
+            "rows": rows,
+            "view": view,
+            "filters": FILTERS,
+            "waiting": waiting,
+            "just_waiting": request.GET.get("waiting") == "1",
+        },
     )
+
+
+@login_required(login_url="customer:sign-in")
+@require_POST
+def leave_waitlist(request, entry_id: int):
+    try:
+        waitlist.leave_waitlist(actor=request.user, entry_id=entry_id)
+    except DomainError as exc:
+        raise Http404 from exc
+    return HttpResponseRedirect(reverse("customer:bookings"))
 
 
 # --- wallet and notices ------------------------------------------------------------------------
@@ -534,6 +569,10 @@ def notice_text(notice: Notice) -> str:
             "minutes": minutes,
         }
     texts = {
+        "waitlist.booked": lambda: (
+            _("A place came free: you are booked for %(service)s.")
+            % {"service": p.get("service", "")}
+        ),
         "need.application": lambda: _("A provider applied to your request."),
         "need.cancelled": lambda: _("A request you applied to was cancelled."),
         "need.picked": lambda: _("You were picked for a request."),
