@@ -18,6 +18,7 @@ from django.utils import timezone
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
 from tests.web.conftest import PHONE, axe_violations, shoot
+from yuyue.accounts.models import Provider
 from yuyue.billing.payments import wallet
 from yuyue.catalog.models import FieldType, FormField, Hall, Merchant, MerchantStatus, Service
 from yuyue.notifications.models import Notice
@@ -25,7 +26,7 @@ from yuyue.notifications.sending import notify
 from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.placing import book_slot
-from yuyue.scheduling.models import TimeSlot
+from yuyue.scheduling.models import TimeSlot, WorkingHours
 
 SH = ZoneInfo("Asia/Shanghai")
 GOOD_ID = "11010519491231002X"  # a well-formed resident ID number (check digit X)
@@ -436,3 +437,62 @@ def test_nobody_marks_another_customers_notice():
     assert "applied to your request" not in stranger.get("/my/notices/").content.decode()
     notice.refresh_from_db()
     assert notice.read_at is None
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chromium):
+    """A consultant free tomorrow: the customer picks a length and a start, sees what it may
+    cost at most, books (nothing paid now), and the booking page takes them into the room."""
+    service, _, _ = passport
+    call = Service.objects.create(
+        merchant=service.merchant,
+        name="Legal advice by voice",
+        kind="remote",
+        duration_minutes=15,
+        step_minutes=15,
+        base_price_fen=120,
+        call_rules={"grace_seconds": 20, "billing": "per_second"},
+    )
+    lawyer = Provider.objects.create(
+        user=make_user("Lawyer Gao"),
+        merchant=service.merchant,
+        display_name="Gao",
+        verified=True,
+        rate_per_minute_fen=200,
+    )
+    lawyer.services.add(call)
+    for day in range(7):
+        WorkingHours.objects.create(provider=lawyer, weekday=day, start=dt.time(9), end=dt.time(12))
+    customer = make_user("Client Qian", password="s3cret-pass")
+    top_up(customer, 10_000)
+    tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
+    page = chromium.new_page(viewport=PHONE, locale="en-US")
+    page.goto(f"{live_server.url}/sign-in/?with=password&next=/services/{call.pk}/?day={tomorrow}")
+    page.fill("#phone", customer.phone)
+    page.fill("#password", "s3cret-pass")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(rf"/services/{call.pk}/"))
+    gao = page.locator(f"[data-consultant='{lawyer.pk}']")
+    assert "¥2.00/min" in gao.inner_text()
+    assert "At most ¥30.00" in gao.inner_text()  # 15 min at ¥2.00
+    assert "11:45" in gao.inner_text()
+    page.select_option("#minutes", "30")  # the starts and the most it may cost follow
+    page.wait_for_url(re.compile(r"minutes=30"))
+    gao = page.locator(f"[data-consultant='{lawyer.pk}']")
+    assert "At most ¥60.00" in gao.inner_text() and "11:45" not in gao.inner_text()
+    gao.get_by_text("10:00", exact=True).click()
+    shoot(page, "customer-en-call-service")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Book the call").click()
+    page.wait_for_url(re.compile(r"/my/bookings/\d+/$"))
+    booking = Booking.objects.get(customer=customer)
+    assert (booking.provider_id, booking.channel) == (lawyer.pk, "call")
+    assert booking.starts_at == dt.datetime.combine(tomorrow, dt.time(10), SH)
+    assert booking.ends_at - booking.starts_at == dt.timedelta(minutes=30)
+    assert "10:00–10:30" in page.inner_text("main")
+    assert wallet(customer.pk).available == 10_000  # nothing paid before the call
+    shoot(page, "customer-en-call-booked")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Join the call").click()
+    page.wait_for_url(re.compile(rf"/calls/{booking.pk}/#token="))

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yuyue.accounts import services as accounts
+from yuyue.accounts.models import Provider
+from yuyue.accounts.tokens import issue_token
 from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
 from yuyue.billing.models import Refund
@@ -39,10 +41,11 @@ from yuyue.notifications.models import Notice
 from yuyue.orders import queries, waitlist
 from yuyue.orders.cancelling import cancel_booking
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus, PaymentStatus
-from yuyue.orders.placing import book_slot
+from yuyue.orders.placing import book_provider, book_slot
 from yuyue.orders.queries import CANCELLED
 from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
-from yuyue.scheduling.availability import hall_availability
+from yuyue.pricing import metering
+from yuyue.scheduling.availability import hall_availability, provider_availability
 
 DAYS_AHEAD = 14
 
@@ -237,6 +240,8 @@ def service_page(request, service_id: int):
     """A service: what it is, its price and cancellation rules; for a hall slot, a day strip,
     the day's slots with the places left, the number of places and the booking form."""
     service = _service(service_id)
+    if service.kind == ServiceKind.REMOTE:
+        return _call_service(request, service)
     if service.kind != ServiceKind.HALL_SLOT:
         return render(request, "web/customer/service.html", {"service": service, "slots": None})
     day = _chosen_day(request, service)
@@ -331,6 +336,95 @@ def _book(request, service: Service, context: dict):
     return HttpResponseRedirect(reverse(target, args=[booking.pk]))
 
 
+# --- a voice consultation ------------------------------------------------------------------------
+
+
+def _call_service(request, service: Service):
+    """A timed call: the day's consultants with their rate and free starts, a length in the
+    service's steps, what it may cost; booked by `book_provider` (billed by the meter after)."""
+    rules = metering.rules_from(service.call_rules)
+    day = _chosen_day(request, service)
+    tz = zone(service.merchant.timezone)
+    lengths = list(
+        range(service.step_minutes, min(rules.max_minutes, 120) + 1, service.step_minutes)
+    )
+    try:
+        minutes = int(request.POST.get("minutes") or request.GET.get("minutes") or lengths[0])
+    except ValueError:
+        minutes = lengths[0]
+    rates = dict(Provider.objects.filter(services=service).values_list("pk", "rate_per_minute_fen"))
+    consultants = []
+    for row in provider_availability(service=service, day=day, limit=20):
+        rate = rates.get(row["provider_id"]) or service.base_price_fen
+        row["starts"] = _long_enough(row["starts"], minutes, service)
+        consultants.append(
+            {
+                "id": row["provider_id"],
+                "name": row["name"],
+                "rate": rate,
+                "most": metering.charge(minutes * 60, rate, rules),
+                "starts": [
+                    {
+                        "value": f"{row['provider_id']}|{t.isoformat()}",
+                        "label": f"{_at(t, tz):%H:%M}",
+                    }
+                    for t in row["starts"]
+                ],
+            }
+        )
+    context = {
+        "service": service,
+        "rules": rules,
+        "day": day,
+        "days": _days(service, day),
+        "lengths": lengths,
+        "minutes": minutes,
+        "consultants": consultants,
+        "chosen": request.POST.get("start", ""),
+    }
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(_sign_in_url(request))
+        try:
+            provider_id, _sep, starts = context["chosen"].partition("|")
+            if not starts:
+                raise DomainError("invalid_input", _("Choose a consultant and a time first."))
+            booking = book_provider(
+                actor=request.user,
+                service_id=service.pk,
+                provider_id=int(provider_id),
+                starts_at=dt.datetime.fromisoformat(starts),
+                minutes=minutes,
+            )
+        except (DomainError, ValueError) as exc:
+            context["error"] = exc.message() if isinstance(exc, DomainError) else _("Try again.")
+            status = exc.status if isinstance(exc, DomainError) else 400
+            return render(request, "web/customer/call_service.html", context, status=status)
+        return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
+    return render(request, "web/customer/call_service.html", context)
+
+
+def _long_enough(starts: list[dt.datetime], minutes: int, service: Service) -> list[dt.datetime]:
+    """The starts from which a call of `minutes` is free throughout: availability gives the
+    starts of the service's own length, so a longer call needs each later start it covers."""
+    free = set(starts)
+    extra = max(0, minutes - service.duration_minutes)
+    steps = range(0, extra + 1, service.step_minutes)
+    return [t for t in starts if all(t + dt.timedelta(minutes=k) in free for k in steps)]
+
+
+@login_required(login_url="customer:sign-in")
+@require_POST
+def join_call(request, booking_id: int):
+    """Into the call's room: the room signs in with a bearer token, given to this page's holder
+    in the address's fragment (never sent to a server, never in a log)."""
+    booking = _mine(request, booking_id)
+    if booking.channel != "call":
+        raise Http404
+    key, _token = issue_token(user=request.user, via="page")
+    return HttpResponseRedirect(f"{reverse('call', args=[booking.pk])}#token={key}")
+
+
 # --- paying -------------------------------------------------------------------------------------
 
 
@@ -401,6 +495,9 @@ def booking_page(request, booking_id: int):
             for e in BookingEvent.objects.filter(booking=booking).order_by("at", "id")
         ],
         "show_code": booking.status == BookingStatus.BOOKED and booking.slot_id,
+        "is_call": booking.channel == "call"
+        and booking.status not in CANCELLED
+        and booking.ends_at > timezone.now(),
         "cancellable": cancellable,
         "paid": paid,
         "refund": refund,

@@ -103,3 +103,12 @@ def pay_status(code) -> str:
         "refunded": _("Refunded"),
     }
     return labels.get(str(code), str(code))
+
+
+@register.filter
+def clock(value) -> str:
+    """09:30 of a datetime already on the merchant's clock (Django's date filter would move it
+    to the site's zone)."""
+    if value is None or value == "":
+        return ""
+    return f"{value:%H:%M}"
