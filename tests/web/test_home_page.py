@@ -111,6 +111,7 @@ def test_customer_sees_merchants_services_and_prices(live_server, shops, chromiu
 
     clean = page.locator("[data-merchant=cleanhome]")
     assert clean.locator("h2").inner_text() == "洁家到家 CleanHome"
+    assert clean.locator("h2 a").get_attribute("href") == "/merchants/cleanhome/"
     services = clean.locator("li.service")
     assert services.count() == 2  # the inactive one is not offered
     cleaning = services.filter(has_text="日常保洁 Home cleaning")
@@ -172,3 +173,19 @@ def test_api_docs_link_opens_the_documentation(live_server, shops, chromium):
     page.locator(".swagger-ui .info .title").wait_for()
     assert "yuyue" in page.locator(".swagger-ui .info .title").inner_text()
     assert page.locator(".opblock").count() > 10
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_merchant_page_shows_its_services_and_rated_providers(live_server, shops, chromium):
+    page = chromium.new_page(viewport=PHONE, locale="zh-CN")
+    page.goto(live_server.url + "/merchants/cleanhome/")
+    services = page.inner_text("#services")
+    assert "日常保洁 Home cleaning" in services and "¥120.50" in services
+    assert "Retired service" not in services
+    providers = page.locator("#providers li")
+    assert providers.count() == 2  # the unverified one is not shown
+    assert "★" in providers.first.inner_text()
+    shoot(page, "merchant-phone-zh")
+    assert axe_violations(page) == []
+    assert page.goto(live_server.url + "/merchants/pending/").status == 404

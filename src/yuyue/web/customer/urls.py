@@ -8,6 +8,7 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
     path("services/<int:service_id>/", views.service_page, name="service"),
+    path("merchants/<slug:slug>/", views.merchant_page, name="merchant"),
     path("my/bookings/", views.bookings, name="bookings"),
     path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),

@@ -130,6 +130,35 @@ def sign_out(request):
     return HttpResponseRedirect(reverse("home"))
 
 
+# --- a merchant --------------------------------------------------------------------------------
+
+
+def merchant_page(request, slug: str):
+    """A merchant's page: where it is, its halls, its services with their prices, and its
+    providers with their ratings (the verified, active ones)."""
+    from yuyue.catalog.models import Merchant
+
+    merchant = Merchant.objects.filter(slug=slug, status="active").first()
+    if merchant is None:
+        raise Http404
+    services = Service.objects.filter(merchant=merchant, active=True).order_by("kind", "name")
+    providers = (
+        Provider.objects.filter(merchant=merchant, verified=True, active=True)
+        .order_by("-rating", "display_name")
+        .prefetch_related("services")
+    )
+    return render(
+        request,
+        "web/customer/merchant.html",
+        {
+            "merchant": merchant,
+            "halls": merchant.halls.filter(active=True),
+            "services": services,
+            "providers": providers[:50],
+        },
+    )
+
+
 # --- a hall slot ---------------------------------------------------------------------------------
 
 
