@@ -496,3 +496,82 @@ def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chro
     assert axe_violations(page) == []
     page.get_by_role("button", name="Join the call").click()
     page.wait_for_url(re.compile(rf"/calls/{booking.pk}/#token="))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_order_a_service_at_home_pay_and_see_the_provider_come(live_server, passport, chromium):
+    """Location from the browser, the times someone can come there, the address and a note;
+    paid from the wallet; the booking shows "being found", then, after a dispatch round and the
+    cleaner's acceptance, who is coming, with the code to give them."""
+    service, _, _ = passport
+    cleaning = Service.objects.create(
+        merchant=service.merchant,
+        name="Home cleaning",
+        kind="on_site",
+        duration_minutes=120,
+        step_minutes=60,
+        buffer_minutes=30,
+        base_price_fen=12000,
+    )
+    home = (31.2304, 121.4737)
+    cleaner = Provider.objects.create(
+        user=make_user("Cleaner Zhou"),
+        merchant=service.merchant,
+        display_name="Zhou",
+        verified=True,
+        lat=home[0] + 0.01,
+        lng=home[1],
+        service_radius_km=10,
+    )
+    cleaner.services.add(cleaning)
+    for day in range(7):
+        WorkingHours.objects.create(
+            provider=cleaner, weekday=day, start=dt.time(8), end=dt.time(12)
+        )
+    customer = make_user("Home Owner", password="s3cret-pass")
+    top_up(customer, 20_000)
+    tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
+    context = chromium.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        geolocation={"latitude": home[0], "longitude": home[1]},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/sign-in/?with=password&next=/services/{cleaning.pk}/")
+    page.fill("#phone", customer.phone)
+    page.fill("#password", "s3cret-pass")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(re.compile(rf"/services/{cleaning.pk}/"))
+    page.get_by_role("button", name="使用我的位置").click()
+    page.wait_for_url(re.compile(r"lat=31\.2304"))
+    page.locator(f"nav.days a[href*='day={tomorrow:%Y-%m-%d}']").click()
+    page.wait_for_url(re.compile(f"day={tomorrow:%Y-%m-%d}"))
+    times = page.inner_text("#times")
+    assert "08:00" in times and "10:00" in times and "11:00" not in times  # 2 h must fit
+    page.locator("#times label", has_text="10:00").click()
+    page.fill("#address", "南京西路 1266 号 12 楼")
+    page.fill("#notes", "门铃坏了，请打电话")
+    shoot(page, "customer-zh-onsite")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="下单").click()
+    page.wait_for_url(re.compile(r"/my/bookings/\d+/pay/"))
+    page.get_by_role("button", name="用钱包支付 ¥120.00").click()
+    page.wait_for_url(re.compile(r"/my/bookings/\d+/\?paid=1"))
+    booking = Booking.objects.get(customer=customer)
+    assert (booking.channel, booking.address) == ("dispatch", "南京西路 1266 号 12 楼")
+    assert booking.options["notes"] == "门铃坏了，请打电话"
+    assert booking.starts_at == dt.datetime.combine(tomorrow, dt.time(10), SH)
+    assert page.inner_text("#provider") == "正在派单…"
+    assert page.inner_text("#visit-code") == booking.code
+
+    from yuyue.dispatch import services as dispatch
+
+    (offer,) = off_the_loop(dispatch.run_dispatch_round)
+    off_the_loop(dispatch.accept_offer, actor=cleaner.user, offer_id=offer.pk)
+    page.reload()
+    assert page.inner_text("#provider") == "Zhou"
+    assert page.inner_text("#status") == "已接单"
+    shoot(page, "customer-zh-onsite-accepted")
+    assert axe_violations(page) == []

@@ -36,6 +36,7 @@ from yuyue.catalog.models import FieldType, FormField, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
+from yuyue.dispatch.ordering import place_onsite_order
 from yuyue.notifications import notices
 from yuyue.notifications.models import Notice
 from yuyue.orders import queries, waitlist
@@ -45,6 +46,7 @@ from yuyue.orders.placing import book_provider, book_slot
 from yuyue.orders.queries import CANCELLED
 from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
 from yuyue.pricing import metering
+from yuyue.pricing.prices import unit_price
 from yuyue.scheduling.availability import hall_availability, provider_availability
 
 DAYS_AHEAD = 14
@@ -271,6 +273,8 @@ def service_page(request, service_id: int):
     service = _service(service_id)
     if service.kind == ServiceKind.REMOTE:
         return _call_service(request, service)
+    if service.kind == ServiceKind.ON_SITE:
+        return _onsite_service(request, service)
     if service.kind != ServiceKind.HALL_SLOT:
         return render(request, "web/customer/service.html", {"service": service, "slots": None})
     day = _chosen_day(request, service)
@@ -363,6 +367,76 @@ def _book(request, service: Service, context: dict):
         "customer:pay" if booking.status == BookingStatus.AWAITING_PAYMENT else "customer:booking"
     )
     return HttpResponseRedirect(reverse(target, args=[booking.pk]))
+
+
+# --- a service at the customer's place ----------------------------------------------------------
+
+
+def _point(request) -> tuple[float, float] | None:
+    try:
+        lat = float(request.POST.get("lat") or request.GET.get("lat") or "")
+        lng = float(request.POST.get("lng") or request.GET.get("lng") or "")
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return lat, lng
+
+
+def _onsite_service(request, service: Service):
+    """At the customer's place: where (the browser's location), then the day's times at which
+    some provider can come there, the address, and the order; the platform finds the provider
+    (`dispatch.ordering.place_onsite_order`, the API's own)."""
+    point = _point(request)
+    day = _chosen_day(request, service)
+    tz = zone(service.merchant.timezone)
+    context = {
+        "service": service,
+        "point": point,
+        "day": day,
+        "days": _days(service, day),
+        "rules": _rules(service),
+        "address": request.POST.get("address", ""),
+        "notes": request.POST.get("notes", ""),
+        "chosen": request.POST.get("start", ""),
+        "times": [],
+    }
+    if point is not None:
+        free = provider_availability(service=service, day=day, lat=point[0], lng=point[1], limit=50)
+        starts = sorted({t for row in free for t in row["starts"]})
+        context["times"] = [
+            {
+                "value": t.isoformat(),
+                "label": _at(t, tz).strftime("%H:%M"),
+                "price": unit_price(service, t)[0],
+            }
+            for t in starts
+        ]
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(_sign_in_url(request))
+        try:
+            if point is None:
+                raise DomainError("invalid_input", _("Share where you are first."))
+            if not context["chosen"]:
+                raise DomainError("invalid_input", _("Choose a time first."))
+            booking = place_onsite_order(
+                actor=request.user,
+                service_id=service.pk,
+                starts_at=dt.datetime.fromisoformat(context["chosen"]),
+                address=context["address"],
+                lat=point[0],
+                lng=point[1],
+                options={"notes": context["notes"][:300]} if context["notes"].strip() else {},
+            )
+        except DomainError as exc:
+            context["error"] = exc.message()
+            return render(request, "web/customer/onsite_service.html", context, status=exc.status)
+        unpaid = booking.payment_status == PaymentStatus.UNPAID
+        return HttpResponseRedirect(
+            reverse("customer:pay" if unpaid else "customer:booking", args=[booking.pk])
+        )
+    return render(request, "web/customer/onsite_service.html", context)
 
 
 # --- a voice consultation ------------------------------------------------------------------------
@@ -524,6 +598,7 @@ def booking_page(request, booking_id: int):
             for e in BookingEvent.objects.filter(booking=booking).order_by("at", "id")
         ],
         "show_code": booking.status == BookingStatus.BOOKED and booking.slot_id,
+        "onsite": booking.channel in ("dispatch", "chosen") and booking.status not in CANCELLED,
         "is_call": booking.channel == "call"
         and booking.status not in CANCELLED
         and booking.ends_at > timezone.now(),
