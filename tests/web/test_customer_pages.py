@@ -168,6 +168,16 @@ def page_has_link(page, href: str) -> bool:
     return page.locator(f"a[href='{href}']").count() > 0
 
 
+def with_password(page, base: str, user, then: str, sign_in: str) -> None:
+    """Sign in through the page's password form (`sign_in`: the button's name in the page's
+    language) and land on `then`."""
+    page.goto(f"{base}/sign-in/?with=password&next={then}")
+    page.fill("#phone", user.phone)
+    page.fill("#password", "s3cret-pass")
+    page.get_by_role("button", name=sign_in, exact=True).click()
+    page.wait_for_url(re.compile(re.escape(then.split("?")[0])))
+
+
 def _sign_in(page, phone: str, t: dict) -> None:
     page.fill("#phone", phone)
     page.get_by_role("button", name=t["send"]).click()
@@ -404,11 +414,7 @@ def test_wallet_and_notices(language, live_server, passport, chromium):
         ),
     }[language]
     page = chromium.new_page(viewport=PHONE, locale=TEXTS[language]["locale"])
-    page.goto(f"{live_server.url}/sign-in/?with=password&next=/my/notices/")
-    page.fill("#phone", user.phone)
-    page.fill("#password", "s3cret-pass")
-    page.get_by_role("button", name=t[0], exact=True).click()
-    page.wait_for_url(re.compile(r"/my/notices/$"))
+    with_password(page, live_server.url, user, "/my/notices/", t[0])
     assert page.inner_text("#notices-link .badge") == "1"
     notice = page.locator("#notices li").first
     assert t[2] in notice.inner_text() and notice.get_attribute("data-read") == "0"
@@ -468,11 +474,9 @@ def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chro
     top_up(customer, 10_000)
     tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
     page = chromium.new_page(viewport=PHONE, locale="en-US")
-    page.goto(f"{live_server.url}/sign-in/?with=password&next=/services/{call.pk}/?day={tomorrow}")
-    page.fill("#phone", customer.phone)
-    page.fill("#password", "s3cret-pass")
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(re.compile(rf"/services/{call.pk}/"))
+    with_password(
+        page, live_server.url, customer, f"/services/{call.pk}/?day={tomorrow}", "Sign in"
+    )
     gao = page.locator(f"[data-consultant='{lawyer.pk}']")
     assert "¥2.00/min" in gao.inner_text()
     assert "At most ¥30.00" in gao.inner_text()  # 15 min at ¥2.00
@@ -539,11 +543,7 @@ def test_order_a_service_at_home_pay_and_see_the_provider_come(live_server, pass
         permissions=["geolocation"],
     )
     page = context.new_page()
-    page.goto(f"{live_server.url}/sign-in/?with=password&next=/services/{cleaning.pk}/")
-    page.fill("#phone", customer.phone)
-    page.fill("#password", "s3cret-pass")
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(re.compile(rf"/services/{cleaning.pk}/"))
+    with_password(page, live_server.url, customer, f"/services/{cleaning.pk}/", "登录")
     page.get_by_role("button", name="使用我的位置").click()
     page.wait_for_url(re.compile(r"lat=31\.2304"))
     page.locator(f"nav.days a[href*='day={tomorrow:%Y-%m-%d}']").click()
