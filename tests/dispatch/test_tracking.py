@@ -105,6 +105,41 @@ def test_position_reaches_the_customers_socket_not_a_strangers(accepted, crew, c
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_pages_session_signs_a_socket_in_but_not_from_another_site(accepted, crew, customer):
+    """A page opens the socket without a token: the session's customer watches; a stranger's
+    session, no session, or the customer's session from another site's page are refused."""
+    from django.test import Client
+
+    def cookie(user) -> bytes:
+        client = Client()
+        client.force_login(user)
+        return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    mine, strangers = cookie(customer), cookie(make_user("stranger"))
+    url = f"/ws/bookings/{accepted.pk}/track/"
+
+    def socket(session: bytes | None, origin: bytes = b"http://127.0.0.1"):
+        headers = [(b"host", b"127.0.0.1"), (b"origin", origin)]
+        if session:
+            headers.append((b"cookie", session))
+        return WebsocketCommunicator(application, url, headers=headers)
+
+    async def scenario():
+        watcher = socket(mine)
+        ok, _ = await watcher.connect(timeout=CONNECT_SECONDS)
+        assert ok and (await watcher.receive_json_from(timeout=5))["status"] == "accepted"
+        await watcher.disconnect()
+        for refused in (socket(strangers), socket(None)):
+            ok, code = await refused.connect(timeout=CONNECT_SECONDS)
+            assert not ok and code == 4403
+        elsewhere = socket(mine, origin=b"https://evil.example")
+        ok, _ = await elsewhere.connect(timeout=CONNECT_SECONDS)
+        assert not ok
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
 def test_purge_job_removes_positions_of_finished_orders(accepted, crew):
     from yuyue.dispatch.tasks import purge_positions_job
 

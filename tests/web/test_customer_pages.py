@@ -11,14 +11,17 @@ import re
 import threading
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
+from tests.livesrv import LiveServer, current_database_url
 from tests.web.conftest import PHONE, axe_violations, shoot
 from yuyue.accounts.models import Provider
+from yuyue.accounts.tokens import issue_token
 from yuyue.billing.payments import wallet
 from yuyue.catalog.models import FieldType, FormField, Hall, Merchant, MerchantStatus, Service
 from yuyue.notifications.models import Notice
@@ -504,7 +507,7 @@ def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chro
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_order_a_service_at_home_pay_and_see_the_provider_come(live_server, passport, chromium):
+def test_order_a_service_at_home_pay_and_see_the_provider_come(passport, chromium):
     """Location from the browser, the times someone can come there, the address and a note;
     paid from the wallet; the booking shows "being found", then, after a dispatch round and the
     cleaner's acceptance, who is coming, with the code to give them."""
@@ -536,6 +539,23 @@ def test_order_a_service_at_home_pay_and_see_the_provider_come(live_server, pass
     customer = make_user("Home Owner", password="s3cret-pass")
     top_up(customer, 20_000)
     tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
+    provider_key = issue_token(user=cleaner.user, via="password")[0]
+    # websockets need the ASGI server; the cleaner's steps go through its API, so that their
+    # pushes reach the page's socket (a day early here: the window is widened)
+    live_server = LiveServer(
+        current_database_url(),
+        asgi=True,
+        env={"YUYUE_STEP_EARLY_MINUTES": '{"depart": 4320}', "YUYUE_LOCATION_MIN_SECONDS": "0"},
+    ).start()
+    try:
+        _order_at_home(
+            live_server, chromium, cleaning, cleaner, customer, home, tomorrow, provider_key
+        )
+    finally:
+        live_server.stop()
+
+
+def _order_at_home(live_server, chromium, cleaning, cleaner, customer, home, tomorrow, key):
     context = chromium.new_context(
         viewport=PHONE,
         locale="zh-CN",
@@ -573,5 +593,17 @@ def test_order_a_service_at_home_pay_and_see_the_provider_come(live_server, pass
     page.reload()
     assert page.inner_text("#provider") == "Zhou"
     assert page.inner_text("#status") == "已接单"
-    shoot(page, "customer-zh-onsite-accepted")
+    page.wait_for_function("document.getElementById('live').dataset.updates >= '1'")
+
+    # the cleaner sets out and is on the way (through the provider API): no reload needed
+    api = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {key}"})
+    start = {"lat": home[0] + 0.03, "lng": home[1]}
+    assert api.post(f"/api/provider/orders/{booking.pk}/depart", json=start).status_code == 200
+    page.wait_for_function("document.getElementById('live-status').textContent === '已出发'")
+    near = {"lat": home[0] + 0.005, "lng": home[1]}
+    moved = api.post(f"/api/provider/orders/{booking.pk}/location", json=near)
+    assert moved.status_code == 200, moved.text
+    page.wait_for_function("document.getElementById('eta').textContent.includes('分钟到达')")
+    assert f"约 {round(moved.json()['eta_minutes'])} 分钟到达" in page.inner_text("#eta")
+    shoot(page, "customer-zh-onsite-on-the-way")
     assert axe_violations(page) == []

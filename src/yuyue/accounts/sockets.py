@@ -12,7 +12,9 @@ from .tokens import user_for_token
 
 class TokenAuthMiddleware:
     """Bearer token from `?token=` or the Sec-WebSocket-Protocol header (a mini-program cannot
-    set Authorization on a socket)."""
+    set Authorization on a socket). Without a token, the person signed in to the pages' session
+    (Channels' session and auth middleware below this one), if any: the pages open their
+    sockets that way, their origin checked by `BrowserOriginValidator`."""
 
     def __init__(self, app):
         self.app = app
@@ -23,7 +25,12 @@ class TokenAuthMiddleware:
             for name, value in scope.get("headers", []):
                 if name == b"sec-websocket-protocol":
                     token = value.decode().split(",")[-1].strip()
-        scope = dict(scope, user=await database_sync_to_async(user_for_token)(token))
+        if token:
+            user = await database_sync_to_async(user_for_token)(token)
+        else:
+            session_user = scope.get("user")
+            user = session_user if getattr(session_user, "is_authenticated", False) else None
+        scope = dict(scope, user=user)
         return await self.app(scope, receive, send)
 
 

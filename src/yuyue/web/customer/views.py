@@ -11,6 +11,7 @@ a 404, like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from urllib.parse import urlencode
 
@@ -37,6 +38,7 @@ from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
 from yuyue.dispatch.ordering import place_onsite_order
+from yuyue.dispatch.tracking import TRACKED
 from yuyue.notifications import notices
 from yuyue.notifications.models import Notice
 from yuyue.orders import queries, waitlist
@@ -48,6 +50,7 @@ from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
 from yuyue.pricing import metering
 from yuyue.pricing.prices import unit_price
 from yuyue.scheduling.availability import hall_availability, provider_availability
+from yuyue.web.templatetags.display import status_labels
 
 DAYS_AHEAD = 14
 
@@ -599,6 +602,9 @@ def booking_page(request, booking_id: int):
         ],
         "show_code": booking.status == BookingStatus.BOOKED and booking.slot_id,
         "onsite": booking.channel in ("dispatch", "chosen") and booking.status not in CANCELLED,
+        # the provider's way here, live over the tracking socket (signed in by the session)
+        "tracked": booking.status in TRACKED,
+        "status_labels": json.dumps({k: str(v) for k, v in status_labels().items()}),
         "is_call": booking.channel == "call"
         and booking.status not in CANCELLED
         and booking.ends_at > timezone.now(),

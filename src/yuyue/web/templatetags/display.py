@@ -63,7 +63,7 @@ def moment_in(value, tz) -> str:
     return moment(value.astimezone(tz))
 
 
-def _status_labels() -> dict:
+def status_labels() -> dict:
     from django.utils.translation import gettext_lazy as _
 
     return {
@@ -87,7 +87,7 @@ def _status_labels() -> dict:
 @register.filter
 def status(code) -> str:
     """A booking's status in the page's language."""
-    return str(_status_labels().get(str(code), code))
+    return str(status_labels().get(str(code), code))
 
 
 @register.filter
