@@ -121,3 +121,18 @@ def test_leaving_the_list_and_strangers(full, customer, other_customer):
     entry.refresh_from_db()
     assert entry.status == WaitStatus.LEFT
     assert api_for(customer).get("/api/waitlist")[1] == []
+
+
+@pytest.mark.django_db
+def test_running_again_books_nobody_twice(full, customer):
+    """Two cancellations make two jobs: the second finds the entry already booked."""
+    slot, holder, taken = full
+    entry = join_waitlist(actor=customer, slot_id=slot.pk, places=1, participants=None)
+    for booking in taken:
+        cancel_booking(actor=holder, booking_id=booking.pk)
+    first = fill_from_waitlist(slot_id=slot.pk)
+    again = fill_from_waitlist(slot_id=slot.pk)
+    assert len(first) == 1 and again == []
+    entry.refresh_from_db()
+    assert entry.status == WaitStatus.BOOKED
+    assert customer.bookings.filter(slot=slot).count() == 1

@@ -78,31 +78,41 @@ def my_waitlist(*, actor) -> list[WaitlistEntry]:
 
 
 def fill_from_waitlist(*, slot_id: int) -> list[Booking]:
-    """Book the waiting customers of a slot into its free places, first come first served."""
+    """Book the waiting customers of a slot into its free places, first come first served.
+
+    Each entry is claimed (a conditional UPDATE from `waiting`) and booked in one transaction,
+    so two of these running at once (two cancellations) never book one entry twice: the second
+    finds it claimed. A refused booking undoes the claim with it."""
     booked = []
     for entry in WaitlistEntry.objects.filter(slot_id=slot_id, status=WaitStatus.WAITING):
         try:
-            booking = book_slot(
-                actor=entry.customer,
-                slot_id=slot_id,
-                places=entry.places,
-                participants=entry.participants,
-            )
+            with transaction.atomic():
+                if not WaitlistEntry.objects.filter(pk=entry.pk, status=WaitStatus.WAITING).update(
+                    status=WaitStatus.BOOKED, decided_at=timezone.now()
+                ):
+                    continue  # claimed by another run meanwhile
+                booking = book_slot(
+                    actor=entry.customer,
+                    slot_id=slot_id,
+                    places=entry.places,
+                    participants=entry.participants,
+                )
+                WaitlistEntry.objects.filter(pk=entry.pk).update(booking=booking)
+                audit(None, "waitlist.booked", entry, booking=booking.pk)
+                notify(
+                    entry.customer_id,
+                    "waitlist.booked",
+                    booking=booking.pk,
+                    service=booking.service.name,
+                    starts_at=booking.starts_at.isoformat(),
+                    pay_before=booking.pay_before.isoformat() if booking.pay_before else None,
+                )
         except DomainError as exc:
             if exc.code == "slot_full":
                 continue  # too many places for what is free: a smaller entry may fit
             closed = exc.code in ("slot_closed", "slot_past", "booking_closed")
             _decide(entry, WaitStatus.CLOSED if closed else WaitStatus.FAILED, reason=exc.code)
             continue
-        _decide(entry, WaitStatus.BOOKED, booking=booking)
-        notify(
-            entry.customer_id,
-            "waitlist.booked",
-            booking=booking.pk,
-            service=booking.service.name,
-            starts_at=booking.starts_at.isoformat(),
-            pay_before=booking.pay_before.isoformat() if booking.pay_before else None,
-        )
         booked.append(booking)
     return booked
 
