@@ -450,7 +450,8 @@ def test_nobody_marks_another_customers_notice():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chromium):
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_book_a_voice_consultation_and_join_its_room(language, live_server, passport, chromium):
     """A consultant free tomorrow: the customer picks a length and a start, sees what it may
     cost at most, books (nothing paid now), and the booking page takes them into the room."""
     service, _, _ = passport
@@ -476,22 +477,24 @@ def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chro
     customer = make_user("Client Qian", password="s3cret-pass")
     top_up(customer, 10_000)
     tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
-    page = chromium.new_page(viewport=PHONE, locale="en-US")
-    with_password(
-        page, live_server.url, customer, f"/services/{call.pk}/?day={tomorrow}", "Sign in"
-    )
+    t = {
+        "en": ("Sign in", "¥2.00/min", "At most ¥{}", "Book the call", "Join the call"),
+        "zh-hans": ("登录", "¥2.00/分钟", "整段时长最多 ¥{}", "预约通话", "进入通话"),
+    }[language]
+    page = chromium.new_page(viewport=PHONE, locale=TEXTS[language]["locale"])
+    with_password(page, live_server.url, customer, f"/services/{call.pk}/?day={tomorrow}", t[0])
     gao = page.locator(f"[data-consultant='{lawyer.pk}']")
-    assert "¥2.00/min" in gao.inner_text()
-    assert "At most ¥30.00" in gao.inner_text()  # 15 min at ¥2.00
+    assert t[1] in gao.inner_text()
+    assert t[2].format("30.00") in gao.inner_text()  # 15 min at ¥2.00
     assert "11:45" in gao.inner_text()
     page.select_option("#minutes", "30")  # the starts and the most it may cost follow
     page.wait_for_url(re.compile(r"minutes=30"))
     gao = page.locator(f"[data-consultant='{lawyer.pk}']")
-    assert "At most ¥60.00" in gao.inner_text() and "11:45" not in gao.inner_text()
+    assert t[2].format("60.00") in gao.inner_text() and "11:45" not in gao.inner_text()
     gao.get_by_text("10:00", exact=True).click()
-    shoot(page, "customer-en-call-service")
+    shoot(page, f"customer-{language}-call-service")
     assert axe_violations(page) == []
-    page.get_by_role("button", name="Book the call").click()
+    page.get_by_role("button", name=t[3]).click()
     page.wait_for_url(re.compile(r"/my/bookings/\d+/$"))
     booking = Booking.objects.get(customer=customer)
     assert (booking.provider_id, booking.channel) == (lawyer.pk, "call")
@@ -499,9 +502,9 @@ def test_book_a_voice_consultation_and_join_its_room(live_server, passport, chro
     assert booking.ends_at - booking.starts_at == dt.timedelta(minutes=30)
     assert "10:00–10:30" in page.inner_text("main")
     assert wallet(customer.pk).available == 10_000  # nothing paid before the call
-    shoot(page, "customer-en-call-booked")
+    shoot(page, f"customer-{language}-call-booked")
     assert axe_violations(page) == []
-    page.get_by_role("button", name="Join the call").click()
+    page.get_by_role("button", name=t[4]).click()
     page.wait_for_url(re.compile(rf"/calls/{booking.pk}/#token="))
 
 

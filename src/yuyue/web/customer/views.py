@@ -594,6 +594,7 @@ def booking_page(request, booking_id: int):
     refund = policy_refund(booking) if cancellable and paid else 0
     context = {
         "booking": booking,
+        "tz": tz,
         "start": _at(booking.starts_at, tz),
         "end": _at(booking.ends_at, tz),
         "events": [
