@@ -109,11 +109,24 @@ def seed_customer() -> dict:
     unpaid = book_slot(actor=user, slot_id=priced.pk, places=1, participants=None)
     service = Service.objects.get(pk=first.service_id)
     day = first.starts_at.astimezone(timezone.get_current_timezone()).date()
+    from django.db.models import Count
+
+    onsite = (  # the one most providers offer: the 2,000 of the big data when they are there
+        Service.objects.filter(kind="on_site", active=True)
+        .annotate(n=Count("providers"))
+        .order_by("-n", "pk")
+        .first()
+    )
+    remote = Service.objects.filter(kind="remote", active=True).order_by("pk").first()
     return {
         "service_id": service.pk,
         "day": day.isoformat(),
         "booking_id": paid.pk,
         "unpaid_id": unpaid.pk,
+        "merchant": service.merchant.slug,
+        "onsite_id": onsite.pk if onsite else None,
+        "remote_id": remote.pk if remote else None,
+        "tomorrow": (timezone.now() + dt.timedelta(days=1)).date().isoformat(),
     }
 
 
@@ -159,6 +172,13 @@ def measure(server: LiveServer, seeds: dict, requests: int) -> list[dict]:
         ("a booking (QR, cancel)", f"/my/bookings/{seeds['booking_id']}/", False),
         ("pay", f"/my/bookings/{seeds['unpaid_id']}/pay/", False),
         ("reschedule", f"/my/bookings/{seeds['booking_id']}/reschedule/", False),
+        ("merchant", f"/merchants/{seeds['merchant']}/", False),
+        (
+            "at home: the day's times near a point",
+            f"/services/{seeds['onsite_id']}/?day={seeds['tomorrow']}&lat=31.2304&lng=121.4737",
+            False,
+        ),
+        ("voice: consultants and their times", f"/services/{seeds['remote_id']}/", False),
         ("wallet", "/my/wallet/", False),
         ("notices", "/my/notices/", False),
         ("htmx: the unread badge", "/my/notices/badge/", True),
