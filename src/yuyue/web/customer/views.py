@@ -407,12 +407,10 @@ def _onsite_service(request, service: Service):
     if point is not None:
         free = provider_availability(service=service, day=day, lat=point[0], lng=point[1], limit=50)
         starts = sorted({t for row in free for t in row["starts"]})
+        # a unit's price is the price list's of the (local) day: one look-up for all its starts
+        price = unit_price(service, starts[0])[0] if starts else service.base_price_fen
         context["times"] = [
-            {
-                "value": t.isoformat(),
-                "label": _at(t, tz).strftime("%H:%M"),
-                "price": unit_price(service, t)[0],
-            }
+            {"value": t.isoformat(), "label": _at(t, tz).strftime("%H:%M"), "price": price}
             for t in starts
         ]
     if request.method == "POST":
