@@ -33,7 +33,7 @@ from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
 from yuyue.billing.models import Refund
 from yuyue.billing.refunds import policy_refund
-from yuyue.catalog.models import FieldType, FormField, Service, ServiceKind
+from yuyue.catalog.models import FieldType, FormField, Merchant, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
@@ -117,8 +117,7 @@ def sign_in(request):
                 raise DomainError("invalid_input", "action: send_code, code or password")
         except DomainError as exc:
             context["error"] = exc.message()
-            status = 429 if exc.code == "too_many_requests" else 400
-            return render(request, "web/customer/sign_in.html", context, status=status)
+            return render(request, "web/customer/sign_in.html", context, status=exc.status)
     if request.GET.get("with") == "password":
         context["step"] = "password"
     return render(request, "web/customer/sign_in.html", context)
@@ -141,8 +140,6 @@ def sign_out(request):
 def merchant_page(request, slug: str):
     """A merchant's page: where it is, its halls, its services with their prices, and its
     providers with their ratings (the verified, active ones)."""
-    from yuyue.catalog.models import Merchant
-
     merchant = Merchant.objects.filter(slug=slug, status="active").first()
     if merchant is None:
         raise Http404
@@ -178,11 +175,14 @@ def _service(service_id: int) -> Service:
     return service
 
 
-def _days(service: Service, chosen: dt.date) -> list[dict]:
+def _days(service: Service, chosen: dt.date, **keep) -> list[dict]:
+    """The day strip: the next DAYS_AHEAD local days, each with its link (the page's other
+    choices in `keep` carried along)."""
     today = timezone.now().astimezone(zone(service.merchant.timezone)).date()
+    days = [today + dt.timedelta(days=i) for i in range(DAYS_AHEAD)]
     return [
-        {"date": today + dt.timedelta(days=i), "current": today + dt.timedelta(days=i) == chosen}
-        for i in range(DAYS_AHEAD)
+        {"date": d, "current": d == chosen, "href": "?" + urlencode({"day": d, **keep})}
+        for d in days
     ]
 
 
@@ -397,7 +397,7 @@ def _onsite_service(request, service: Service):
         "service": service,
         "point": point,
         "day": day,
-        "days": _days(service, day),
+        "days": _days(service, day, **({"lat": point[0], "lng": point[1]} if point else {})),
         "rules": _rules(service),
         "address": request.POST.get("address", ""),
         "notes": request.POST.get("notes", ""),
@@ -480,7 +480,7 @@ def _call_service(request, service: Service):
         "service": service,
         "rules": rules,
         "day": day,
-        "days": _days(service, day),
+        "days": _days(service, day, minutes=minutes),
         "lengths": lengths,
         "minutes": minutes,
         "consultants": consultants,
