@@ -60,6 +60,7 @@ TEXTS = {
         "cancel": "Cancel this booking",
         "reschedule": "Change the time",
         "move": "Move my booking here",
+        "moved": "Moved to a new time",
         "fee": "Cancelling now keeps ¥10.00; ¥40.00 comes back to you.",
         "confirm": "Yes, cancel this booking",
         "cancelled": "Cancelled",
@@ -81,6 +82,7 @@ TEXTS = {
         "cancel": "取消此预约",
         "reschedule": "改期",
         "move": "改到这个时段",
+        "moved": "已改期",
         "fee": "现在取消将扣 ¥10.00，退回 ¥40.00。",
         "confirm": "确认取消",
         "cancelled": "已取消",
@@ -246,6 +248,7 @@ def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
     page.get_by_role("button", name=t["move"]).click()
     page.wait_for_url(re.compile(rf"/my/bookings/{booking.pk}/\?moved=1"))
     assert "10:00–11:00" in page.inner_text("main")
+    assert t["moved"] in page.inner_text("ol.timeline")
     booking.refresh_from_db()
     assert booking.slot_id == slots[10].pk
     assert [s.booked for s in TimeSlot.objects.order_by("starts_at")] == [0, 1]
