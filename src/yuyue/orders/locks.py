@@ -36,18 +36,19 @@ def give_back_place(booking: Booking, *, counter: str | None) -> None:
     usage.filter(count=0).delete()  # a row counts live bookings only
 
 
-def take_place_again(booking: Booking, *, per_user_limit: int) -> None:
-    """An expired order's places taken again, by the same guards as a new booking's: the slot's
-    conditional UPDATE, then the usage row's (slot_full / per_user_limit, nothing kept)."""
+def take_place_again(booking: Booking, *, per_user_limit: int, slot_id: int | None = None) -> None:
+    """An order's places taken again (an expired one's in its own slot, a rescheduled one's in
+    `slot_id`), by the same guards as a new booking's: the slot's conditional UPDATE, then the
+    usage row's (slot_full / per_user_limit, nothing kept)."""
+    slot_id = booking.slot_id if slot_id is None else slot_id
     room = Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
-    slot = TimeSlot.objects.filter(pk=booking.slot_id, status=SlotStatus.OPEN).filter(room)
+    slot = TimeSlot.objects.filter(pk=slot_id, status=SlotStatus.OPEN).filter(room)
     if not slot.update(booked=F("booked") + booking.places):
         raise DomainError("slot_full")
     SlotUsage.objects.bulk_create(
-        [SlotUsage(slot_id=booking.slot_id, customer_id=booking.customer_id)],
-        ignore_conflicts=True,
+        [SlotUsage(slot_id=slot_id, customer_id=booking.customer_id)], ignore_conflicts=True
     )
     if not SlotUsage.objects.filter(
-        slot_id=booking.slot_id, customer_id=booking.customer_id, count__lt=per_user_limit
+        slot_id=slot_id, customer_id=booking.customer_id, count__lt=per_user_limit
     ).update(count=F("count") + 1):
         raise DomainError("per_user_limit", limit=per_user_limit)

@@ -10,7 +10,6 @@ no moment when the customer holds neither time, and none when a full slot takes 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from yuyue.core.audit import audit
@@ -20,8 +19,8 @@ from yuyue.pricing.prices import unit_price
 from yuyue.scheduling.availability import booking_deadline
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 
-from .locks import give_back_place
-from .models import Booking, BookingEvent, BookingStatus, Channel, SlotUsage
+from .locks import give_back_place, take_place_again
+from .models import Booking, BookingEvent, BookingStatus, Channel
 from .placing import fmt_local
 from .reminders import first_reminder_at
 
@@ -71,7 +70,7 @@ def reschedule_booking(*, actor, booking_id: int, slot_id: int) -> Booking:
         price = unit_price(service, new.starts_at)[0] * booking.places
         if price != booking.price_fen:
             raise DomainError("reschedule_price_differs")
-        _take(new, booking, service.per_user_limit)
+        take_place_again(booking, per_user_limit=service.per_user_limit, slot_id=new.pk)
         give_back_place(booking, counter=None)
         before = booking.starts_at
         booking.slot, booking.starts_at, booking.ends_at = new, new.starts_at, new.ends_at
@@ -88,21 +87,3 @@ def reschedule_booking(*, actor, booking_id: int, slot_id: int) -> Booking:
         )
         audit(actor, "booking.reschedule", booking, from_slot=old.pk if old else None, to=new.pk)
     return booking
-
-
-def _take(slot: TimeSlot, booking: Booking, per_user_limit: int) -> None:
-    """The new slot's places, by a new booking's guards (slot_full, per_user_limit)."""
-    room = Q(capacity__isnull=True) | Q(booked__lte=F("capacity") - booking.places)
-    if (
-        not TimeSlot.objects.filter(pk=slot.pk)
-        .filter(room)
-        .update(booked=F("booked") + booking.places)
-    ):
-        raise DomainError("slot_full")
-    SlotUsage.objects.bulk_create(
-        [SlotUsage(slot_id=slot.pk, customer_id=booking.customer_id)], ignore_conflicts=True
-    )
-    if not SlotUsage.objects.filter(
-        slot_id=slot.pk, customer_id=booking.customer_id, count__lt=per_user_limit
-    ).update(count=F("count") + 1):
-        raise DomainError("per_user_limit", limit=per_user_limit)
