@@ -143,6 +143,7 @@ def world(customer, hall_service, hall, provider, onsite_service, tomorrow_local
             "/api/provider-bookings": {
                 "service_id": onsite_service.pk,
                 "provider_id": provider.pk,
+                "address": "5 Ruijin Road",
                 "starts_at": at.isoformat(),
             },
             "/api/payments": {"booking_id": booking.pk, "gateway": "sandbox"},

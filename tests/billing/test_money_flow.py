@@ -55,6 +55,7 @@ def test_one_visit_from_payment_to_payout(
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
         },
     )

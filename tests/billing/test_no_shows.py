@@ -82,6 +82,7 @@ def test_nobody_at_the_door(customer, provider, onsite_service, tomorrow_local, 
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
         },
     )

@@ -78,6 +78,7 @@ def a_day_of_business(customer, provider, operator, open_slot, onsite_service, t
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
         },
     )

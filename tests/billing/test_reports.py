@@ -208,6 +208,7 @@ def test_revenue_of_a_known_set_of_orders(
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
         },
     )

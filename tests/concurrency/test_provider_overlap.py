@@ -38,6 +38,7 @@ def _rush(server, onsite_service, provider, tomorrow_local):
             {
                 "service_id": onsite_service.pk,
                 "provider_id": provider.pk,
+                "address": "5 Ruijin Road",
                 "starts_at": starts[i % len(starts)].isoformat(),
             },
             bearer(key),

@@ -35,6 +35,7 @@ def order(customer, provider, onsite_service, tomorrow_local):
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(tomorrow_local, dt.time(10), tzinfo=SH).isoformat(),
         },
     )

@@ -31,7 +31,12 @@ def at(day: dt.date, hour: int, minute: int = 0) -> str:
 def book(user, service, provider, starts_at):
     return api_for(user).post(
         "/api/provider-bookings",
-        {"service_id": service.pk, "provider_id": provider.pk, "starts_at": starts_at},
+        {
+            "service_id": service.pk,
+            "provider_id": provider.pk,
+            "starts_at": starts_at,
+            "address": "5 Ruijin Road",
+        },
     )
 
 
@@ -42,6 +47,28 @@ def test_book_provider_reserves_time_with_buffer(customer, onsite_service, hours
     reservation = ProviderReservation.objects.get()
     assert reservation.ends_at - reservation.starts_at == dt.timedelta(hours=2)
     assert reservation.blocked_until - reservation.ends_at == dt.timedelta(minutes=30)
+
+
+def test_the_provider_comes_to_the_address_at_their_own_price(
+    customer, onsite_service, hours, tomorrow_local
+):
+    hours.price_fen = 15_800  # the price Liu's card shows
+    hours.save()
+    status, body = api_for(customer).post(
+        "/api/provider-bookings",
+        {
+            "service_id": onsite_service.pk,
+            "provider_id": hours.pk,
+            "starts_at": at(tomorrow_local, 10),
+            "address": "  Room 3, 5 Ruijin Road  ",
+            "lat": 31.22,
+            "lng": 121.46,
+        },
+    )
+    assert status == 201, body
+    assert body["price_fen"] == 15_800 != onsite_service.base_price_fen
+    booking = Booking.objects.get(pk=body["id"])
+    assert (booking.address, booking.lat, booking.lng) == ("Room 3, 5 Ruijin Road", 31.22, 121.46)
 
 
 def test_overlap_including_buffer_is_refused(
@@ -92,12 +119,19 @@ def test_bad_provider_bookings_change_nothing(
         ),
         ({"provider_id": 999_999}, 404, "not_found"),
         ({"service_id": hall_service.pk}, 422, "wrong_service_kind"),
+        ({"address": ""}, 422, "address_required"),
+        ({"address": "   "}, 422, "address_required"),
+        ({"lat": 31.2}, 422, "invalid_input"),  # half a point
+        ({"lat": 31.2, "lng": 200}, 422, "invalid_input"),
+        # Suzhou is 85 km from Liu's base; Liu goes 15 km
+        ({"lat": 31.30, "lng": 120.58}, 409, "outside_service_area"),
     ]
     for override, status, code in cases:
         body = {
             "service_id": onsite_service.pk,
             "provider_id": hours.pk,
             "starts_at": at(tomorrow_local, 10),
+            "address": "5 Ruijin Road",
             **override,
         }
         got_status, got = api_for(customer).post("/api/provider-bookings", body)

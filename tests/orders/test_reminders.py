@@ -37,6 +37,7 @@ def test_reminder_reaches_customer_and_provider(settings, customer, provider, on
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": soon.isoformat(),
         },
     )

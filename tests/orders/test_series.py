@@ -69,6 +69,7 @@ def test_conflicts_are_shown_and_nothing_is_booked(
         {
             "service_id": free_service.pk,
             "provider_id": weekdays.pk,
+            "address": "5 Ruijin Road",
             "starts_at": dt.datetime.combine(first, dt.time(9), tzinfo=SH).isoformat(),
         },
     )

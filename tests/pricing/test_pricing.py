@@ -127,6 +127,7 @@ def test_a_chosen_provider_booking_locks_its_quote(customer, priced, provider):
         "provider_id": provider.pk,
         "starts_at": when.isoformat(),
         "quote_id": q["id"],
+        "address": "5 Ruijin Road",
     }
     status, booked = api.post("/api/provider-bookings", body)
     assert status == 201, booked

@@ -104,6 +104,7 @@ def test_a_start_in_the_repeated_hour_is_offered_and_booked(
         {
             "service_id": onsite_service.pk,
             "provider_id": provider.pk,
+            "address": "5 Ruijin Road",
             "starts_at": second.isoformat(),
         },
     )

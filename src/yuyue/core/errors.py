@@ -203,6 +203,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "该时间暂无可服务的人员。",
     ),
     "outside_service_area": (409, "No provider serves this address.", "该地址不在服务范围内。"),
+    "address_required": (
+        422,
+        "Say where the service is: an address is needed.",
+        "请填写上门服务的地址。",
+    ),
     "series_conflicts": (
         409,
         "Some dates of this series cannot be booked.",

@@ -75,7 +75,7 @@ def place_onsite_order(
     """Create the order; with `quote_id` its price is the quote's, and the quote is locked."""
     customer = require_customer(actor)
     if not address or not address.strip():
-        raise DomainError("invalid_input", "An address is needed.")
+        raise DomainError("address_required")
     check = check_onsite(
         service_id=service_id, starts_at=starts_at, lat=lat, lng=lng, quantity=quantity
     )

@@ -42,6 +42,11 @@ class BookProviderIn(Schema):
         None, description="Timed calls: the length you book (the service's steps)."
     )
     quote_id: int | None = Field(None, description="Order at a quote's price (locks the quote).")
+    address: str = Field(
+        "", max_length=300, description="On-site services: where the provider comes (needed)."
+    )
+    lat: float | None = Field(None, description="On-site: the address's point, if known.")
+    lng: float | None = None
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer_deferred)
@@ -82,6 +87,9 @@ def book_provider(request, body: BookProviderIn, idempotency_key: str | None = k
             starts_at=body.starts_at,
             minutes=body.minutes,
             quote_id=body.quote_id,
+            address=body.address,
+            lat=body.lat,
+            lng=body.lng,
         )
         return booking_out(load_booking(booking.pk))
 

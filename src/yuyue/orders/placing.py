@@ -35,8 +35,19 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import ahead, zone
 from yuyue.pricing import metering
 from yuyue.pricing.models import Quote
-from yuyue.pricing.prices import listed_sql, unit_price, use_quote, valid_quote
-from yuyue.scheduling.availability import booking_deadline, on_step, provider_works
+from yuyue.pricing.prices import (
+    chosen_unit_price,
+    listed_sql,
+    unit_price,
+    use_quote,
+    valid_quote,
+)
+from yuyue.scheduling.availability import (
+    booking_deadline,
+    haversine_km,
+    on_step,
+    provider_works,
+)
 from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
 from .batching import write_bookings
@@ -325,7 +336,7 @@ def _provider_terms(customer, service, provider, starts_at, minutes, quote_id) -
     if minutes is not None and minutes != service.duration_minutes:
         raise DomainError("invalid_input", "Only timed calls are booked for a chosen length.")
     quote = None
-    price = unit_price(service, starts_at)[0]
+    price = chosen_unit_price(service, provider, starts_at)
     if quote_id is not None:  # the order takes the quote's price and locks it
         quote = valid_quote(
             quote_id=quote_id,
@@ -344,6 +355,30 @@ def _provider_terms(customer, service, provider, starts_at, minutes, quote_id) -
     }
 
 
+def service_place(
+    service: Service, provider: Provider, address: str, lat: float | None, lng: float | None
+) -> dict:
+    """Where a chosen provider goes for an on-site service: the address (needed), and the point
+    if the customer's device gave one, which must lie in the provider's area. A timed call has
+    no place."""
+    if service.kind != ServiceKind.ON_SITE:
+        return {}
+    address = (address or "").strip()
+    if not address:
+        raise DomainError("address_required")
+    if (lat is None) != (lng is None):
+        raise DomainError("invalid_input", "Give both lat and lng, or neither.")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("invalid_input", "lat is -90 to 90, lng -180 to 180.")
+    if (
+        lat is not None
+        and provider.lat is not None
+        and haversine_km(lat, lng, provider.lat, provider.lng) > provider.service_radius_km
+    ):
+        raise DomainError("outside_service_area")
+    return {"address": address[:300], "lat": lat, "lng": lng}
+
+
 def book_provider(
     *,
     actor,
@@ -352,8 +387,14 @@ def book_provider(
     starts_at: dt.datetime,
     minutes: int | None = None,
     quote_id: int | None = None,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
 ) -> Booking:
     """Book a chosen provider's time for an on-site or remote service.
+
+    An on-site service needs the address the provider comes to (`service_place`); the price of
+    a unit is the provider's own where they set one.
 
     A remote (timed call) service is booked for `minutes` of the customer's choosing (in the
     service's steps, up to its rules' maximum) and billed by the meter after the call: nothing is
@@ -363,6 +404,7 @@ def book_provider(
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
     provider = Provider.objects.select_related("merchant").filter(pk=provider_id).first()
     _check_provider(service, provider)
+    place = service_place(service, provider, address, lat, lng)
     ahead(starts_at)
     if not on_step(service, starts_at, provider.zone_name):
         raise DomainError("time_off_step", step=service.step_minutes)
@@ -392,5 +434,6 @@ def book_provider(
             starts_at=starts_at,
             ends_at=ends_at,
             places=1,
+            **place,
             **terms,
         )

@@ -40,6 +40,14 @@ def unit_price(service: Service, when: dt.datetime, *, listed: bool = True) -> t
     return (item[0], item[1]) if item else (service.base_price_fen, "")
 
 
+def chosen_unit_price(service: Service, provider, when: dt.datetime) -> int:
+    """The price of one unit with a chosen provider: the provider's own price where they set
+    one (the price their card shows), else the service's price of that day (`unit_price`)."""
+    if provider is not None and provider.price_fen is not None:
+        return provider.price_fen
+    return unit_price(service, when)[0]
+
+
 def listed_sql(service_alias: str) -> str:
     """An SQL expression, true when an active price list (of any period) names the service whose
     row is aliased `service_alias` in the caller's query: for `unit_price(listed=...)`."""
