@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -176,7 +177,7 @@ def page_has_link(page, href: str) -> bool:
 def with_password(page, base: str, user, then: str, sign_in: str) -> None:
     """Sign in through the page's password form (`sign_in`: the button's name in the page's
     language) and land on `then`."""
-    page.goto(f"{base}/sign-in/?with=password&next={then}")
+    page.goto(f"{base}/sign-in/?with=password&next={quote(then)}")
     page.fill("#phone", user.phone)
     page.fill("#password", "s3cret-pass")
     page.get_by_role("button", name=sign_in, exact=True).click()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import providers, views
 
 app_name = "customer"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign-out"),
     path("services/<int:service_id>/", views.service_page, name="service"),
     path("merchants/<slug:slug>/", views.merchant_page, name="merchant"),
+    path("services/<int:service_id>/providers/", providers.providers_page, name="providers"),
+    path("providers/<int:provider_id>/", providers.provider_page, name="provider"),
     path("my/bookings/", views.bookings, name="bookings"),
     path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),

@@ -175,7 +175,7 @@ def _service(service_id: int) -> Service:
     return service
 
 
-def _days(service: Service, chosen: dt.date, **keep) -> list[dict]:
+def _days(service: Service, chosen: dt.date, /, **keep) -> list[dict]:
     """The day strip: the next DAYS_AHEAD local days, each with its link (the page's other
     choices in `keep` carried along)."""
     today = timezone.now().astimezone(zone(service.merchant.timezone)).date()
