@@ -12,6 +12,7 @@ from yuyue.orders.models import Booking, BookingStatus, Series
 from yuyue.scheduling.models import ProviderReservation, WorkingHours
 
 SH = ZoneInfo("Asia/Shanghai")
+HOME = {"address": "8 Wulumuqi Road", "lat": 31.22, "lng": 121.45}
 
 
 @pytest.fixture
@@ -46,7 +47,12 @@ def expected_dates(start_day, days=14, weekdays=(0, 2, 4)):
 
 
 def test_book_a_series(customer, free_service, weekdays, tomorrow_local):
-    body = {"service_id": free_service.pk, "provider_id": weekdays.pk, "rule": rule(tomorrow_local)}
+    body = {
+        "service_id": free_service.pk,
+        "provider_id": weekdays.pk,
+        "rule": rule(tomorrow_local),
+        **HOME,
+    }
     status, preview = api_for(customer).post("/api/series/preview", body)
     assert status == 200 and all(o["ok"] for o in preview)
     status, series = api_for(customer).post("/api/series", body)
@@ -73,7 +79,12 @@ def test_conflicts_are_shown_and_nothing_is_booked(
             "starts_at": dt.datetime.combine(first, dt.time(9), tzinfo=SH).isoformat(),
         },
     )
-    body = {"service_id": free_service.pk, "provider_id": weekdays.pk, "rule": rule(tomorrow_local)}
+    body = {
+        "service_id": free_service.pk,
+        "provider_id": weekdays.pk,
+        "rule": rule(tomorrow_local),
+        **HOME,
+    }
     preview = api_for(customer).post("/api/series/preview", body)[1]
     assert [o["problem"] for o in preview if not o["ok"]] == ["provider_busy"]
     status, problem = api_for(customer).post("/api/series", body)
@@ -89,7 +100,12 @@ def test_change_from_a_date_splits_the_series(customer, free_service, weekdays, 
     api = api_for(customer)
     _, series = api.post(
         "/api/series",
-        {"service_id": free_service.pk, "provider_id": weekdays.pk, "rule": rule(tomorrow_local)},
+        {
+            "service_id": free_service.pk,
+            "provider_id": weekdays.pk,
+            "rule": rule(tomorrow_local),
+            **HOME,
+        },
     )
     split = tomorrow_local + dt.timedelta(days=7)
     status, new = api.post(
@@ -110,11 +126,13 @@ def test_change_from_a_date_splits_the_series(customer, free_service, weekdays, 
 
 def test_bad_rules(customer, free_service, weekdays, tomorrow_local):
     api = api_for(customer)
-    base = {"service_id": free_service.pk, "provider_id": weekdays.pk}
+    base = {"service_id": free_service.pk, "provider_id": weekdays.pk, **HOME}
     status, body = api.post("/api/series", {**base, "rule": rule(tomorrow_local, days=200)})
     assert (status, body["code"]) == (422, "invalid_date_range")
     status, body = api.post("/api/series", {**base, "rule": rule(tomorrow_local, weekdays=(9,))})
     assert (status, body["code"]) == (422, "invalid_input")
+    status, body = api.post("/api/series", {**base, "address": "", "rule": rule(tomorrow_local)})
+    assert (status, body["code"]) == (422, "address_required")
     assert not Booking.objects.exists()
 
 
@@ -124,7 +142,12 @@ def test_a_retried_series_with_its_idempotency_key_gets_the_first_answer(
     """A phone that lost the answer retries: without a key the retry is refused (its own bookings
     are in the way); with the key it gets the series it already booked, and nothing more."""
     me = api_for(customer)
-    body = {"service_id": free_service.pk, "provider_id": weekdays.pk, "rule": rule(tomorrow_local)}
+    body = {
+        "service_id": free_service.pk,
+        "provider_id": weekdays.pk,
+        "rule": rule(tomorrow_local),
+        **HOME,
+    }
     key = {"Idempotency-Key": "series-1"}
     status, first = me.post("/api/series", body, headers=key)
     assert status == 201, first

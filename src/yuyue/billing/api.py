@@ -62,6 +62,27 @@ def pay_with_wallet(request, booking_id: int, body: WalletPayIn | None = None):
     return {"booking_id": b.pk, "status": b.status, "payment_status": b.payment_status}
 
 
+class PackagePaidOut(Schema):
+    series_id: int
+    amount_fen: int
+    paid: list[PaidOut]
+
+
+@router.post("/series/{series_id}/pay/wallet", response=PackagePaidOut, auth=bearer)
+def pay_package_with_wallet(request, series_id: int):
+    """Pay a package (monthly package 包月) as one, from your wallet: every unpaid date at once,
+    or none if the balance is short."""
+    paid = payments.pay_package_with_wallet(actor=request.auth, series_id=series_id)
+    return {
+        "series_id": series_id,
+        "amount_fen": sum(p.amount_fen for b in paid for p in b.payments.all()),
+        "paid": [
+            {"booking_id": b.pk, "status": b.status, "payment_status": b.payment_status}
+            for b in paid
+        ],
+    }
+
+
 class PaymentIn(Schema):
     booking_id: int | None = None
     top_up_fen: Whole | None = Field(None)

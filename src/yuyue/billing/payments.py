@@ -60,14 +60,19 @@ def wallet_history(customer_id: int, limit: int = 50) -> list[dict]:
     ]
 
 
-def _payable(actor, booking_id: int, *, lock: bool = False) -> Booking:
+def _payable(
+    actor, booking_id: int, *, lock: bool = False, package: bool = False
+) -> Booking:
     """The actor's order, if it can be paid now. With `lock` (inside a transaction), its row is
     locked first (the lock order's first step) and read as it is after any payment that held
-    it: of simultaneous payments one goes through, the others are `nothing_to_pay`."""
+    it: of simultaneous payments one goes through, the others are `nothing_to_pay`. A date of
+    a package is paid only with its package (`package`)."""
     orders = Booking.objects.filter(pk=booking_id, customer_id=getattr(actor, "pk", None))
     booking = (orders.select_for_update() if lock else orders).first()
     if booking is None:
         raise DomainError("not_found")
+    if booking.series_id and not package and booking.price_fen > 0:
+        raise DomainError("pay_whole_package")
     if (
         booking.status != BookingStatus.AWAITING_PAYMENT
         or booking.payment_status != OrderPayment.UNPAID
@@ -89,56 +94,113 @@ def pay_with_wallet(
     off as `checkout.compute` says (level, then the best coupon the customer holds unless
     `coupon` names another claim or is None, then up to `points` points); cash is spent before
     bonus. Every discount is the promotion's expense: escrow always receives the full price."""
-    from . import loyalty
-    from .checkout import compute
-    from .coupons import release_claim, use_claim
-
     _payable(actor, booking_id)
     with transaction.atomic():
         booking = _payable(actor, booking_id, lock=True)
-        release_claim(booking)  # held by an abandoned gateway payment: choose afresh
-        c = compute(booking, coupon=coupon, points=points)
-        if c.short:
-            raise DomainError("insufficient_funds")
-        if c.claim is not None:
-            use_claim(c.claim, booking, c.price_fen - c.level_fen)
-        loyalty.spend_points(customer_id=booking.customer_id, booking=booking, points=c.points)
-        price, off, due = c.price_fen, c.discount_fen, c.due_fen
-        from_cash, from_bonus = c.from_cash, c.from_bonus
-        payment = _new_payment(
-            purpose=PaymentPurpose.ORDER,
-            customer_id=booking.customer_id,
-            booking=booking,
-            gateway="wallet",
-            amount_fen=due,
-            bonus_fen=from_bonus,
-            status=PaymentStatus.PAID,
-            paid_at=timezone.now(),
-        )
-        legs = [(ledger.account(AccountKind.ORDER_ESCROW), price)]
-        if from_cash:
-            legs.append((wallet(booking.customer_id), -from_cash))
-        if from_bonus:
-            legs.append((loyalty.bonus_account(booking.customer_id), -from_bonus))
-        if off:
-            legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), -off))
-        ledger.post_transfer(
-            key=f"order:{booking.pk}:paid", kind="order_payment", booking=booking, legs=legs
-        )
-        loyalty.earn_points(payment)
-        booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
+        booking, c = _wallet_payment(actor, booking, coupon=coupon, points=points)
         audit(
             actor,
             "payment.wallet",
             booking,
-            amount=due,
-            discount=off,
+            amount=c.due_fen,
+            discount=c.discount_fen,
             level=c.level_fen,
             coupon=c.coupon_fen,
             points=c.points,
-            bonus=from_bonus,
+            bonus=c.from_bonus,
         )
     return booking
+
+
+def _wallet_payment(actor, booking: Booking, *, coupon, points: int):
+    """One order paid from the wallet, inside the caller's transaction, its row locked."""
+    from . import loyalty
+    from .checkout import compute
+    from .coupons import release_claim, use_claim
+
+    release_claim(booking)  # held by an abandoned gateway payment: choose afresh
+    c = compute(booking, coupon=coupon, points=points)
+    if c.short:
+        raise DomainError("insufficient_funds")
+    if c.claim is not None:
+        use_claim(c.claim, booking, c.price_fen - c.level_fen)
+    loyalty.spend_points(customer_id=booking.customer_id, booking=booking, points=c.points)
+    price, off, due = c.price_fen, c.discount_fen, c.due_fen
+    from_cash, from_bonus = c.from_cash, c.from_bonus
+    payment = _new_payment(
+        purpose=PaymentPurpose.ORDER,
+        customer_id=booking.customer_id,
+        booking=booking,
+        gateway="wallet",
+        amount_fen=due,
+        bonus_fen=from_bonus,
+        status=PaymentStatus.PAID,
+        paid_at=timezone.now(),
+    )
+    legs = [(ledger.account(AccountKind.ORDER_ESCROW), price)]
+    if from_cash:
+        legs.append((wallet(booking.customer_id), -from_cash))
+    if from_bonus:
+        legs.append((loyalty.bonus_account(booking.customer_id), -from_bonus))
+    if off:
+        legs.append((ledger.account(AccountKind.PROMOTION_EXPENSE), -off))
+    ledger.post_transfer(
+        key=f"order:{booking.pk}:paid", kind="order_payment", booking=booking, legs=legs
+    )
+    loyalty.earn_points(payment)
+    booking = confirm_payment(booking_id=booking.pk, reference=payment.out_trade_no)
+    return booking, c
+
+
+def package_checkout(actor, series_id: int) -> dict:
+    """What paying a package costs now: each unpaid date as `checkout.compute` prices it (the
+    member's level discount; coupons and points are for single orders), and the total."""
+    from .checkout import compute
+
+    dates = list(
+        Booking.objects.filter(
+            series_id=series_id,
+            customer_id=getattr(actor, "pk", None),
+            status=BookingStatus.AWAITING_PAYMENT,
+            payment_status=OrderPayment.UNPAID,
+        ).order_by("starts_at", "pk")
+    )
+    priced = [compute(b, coupon=None, wallet=False) for b in dates]
+    return {
+        "dates": dates,
+        "price_fen": sum(c.price_fen for c in priced),
+        "level_fen": sum(c.level_fen for c in priced),
+        "due_fen": sum(c.due_fen for c in priced),
+    }
+
+
+def pay_package_with_wallet(*, actor, series_id: int) -> list[Booking]:
+    """Pay every unpaid date of a package from the wallet in one go, or none: the rows are
+    locked in id order (as any payment locks its order first), each date is paid as a single
+    order would be (its own ledger posting, so refunds and settlement stay per date), and a
+    wallet short of the whole package changes nothing (`insufficient_funds`)."""
+    from yuyue.orders.models import Series
+
+    series = Series.objects.filter(pk=series_id, customer_id=getattr(actor, "pk", None)).first()
+    if series is None:
+        raise DomainError("not_found")
+    with transaction.atomic():
+        ids = list(
+            Booking.objects.select_for_update()
+            .filter(series=series, payment_status=OrderPayment.UNPAID)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            raise DomainError("nothing_to_pay")
+        paid, total, level = [], 0, 0
+        for pk in ids:
+            booking = _payable(actor, pk, lock=True, package=True)
+            booking, c = _wallet_payment(actor, booking, coupon=None, points=0)
+            paid.append(booking)
+            total, level = total + c.due_fen, level + c.level_fen
+        audit(actor, "payment.package", series, amount=total, level=level, dates=len(paid))
+    return paid
 
 
 def start_gateway_payment(

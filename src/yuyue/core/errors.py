@@ -203,6 +203,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "该时间暂无可服务的人员。",
     ),
     "outside_service_area": (409, "No provider serves this address.", "该地址不在服务范围内。"),
+    "pay_whole_package": (
+        409,
+        "This date is part of a package: pay the package as one.",
+        "该日期属于包月套餐，请整体支付套餐。",
+    ),
     "address_required": (
         422,
         "Say where the service is: an address is needed.",

@@ -25,7 +25,7 @@ router = Router(tags=["dispatch"])
 class OnsiteIn(Schema):
     service_id: int
     starts_at: Moment
-    address: str = Field(max_length=300)
+    address: str = Field(min_length=1, max_length=300)
     lat: float = Field(ge=-90, le=90, strict=True)
     lng: float = Field(ge=-180, le=180, strict=True)
     quantity: Whole = Field(1, ge=1, le=ordering.MAX_QUANTITY)

@@ -223,6 +223,9 @@ class SeriesIn(Schema):
 
 class SeriesBookIn(SeriesIn):
     skip_conflicts: bool = False
+    address: str = Field("", max_length=300, description="Where the provider comes (needed).")
+    lat: float | None = None
+    lng: float | None = None
 
 
 class OccurrenceOut(Schema):
@@ -236,14 +239,23 @@ class SeriesOut(Schema):
     id: int
     rule: dict
     previous_id: int | None
+    active: bool
+    address: str
+    price_fen: int = Field(description="The package's price: the sum of its dates' prices.")
+    pay_before: dt.datetime | None = Field(description="Pay the package as one by then.")
     occurrences: list[BookingOut]
 
 
 def _series_out(series, bookings) -> dict:
+    series.refresh_from_db()
     return {
         "id": series.pk,
         "rule": series.rule,
         "previous_id": series.previous_id,
+        "active": series.active,
+        "address": series.address,
+        "price_fen": series.price_fen,
+        "pay_before": series.pay_before,
         "occurrences": [booking_out(load_booking(b.pk)) for b in bookings],
     }
 
@@ -279,6 +291,9 @@ def book_series(request, body: SeriesBookIn, idempotency_key: str | None = key_h
             provider_id=body.provider_id,
             rule=_rule(body.rule),
             skip_conflicts=body.skip_conflicts,
+            address=body.address,
+            lat=body.lat,
+            lng=body.lng,
         )
         return _series_out(s, bookings)
 
@@ -301,6 +316,30 @@ def change_series(request, series_id: int, body: SeriesChangeIn):
         actor=request.auth, series_id=series_id, from_date=body.from_date, rule=_rule(body.rule)
     )
     return _series_out(s, bookings)
+
+
+@router.get("/series/{series_id}", response=SeriesOut, auth=bearer)
+def get_series(request, series_id: int):
+    """One of your packages with its dates."""
+    from . import series
+
+    return _series_out(*series.my_series(actor=request.auth, series_id=series_id))
+
+
+class SeriesCancelIn(Schema):
+    reason: str = Field("", max_length=300)
+
+
+@router.post("/series/{series_id}/cancel", response=SeriesOut, auth=bearer)
+def cancel_series(request, series_id: int, body: SeriesCancelIn | None = None):
+    """Cancel a package as one: every date not yet served, each refunded by the service's
+    rules."""
+    from . import series
+
+    reason = body.reason if body else ""
+    return _series_out(
+        *series.cancel_series(actor=request.auth, series_id=series_id, reason=reason)
+    )
 
 
 __all__ = ["BookingOut", "booking_out", "router"]

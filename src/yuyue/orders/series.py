@@ -4,6 +4,11 @@ Each occurrence is a Booking of its own (channel chosen) with its own state and 
 reservation of the provider's time. Conflicts are shown before anything is booked
 (`preview_series`); booking a series is all or nothing. Changing the rule from a date on ends the
 old series the day before (cancelling its later occurrences) and starts a new series linked to it.
+
+A package is sold as one: one address, one price (the sum of its dates' prices), one deadline to
+pay it and one payment (`billing.payments.pay_package_with_wallet`; a single date of it cannot be
+paid alone), cancelled as one (`cancel_series`: every date not yet served, each refunded by the
+service's rules, as a single booking would be).
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ from yuyue.catalog.models import MerchantStatus, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_dt, zone
-from yuyue.pricing.prices import unit_price
+from yuyue.pricing.prices import chosen_unit_price
 from yuyue.scheduling.availability import on_step, provider_works
 from yuyue.scheduling.models import ProviderReservation
 
 from .cancelling import cancel_order
 from .models import Booking, BookingStatus, Channel, Series
-from .placing import payment_terms, place_order, require_customer, reserve_provider_time
+from .placing import (
+    payment_terms,
+    place_order,
+    require_customer,
+    reserve_provider_time,
+    service_place,
+)
 from .states import BEFORE_SERVICE
 
 MAX_DAYS = 92
@@ -120,16 +131,19 @@ def preview_series(*, service_id: int, provider_id: int, rule: Any) -> list[dict
 def _book_occurrences(
     customer, service: Service, provider: Provider, series: Series, occurrences: list[dict]
 ) -> list[Booking]:
+    """Every wanted date as an order at its price, at the package's address; the package's
+    price is their sum and, unless it is free, one deadline to pay it all."""
     buffer = dt.timedelta(minutes=service.buffer_minutes)
+    prices = [chosen_unit_price(service, provider, o["starts_at"]) for o in occurrences]
+    terms = payment_terms(sum(prices))
     made = []
-    for occ in occurrences:
+    for occ, price in zip(occurrences, prices, strict=True):
         reservation = reserve_provider_time(
             provider_id=provider.pk,
             starts_at=occ["starts_at"],
             ends_at=occ["ends_at"],
             blocked_until=occ["ends_at"] + buffer,
         )
-        price = unit_price(service, occ["starts_at"])[0]
         booking = place_order(
             actor=customer,
             audit_data={"series": series.pk},
@@ -144,17 +158,35 @@ def _book_occurrences(
             price_fen=price,
             channel=Channel.CHOSEN,
             series=series,
-            **{"status": BookingStatus.ACCEPTED, **payment_terms(price)},
+            address=series.address,
+            lat=series.lat,
+            lng=series.lng,
+            **{"status": BookingStatus.ACCEPTED, **terms},
         )
         made.append(booking)
+    Series.objects.filter(pk=series.pk).update(
+        price_fen=sum(prices), pay_before=terms.get("pay_before")
+    )
+    series.price_fen, series.pay_before = sum(prices), terms.get("pay_before")
     return made
 
 
 def book_series(
-    *, actor, service_id: int, provider_id: int, rule: Any, skip_conflicts: bool = False
+    *,
+    actor,
+    service_id: int,
+    provider_id: int,
+    rule: Any,
+    skip_conflicts: bool = False,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
 ) -> tuple[Series, list[Booking]]:
-    """Book every occurrence of the rule, or none: conflicts refuse unless asked to skip them."""
+    """Book every occurrence of the rule at the address, or none: conflicts refuse unless asked
+    to skip them."""
     customer = require_customer(actor)
+    service, provider = _load(service_id, provider_id)
+    place = service_place(service, provider, address, lat, lng)
     rule = clean_rule(rule)
     preview = preview_series(service_id=service_id, provider_id=provider_id, rule=rule)
     conflicts = [o for o in preview if not o["ok"]]
@@ -169,10 +201,9 @@ def book_series(
     wanted = [o for o in preview if o["ok"]]
     if not wanted:
         raise DomainError("series_conflicts", errors=[])
-    service, provider = _load(service_id, provider_id)
     with transaction.atomic():
         series = Series.objects.create(
-            customer=customer, provider=provider, service=service, rule=rule
+            customer=customer, provider=provider, service=service, rule=rule, **place
         )
         bookings = _book_occurrences(customer, service, provider, series, wanted)
         audit(customer, "series.create", series, occurrences=len(bookings), skipped=len(conflicts))
@@ -219,6 +250,9 @@ def change_series_from(
             service=old.service,
             rule=rule,
             previous=old,
+            address=old.address,
+            lat=old.lat,
+            lng=old.lng,
         )
         bookings = _book_occurrences(old.customer, old.service, old.provider, new, preview)
         audit(
@@ -230,3 +264,38 @@ def change_series_from(
             cancelled=len(later),
         )
     return new, bookings
+
+
+def my_series(*, actor, series_id: int) -> tuple[Series, list[Booking]]:
+    """A customer's package and its dates (anyone else's is not found)."""
+    series = (
+        Series.objects.select_related("service__merchant", "provider")
+        .filter(pk=series_id, customer_id=getattr(actor, "pk", None))
+        .first()
+    )
+    if series is None:
+        raise DomainError("not_found")
+    dates = list(Booking.objects.filter(series=series).order_by("starts_at", "pk"))
+    return series, dates
+
+
+def cancel_series(*, actor, series_id: int, reason: str = "") -> tuple[Series, list[Booking]]:
+    """Cancel a package as one: every date not yet served is cancelled (each paid one refunded
+    by the service's rules, as a single booking would be) and the package ends. Dates already
+    served or under way stay as they are."""
+    series, _dates = my_series(actor=actor, series_id=series_id)
+    now = timezone.now()
+    with transaction.atomic():
+        Series.objects.select_for_update().filter(pk=series.pk).first()
+        later = list(
+            Booking.objects.select_for_update()
+            .filter(series=series, status__in=BEFORE_SERVICE, starts_at__gt=now)
+            .order_by("pk")
+        )
+        if not later:
+            raise DomainError("already_cancelled")
+        for booking in later:
+            cancel_order(booking, actor=actor, step="cancel", reason=reason or "package cancelled")
+        Series.objects.filter(pk=series.pk).update(active=False)
+        audit(actor, "series.cancel", series, cancelled=len(later))
+    return my_series(actor=actor, series_id=series.pk)
