@@ -17,6 +17,7 @@ from tests.conftest import make_user
 from tests.web.conftest import PHONE, axe_violations, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.accounts.models import Credential, Provider
+from yuyue.billing.payments import wallet
 from yuyue.catalog.models import Merchant, MerchantStatus, Service
 from yuyue.orders.models import Booking
 from yuyue.scheduling.models import WorkingHours
@@ -203,3 +204,116 @@ def test_the_provider_page_keeps_the_address_and_says_what_is_missing(carers):
     Provider.objects.filter(pk=people["Zhao"].pk).update(verified=False)
     assert client.get(f"/providers/{people['Zhao'].pk}/").status_code == 404
     assert client.get(f"/services/{care.pk}/providers/?sort=price&price_max=abc").status_code == 200
+
+
+PACKAGE_WORDS = {
+    "en": {
+        "sign_in": "Sign in",
+        "package": "Every week, as a package",
+        "show": "Show the dates",
+        "book": "Book the package",
+        "skip": "Book the others",
+        "taken": "already booked",
+        "pay": "Pay ¥1,106.00 from my wallet",
+        "paid": "Paid",
+        "cancel": "Cancel the package…",
+        "confirm": "Cancel the package",
+        "cancelled": "Cancelled",
+    },
+    "zh-hans": {
+        "sign_in": "登录",
+        "package": "按周包月预约",
+        "show": "查看日期",
+        "book": "预约套餐",
+        "skip": "预约其余日期",
+        "taken": "已被预约",
+        "pay": "用钱包支付 ¥1,106.00",
+        "paid": "已支付",
+        "cancel": "取消套餐…",
+        "confirm": "取消套餐",
+        "cancelled": "已取消",
+    },
+}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_monthly_package_booked_paid_and_cancelled_as_one(
+    language, live_server, carers, chromium
+):
+    """Wang every Tuesday and Friday at 09:00 for four weeks at one address: the dates shown
+    first (one already taken, so it is left out on purpose), one price, one payment, then the
+    package cancelled with what comes back said first."""
+    from yuyue.orders.models import Series
+    from yuyue.orders.placing import book_provider
+
+    care, people = carers
+    wang = people["Wang"]
+    t = PACKAGE_WORDS[language]
+    today = timezone.now().astimezone(SH).date()
+    first = today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)  # next Tuesday
+    other = make_user(f"Neighbour {language}")
+    taken = dt.datetime.combine(first + dt.timedelta(days=10), dt.time(9), SH)  # 2nd Friday
+    book_provider(
+        actor=other, service_id=care.pk, provider_id=wang.pk, starts_at=taken, address="隔壁"
+    )
+    customer = make_user(f"Package {language}", password="s3cret-pass")
+    top_up(customer, 200_000)
+    context = chromium.new_context(
+        viewport=PHONE, locale="zh-CN" if language == "zh-hans" else "en-US"
+    )
+    page = context.new_page()
+    with_password(page, live_server.url, customer, f"/providers/{wang.pk}/", t["sign_in"])
+    page.get_by_role("link", name=t["package"]).click()
+    page.wait_for_url(re.compile(rf"/providers/{wang.pk}/package/\?service={care.pk}"))
+    page.locator("input[name=weekday][value='1']").check()
+    page.locator("input[name=weekday][value='4']").check()
+    page.select_option("#start", "09:00")
+    page.select_option("#weeks", "4")
+    page.fill("#date_from", f"{first:%Y-%m-%d}")
+    page.fill("#address", "静安区常德路 800 号")
+    page.get_by_role("button", name=t["show"], exact=True).click()
+    page.wait_for_selector("#dates")
+    listed = page.inner_text("#dates")
+    assert t["taken"] in listed  # the second Friday is somebody else's already
+    assert page.inner_text("#total") == "¥1,106.00"  # 7 free dates × ¥158
+    shoot(page, f"customer-{language}-package-dates")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=t["book"], exact=True).click()  # not without saying so
+    page.wait_for_selector("#form-error")
+    assert not Series.objects.filter(customer=customer).exists()
+    page.get_by_label(re.compile(t["skip"])).check()
+    page.get_by_role("button", name=t["book"], exact=True).click()
+    page.wait_for_url(re.compile(r"/my/packages/\d+/$"))
+    made = Series.objects.get(customer=customer)
+    assert made.price_fen == 7 * 15800 and made.address == "静安区常德路 800 号"
+    assert page.locator("#package-dates li").count() == 7
+    shoot(page, f"customer-{language}-package")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=t["pay"]).click()
+    page.wait_for_url(re.compile(r"\?paid=1"))
+    assert page.inner_text("#state") == t["paid"]
+    assert wallet(customer.pk).available == 200_000 - 7 * 15800
+    # one date of it: it says it belongs to the package
+    page.locator("#package-dates a").first.click()
+    page.wait_for_url(re.compile(r"/my/bookings/\d+/"))
+    page.locator("#in-package").click()
+    page.wait_for_url(re.compile(rf"/my/packages/{made.pk}/"))
+    page.get_by_role("link", name=t["cancel"]).click()
+    confirm = page.inner_text("#cancel-confirm")
+    # each date comes back by the rules: whole, unless it starts within 24 h (30% kept)
+    soon = timezone.now() + dt.timedelta(hours=24)
+    back = sum(
+        15800 if b.starts_at > soon else 15800 - 15800 * 30 // 100
+        for b in Booking.objects.filter(series=made)
+    )
+    assert f"¥{back / 100:,.2f}" in confirm and "¥1,106.00" in confirm
+    shoot(page, f"customer-{language}-package-cancel")
+    page.get_by_role("button", name=t["confirm"], exact=True).click()
+    page.wait_for_url(re.compile(rf"/my/packages/{made.pk}/$"))
+    assert page.inner_text("#state") == t["cancelled"]
+    assert set(Booking.objects.filter(series=made).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    context.close()

@@ -60,9 +60,7 @@ def wallet_history(customer_id: int, limit: int = 50) -> list[dict]:
     ]
 
 
-def _payable(
-    actor, booking_id: int, *, lock: bool = False, package: bool = False
-) -> Booking:
+def _payable(actor, booking_id: int, *, lock: bool = False, package: bool = False) -> Booking:
     """The actor's order, if it can be paid now. With `lock` (inside a transaction), its row is
     locked first (the lock order's first step) and read as it is after any payment that held
     it: of simultaneous payments one goes through, the others are `nothing_to_pay`. A date of

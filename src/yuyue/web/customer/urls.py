@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import providers, views
+from . import packages, providers, views
 
 app_name = "customer"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("merchants/<slug:slug>/", views.merchant_page, name="merchant"),
     path("services/<int:service_id>/providers/", providers.providers_page, name="providers"),
     path("providers/<int:provider_id>/", providers.provider_page, name="provider"),
+    path("providers/<int:provider_id>/package/", packages.new_package, name="new-package"),
+    path("my/packages/<int:series_id>/", packages.package_page, name="package"),
+    path("my/packages/<int:series_id>/pay/", packages.pay_package, name="pay-package"),
+    path("my/packages/<int:series_id>/cancel/", packages.cancel_package, name="cancel-package"),
     path("my/bookings/", views.bookings, name="bookings"),
     path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),

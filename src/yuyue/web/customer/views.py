@@ -550,6 +550,8 @@ def pay(request, booking_id: int):
     """What paying this order costs now (the same computation as the payment) and paying it
     from the wallet."""
     booking = _mine(request, booking_id)
+    if booking.series_id:  # a date of a package: the package is paid as one
+        return HttpResponseRedirect(reverse("customer:package", args=[booking.series_id]))
     if booking.payment_status != PaymentStatus.UNPAID:
         return HttpResponseRedirect(reverse("customer:booking", args=[booking.pk]))
     context = {"booking": booking, "tz": zone(booking.merchant.timezone)}
