@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import packages, providers, views
+from . import needs, packages, providers, views
 
 app_name = "customer"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("providers/<int:provider_id>/", providers.provider_page, name="provider"),
     path("providers/<int:provider_id>/package/", packages.new_package, name="new-package"),
     path("my/packages/<int:series_id>/", packages.package_page, name="package"),
+    path("my/needs/", needs.needs_page, name="needs"),
+    path("my/needs/new/", needs.new_need, name="new-need"),
+    path("my/needs/<int:need_id>/", needs.need_page, name="need"),
+    path("my/needs/<int:need_id>/pick/", needs.pick, name="pick"),
+    path("my/needs/<int:need_id>/cancel/", needs.cancel, name="cancel-need"),
     path("my/packages/<int:series_id>/pay/", packages.pay_package, name="pay-package"),
     path("my/packages/<int:series_id>/cancel/", packages.cancel_package, name="cancel-package"),
     path("my/bookings/", views.bookings, name="bookings"),

@@ -602,7 +602,8 @@ def booking_page(request, booking_id: int):
             for e in BookingEvent.objects.filter(booking=booking).order_by("at", "id")
         ],
         "show_code": booking.status == BookingStatus.BOOKED and booking.slot_id,
-        "onsite": booking.channel in ("dispatch", "chosen") and booking.status not in CANCELLED,
+        "onsite": booking.channel in ("dispatch", "chosen", "task_hall")
+        and booking.status not in CANCELLED,
         # the provider's way here, live over the tracking socket (signed in by the session)
         "tracked": booking.status in TRACKED,
         "status_labels": json.dumps({k: str(v) for k, v in status_labels().items()}),
