@@ -324,6 +324,8 @@ YUYUE_CALL_SWEEP_SECONDS = int(os.environ.get("YUYUE_CALL_SWEEP_SECONDS", "10"))
 YUYUE_WECHATPAY = json.loads(os.environ.get("YUYUE_WECHATPAY") or "{}")
 YUYUE_ALIPAY = json.loads(os.environ.get("YUYUE_ALIPAY") or "{}")
 YUYUE_SANDBOX_SECRET = os.environ.get("YUYUE_SANDBOX_SECRET", "sandbox-" + SECRET_KEY[:16])
+# The pay page offers the sandbox gateway (a pretend card payment, for development and demos).
+YUYUE_SANDBOX_PAYMENTS = env_bool("YUYUE_SANDBOX_PAYMENTS", not PRODUCTION)
 # Where gateways and links reach this platform. By default the address `make run` serves
 # (HOST and PORT, as run_platform reads them), so that PORT=8001 make run gets its own sandbox
 # payment notifications; in production set it to the public https address.

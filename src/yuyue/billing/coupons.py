@@ -85,9 +85,11 @@ def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
     return claim
 
 
-def best_claim(
+def usable_claims(
     customer_id: int, booking: Booking, amount_fen: int | None = None
-) -> CouponClaim | None:
+) -> list[tuple[CouponClaim, int]]:
+    """The customer's claims that apply to the order now, each with what it takes off
+    `amount_fen` (the price less the level discount), the best first (the pay page's list)."""
     amount_fen = booking.price_fen if amount_fen is None else amount_fen
     claims = (
         CouponClaim.objects.filter(customer_id=customer_id)
@@ -99,7 +101,14 @@ def best_claim(
         for c in claims
         if applies(c.coupon, booking, amount_fen=amount_fen)
     ]
-    return max(usable)[2] if usable else None
+    return [(c, off) for off, _pk, c in sorted(usable, key=lambda u: u[:2], reverse=True)]
+
+
+def best_claim(
+    customer_id: int, booking: Booking, amount_fen: int | None = None
+) -> CouponClaim | None:
+    usable = usable_claims(customer_id, booking, amount_fen)
+    return usable[0][0] if usable else None
 
 
 def use_claim(claim: CouponClaim, booking: Booking, amount_fen: int | None = None) -> int:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("my/notices/badge/", views.unread_badge, name="badge"),
     path("my/bookings/<int:booking_id>/", views.booking_page, name="booking"),
     path("my/bookings/<int:booking_id>/pay/", views.pay, name="pay"),
+    path("my/payments/<str:out_trade_no>/sandbox/", views.sandbox_pay, name="sandbox-pay"),
     path("my/bookings/<int:booking_id>/join/", views.join_call, name="join-call"),
     path("my/bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
     path("my/bookings/<int:booking_id>/reschedule/", views.reschedule, name="reschedule"),
