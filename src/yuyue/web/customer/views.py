@@ -759,7 +759,8 @@ def _paying(booking: Booking) -> str:
     if booking.payment_status == PaymentStatus.PAID:
         return "paid"
     last = BillingPayment.objects.filter(booking=booking).order_by("-created_at").first()
-    return "failed" if last is not None and last.status == BillingPaymentStatus.FAILED else "waiting"
+    failed = last is not None and last.status == BillingPaymentStatus.FAILED
+    return "failed" if failed else "waiting"
 
 
 @login_required(login_url="customer:sign-in")
