@@ -113,3 +113,55 @@ def test_choose_a_coupon_and_points_then_pay_by_wallet_and_by_the_sandbox(
     assert Booking.objects.get(pk=second.pk).payment_status == "paid"
     assert wallet(customer.pk).available == 10_000 - 3500  # the card paid, not the wallet
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_claim_a_coupon_and_top_up_with_a_plan(live_server, chromium, settings):
+    """In Chinese: a coupon claimed from the wallet; ¥500 paid by the sandbox for the
+    "pay ¥500, get ¥550" plan, the wallet waiting for the gateway's word, then ¥500 cash and
+    ¥50 bonus."""
+    from yuyue.billing.loyalty import bonus_account
+    from yuyue.billing.models import TopUpPlan
+
+    settings.YUYUE_PUBLIC_BASE_URL = live_server.url
+    now = timezone.now()
+    coupon = Coupon.objects.create(
+        name="新客立减 5 元",
+        kind="fixed",
+        value_fen=500,
+        total_limit=9,
+        valid_from=now - dt.timedelta(hours=1),
+        valid_until=now + dt.timedelta(days=9),
+    )
+    TopUpPlan.objects.create(name="五百送五十", pay_fen=50_000, bonus_fen=5_000)
+    customer = make_user("Topper", password="s3cret-pass")
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    with_password(page, live_server.url, customer, "/my/wallet/", "登录")
+    page.get_by_role("button", name="领取 新客立减 5 元").click()
+    page.wait_for_url(re.compile(r"/my/wallet/#coupons"))
+    assert "新客立减 5 元" in page.inner_text("#my-coupons")
+    assert page.locator("#to-claim").count() == 0  # claimed: no longer offered
+    assert CouponClaim.objects.get(customer=customer).coupon_id == coupon.pk
+    assert page.is_checked("#top-up input[name=plan]")  # the plan, chosen first
+    shoot(page, "customer-zh-wallet-top-up")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="使用银行卡（沙箱）支付").click()
+    page.wait_for_url(re.compile(r"/my/payments/\w+/sandbox/"))
+    page.get_by_role("button", name="支付 ¥500.00", exact=True).click()
+    page.wait_for_url(re.compile(r"/my/wallet/\?topping="))
+    run_worker()
+    page.wait_for_function("document.getElementById('topping').textContent.includes('¥500.00')")
+    page.reload()
+    assert page.inner_text("#available").replace("\u200b", "") == "¥500.00"
+    assert page.inner_text("#bonus") == "¥50.00"
+    assert wallet(customer.pk).available == 50_000
+    assert bonus_account(customer.pk).available == 5_000
+    # an amount that is not one is refused, and nothing is started
+    page.check("#top-up input[value=other]")
+    page.fill("#amount", "1.234")
+    page.get_by_role("button", name="使用银行卡（沙箱）支付").click()
+    page.wait_for_selector("#wallet-error")
+    assert Payment.objects.filter(customer=customer).count() == 1
+    context.close()

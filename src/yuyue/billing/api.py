@@ -163,15 +163,8 @@ class CouponOut(Schema):
 @router.get("/coupons", response=list[CouponOut], auth=None)
 def claim_centre(request):
     """The claim centre: coupons valid now that are not all claimed."""
-    from django.db.models import F
-    from django.utils import timezone
+    from .coupons import claimable
 
-    from .models import Coupon
-
-    now = timezone.now()
-    qs = Coupon.objects.filter(
-        valid_from__lte=now, valid_until__gt=now, claimed__lt=F("total_limit")
-    ).order_by("valid_until")
     return [
         {
             **{
@@ -189,7 +182,7 @@ def claim_centre(request):
             },
             "left": c.total_limit - c.claimed,
         }
-        for c in qs[:200]
+        for c in claimable()
     ]
 
 

@@ -61,6 +61,27 @@ def applies(coupon: Coupon, booking: Booking, *, now=None, amount_fen: int | Non
     return discount(coupon, amount_fen) > 0
 
 
+def claimable(limit: int = 200) -> list[Coupon]:
+    """The claim centre: coupons valid now that are not all claimed, ending soonest first."""
+    now = timezone.now()
+    return list(
+        Coupon.objects.filter(
+            valid_from__lte=now, valid_until__gt=now, claimed__lt=F("total_limit")
+        ).order_by("valid_until")[:limit]
+    )
+
+
+def my_unused_claims(customer_id: int) -> list[CouponClaim]:
+    """The customer's coupons not spent yet and still valid, ending soonest first."""
+    return list(
+        CouponClaim.objects.filter(
+            customer_id=customer_id, used_on__isnull=True, coupon__valid_until__gt=timezone.now()
+        )
+        .select_related("coupon")
+        .order_by("coupon__valid_until")
+    )
+
+
 def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
     coupon = Coupon.objects.filter(pk=coupon_id).first()
     now = timezone.now()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,11 +32,11 @@ from yuyue.accounts.models import Provider
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
-from yuyue.billing.coupons import usable_claims
+from yuyue.billing.coupons import claim_coupon, claimable, my_unused_claims, usable_claims
 from yuyue.billing.gateways import get_gateway
 from yuyue.billing.models import Payment as BillingPayment
 from yuyue.billing.models import PaymentStatus as BillingPaymentStatus
-from yuyue.billing.models import Refund
+from yuyue.billing.models import Refund, TopUpPlan
 from yuyue.billing.refunds import policy_refund
 from yuyue.catalog.models import FieldType, FormField, Merchant, Service, ServiceKind
 from yuyue.core.errors import DomainError
@@ -555,7 +556,7 @@ GATEWAY_LABELS = {
 }
 
 
-def page_gateways(request, booking: Booking) -> list[str]:
+def page_gateways(request, booking: Booking | None = None) -> list[str]:
     """The gateways this page can pay through: the sandbox where it is on; WeChat Pay's JSAPI
     inside WeChat for a customer signed in with WeChat; Alipay's web checkout where its keys are
     set (each gateway's own `check` says whether it can take this order)."""
@@ -657,13 +658,13 @@ def pay(request, booking_id: int):
     )
 
 
-def _to_gateway(request, booking: Booking, payment, params: dict):
+def _to_gateway(request, booking: Booking | None, payment, params: dict):
     """On to the gateway: the sandbox's page, Alipay's checkout, or WeChat's JSAPI in this
     page (the `wx.requestPayment` parameters the API gives a mini-program)."""
     if payment.gateway == "alipay":
         return HttpResponseRedirect(params["pay_url"])
     if payment.gateway == "wechat":
-        done = reverse("customer:booking", args=[booking.pk]) + "?paying=1"
+        done = _after_gateway(payment)
         return render(
             request,
             "web/customer/wechat_pay.html",
@@ -688,9 +689,15 @@ def sandbox_pay(request, out_trade_no: str):
         from yuyue.billing.tasks import sandbox_notify
 
         sandbox_notify.enqueue(out_trade_no, decline=request.POST.get("decline") == "1")
-        url = reverse("customer:booking", args=[payment.booking_id])
-        return HttpResponseRedirect(f"{url}?paying=1")
+        return HttpResponseRedirect(_after_gateway(payment))
     return render(request, "web/customer/sandbox_pay.html", {"payment": payment})
+
+
+def _after_gateway(payment) -> str:
+    """Where the customer waits for a gateway's word: the order's page, or the wallet's."""
+    if payment.booking_id:
+        return reverse("customer:booking", args=[payment.booking_id]) + "?paying=1"
+    return reverse("customer:wallet") + f"?topping={payment.out_trade_no}"
 
 
 # --- following and cancelling --------------------------------------------------------------------
@@ -859,9 +866,37 @@ def leave_waitlist(request, entry_id: int):
 
 
 @login_required(login_url="customer:sign-in")
+@require_http_methods(["GET", "POST"])
 def wallet_page(request):
     """The wallet: cash (available, held), bonus, points with what expires soon, membership
-    level, and the latest moves from the ledger."""
+    level, coupons (mine, and those to claim), topping up (a stored-value plan or an amount,
+    through a gateway), and the latest moves from the ledger."""
+    context = {
+        "gateways": [{"name": g, "label": GATEWAY_LABELS[g]()} for g in page_gateways(request)]
+    }
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "claim":
+                claim_coupon(actor=request.user, coupon_id=_whole(request.POST.get("coupon")))
+                return HttpResponseRedirect(reverse("customer:wallet") + "#coupons")
+            how = request.POST.get("how", "")
+            if how not in page_gateways(request):
+                raise DomainError("invalid_input", _("Choose how to pay."))
+            plan = request.POST.get("plan") or ""
+            amount = None
+            if plan in ("", "other"):
+                amount = _yuan_to_fen(request.POST.get("amount"))
+                if amount is None:
+                    raise DomainError("invalid_amount", max=payments.MAX_TOP_UP)
+            payment, params = payments.start_gateway_payment(
+                actor=request.user,
+                top_up_fen=amount,
+                plan_id=None if amount is not None else _whole(plan),
+                gateway=how,
+            )
+            return _to_gateway(request, None, payment, params)
+        except DomainError as exc:
+            context["error"] = exc.message()
     tz = zone(settings.TIME_ZONE)
     cash = payments.wallet(request.user.pk)
     history = payments.wallet_history(request.user.pk)
@@ -870,19 +905,45 @@ def wallet_page(request):
         say = MOVES.get(row["kind"])
         row["label"] = say() if say else row["kind"]
     level, upcoming, spent = loyalty.level_of(request.user.pk)
-    return render(
-        request,
-        "web/customer/wallet.html",
-        {
-            "cash": cash,
-            "bonus": loyalty.bonus_account(request.user.pk),
-            "points": loyalty.points_summary(request.user.pk, limit=0),
-            "level": level,
-            "next_level": upcoming,
-            "spent": spent,
-            "history": history,
-        },
+    topping = request.GET.get("topping")
+    if topping:
+        context["topping"] = BillingPayment.objects.filter(
+            out_trade_no=topping, customer=request.user
+        ).first()
+    mine = my_unused_claims(request.user.pk)
+    held = {c.coupon_id for c in mine}
+    context.update(
+        cash=cash,
+        bonus=loyalty.bonus_account(request.user.pk),
+        points=loyalty.points_summary(request.user.pk, limit=0),
+        level=level,
+        next_level=upcoming,
+        spent=spent,
+        history=history,
+        plans=TopUpPlan.objects.filter(active=True),
+        coupons=mine,
+        to_claim=[c for c in claimable(limit=20) if c.pk not in held],
     )
+    status = 400 if "error" in context else 200
+    return render(request, "web/customer/wallet.html", context, status=status)
+
+
+def _whole(raw) -> int:
+    try:
+        return int(raw or 0)
+    except ValueError:
+        return 0
+
+
+def _yuan_to_fen(raw) -> int | None:
+    """An amount typed in yuan, as whole fen; None if it is not a positive amount."""
+    try:
+        value = Decimal((raw or "").strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        return None
+    return int(value * 100)
 
 
 MOVES = {  # ledger transfer kinds as a customer reads them
