@@ -13,6 +13,7 @@ urlpatterns = [
     path("bookings/<str:code>/qr.svg", web.booking_qr, name="booking-qr"),
     path("bookings/<str:code>/qr.png", web.booking_qr, {"kind": "png"}, name="booking-qr-png"),
     path("calls/<int:booking_id>/", web.call_page, name="call"),
+    path("people/<int:user_id>/avatar/<int:version>.jpg", web.avatar, name="avatar"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("yuyue.web.customer.urls")),
     path("admin/", admin.site.urls),

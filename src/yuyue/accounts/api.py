@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Query, Router, Schema, Status
+from django.urls import reverse
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from yuyue.core.paging import offset_param
 from yuyue.core.throttle import client_address
 
-from . import services
+from . import profile, services
 from .auth import bearer, operator_bearer, require_operator
 from .models import Provider, StaffRole, User
 from .phones import normalize_phone, phone_index
@@ -144,6 +146,97 @@ def logout(request):
 @router.get("/me", response=Me, auth=bearer)
 def me(request):
     return me_out(request.auth)
+
+
+class MeIn(Schema):
+    name: str = Field(max_length=100)
+
+
+@router.patch("/me", response=Me, auth=bearer)
+def change_me(request, body: MeIn):
+    """Change your name."""
+    return me_out(profile.set_name(actor=request.auth, name=body.name))
+
+
+class AvatarOut(Schema):
+    url: str
+
+
+@router.post("/me/avatar", response=AvatarOut, auth=bearer)
+def put_avatar(request, file: UploadedFile = File(...)):  # noqa: B008 - ninja's way
+    """Upload your avatar (JPEG, PNG, WebP or GIF up to 5 MB): kept as a 256-px square JPEG."""
+    user = profile.set_avatar(actor=request.auth, data=file.read(profile.MAX_AVATAR_BYTES + 1))
+    return {"url": avatar_url(user)}
+
+
+def avatar_url(user: User) -> str:
+    return reverse("avatar", args=[user.pk, user.avatar_version]) if user.avatar_version else ""
+
+
+class AddressIn(Schema):
+    address: str = Field(max_length=300)
+    label: str = Field("", max_length=30)
+    lat: float | None = None
+    lng: float | None = None
+    default: bool = False
+
+
+class AddressOut(Schema):
+    id: int
+    label: str
+    address: str
+    lat: float | None
+    lng: float | None
+    is_default: bool
+
+
+@router.get("/me/addresses", response=list[AddressOut], auth=bearer)
+def my_addresses(request):
+    """Your saved addresses, the default first."""
+    return profile.my_addresses(actor=request.auth)
+
+
+@router.post("/me/addresses", response={201: AddressOut}, auth=bearer)
+def save_address(request, body: AddressIn):
+    """Save an address (the first is the default)."""
+    return Status(201, profile.save_address(actor=request.auth, **body.model_dump()))
+
+
+@router.post("/me/addresses/{address_id}/default", response=AddressOut, auth=bearer)
+def make_default(request, address_id: int):
+    return profile.make_default(actor=request.auth, address_id=address_id)
+
+
+@router.delete("/me/addresses/{address_id}", response={204: None}, auth=bearer)
+def delete_address(request, address_id: int):
+    profile.delete_address(actor=request.auth, address_id=address_id)
+    return Status(204, None)
+
+
+class NewPhoneIn(Schema):
+    phone: str = phone_field()
+
+
+class PhoneChangeIn(NewPhoneIn):
+    code: str = Field(max_length=12)
+
+
+@router.post("/me/phone/code", response={202: dict}, auth=bearer)
+def phone_code(request, body: NewPhoneIn):
+    """Send a code to the number you want to move your account to."""
+    profile.send_phone_change_code(
+        actor=request.auth, phone=body.phone, client=client_address(request)
+    )
+    return Status(202, {"sent": True})
+
+
+@router.post("/me/phone", response=Me, auth=bearer)
+def change_phone(request, body: PhoneChangeIn):
+    """Move your account to the new number with the code sent to it."""
+    user = profile.change_phone(
+        actor=request.auth, phone=body.phone, code=body.code, client=client_address(request)
+    )
+    return me_out(user)
 
 
 # --- operators --------------------------------------------------------------------------------

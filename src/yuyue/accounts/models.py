@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from yuyue.core.crypto import EncryptedTextField, mask_phone
@@ -52,6 +53,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     phone = EncryptedTextField(blank=True, default="")
     name = models.CharField(max_length=100, blank=True)
+    # a square JPEG of at most 256 px, made by `profile.set_avatar` (kept in the database: no
+    # shared file storage to run; served with its version in the address)
+    avatar = models.BinaryField(null=True, blank=True, editable=False)
+    avatar_version = models.PositiveIntegerField(default=0)
     wx_openid = models.CharField(max_length=64, unique=True, null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log into the admin.")
@@ -197,3 +202,26 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Address(models.Model):
+    """A customer's saved address (home, office, a parent's flat), at most one the default."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=30, blank=True)
+    address = models.CharField(max_length=300)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="one_default_address"
+            )
+        ]
+
+    def __str__(self):
+        return self.label or self.address

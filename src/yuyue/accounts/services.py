@@ -108,14 +108,9 @@ def _take_attempt(otp: OneTimeCode) -> int | None:
     return OneTimeCode.objects.values_list("attempts", flat=True).get(pk=otp.pk)
 
 
-def login_with_code(
-    *, phone: str, code: str, client: str | None = None, token: bool = True
-) -> tuple[User, str | None]:
-    """Check the latest code for the phone; a new phone becomes a customer account. With
-    `token` an API token is issued (its key returned); pages sign in to a session instead."""
-    e164 = normalize_phone(phone)
-    index = phone_index(e164)
-    take("code_check", account=index, client=client)
+def _checked_code(index: str, code) -> OneTimeCode:
+    """The phone's latest live code, if `code` is it (each try counted first; at most
+    YUYUE_OTP_MAX_ATTEMPTS). The caller marks it used in its own transaction."""
     now = timezone.now()
     otp = (
         OneTimeCode.objects.filter(phone_index=index, used_at__isnull=True, expires_at__gt=now)
@@ -131,9 +126,28 @@ def login_with_code(
         if attempt >= settings.YUYUE_OTP_MAX_ATTEMPTS:
             raise DomainError("otp_too_many_attempts")
         raise DomainError("otp_invalid")
+    return otp
+
+
+def use_code(otp: OneTimeCode) -> None:
+    """Spend a checked code, once (inside the caller's transaction)."""
+    if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
+        raise DomainError("otp_invalid")  # used by a concurrent request
+
+
+def login_with_code(
+    *, phone: str, code: str, client: str | None = None, token: bool = True
+) -> tuple[User, str | None]:
+    """Check the latest code for the phone; a new phone becomes a customer account. With
+    `token` an API token is issued (its key returned); pages sign in to a session instead."""
+    e164 = normalize_phone(phone)
+    index = phone_index(e164)
+    take("code_check", account=index, client=client)
+    otp = _checked_code(index, code)
     with transaction.atomic():
-        if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now):
-            raise DomainError("otp_invalid")  # used by a concurrent request
+        use_code(otp)
         user = User.objects.filter(phone_index=index).first()
         if user is None:
             user = User.objects.create_user(phone=e164)

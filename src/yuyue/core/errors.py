@@ -208,6 +208,16 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "This date is part of a package: pay the package as one.",
         "该日期属于包月套餐，请整体支付套餐。",
     ),
+    "invalid_image": (
+        422,
+        "That is not a picture we can use (JPEG, PNG, WebP or GIF, up to the size allowed).",
+        "无法使用该图片（支持 JPEG、PNG、WebP 或 GIF，且不超过大小限制）。",
+    ),
+    "too_many_addresses": (
+        409,
+        "You have saved as many addresses as allowed.",
+        "保存的地址已达上限。",
+    ),
     "address_required": (
         422,
         "Say where the service is: an address is needed.",

@@ -93,6 +93,19 @@ def home(request):
     )
 
 
+def avatar(request, user_id: int, version: int):
+    """A person's avatar; its version is in the address, so it is cached for good."""
+    from yuyue.accounts.models import User
+
+    row = User.objects.filter(pk=user_id, avatar_version=version).values_list("avatar", flat=True)
+    data = row.first()
+    if not data:
+        raise Http404
+    response = HttpResponse(bytes(data), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 

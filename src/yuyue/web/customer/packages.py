@@ -30,7 +30,7 @@ from yuyue.orders.models import BookingStatus, PaymentStatus
 from yuyue.orders.states import BEFORE_SERVICE
 from yuyue.pricing.prices import chosen_unit_price
 
-from .views import _at, _point, _rules, _service, _sign_in_url
+from .views import _at, _default_address_text, _point, _rules, _service, _sign_in_url
 
 WEEKDAYS = [
     gettext_lazy("Mon"),
@@ -86,7 +86,7 @@ def _rule(request, tz) -> tuple[dict, dict]:
         "start": data.get("start") or "09:00",
         "date_from": first,
         "weeks": weeks,
-        "address": data.get("address", ""),
+        "address": data.get("address", "") or _default_address_text(request),
         "skip": data.get("skip") == "1",
     }
     rule = {

@@ -25,7 +25,16 @@ from yuyue.orders.placing import book_provider
 from yuyue.pricing.prices import chosen_unit_price
 from yuyue.scheduling.providers import SORTS, provider_profile, search_providers
 
-from .views import _at, _chosen_day, _days, _point, _rules, _service, _sign_in_url
+from .views import (
+    _at,
+    _chosen_day,
+    _days,
+    _default_address_text,
+    _point,
+    _rules,
+    _service,
+    _sign_in_url,
+)
 
 AGES = {  # the age choices of the filter: (youngest, oldest)
     "": (None, None),
@@ -171,7 +180,7 @@ def provider_page(request, provider_id: int):
             {"value": t.isoformat(), "label": f"{_at(t, tz):%H:%M}", "price": price} for t in starts
         ],
         chosen=request.POST.get("start", ""),
-        address=request.POST.get("address", ""),
+        address=request.POST.get("address", "") or _default_address_text(request),
     )
     if request.method == "POST":
         if not request.user.is_authenticated:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import needs, packages, providers, views
+from . import needs, packages, profile, providers, views
 
 app_name = "customer"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("my/bookings/", views.bookings, name="bookings"),
     path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),
+    path("my/profile/", profile.profile_page, name="profile"),
     path("my/notices/", views.notices_page, name="notices"),
     path("my/notices/<int:notice_id>/read/", views.notice_read, name="notice-read"),
     path("my/notices/badge/", views.unread_badge, name="badge"),

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yuyue.accounts import services as accounts
 from yuyue.accounts.models import Provider
+from yuyue.accounts.profile import default_address
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
@@ -404,7 +405,8 @@ def _onsite_service(request, service: Service):
         "day": day,
         "days": _days(service, day, **({"lat": point[0], "lng": point[1]} if point else {})),
         "rules": _rules(service),
-        "address": request.POST.get("address", ""),
+        "address": request.POST.get("address", "") or _default_address_text(request),
+        "saved": default_address(request.user),
         "notes": request.POST.get("notes", ""),
         "chosen": request.POST.get("start", ""),
         "times": [],
@@ -443,6 +445,14 @@ def _onsite_service(request, service: Service):
             reverse("customer:pay" if unpaid else "customer:booking", args=[booking.pk])
         )
     return render(request, "web/customer/onsite_service.html", context)
+
+
+def _default_address_text(request) -> str:
+    """What an order's address field starts with: the customer's default address, if any."""
+    if request.method == "POST":
+        return ""
+    saved = default_address(request.user)
+    return saved.address if saved else ""
 
 
 # --- a voice consultation ------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The customer's profile page: name, avatar, saved addresses (one the default, used to fill
+the address of an order) and changing the phone number with a code sent to the new one. The
+rules are `accounts.profile`, as the API's (`/api/me…`)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yuyue.accounts import profile
+from yuyue.core.errors import DomainError
+from yuyue.core.throttle import client_address
+
+from .views import _point
+
+ACTIONS = ("name", "avatar", "address", "default", "delete", "phone_code", "phone")
+
+
+@login_required(login_url="customer:sign-in")
+@require_http_methods(["GET", "POST"])
+def profile_page(request):
+    user = request.user
+    context = {"addresses": profile.my_addresses(actor=user), "step": "", "new_phone": ""}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        done = None
+        try:
+            if action == "name":
+                profile.set_name(actor=user, name=request.POST.get("name", ""))
+                done = _("Your name is saved.")
+            elif action == "avatar":
+                upload = request.FILES.get("avatar")
+                if upload is None:
+                    raise DomainError("invalid_image", max_mb=5)
+                profile.set_avatar(actor=user, data=upload.read(profile.MAX_AVATAR_BYTES + 1))
+                done = _("Your picture is saved.")
+            elif action == "address":
+                point = _point(request)
+                profile.save_address(
+                    actor=user,
+                    address=request.POST.get("address", ""),
+                    label=request.POST.get("label", ""),
+                    lat=point[0] if point else None,
+                    lng=point[1] if point else None,
+                    default=request.POST.get("default") == "1",
+                )
+                done = _("The address is saved.")
+            elif action in ("default", "delete"):
+                try:
+                    address_id = int(request.POST.get("address_id") or 0)
+                except ValueError:
+                    address_id = 0
+                if action == "default":
+                    profile.make_default(actor=user, address_id=address_id)
+                else:
+                    profile.delete_address(actor=user, address_id=address_id)
+            elif action == "phone_code":
+                context["new_phone"] = request.POST.get("phone", "").strip()
+                profile.send_phone_change_code(
+                    actor=user, phone=context["new_phone"], client=client_address(request)
+                )
+                context["step"] = "code"
+                context["sent"] = True
+            elif action == "phone":
+                context["new_phone"] = request.POST.get("phone", "").strip()
+                context["step"] = "code"
+                profile.change_phone(
+                    actor=user,
+                    phone=context["new_phone"],
+                    code=request.POST.get("code", ""),
+                    client=client_address(request),
+                )
+                done = _("Your phone number is changed.")
+            else:
+                raise DomainError("invalid_input", "unknown action")
+        except DomainError as exc:
+            context["error"] = exc.message()
+            context["error_at"] = action
+            context["addresses"] = profile.my_addresses(actor=user)
+            return render(request, "web/customer/profile.html", context, status=exc.status)
+        if done is None and context["step"]:
+            return render(request, "web/customer/profile.html", context)
+        if done:
+            request.session["flash_ok"] = done
+        return HttpResponseRedirect(reverse("customer:profile"))
+    context["ok"] = request.session.pop("flash_ok", None)
+    return render(request, "web/customer/profile.html", context)
