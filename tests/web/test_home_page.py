@@ -189,3 +189,54 @@ def test_a_merchant_page_shows_its_services_and_rated_providers(live_server, sho
     shoot(page, "merchant-phone-zh")
     assert axe_violations(page) == []
     assert page.goto(live_server.url + "/merchants/pending/").status == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_merchants_nearest_first_by_location_or_a_chosen_area(live_server, shops, chromium):
+    """Near the browser's location, or, when the browser will not tell, near the centre of a
+    chosen district; remembered for the next visit until "anywhere"."""
+    from yuyue.catalog.models import Area
+
+    Merchant.objects.filter(slug="cleanhome").update(lat=31.2290, lng=121.4480)  # 静安
+    hall = Merchant.objects.get(slug="citizen-hall")
+    Hall.objects.filter(merchant=hall, name__startswith="A").update(lat=39.9219, lng=116.4436)
+    Area.objects.create(city="北京", name="朝阳", lat=39.9219, lng=116.4436)
+    Area.objects.create(city="上海", name="静安", lat=31.2290, lng=121.4480, position=1)
+
+    near_shanghai = chromium.new_context(
+        viewport=PHONE,
+        locale="en-US",
+        geolocation={"latitude": 31.2304, "longitude": 121.4737},
+        permissions=["geolocation"],
+    )
+    page = near_shanghai.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="Use my location").click()
+    page.wait_for_url("**/?lat=31.2304*")
+    order = page.locator("[data-merchant]").evaluate_all("ms => ms.map(m => m.dataset.merchant)")
+    assert order[:2] == ["cleanhome", "citizen-hall"] and "voice" in order  # placeless last
+    assert page.locator("[data-merchant=cleanhome] .km").inner_text() == "2.4 km"  # 2.45
+    assert "Near you" in page.inner_text("#where")
+    near_shanghai.close()
+
+    refused = chromium.new_context(viewport=PHONE, locale="zh-CN")  # no permission given
+    page = refused.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="使用我的位置").click()
+    page.wait_for_selector("[data-locate-error]:not([hidden])")
+    page.select_option("#area", label="北京 · 朝阳")
+    page.get_by_role("button", name="显示", exact=True).click()
+    page.wait_for_url("**/?area=*")
+    first = page.locator("[data-merchant]").first
+    assert first.get_attribute("data-merchant") == "citizen-hall"
+    assert first.locator(".km").inner_text() == "0.0 公里"
+    assert "北京 朝阳附近" in page.inner_text("#where")
+    shoot(page, "home-area-zh")
+    assert axe_violations(page) == []
+    page.goto(live_server.url + "/")  # remembered
+    assert page.locator("[data-merchant]").first.get_attribute("data-merchant") == "citizen-hall"
+    page.get_by_role("link", name="不限地点").click()
+    page.wait_for_url("**/?where=anywhere")
+    assert page.locator("#where .km, [data-merchant] .km").count() == 0
+    refused.close()

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from yuyue.core.errors import DomainError
 
-from .models import Category, FormField, Hall, Merchant, MerchantStatus, Service
+from .models import Area, Category, FormField, Hall, Merchant, MerchantStatus, Service
 from .services import set_merchant_status
 
 
@@ -59,3 +59,11 @@ class CategoryAdmin(admin.ModelAdmin):
 class HallAdmin(admin.ModelAdmin):
     list_display = ["name", "merchant", "active"]
     list_filter = ["merchant"]
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    """The districts a customer can choose when their browser does not say where they are."""
+
+    list_display = ["city", "name", "lat", "lng", "position"]
+    list_editable = ["position"]

@@ -65,6 +65,24 @@ class Hall(models.Model):
         return f"{self.merchant} · {self.name}"
 
 
+class Area(models.Model):
+    """A city's district (or a whole city): where a customer says they are when the browser does
+    not tell, its centre standing for the point (`catalog.places`)."""
+
+    city = models.CharField(max_length=50)
+    name = models.CharField(max_length=50)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "city", "name"]
+        constraints = [models.UniqueConstraint(fields=["city", "name"], name="one_area_name")]
+
+    def __str__(self):
+        return f"{self.city} {self.name}"
+
+
 class Category(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=80, unique=True)

@@ -25,6 +25,7 @@ from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Service, ServiceKind
 from yuyue.core import sql
 from yuyue.core.errors import DomainError
+from yuyue.core.geo import EARTH_KM, haversine_km
 from yuyue.core.timeutil import changes_clocks, local_day_bounds, wall_instant, zone
 
 from .models import (
@@ -38,17 +39,9 @@ from .models import (
 
 MAX_RANGE_DAYS = 62
 SEARCH_RADIUS_KM = 50.0
-EARTH_KM = 6371.0088
 # The database keeps providers within this times their radius by a flat-earth distance; the
 # exact test follows in Python. Far above the flat distance's error at a city's distances.
 REACH_MARGIN = 1.05
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 # --- hall slots ------------------------------------------------------------------------------

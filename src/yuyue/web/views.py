@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from yuyue.accounts.models import Provider
+from yuyue.catalog import places
 from yuyue.catalog.models import Category, Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 from yuyue.scheduling.models import SlotStatus, TimeSlot
+from yuyue.web.customer.views import _point
 
 KIND_LABELS = {
     ServiceKind.HALL_SLOT: gettext_lazy("Time slots"),
@@ -86,11 +88,40 @@ def home(request):
     categories = Category.objects.filter(
         parent__isnull=True, services__active=True, services__merchant__status="active"
     ).distinct()
+    where = _where(request)
+    if where is not None:
+        merchants = places.nearest_first(merchants, where["lat"], where["lng"])
     return render(
         request,
         "web/home.html",
-        {"merchants": merchants, "q": q, "category": category, "categories": categories},
+        {
+            "merchants": merchants,
+            "q": q,
+            "category": category,
+            "categories": categories,
+            "where": where,
+            "areas": places.areas(),
+            "area_id": where.get("area") if where else None,
+            "keep": {k: v for k, v in (("q", q), ("category", category)) if v},
+        },
     )
+
+
+def _where(request) -> dict | None:
+    """Where the customer browses from: the browser's location or a chosen area, remembered in
+    the session for the next pages; "anywhere" forgets it."""
+    if request.GET.get("where") == "anywhere":
+        request.session.pop("where", None)
+        return None
+    point = _point(request)
+    if point is not None:
+        chosen = places.area_point(request.GET.get("area"))
+        where = {"lat": point[0], "lng": point[1]}
+        if chosen and "lat" not in request.GET:
+            where.update(area=chosen[2].pk, label=str(chosen[2]))
+        request.session["where"] = where
+        return where
+    return request.session.get("where")
 
 
 def avatar(request, user_id: int, version: int):

@@ -40,6 +40,7 @@ from yuyue.billing.models import PaymentStatus as BillingPaymentStatus
 from yuyue.billing.models import Refund, TopUpPlan
 from yuyue.billing.refunds import policy_refund
 from yuyue.catalog.models import FieldType, FormField, Merchant, Service, ServiceKind
+from yuyue.catalog.places import area_point, areas
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
@@ -382,11 +383,14 @@ def _book(request, service: Service, context: dict):
 
 
 def _point(request) -> tuple[float, float] | None:
+    """Where the customer is: the browser's location (lat, lng), else the centre of the area
+    they chose (`area`)."""
     try:
         lat = float(request.POST.get("lat") or request.GET.get("lat") or "")
         lng = float(request.POST.get("lng") or request.GET.get("lng") or "")
     except ValueError:
-        return None
+        chosen = area_point(request.POST.get("area") or request.GET.get("area"))
+        return chosen[:2] if chosen else None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return None
     return lat, lng
@@ -407,6 +411,7 @@ def _onsite_service(request, service: Service):
         "rules": _rules(service),
         "address": request.POST.get("address", "") or _default_address_text(request),
         "saved": default_address(request.user),
+        "areas": areas() if point is None else [],
         "notes": request.POST.get("notes", ""),
         "chosen": request.POST.get("start", ""),
         "times": [],

@@ -12,6 +12,7 @@ from django.utils import timezone
 from yuyue.accounts.models import MerchantStaff, Provider, StaffRole, User
 from yuyue.accounts.phones import normalize_phone, phone_index
 from yuyue.catalog.models import (
+    Area,
     Category,
     DeadlineRule,
     FieldType,
@@ -54,6 +55,19 @@ PROVIDER_NAMES = [
 PROVIDER_PHONES = [f"+86137000000{i:02d}" for i in range(len(PROVIDER_NAMES))]
 
 
+AREAS = [  # district centres
+    ("上海", "黄浦", 31.2317, 121.4846),
+    ("上海", "静安", 31.2290, 121.4480),
+    ("上海", "徐汇", 31.1883, 121.4365),
+    ("上海", "长宁", 31.2204, 121.4245),
+    ("上海", "浦东", 31.2215, 121.5440),
+    ("上海", "虹口", 31.2646, 121.5050),
+    ("北京", "东城", 39.9288, 116.4163),
+    ("北京", "朝阳", 39.9219, 116.4436),
+    ("北京", "海淀", 39.9599, 116.2981),
+]
+
+
 def person(phone: str, name: str, **extra) -> User:
     user = User.objects.filter(phone_index=phone_index(normalize_phone(phone))).first()
     if user is None:
@@ -74,12 +88,20 @@ class Command(BaseCommand):
             slug="public-services", defaults={"name": "政务服务 Public services"}
         )
         created_slots = self._citizen_hall(ppl, gov)
+        self._areas()
         self._cleanhome(ppl)
         self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
             f"{created_slots} new slots; password for every demo login: {PASSWORD}"
         )
+
+    def _areas(self) -> None:
+        """Districts to choose from when the browser does not say where the customer is."""
+        for i, (city, name, lat, lng) in enumerate(AREAS):
+            Area.objects.update_or_create(
+                city=city, name=name, defaults={"lat": lat, "lng": lng, "position": i}
+            )
 
     def _citizen_hall(self, ppl: dict, gov: Category) -> int:
         """The hall: its staff, three halls, passports (with a booking form) and the social
