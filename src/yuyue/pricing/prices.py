@@ -83,12 +83,15 @@ def price(
     options: dict | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    unit: tuple[int, str] | None = None,
 ) -> tuple[int, list[dict]]:
+    """The total and its lines. `unit` is `unit_price(service, starts_at)` when the caller
+    already has it (a page pricing every start of one day looks it up once)."""
     rules = service.pricing or {}
     options = options or {}
     if isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError("invalid_input", f"quantity is 1 to {MAX_QUANTITY}.")
-    unit, price_list = unit_price(service, starts_at)
+    unit, price_list = unit or unit_price(service, starts_at)
     lines = [{"item": "base", "fen": unit * quantity}]
     if price_list:
         lines[0]["price_list"] = price_list

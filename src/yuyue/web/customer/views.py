@@ -55,7 +55,8 @@ from yuyue.orders.placing import book_provider, book_slot
 from yuyue.orders.queries import CANCELLED
 from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
 from yuyue.pricing import metering
-from yuyue.pricing.prices import unit_price
+from yuyue.pricing.prices import make_quote, unit_price
+from yuyue.pricing.prices import price as price_of
 from yuyue.scheduling.availability import hall_availability, provider_availability
 from yuyue.web.templatetags.display import status_labels
 
@@ -396,35 +397,88 @@ def _point(request) -> tuple[float, float] | None:
     return lat, lng
 
 
+QUOTE_LINES = {  # a quote's lines (pricing.prices.price) as a customer reads them
+    "base": lambda: _("Service"),
+    "area": lambda: _("Area"),
+    "people": lambda: _("Extra people"),
+    "peak": lambda: _("Peak hours"),
+    "weekend": lambda: _("Weekend"),
+    "holiday": lambda: _("Public holiday"),
+    "travel": lambda: _("Travel"),
+    "calendar_unknown": lambda: _("Holidays of that year are not known yet"),
+}
+
+
+def _onsite_options(request, service: Service) -> tuple[dict, dict]:
+    """The options the service is priced by (area in m², people), as typed and as priced."""
+    data = request.POST if request.method == "POST" else request.GET
+    rules = service.pricing or {}
+    typed, options = {}, {}
+    if rules.get("per_m2_fen"):
+        typed["area_m2"] = data.get("area_m2", "").strip()
+        if typed["area_m2"]:
+            try:
+                options["area_m2"] = int(typed["area_m2"])
+            except ValueError:
+                options["area_m2"] = typed["area_m2"]  # refused by the quote, with its message
+    if rules.get("per_person_fen"):
+        typed["people"] = data.get("people", "1")
+        try:
+            options["people"] = int(typed["people"])
+        except ValueError:
+            options["people"] = 1
+    return typed, options
+
+
 def _onsite_service(request, service: Service):
-    """At the customer's place: where (the browser's location), then the day's times at which
-    some provider can come there, the address, and the order; the platform finds the provider
-    (`dispatch.ordering.place_onsite_order`, the API's own)."""
+    """At the customer's place: where (the browser's location or a chosen district), the
+    options the service is priced by, then the day's times at which some provider can come
+    there, each at its price, the chosen one's quote line by line (peak hours, weekend, public
+    holiday, travel), the address, and the order at the quote's price; the platform finds the
+    provider (`pricing.prices.make_quote` and `dispatch.ordering.place_onsite_order`, the API's
+    own)."""
     point = _point(request)
     day = _chosen_day(request, service)
     tz = zone(service.merchant.timezone)
+    typed, options = _onsite_options(request, service)
+    data = request.POST if request.method == "POST" else request.GET
+    keep = {"lat": point[0], "lng": point[1]} if point else {}
     context = {
         "service": service,
         "point": point,
         "day": day,
-        "days": _days(service, day, **({"lat": point[0], "lng": point[1]} if point else {})),
+        "days": _days(service, day, **keep, **{k: v for k, v in typed.items() if v}),
         "rules": _rules(service),
+        "typed": typed,
         "address": request.POST.get("address", "") or _default_address_text(request),
         "saved": default_address(request.user),
         "areas": areas() if point is None else [],
         "notes": request.POST.get("notes", ""),
-        "chosen": request.POST.get("start", ""),
+        "chosen": data.get("start", ""),
         "times": [],
     }
     if point is not None:
         free = provider_availability(service=service, day=day, lat=point[0], lng=point[1], limit=50)
         starts = sorted({t for row in free for t in row["starts"]})
         # a unit's price is the price list's of the (local) day: one look-up for all its starts
-        price = unit_price(service, starts[0])[0] if starts else service.base_price_fen
+        unit = unit_price(service, starts[0]) if starts else None
+        try:
+            priced = [price_of(service, starts_at=t, options=options, unit=unit) for t in starts]
+        except DomainError as exc:  # an option out of bounds: said, and priced without it
+            context["option_error"] = exc.message()
+            priced = [price_of(service, starts_at=t, unit=unit) for t in starts]
         context["times"] = [
-            {"value": t.isoformat(), "label": _at(t, tz).strftime("%H:%M"), "price": price}
-            for t in starts
+            {"value": t.isoformat(), "label": _at(t, tz).strftime("%H:%M"), "price": total}
+            for t, (total, _lines) in zip(starts, priced, strict=True)
         ]
+        chosen = next((i for i, t in enumerate(starts) if t.isoformat() == context["chosen"]), None)
+        if chosen is not None and "option_error" not in context:
+            total, lines = price_of(
+                service, starts_at=starts[chosen], options=options, lat=point[0], lng=point[1]
+            )
+            context["quote"] = {"total": total, "lines": _quote_lines(lines)}
+    if request.htmx and request.GET.get("part") == "quote":
+        return render(request, "web/customer/_quote.html", context)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return HttpResponseRedirect(_sign_in_url(request))
@@ -433,14 +487,25 @@ def _onsite_service(request, service: Service):
                 raise DomainError("invalid_input", _("Share where you are first."))
             if not context["chosen"]:
                 raise DomainError("invalid_input", _("Choose a time first."))
+            if context["notes"].strip():
+                options["notes"] = context["notes"].strip()[:300]
+            starts_at = dt.datetime.fromisoformat(context["chosen"])
+            quote = make_quote(
+                actor=request.user,
+                service_id=service.pk,
+                starts_at=starts_at,
+                options=options,
+                lat=point[0],
+                lng=point[1],
+            )
             booking = place_onsite_order(
                 actor=request.user,
                 service_id=service.pk,
-                starts_at=dt.datetime.fromisoformat(context["chosen"]),
+                starts_at=starts_at,
                 address=context["address"],
                 lat=point[0],
                 lng=point[1],
-                options={"notes": context["notes"][:300]} if context["notes"].strip() else {},
+                quote_id=quote.pk,
             )
         except DomainError as exc:
             context["error"] = exc.message()
@@ -450,6 +515,17 @@ def _onsite_service(request, service: Service):
             reverse("customer:pay" if unpaid else "customer:booking", args=[booking.pk])
         )
     return render(request, "web/customer/onsite_service.html", context)
+
+
+def _quote_lines(lines: list[dict]) -> list[dict]:
+    out = []
+    for line in lines:
+        say = QUOTE_LINES.get(line["item"])
+        label = say() if say else line["item"]
+        if line["item"] == "travel":
+            label = _("Travel (%(km)s km)") % {"km": line.get("km")}
+        out.append({"label": label, "fen": line["fen"], "item": line["item"]})
+    return out
 
 
 def _default_address_text(request) -> str:
