@@ -118,7 +118,26 @@ def seed_customer() -> dict:
         .first()
     )
     remote = Service.objects.filter(kind="remote", active=True).order_by("pk").first()
+    carer = onsite.providers.filter(verified=True, active=True).order_by("pk").first()
+    from yuyue.catalog.models import Category
+    from yuyue.dispatch.taskhall import publish_need
+
+    need = publish_need(
+        actor=user,
+        category_id=onsite.category_id
+        or Category.objects.order_by("pk").values_list("pk", flat=True).first(),
+        title="Bench move",
+        description="",
+        starts_at=now + dt.timedelta(days=2),
+        duration_minutes=120,
+        address="1 Bench Road",
+        lat=31.2304,
+        lng=121.4737,
+        budget_fen=30000,
+    )
     return {
+        "provider_id": carer.pk,
+        "need_id": need.pk,
         "service_id": service.pk,
         "day": day.isoformat(),
         "booking_id": paid.pk,
@@ -179,6 +198,31 @@ def measure(server: LiveServer, seeds: dict, requests: int) -> list[dict]:
             False,
         ),
         ("voice: consultants and their times", f"/services/{seeds['remote_id']}/", False),
+        (
+            "choose a provider near a point",
+            f"/services/{seeds['onsite_id']}/providers/?lat=31.2304&lng=121.4737&sort=distance",
+            False,
+        ),
+        (
+            "htmx: providers filtered",
+            f"/services/{seeds['onsite_id']}/providers/?sort=price&gender=female&rating=4",
+            True,
+        ),
+        (
+            "a provider: the day's times",
+            f"/providers/{seeds['provider_id']}/?service={seeds['onsite_id']}"
+            f"&day={seeds['tomorrow']}",
+            False,
+        ),
+        (
+            "a package: the form",
+            f"/providers/{seeds['provider_id']}/package/?service={seeds['onsite_id']}",
+            False,
+        ),
+        ("post a request", "/my/needs/new/", False),
+        ("my requests", "/my/needs/", False),
+        ("a request and who applied", f"/my/needs/{seeds['need_id']}/", False),
+        ("profile", "/my/profile/", False),
         ("wallet", "/my/wallet/", False),
         ("notices", "/my/notices/", False),
         ("htmx: the unread badge", "/my/notices/badge/", True),

@@ -19,3 +19,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if os.environ.get("YUYUE_EMBEDDED_WORKER") == "1":  # make run without Redis: see embedded_worker
+    from yuyue.core.embedded_worker import start  # noqa: E402
+
+    start()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("calls/<int:booking_id>/", web.call_page, name="call"),
     path("people/<int:user_id>/avatar/<int:version>.jpg", web.avatar, name="avatar"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("pro/", include("yuyue.web.provider.urls")),
     path("", include("yuyue.web.customer.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

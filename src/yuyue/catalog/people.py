@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from yuyue.accounts import services as accounts
 from yuyue.accounts.auth import require_operator
-from yuyue.accounts.models import MerchantStaff, Provider
+from yuyue.accounts.models import Duty, MerchantStaff, Provider
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 
@@ -46,4 +46,19 @@ def make_provider(
             audit(actor, "provider.create", provider, verified=provider.verified)
     except IntegrityError as exc:
         raise DomainError("invalid_input", "This person is a provider already.") from exc
+    return provider
+
+
+def set_duty(*, actor, duty: str) -> Provider:
+    """A provider takes new orders or not (on duty, off duty, resting); dispatch offers only to
+    providers on duty. Orders already taken are not touched."""
+    provider = Provider.objects.filter(user_id=getattr(actor, "pk", None)).first()
+    if provider is None:
+        raise DomainError("forbidden")
+    if duty not in Duty.values:
+        raise DomainError("invalid_input", f"duty: one of {', '.join(Duty.values)}")
+    with transaction.atomic():
+        Provider.objects.filter(pk=provider.pk).update(duty=duty)
+        audit(actor, "provider.duty", provider, duty=duty, before=provider.duty)
+    provider.duty = duty
     return provider

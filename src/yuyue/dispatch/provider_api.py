@@ -30,6 +30,23 @@ class OfferOut(Schema):
     order: ProviderOrderOut
 
 
+class DutyIn(Schema):
+    duty: str = Field(pattern="^(on_duty|off_duty|resting)$")
+
+
+class DutyOut(Schema):
+    duty: str
+
+
+@router.post("/provider/duty", response=DutyOut, auth=bearer)
+def set_duty(request, body: DutyIn):
+    """Take new orders (on_duty) or not (off_duty, resting): offers go only to providers on
+    duty."""
+    from yuyue.catalog.people import set_duty as set_provider_duty
+
+    return {"duty": set_provider_duty(actor=request.auth, duty=body.duty).duty}
+
+
 @router.get("/provider/offers", response=list[OfferOut], auth=bearer)
 def my_offers(request):
     provider = (

@@ -227,11 +227,13 @@ def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
             to_operators=len(give_up),
         )
         if offers:
+            ids = [o.pk for o in offers]
 
             def enqueue():
-                from .tasks import expire_offers_job
+                from .tasks import expire_offers_job, push_offers_job
 
                 expire_offers_job.using(run_after=expires).enqueue()
+                push_offers_job.enqueue(ids)
 
             transaction.on_commit(enqueue)
     return offers

@@ -17,6 +17,14 @@ def expire_offers_job() -> int:
     return expire_due_offers()
 
 
+@task()
+def push_offers_job(offer_ids: list[int]) -> int:
+    """A round's new offers, to their providers' open pages and inboxes."""
+    from .offers_live import push_offers
+
+    return push_offers(offer_ids)
+
+
 @periodic(every="YUYUE_DISPATCH_ROUND_SECONDS")
 def dispatch_round_job() -> int:
     """One dispatch round; then the next one in YUYUE_DISPATCH_ROUND_SECONDS."""

@@ -23,6 +23,17 @@ def notify(user_id: int, kind: str, **payload) -> None:
         transaction.on_commit(lambda: _send_sms(user_id, kind, payload))
 
 
+def notify_many(notes: list[tuple[int, str, dict]]) -> None:
+    """Many in-app notices in one statement [(user_id, kind, payload)] (a dispatch round's
+    offers); the kinds sent as text messages are sent one by one after commit."""
+    Notice.objects.bulk_create(
+        [Notice(user_id=u, kind=k, payload=p) for u, k, p in notes], batch_size=1000
+    )
+    for user_id, kind, payload in notes:
+        if kind in settings.YUYUE_SMS_KINDS:
+            transaction.on_commit(lambda u=user_id, k=kind, p=payload: _send_sms(u, k, p))
+
+
 def _send_sms(user_id: int, kind: str, payload: dict) -> None:
     user = User.objects.filter(pk=user_id).first()
     text = text_for(kind, payload)

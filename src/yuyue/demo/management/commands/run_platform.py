@@ -1,7 +1,9 @@
 """Serve the platform and run the background job worker together until Ctrl-C or SIGTERM.
 
 Two child processes: the job worker (`db_worker`, django-tasks-db) and the web server (uvicorn on
-`yuyue.asgi:application`, so HTTP and websockets share one port). The command waits until the web
+`yuyue.asgi:application`, so HTTP and websockets share one port); without Redis (REDIS_URL), one:
+the worker runs as a thread of the web server, so that jobs' websocket pushes reach the pages
+(`core/embedded_worker.py`). The command waits until the web
 server answers, prints where everything is, and stops both children when it is told to stop or
 when either of them dies (so a half-running platform never goes unnoticed).
 """
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from .load_demo import PASSWORD, PEOPLE, PROVIDER_PHONES
@@ -68,9 +71,13 @@ class Command(BaseCommand):
         self.stopping = False
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self.children["worker"] = subprocess.Popen(
-            [python, "-m", "django", "db_worker", "--queue-name", "*"]
-        )
+        # Without Redis the channel layer is per process: the worker then runs inside the web
+        # process, so that what jobs push reaches the pages' sockets (core/embedded_worker.py).
+        embedded = not settings.REDIS_URL
+        if not embedded:
+            self.children["worker"] = subprocess.Popen(
+                [python, "-m", "django", "db_worker", "--queue-name", "*"]
+            )
         self.children["web"] = subprocess.Popen(
             [
                 python,
@@ -83,7 +90,8 @@ class Command(BaseCommand):
                 str(port),
                 "--log-level",
                 os.environ.get("UVICORN_LOG_LEVEL", "warning"),
-            ]
+            ],
+            env={**os.environ, "YUYUE_EMBEDDED_WORKER": "1" if embedded else "0"},
         )
 
         shown_host = f"[{host}]" if ":" in host else host
@@ -103,7 +111,7 @@ class Command(BaseCommand):
             f"\nyuyue is running on {base}/\n"
             f"  API docs     {base}/api/docs   (OpenAPI: {base}/api/openapi.json)\n"
             f"  admin        {base}/admin/\n"
-            f"  job worker   running (db_worker)\n"
+            f"  job worker   running ({'in the web process' if embedded else 'db_worker'})\n"
             f"  demo logins, all with password {PASSWORD}:\n{logins}\n"
             f"    {PROVIDER_PHONES[0]} … {PROVIDER_PHONES[-1]}  providers (cleaners)\n"
             "Ctrl-C stops both.\n"

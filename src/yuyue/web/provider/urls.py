@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "provider"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("duty/", views.duty, name="duty"),
+    path("offers/<int:offer_id>/", views.offer_card, name="offer"),
+    path("offers/<int:offer_id>/accept/", views.accept, name="accept"),
+    path("offers/<int:offer_id>/reject/", views.reject, name="reject"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<int:booking_id>/", views.order, name="order"),
+    path("orders/<int:booking_id>/location/", views.location, name="location"),
+    path("orders/<int:booking_id>/<str:name>/", views.step, name="step"),
+    path("money/", views.money, name="money"),
+]
