@@ -330,25 +330,20 @@ def _now_minute(pd: ProviderDay) -> int:
     return math.ceil((now - pd.day_start).total_seconds() / 60)
 
 
-def _covering(
-    service: Service, lat: float, lng: float, provider_id: int | None
-) -> list[tuple[float, int, str, str]]:
-    """(distance, id, name, zone) of the qualified providers whose radius covers the point,
-    nearest first: active, verified, offering the service."""
+def covering_point(providers, lat: float, lng: float):
+    """The providers of the queryset whose radius covers the point, within SEARCH_RADIUS_KM.
+
+    A box first (indexable), then a flat-earth distance (plain arithmetic, on SQLite too)
+    within 5% more than each one's radius, a margin well above its error at these distances;
+    the exact (haversine) test is the caller's, in Python. Most of a city's providers do not
+    cover a given point, and reading them was most of a search's time."""
     dlat = SEARCH_RADIUS_KM / 111.0
     dlng = SEARCH_RADIUS_KM / (111.0 * max(math.cos(math.radians(lat)), 0.01))
-    # Only providers whose radius covers the point come back: a flat-earth distance (plain
-    # arithmetic, on SQLite too) within 5% more than their radius, a margin well above its error
-    # at these distances; the exact (haversine) test follows in Python. Most of a city's
-    # providers do not cover a given point, and reading them was most of the search's time.
     km_lat = math.radians(1) * EARTH_KM
     km_lng = km_lat * max(math.cos(math.radians(lat)), 0.01)
     north, east = (F("lat") - lat) * km_lat, (F("lng") - lng) * km_lng
-    rows = (
-        Provider.objects.filter(
-            active=True,
-            verified=True,
-            services=service,
+    return (
+        providers.filter(
             lat__gte=lat - dlat,
             lat__lte=lat + dlat,
             lng__gte=lng - dlng,
@@ -362,6 +357,16 @@ def _covering(
             ),
         )
         .filter(flat_km2__lte=F("reach_km2"))
+    )
+
+
+def _covering(
+    service: Service, lat: float, lng: float, provider_id: int | None
+) -> list[tuple[float, int, str, str]]:
+    """(distance, id, name, zone) of the qualified providers whose radius covers the point,
+    nearest first: active, verified, offering the service."""
+    rows = covering_point(
+        Provider.objects.filter(active=True, verified=True, services=service), lat, lng
     )
     if provider_id is not None:
         rows = rows.filter(pk=provider_id)

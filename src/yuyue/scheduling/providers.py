@@ -24,29 +24,57 @@ def age(birth_year: int | None) -> int | None:
     return None if birth_year is None else timezone.now().year - birth_year
 
 
-def card(p: Provider, distance: float | None, service: Service | None) -> dict:
-    """What a customer compares providers by; the price is the provider's own or the
-    service's (a consultant's: the rate per minute)."""
-    price = (
-        p.price_fen if p.price_fen is not None else (service.base_price_fen if service else None)
-    )
-    rate = p.rate_per_minute_fen
+CARD_FIELDS = (
+    "pk",
+    "display_name",
+    "gender",
+    "birth_year",
+    "experience_years",
+    "rating",
+    "reviews_count",
+    "price_fen",
+    "rate_per_minute_fen",
+    "merchant_id",
+    "lat",
+    "lng",
+    "service_radius_km",
+)
+
+
+def card(p, distance: float | None, service: Service | None, skills: list[int]) -> dict:
+    """What a customer compares providers by (`p`: a Provider or its CARD_FIELDS as a dict);
+    the price is the provider's own or the service's (a consultant's: the rate per minute)."""
+    get = p.get if isinstance(p, dict) else lambda f: getattr(p, f)
+    own = get("price_fen")
+    price = own if own is not None else (service.base_price_fen if service else None)
+    rate = get("rate_per_minute_fen")
     if service is not None and service.kind == ServiceKind.REMOTE:
-        rate = price = p.rate_per_minute_fen if rate is not None else service.base_price_fen
+        rate = price = rate if rate is not None else service.base_price_fen
     return {
-        "id": p.pk,
-        "name": p.display_name,
-        "gender": p.gender,
-        "age": age(p.birth_year),
-        "experience_years": p.experience_years,
-        "rating": float(p.rating),
-        "reviews_count": p.reviews_count,
+        "id": get("pk"),
+        "name": get("display_name"),
+        "gender": get("gender"),
+        "age": age(get("birth_year")),
+        "experience_years": get("experience_years"),
+        "rating": float(get("rating")),
+        "reviews_count": get("reviews_count"),
         "price_fen": price,
         "rate_per_minute_fen": rate,
         "distance_km": None if distance is None else round(distance, 2),
-        "merchant_id": p.merchant_id,
-        "skills": [s.pk for s in p.services.all()],
+        "merchant_id": get("merchant_id"),
+        "skills": skills,
     }
+
+
+def _skills(provider_ids: list[int]) -> dict[int, list[int]]:
+    """The services each provider does, in one statement."""
+    out: dict[int, list[int]] = {pk: [] for pk in provider_ids}
+    rows = Provider.services.through.objects.filter(provider_id__in=provider_ids).order_by(
+        "service_id"
+    )
+    for provider_id, service_id in rows.values_list("provider_id", "service_id"):
+        out[provider_id].append(service_id)
+    return out
 
 
 def search_providers(
@@ -66,10 +94,15 @@ def search_providers(
 ) -> list[dict]:
     """Verified, active providers, filtered by gender, age, experience, skills (a service or a
     category), price, rating and distance (with lat/lng: only those whose area covers the
-    point), sorted by rating, distance, price or experience."""
+    point), sorted by rating, distance, price or experience.
+
+    Three statements whatever the number of providers: the service, the candidates' card fields
+    (near a point, only those whose area covers it: `availability.covering_point`), and the
+    skills of the ones returned; the exact distance, price and order are worked out on those
+    rows."""
     if sort not in SORTS:
         raise DomainError("invalid_input", f"sort: one of {', '.join(SORTS)}")
-    qs = Provider.objects.filter(active=True, verified=True).prefetch_related("services")
+    qs = Provider.objects.filter(active=True, verified=True)
     service = None
     if service_id is not None:
         service = Service.objects.filter(pk=service_id, active=True).first()
@@ -93,16 +126,18 @@ def search_providers(
         qs = qs.filter(rating__gte=rating_min)
     if (lat is None) != (lng is None):
         raise DomainError("invalid_input", "Give both lat and lng, or neither.")
+    if lat is not None:
+        qs = availability.covering_point(qs, lat, lng)
     rows = []
-    for p in qs[:SCAN]:
+    for p in qs.values(*CARD_FIELDS)[:SCAN]:
         distance = None
-        if lat is not None and p.lat is not None:
-            distance = availability.haversine_km(lat, lng, p.lat, p.lng)
-            if distance > p.service_radius_km:
+        if lat is not None:
+            if p["lat"] is None:
                 continue
-        elif lat is not None:
-            continue
-        one = card(p, distance, service)
+            distance = availability.haversine_km(lat, lng, p["lat"], p["lng"])
+            if distance > p["service_radius_km"]:
+                continue
+        one = card(p, distance, service, [])
         if price_max_fen is not None and (
             one["price_fen"] is None or one["price_fen"] > price_max_fen
         ):
@@ -115,7 +150,11 @@ def search_providers(
         "experience": lambda c: (-c["experience_years"], -c["rating"]),
     }
     rows.sort(key=keys[sort])
-    return rows[:limit]
+    rows = rows[:limit]
+    skills = _skills([r["id"] for r in rows])
+    for r in rows:
+        r["skills"] = skills[r["id"]]
+    return rows
 
 
 def provider_profile(
@@ -136,7 +175,7 @@ def provider_profile(
         service = p.services.filter(pk=service_id).first()
         if service is None:
             raise DomainError("provider_unqualified")
-    data = card(p, None, service)
+    data = card(p, None, service, [s.pk for s in p.services.all()])
     data["bio"] = p.bio
     data["credentials"] = [
         {
