@@ -249,3 +249,70 @@ def test_nobody_reaches_another_providers_offers_or_orders(crew):
     shopper.force_login(customer)
     assert shopper.get("/pro/").status_code == 403  # not a provider
     assert Client().get("/pro/").status_code == 302  # not signed in: to the sign-in page
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_hours_leave_grab_and_the_task_hall(live_server, crew, chromium):
+    """Zhou sets the week (weekdays only) and a day of leave, grabs an open order, and applies
+    to a customer's request in the task hall with a price and a word."""
+    from yuyue.catalog.models import Category
+    from yuyue.dispatch.models import Application
+    from yuyue.dispatch.taskhall import publish_need
+    from yuyue.scheduling.models import AvailabilityException, WorkingHours
+
+    cleaning, (zhou, wu), customer = crew
+    Provider.objects.filter(pk=wu.pk).update(duty="off_duty")
+    housework = Category.objects.create(name="家政 Housework", slug="housework")
+    Service.objects.filter(pk=cleaning.pk).update(category=housework)
+    booking = off_the_loop(order_for, customer=customer, service=cleaning)
+    need = publish_need(
+        actor=customer,
+        category_id=housework.pk,
+        title="擦窗 Windows",
+        description="12 扇窗",
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        duration_minutes=120,
+        address="延安西路 2 号",
+        lat=HOME[0],
+        lng=HOME[1],
+        budget_fen=20000,
+    )
+    page = chromium.new_context(viewport=PHONE, locale="en-US").new_page()
+    with_password(page, live_server.url, zhou.user, "/pro/hours/", "Sign in")
+    for d in (5, 6):  # not at weekends
+        page.uncheck(f"input[name=works-{d}]")
+    page.fill("#start-0", "08:30")
+    page.get_by_role("button", name="Save my week").click()
+    page.wait_for_selector("#flash")
+    week = {h.weekday: h for h in WorkingHours.objects.filter(provider=zhou)}
+    assert sorted(week) == [0, 1, 2, 3, 4] and week[0].start == dt.time(8, 30)
+    leave_day = timezone.now().astimezone(SH).date() + dt.timedelta(days=5)
+    page.fill("#ex-date", f"{leave_day:%Y-%m-%d}")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.wait_for_selector("#flash")
+    assert AvailabilityException.objects.get(provider=zhou).date == leave_day
+    assert "Leave" in page.inner_text("#exceptions")
+    shoot(page, "provider-en-hours")
+    assert axe_violations(page) == []
+
+    page.goto(f"{live_server.url}/pro/grab/")
+    assert page.locator(f"[data-order='{booking.pk}']").count() == 1
+    shoot(page, "provider-en-grab")
+    assert axe_violations(page) == []
+    page.locator(f"[data-order='{booking.pk}'] button").click()
+    page.wait_for_url(re.compile(rf"/pro/orders/{booking.pk}/$"))
+    assert Booking.objects.get(pk=booking.pk).provider_id == zhou.pk
+
+    page.goto(f"{live_server.url}/pro/needs/")
+    card = page.locator(f"[data-need='{need.pk}']")
+    assert "¥200.00" in card.inner_text() and "12 扇窗" in card.inner_text()
+    card.locator("input[name=price]").fill("180")
+    card.locator("input[name=message]").fill("带梯子")
+    shoot(page, "provider-en-task-hall")
+    assert axe_violations(page) == []
+    card.get_by_role("button", name="Apply").click()
+    page.wait_for_selector("#flash")
+    application = Application.objects.get(need=need, provider=zhou)
+    assert (application.price_fen, application.message) == (18000, "带梯子")
+    assert "Applied" in page.locator(f"[data-need='{need.pk}']").inner_text()

@@ -15,4 +15,7 @@ urlpatterns = [
     path("orders/<int:booking_id>/location/", views.location, name="location"),
     path("orders/<int:booking_id>/<str:name>/", views.step, name="step"),
     path("money/", views.money, name="money"),
+    path("grab/", views.grab, name="grab"),
+    path("hours/", views.hours, name="hours"),
+    path("needs/", views.needs, name="needs"),
 ]

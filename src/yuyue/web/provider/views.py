@@ -288,6 +288,130 @@ def location(request, provider: Provider, booking_id: int):
     return JsonResponse({"status": got["status"], "eta_minutes": got["eta_minutes"]})
 
 
+@provider_page
+def grab(request, provider: Provider):
+    """Open orders this provider may take now (抢单), nearest first; the first to take one
+    has it."""
+    tz = _tz(provider)
+    if request.method == "POST":
+        try:
+            booking = dispatch.grab_order(
+                actor=request.user, booking_id=int(request.POST.get("booking") or 0)
+            )
+        except (DomainError, ValueError) as exc:
+            message = exc.message() if isinstance(exc, DomainError) else _("Try again.")
+            _flash(request, message)
+            return HttpResponseRedirect(reverse("provider:grab"))
+        return HttpResponseRedirect(reverse("provider:order", args=[booking.pk]))
+    rows = []
+    for booking, km in dispatch.grab_feed(actor=request.user):
+        booking.local_start = booking.starts_at.astimezone(tz)
+        booking.km = km
+        booking.area = (booking.address or "").split(" ")[0]
+        rows.append(booking)
+    return render(
+        request,
+        "web/provider/grab.html",
+        {"rows": rows, "flash": request.session.pop("flash", None), "provider": provider},
+    )
+
+
+@provider_page
+def needs(request, provider: Provider):
+    """The task hall: customers' requests near the provider that fit their skills, each with
+    its budget; apply with a price and a message (the customer picks)."""
+    from yuyue.dispatch import taskhall
+    from yuyue.dispatch.models import Application
+
+    tz = _tz(provider)
+    if request.method == "POST":
+        from yuyue.web.customer.views import _yuan_to_fen
+
+        try:
+            price = _yuan_to_fen(request.POST.get("price"))
+            if price is None:
+                raise DomainError("invalid_amount", max=taskhall.MAX_BUDGET)
+            taskhall.apply_to_need(
+                actor=request.user,
+                need_id=int(request.POST.get("need") or 0),
+                price_fen=price,
+                message=request.POST.get("message", "")[:500],
+            )
+        except (DomainError, ValueError) as exc:
+            message = exc.message() if isinstance(exc, DomainError) else _("Try again.")
+            _flash(request, message)
+        else:
+            _flash(request, _("Applied: the customer is told."), "ok")
+        return HttpResponseRedirect(reverse("provider:needs"))
+    applied = dict(Application.objects.filter(provider=provider).values_list("need_id", "status"))
+    rows = []
+    for need, km in taskhall.open_needs_for(actor=request.user):
+        need.local_start = need.starts_at.astimezone(tz)
+        need.km = km
+        need.area = need.address.split(" ")[0]
+        need.applied = applied.get(need.pk)
+        rows.append(need)
+    return render(
+        request,
+        "web/provider/needs.html",
+        {"rows": rows, "flash": request.session.pop("flash", None)},
+    )
+
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@provider_page
+def hours(request, provider: Provider):
+    """The provider's week (one window a day here; several through the API) and dated leave or
+    extra hours (`scheduling.services`, as the API's)."""
+    from yuyue.scheduling import services as scheduling
+    from yuyue.scheduling.models import AvailabilityException, WorkingHours
+
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "exception":
+                scheduling.add_availability_exception(
+                    actor=request.user,
+                    provider=provider,
+                    date=dt.date.fromisoformat(request.POST.get("date", "")),
+                    start=dt.time.fromisoformat(request.POST.get("start", "")),
+                    end=dt.time.fromisoformat(request.POST.get("end", "")),
+                    kind=request.POST.get("kind", ""),
+                    note=request.POST.get("note", ""),
+                )
+            else:
+                week = []
+                for d in range(7):
+                    start, end = request.POST.get(f"start-{d}"), request.POST.get(f"end-{d}")
+                    if request.POST.get(f"works-{d}") == "1" and start and end:
+                        week.append({"weekday": d, "start": start, "end": end})
+                scheduling.set_working_hours(actor=request.user, provider=provider, hours=week)
+        except ValueError:
+            _flash(request, _("Check the dates and times."))
+        except DomainError as exc:
+            _flash(request, exc.message())
+        else:
+            _flash(request, _("Saved."), "ok")
+        return HttpResponseRedirect(reverse("provider:hours"))
+    week = {h.weekday: h for h in WorkingHours.objects.filter(provider=provider)}
+    days = [{"n": d, "name": _(WEEKDAY_NAMES[d]), "hours": week.get(d)} for d in range(7)]
+    today = timezone.now().astimezone(_tz(provider)).date()
+    exceptions = AvailabilityException.objects.filter(provider=provider, date__gte=today).order_by(
+        "date", "start"
+    )
+    return render(
+        request,
+        "web/provider/hours.html",
+        {
+            "days": days,
+            "exceptions": exceptions,
+            "today": today,
+            "flash": request.session.pop("flash", None),
+        },
+    )
+
+
 POSTINGS = {  # ledger transfer kinds as a provider reads them
     "settlement": lambda: _("Order settled"),
     "earnings_release": lambda: _("Became available"),
