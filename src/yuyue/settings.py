@@ -253,6 +253,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (credential documents) go through Django's storage API: local files here by
+# default (never served as they are: a view checks who asks); set STORAGES for object storage.
+MEDIA_ROOT = Path(os.environ.get("YUYUE_MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = "media/"
+# Real-name checks of providers: the default says only whether a name and an ID number are
+# well formed; a real service plugs in by class path, reached at its base URL.
+YUYUE_REALNAME_VERIFIER = os.environ.get(
+    "YUYUE_REALNAME_VERIFIER", "yuyue.accounts.realname.FormatVerifier"
+)
+YUYUE_REALNAME_BASE_URL = os.environ.get("YUYUE_REALNAME_BASE_URL", "")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

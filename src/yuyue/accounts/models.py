@@ -225,3 +225,64 @@ class Address(models.Model):
 
     def __str__(self):
         return self.label or self.address
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "waiting for a review"
+    APPROVED = "approved", "approved"
+    REJECTED = "rejected", "rejected"
+
+
+class ProviderApplication(models.Model):
+    """A person asking to become a provider, for the platform or for one merchant: real name and
+    ID number (encrypted; checked by the real-name verifier), skills, area, price, documents.
+    Reviewed by an operator or the merchant's managers; a rejected one carries the reason and
+    can be sent again (`catalog.onboarding`)."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="application")
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    real_name = models.CharField(max_length=50)
+    id_number = EncryptedTextField()
+    service_ids = models.JSONField(default=list)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    radius_km = models.FloatField(default=10)
+    price_fen = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    real_name_note = models.CharField(max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    provider = models.OneToOneField(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+    )
+    rounds = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class DocumentKind(models.TextChoices):
+    PHOTO = "photo", "photo of the person"
+    ID_FRONT = "id_front", "ID card, front"
+    ID_BACK = "id_back", "ID card, back"
+    HEALTH = "health", "health certificate"
+    SKILL = "skill", "skill certificate"
+
+
+class ApplicationDocument(models.Model):
+    """A picture sent with an application: re-encoded without metadata (`core.images`) and kept
+    through Django's storage API (local files by default, object storage by setting)."""
+
+    application = models.ForeignKey(
+        ProviderApplication, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    file = models.FileField(upload_to="applications/%Y/%m/")
+    round = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -4,13 +4,12 @@ these; every change is audited."""
 
 from __future__ import annotations
 
-import io
-
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
+from yuyue.core.images import clean_image
 from yuyue.core.throttle import take
 
 from .models import Address, User
@@ -41,26 +40,13 @@ def set_name(*, actor, name: str) -> User:
 
 def set_avatar(*, actor, data: bytes) -> User:
     """Any common picture (JPEG, PNG, WebP, GIF) up to 5 MB becomes a square 256-px JPEG."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     user = _me(actor)
-    if not data or len(data) > MAX_AVATAR_BYTES:
-        raise DomainError("invalid_image", max_mb=MAX_AVATAR_BYTES // 1024 // 1024)
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > 40_000_000:  # a decompression bomb
-                raise DomainError("invalid_image", max_mb=MAX_AVATAR_BYTES // 1024 // 1024)
-            img = ImageOps.exif_transpose(img).convert("RGB")
-            square = ImageOps.fit(img, (AVATAR_PX, AVATAR_PX))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DomainError("invalid_image", max_mb=MAX_AVATAR_BYTES // 1024 // 1024) from exc
-    out = io.BytesIO()
-    square.save(out, "JPEG", quality=85, optimize=True)
+    jpeg = clean_image(data, max_bytes=MAX_AVATAR_BYTES, square=AVATAR_PX)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(
-            avatar=out.getvalue(), avatar_version=F("avatar_version") + 1
+            avatar=jpeg, avatar_version=F("avatar_version") + 1
         )
-        audit(user, "profile.avatar", user, bytes=out.tell())
+        audit(user, "profile.avatar", user, bytes=len(jpeg))
     user.refresh_from_db(fields=["avatar", "avatar_version"])
     return user
 

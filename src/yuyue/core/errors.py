@@ -213,6 +213,26 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "That is not a picture we can use (JPEG, PNG, WebP or GIF, up to the size allowed).",
         "无法使用该图片（支持 JPEG、PNG、WebP 或 GIF，且不超过大小限制）。",
     ),
+    "image_too_large": (
+        413,
+        "The file is larger than allowed ({max_mb} MB).",
+        "文件超过大小限制（{max_mb} MB）。",
+    ),
+    "image_too_big": (
+        422,
+        "The picture has more pixels than allowed.",
+        "图片像素超过限制。",
+    ),
+    "application_not_pending": (
+        409,
+        "This application is not waiting for a review.",
+        "该申请不在待审核状态。",
+    ),
+    "real_name_mismatch": (
+        422,
+        "The name and ID number do not match.",
+        "姓名与身份证号不一致。",
+    ),
     "too_many_addresses": (
         409,
         "You have saved as many addresses as allowed.",
