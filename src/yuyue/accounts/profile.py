@@ -43,9 +43,7 @@ def set_avatar(*, actor, data: bytes) -> User:
     user = _me(actor)
     jpeg = clean_image(data, max_bytes=MAX_AVATAR_BYTES, square=AVATAR_PX)
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(
-            avatar=jpeg, avatar_version=F("avatar_version") + 1
-        )
+        User.objects.filter(pk=user.pk).update(avatar=jpeg, avatar_version=F("avatar_version") + 1)
         audit(user, "profile.avatar", user, bytes=len(jpeg))
     user.refresh_from_db(fields=["avatar", "avatar_version"])
     return user

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import onboarding, views
 
 app_name = "provider"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("orders/<int:booking_id>/location/", views.location, name="location"),
     path("orders/<int:booking_id>/<str:name>/", views.step, name="step"),
     path("money/", views.money, name="money"),
+    path("apply/", onboarding.apply, name="apply"),
+    path("review/", onboarding.review_list, name="review-list"),
+    path("review/<int:application_id>/", onboarding.review, name="review"),
+    path("review/<int:application_id>/decide/", onboarding.decide, name="decide"),
+    path("documents/<int:document_id>/", onboarding.document, name="document"),
     path("grab/", views.grab, name="grab"),
     path("hours/", views.hours, name="hours"),
     path("needs/", views.needs, name="needs"),

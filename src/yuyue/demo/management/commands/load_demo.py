@@ -38,6 +38,7 @@ PEOPLE = {
     "customer3": ("+8613900000003", "顾客 Han Meimei"),
     "consultant1": ("+8613600000001", "律师 Lawyer Gao"),
     "consultant2": ("+8613600000002", "心理咨询师 Counsellor Xu"),
+    "applicant": ("+8613500000001", "申请人 Applicant Ma"),
 }
 DEMO_WALLET_FEN = 20_000  # each demo customer starts with ¥200 to pay for calls
 PROVIDER_NAMES = [
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         created_slots = self._citizen_hall(ppl, gov)
         self._areas()
         self._cleanhome(ppl)
+        self._application(ppl)
         self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
@@ -264,6 +266,8 @@ class Command(BaseCommand):
                     lat=31.2304 + ((i % 5) - 2) * 0.02,
                     lng=121.4737 + ((i // 5) - 0.5) * 0.04,
                     service_radius_km=10,
+                    # most on duty; some resting or off duty, as a real crew is
+                    duty=("resting" if i % 4 == 3 else "off_duty" if i % 7 == 6 else "on_duty"),
                 ),
             )
             if made:
@@ -272,6 +276,38 @@ class Command(BaseCommand):
                     WorkingHours(provider=provider, weekday=d, start=dt.time(8), end=dt.time(18))
                     for d in range(6)
                 )
+
+    def _application(self, ppl: dict) -> None:
+        """Someone waiting for a review: an application to CleanHome with two documents."""
+        import io
+
+        from PIL import Image
+
+        from yuyue.accounts.models import ProviderApplication
+        from yuyue.catalog.onboarding import submit_application
+
+        applicant = ppl["applicant"]
+        if ProviderApplication.objects.filter(user=applicant).exists():
+            return
+
+        def picture(colour) -> bytes:
+            out = io.BytesIO()
+            Image.new("RGB", (480, 300), colour).save(out, "PNG")
+            return out.getvalue()
+
+        cleaning = Service.objects.get(merchant__slug="cleanhome", name__startswith="日常保洁")
+        submit_application(
+            actor=applicant,
+            real_name="马丽",
+            id_number="11010519491231002X",
+            service_ids=[cleaning.pk],
+            lat=31.2304,
+            lng=121.4737,
+            radius_km=6,
+            price_fen=13800,
+            merchant_id=cleaning.merchant_id,
+            documents=[("photo", picture((210, 190, 170))), ("id_front", picture((225, 230, 240)))],
+        )
 
     def _consultations(self, ppl: dict, year: int) -> None:
         """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
