@@ -54,6 +54,8 @@ SEMANTIC = {
     "reason_required": "a reason required by the step taken",
     "verification_failed": "the customer's verification code",
     "idempotency_key_reused": "a key already used for another request",
+    "invalid_image": "whether a file is a picture of a kind taken: Pillow reads it, no schema can",
+    "address_required": "an address for an on-site service (a timed call needs none)",
 }
 # invalid_input refusals that relate fields to each other or to the clock
 CROSS_FIELD = (

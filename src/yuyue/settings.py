@@ -301,6 +301,8 @@ YUYUE_STEP_EARLY_MINUTES.update(json.loads(os.environ.get("YUYUE_STEP_EARLY_MINU
 
 # --- dispatch -------------------------------------------------------------------------------
 YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))
+# An arrival later than this after the order's start is recorded as a breach (dispatch.record).
+YUYUE_LATE_GRACE_MINUTES = int(os.environ.get("YUYUE_LATE_GRACE_MINUTES", "15"))
 YUYUE_DISPATCH_ROUND_SECONDS = int(os.environ.get("YUYUE_DISPATCH_ROUND_SECONDS", "5"))
 YUYUE_DISPATCH_MAX_ROUNDS = int(os.environ.get("YUYUE_DISPATCH_MAX_ROUNDS", "5"))
 # The most open orders one round considers (soonest first); the rest wait for the next round.

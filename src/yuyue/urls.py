@@ -14,6 +14,7 @@ urlpatterns = [
     path("bookings/<str:code>/qr.png", web.booking_qr, {"kind": "png"}, name="booking-qr-png"),
     path("calls/<int:booking_id>/", web.call_page, name="call"),
     path("people/<int:user_id>/avatar/<int:version>.jpg", web.avatar, name="avatar"),
+    path("work-photos/<int:photo_id>.jpg", web.work_photo, name="work-photo"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("pro/", include("yuyue.web.provider.urls")),
     path("", include("yuyue.web.customer.urls")),

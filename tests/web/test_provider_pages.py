@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
@@ -30,7 +31,7 @@ from yuyue.catalog.models import Merchant, MerchantStatus, Service
 from yuyue.dispatch import services as dispatch
 from yuyue.dispatch.models import LocationPing, Offer
 from yuyue.dispatch.ordering import place_onsite_order
-from yuyue.orders.models import Booking
+from yuyue.orders.models import Booking, WorkPhoto
 from yuyue.scheduling.models import WorkingHours
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -95,7 +96,7 @@ def order_for(customer, service, hours_ahead=3) -> Booking:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_a_day_of_work_from_offer_to_withdrawal(language, crew, chromium, settings):
+def test_a_day_of_work_from_offer_to_withdrawal(language, crew, chromium, settings, tmp_path):
     settings.YUYUE_SETTLE_AFTER_HOURS = 0
     settings.YUYUE_EARNINGS_FREEZE_HOURS = 0
     settings.YUYUE_MIN_WITHDRAWAL_FEN = 100
@@ -169,10 +170,21 @@ def test_a_day_of_work_from_offer_to_withdrawal(language, crew, chromium, settin
         page.fill("#start-code", booking.code)
         page.get_by_role("button", name=t["start"]).click()
         page.wait_for_selector("#done-code")
+        result = tmp_path / "clean-kitchen.png"
+        Image.new("RGB", (1200, 900), (240, 240, 235)).save(result)
+        page.set_input_files("#photos", str(result))
         page.fill("#done-code", booking.code)
         page.get_by_role("button", name=t["finish"]).click()
         page.wait_for_function("!document.getElementById('done-code')")
         assert Booking.objects.get(pk=booking.pk).status == "completed"
+        (photo,) = WorkPhoto.objects.filter(booking=booking)
+        assert page.evaluate("document.querySelector('.photos img').naturalWidth") == 1200
+        owner, stranger = Client(), Client()
+        owner.force_login(customer)
+        stranger.force_login(wu.user)
+        assert owner.get(f"/work-photos/{photo.pk}.jpg").status_code == 200
+        assert stranger.get(f"/work-photos/{photo.pk}.jpg").status_code == 404
+        assert b"work-photos" in owner.get(f"/my/bookings/{booking.pk}/").content
 
         # settlement, then the earnings freed (both due at once here), by the server's worker
         deadline = time.monotonic() + 30

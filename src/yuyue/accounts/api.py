@@ -149,7 +149,7 @@ def me(request):
 
 
 class MeIn(Schema):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
 @router.patch("/me", response=Me, auth=bearer)
@@ -163,9 +163,11 @@ class AvatarOut(Schema):
 
 
 @router.post("/me/avatar", response=AvatarOut, auth=bearer)
-def put_avatar(request, file: UploadedFile = File(...)):  # noqa: B008 - ninja's way
-    """Upload your avatar (JPEG, PNG, WebP or GIF up to 5 MB): kept as a 256-px square JPEG."""
-    user = profile.set_avatar(actor=request.auth, data=file.read(profile.MAX_AVATAR_BYTES + 1))
+def put_avatar(request, file: UploadedFile | None = File(None)):  # noqa: B008 - ninja's way
+    """Upload your avatar (JPEG, PNG, WebP or GIF up to 5 MB) as the form field `file`: kept as
+    a 256-px square JPEG. No file, or an empty one, is refused as invalid_image."""
+    data = file.read(profile.MAX_AVATAR_BYTES + 1) if file is not None else b""
+    user = profile.set_avatar(actor=request.auth, data=data)
     return {"url": avatar_url(user)}
 
 
@@ -174,11 +176,11 @@ def avatar_url(user: User) -> str:
 
 
 class AddressIn(Schema):
-    address: str = Field(max_length=300)
+    address: str = Field(max_length=300, pattern=r"\S")
     label: str = Field("", max_length=30)
-    lat: float | None = None
-    lng: float | None = None
-    default: bool = False
+    lat: float | None = Field(None, ge=-90, le=90, strict=True)
+    lng: float | None = Field(None, ge=-180, le=180, strict=True)
+    default: bool = Field(False, strict=True)
 
 
 class AddressOut(Schema):

@@ -11,3 +11,6 @@ class DispatchConfig(AppConfig):
         from . import receivers
 
         step_taken.connect(receivers.push_step, dispatch_uid="dispatch.push_step")
+        from .record import note_late_arrival
+
+        step_taken.connect(note_late_arrival, dispatch_uid="dispatch.note_late_arrival")

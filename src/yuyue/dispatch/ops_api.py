@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Field, Router, Schema
+import datetime as dt
+
+from ninja import Field, Query, Router, Schema
 
 from yuyue.accounts.auth import bearer, require_staff
 from yuyue.accounts.models import StaffRole
@@ -30,6 +32,54 @@ def queue(request, merchant_id: int | None = None):
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
     return [booking_out(load_booking(b.pk)) for b in qs.order_by("starts_at")[:500]]
+
+
+class RecordLine(Schema):
+    kind: str
+    at: dt.datetime
+    booking_id: int
+    note: str
+
+
+class RecordOut(Schema):
+    provider_id: int
+    days: int
+    offers: int
+    rejected: int
+    expired: int
+    released: int
+    late: int
+    lines: list[RecordLine]
+
+
+@router.get("/ops/providers/{provider_id}/record", response=RecordOut, auth=bearer)
+def provider_record(request, provider_id: int, days: int = Query(30, ge=1, le=365)):
+    """A provider's broken commitments: orders given back, late arrivals, offers turned down or
+    left to expire. Operators see any provider's; a merchant's managers their own providers'."""
+    from yuyue.accounts.models import Provider
+
+    from .record import provider_record as record
+
+    provider = Provider.objects.filter(pk=provider_id).first()
+    if provider is None:
+        raise DomainError("not_found")
+    if not getattr(request.auth, "is_operator", False):
+        if provider.merchant_id is None:
+            raise DomainError("forbidden")
+        require_staff(request.auth, provider.merchant_id, (StaffRole.OWNER, StaffRole.MANAGER))
+    data = record(provider, days=days)
+    lines = [
+        {"kind": b.kind, "at": b.at, "booking_id": b.booking_id, "note": b.note}
+        for b in data["breaches"]
+    ] + [
+        {"kind": f"offer_{o.status}", "at": o.sent_at, "booking_id": o.booking_id, "note": o.reason}
+        for o in data["missed_offers"]
+    ]
+    return {
+        "provider_id": provider.pk,
+        **{k: data[k] for k in ("days", "offers", "rejected", "expired", "released", "late")},
+        "lines": sorted(lines, key=lambda x: x["at"], reverse=True),
+    }
 
 
 class AssignIn(Schema):

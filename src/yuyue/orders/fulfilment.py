@@ -123,9 +123,40 @@ def start_service(*, actor, booking_id: int, code: str, lat: float, lng: float) 
     return _provider_step(actor, booking_id, "start", lat, lng, code=code)
 
 
-def complete_service(*, actor, booking_id: int, code: str, lat: float, lng: float) -> Booking:
-    """Done, confirmed by the customer's code (billing settles it after the complaint window)."""
-    return _provider_step(actor, booking_id, "complete", lat, lng, code=code)
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+
+
+def complete_service(
+    *,
+    actor,
+    booking_id: int,
+    code: str,
+    lat: float,
+    lng: float,
+    photos: list[bytes] | None = None,
+) -> Booking:
+    """Done, confirmed by the customer's code (billing settles it after the complaint window),
+    with pictures of the result if given (checked and cleaned first: a bad one refuses the step
+    and nothing is stored)."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+
+    from yuyue.core.images import clean_image
+
+    from .models import WorkPhoto
+
+    photos = photos or []
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError("invalid_input", f"At most {MAX_PHOTOS} photos.")
+    cleaned = [clean_image(p, max_bytes=MAX_PHOTO_BYTES, max_side=1600) for p in photos]
+    with transaction.atomic():
+        booking = _provider_step(actor, booking_id, "complete", lat, lng, code=code)
+        for jpeg in cleaned:
+            photo = WorkPhoto(booking=booking)
+            photo.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=True)
+    return booking
 
 
 def unlock_verification(*, actor, booking_id: int) -> Booking:

@@ -328,3 +328,13 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"waiting for slot {self.slot_id}: {self.customer_id} ({self.status})"
+
+
+class WorkPhoto(models.Model):
+    """A picture of the finished work, taken by the provider when completing an order: cleaned
+    of metadata (`core.images`) and kept through the storage API; shown to the order's customer
+    and provider and to those who handle its after-sales."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="work/%Y/%m/")
+    created_at = models.DateTimeField(auto_now_add=True)

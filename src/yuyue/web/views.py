@@ -137,6 +137,24 @@ def avatar(request, user_id: int, version: int):
     return response
 
 
+def work_photo(request, photo_id: int):
+    """A picture of finished work: to the order's customer and provider, operators and the
+    merchant's staff; to nobody else (not found, as a missing one)."""
+    from django.http import FileResponse
+
+    from yuyue.orders.models import WorkPhoto
+    from yuyue.orders.states import roles_of
+
+    photo = WorkPhoto.objects.select_related("booking").filter(pk=photo_id).first()
+    if photo is None or not request.user.is_authenticated:
+        raise Http404
+    if not roles_of(request.user, photo.booking) & {"customer", "provider", "staff", "operator"}:
+        raise Http404
+    response = FileResponse(photo.file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 

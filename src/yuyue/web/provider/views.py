@@ -121,6 +121,21 @@ def home(request, provider: Provider):
 
 
 @provider_page
+def record(request, provider: Provider):
+    """My record of the last 30 days: orders given back, late arrivals, offers turned down or
+    left to expire, each with its time and reason."""
+    from yuyue.dispatch.record import provider_record
+
+    tz = _tz(provider)
+    data = provider_record(provider)
+    for row in data["breaches"]:
+        row.local = row.at.astimezone(tz)
+    for row in data["missed_offers"]:
+        row.local = row.sent_at.astimezone(tz)
+    return render(request, "web/provider/record.html", {"r": data})
+
+
+@provider_page
 @require_POST
 def duty(request, provider: Provider):
     try:
@@ -190,7 +205,7 @@ def orders(request, provider: Provider):
         days.setdefault(b.local_start.date(), []).append(b)
     done = list(
         Booking.objects.filter(provider=provider, status=BookingStatus.COMPLETED)
-        .select_related("service")
+        .select_related("service", "call")
         .order_by("-starts_at")[:20]
     )
     for b in done:
@@ -261,11 +276,29 @@ def step(request, provider: Provider, booking_id: int, name: str):
         _flash(request, _("Your location is needed for this step: allow it and try again."))
         return HttpResponseRedirect(reverse("provider:order", args=[booking.pk]))
     extra = {"code": request.POST.get("code", "").strip()} if with_code else {}
+    if name == "complete":
+        extra["photos"] = [
+            f.read(fulfilment.MAX_PHOTO_BYTES + 1) for f in request.FILES.getlist("photos")
+        ]
     try:
         do(actor=request.user, booking_id=booking.pk, lat=lat, lng=lng, **extra)
     except DomainError as exc:
         _flash(request, exc.message())
     return HttpResponseRedirect(reverse("provider:order", args=[booking.pk]))
+
+
+@provider_page
+@require_POST
+def join_call(request, provider: Provider, booking_id: int):
+    """A consultant into the call's room (a bearer token in the address's fragment, as the
+    customer's page gives it)."""
+    from yuyue.accounts.tokens import issue_token
+
+    booking = _mine(provider, booking_id)
+    if booking.channel != "call":
+        raise Http404
+    key, _token = issue_token(user=request.user, via="page")
+    return HttpResponseRedirect(f"{reverse('call', args=[booking.pk])}#token={key}")
 
 
 @provider_page

@@ -112,3 +112,12 @@ def clock(value) -> str:
     if value is None or value == "":
         return ""
     return f"{value:%H:%M}"
+
+
+@register.filter
+def call_minutes(milliseconds) -> str:
+    """A call's metered time in minutes, one decimal (the meter counts milliseconds)."""
+    try:
+        return f"{int(milliseconds) / 60000:.1f}"
+    except (TypeError, ValueError):
+        return ""
