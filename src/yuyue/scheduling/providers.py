@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from yuyue.accounts.models import Provider
@@ -17,7 +18,6 @@ from yuyue.core.errors import DomainError
 from . import availability
 
 SORTS = ("rating", "distance", "price", "experience")
-SCAN = 2000  # providers read before the filters that are not in SQL (price, distance)
 
 
 def age(birth_year: int | None) -> int | None:
@@ -96,10 +96,10 @@ def search_providers(
     category), price, rating and distance (with lat/lng: only those whose area covers the
     point), sorted by rating, distance, price or experience.
 
-    Three statements whatever the number of providers: the service, the candidates' card fields
-    (near a point, only those whose area covers it: `availability.covering_point`), and the
-    skills of the ones returned; the exact distance, price and order are worked out on those
-    rows."""
+    Three statements whatever the number of providers: the service; the candidates' card fields,
+    filtered (near a point, only those whose area covers it: `availability.covering_point`) and
+    ordered in SQL, a few times the page's rows; and the skills of the ones returned. The exact
+    distance and order are worked out on those rows."""
     if sort not in SORTS:
         raise DomainError("invalid_input", f"sort: one of {', '.join(SORTS)}")
     qs = Provider.objects.filter(active=True, verified=True)
@@ -128,8 +128,22 @@ def search_providers(
         raise DomainError("invalid_input", "Give both lat and lng, or neither.")
     if lat is not None:
         qs = availability.covering_point(qs, lat, lng)
+    # the price a card shows: the provider's own (a consultant's rate), else the service's
+    own = "rate_per_minute_fen" if service and service.kind == ServiceKind.REMOTE else "price_fen"
+    base = service.base_price_fen if service is not None else None
+    qs = qs.alias(shown_price=Coalesce(own, Value(base), output_field=BigIntegerField()))
+    if price_max_fen is not None:
+        qs = qs.filter(shown_price__lte=price_max_fen)
+    # the order in SQL too, so that only a few times the page's rows are read, not every
+    # provider of a busy city; the exact distance and order follow on those rows
+    order = {
+        "rating": ("-rating", "-reviews_count", "pk"),
+        "price": (F("shown_price").asc(nulls_last=True), "-rating", "pk"),
+        "experience": ("-experience_years", "-rating", "pk"),
+        "distance": ("flat_km2", "-rating", "pk") if lat is not None else ("-rating", "pk"),
+    }[sort]
     rows = []
-    for p in qs.values(*CARD_FIELDS)[:SCAN]:
+    for p in qs.order_by(*order).values(*CARD_FIELDS)[: max(limit * 3, limit + 20)]:
         distance = None
         if lat is not None:
             if p["lat"] is None:
@@ -137,12 +151,7 @@ def search_providers(
             distance = availability.haversine_km(lat, lng, p["lat"], p["lng"])
             if distance > p["service_radius_km"]:
                 continue
-        one = card(p, distance, service, [])
-        if price_max_fen is not None and (
-            one["price_fen"] is None or one["price_fen"] > price_max_fen
-        ):
-            continue
-        rows.append(one)
+        rows.append(card(p, distance, service, []))
     keys = {
         "distance": lambda c: (c["distance_km"] is None, c["distance_km"] or 0, -c["rating"]),
         "rating": lambda c: (-c["rating"], -c["reviews_count"], c["id"]),
