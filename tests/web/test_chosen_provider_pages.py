@@ -317,3 +317,33 @@ def test_a_monthly_package_booked_paid_and_cancelled_as_one(
         "cancelled"
     }
     context.close()
+
+
+def test_nobody_reaches_another_customers_package(carers):
+    from yuyue.orders.models import Series
+    from yuyue.orders.series import book_series
+
+    care, people = carers
+    owner, stranger = make_user("Package owner"), make_user("Package stranger")
+    top_up(owner, 100_000)
+    start = timezone.now().astimezone(SH).date() + dt.timedelta(days=2)
+    made, _dates = book_series(
+        actor=owner,
+        service_id=care.pk,
+        provider_id=people["Li"].pk,
+        rule={
+            "weekdays": [start.weekday()],
+            "start": "10:00",
+            "date_from": start.isoformat(),
+            "date_to": (start + dt.timedelta(days=13)).isoformat(),
+        },
+        address="1 Owner Road",
+    )
+    client = Client()
+    client.force_login(stranger)
+    assert client.get(f"/my/packages/{made.pk}/").status_code == 404
+    assert client.post(f"/my/packages/{made.pk}/pay/").status_code == 404
+    assert client.post(f"/my/packages/{made.pk}/cancel/").status_code == 404
+    made.refresh_from_db()
+    assert made.active and Series.objects.get(pk=made.pk).customer_id == owner.pk
+    assert not Booking.objects.filter(series=made, payment_status="paid").exists()

@@ -205,13 +205,18 @@ def package_page(request, series_id: int):
     return render(request, "web/customer/package.html", context)
 
 
-@login_required(login_url="customer:sign-in")
-@require_POST
-def pay_package(request, series_id: int):
+def _only_mine(request, series_id: int) -> None:
+    """Another customer's package is not found, as a missing one is."""
     try:
         packages.my_series(actor=request.user, series_id=series_id)
     except DomainError as exc:
         raise Http404 from exc
+
+
+@login_required(login_url="customer:sign-in")
+@require_POST
+def pay_package(request, series_id: int):
+    _only_mine(request, series_id)
     try:
         payments.pay_package_with_wallet(actor=request.user, series_id=series_id)
     except DomainError as exc:
@@ -223,10 +228,7 @@ def pay_package(request, series_id: int):
 @login_required(login_url="customer:sign-in")
 @require_POST
 def cancel_package(request, series_id: int):
-    try:
-        packages.my_series(actor=request.user, series_id=series_id)
-    except DomainError as exc:
-        raise Http404 from exc
+    _only_mine(request, series_id)
     try:
         packages.cancel_series(
             actor=request.user, series_id=series_id, reason=request.POST.get("reason", "")[:300]
