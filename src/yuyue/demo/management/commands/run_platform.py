@@ -114,7 +114,7 @@ class Command(BaseCommand):
             f"  job worker   running ({'in the web process' if embedded else 'db_worker'})\n"
             f"  demo logins, all with password {PASSWORD}:\n{logins}\n"
             f"    {PROVIDER_PHONES[0]} … {PROVIDER_PHONES[-1]}  providers (cleaners)\n"
-            "Ctrl-C stops both.\n"
+            "Ctrl-C stops it all.\n"
         )
         self.stdout.flush()
 
