@@ -1014,6 +1014,7 @@ def wallet_page(request):
         plans=TopUpPlan.objects.filter(active=True),
         coupons=mine,
         to_claim=[c for c in claimable(limit=20) if c.pk not in held],
+        tz=tz,
     )
     status = 400 if "error" in context else 200
     return render(request, "web/customer/wallet.html", context, status=status)

@@ -6,6 +6,7 @@ The rules are `catalog.onboarding`."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,6 +23,7 @@ from yuyue.catalog import onboarding
 from yuyue.catalog.models import Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.crypto import mask_id_number
 from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import zone
 
 KINDS = [
     ("photo", True),
@@ -107,7 +109,8 @@ def review_list(request):
     if not _may_review_any(request.user):
         raise Http404
     rows = list(onboarding.reviewable(request.user)[:200])
-    return render(request, "web/provider/review_list.html", {"rows": rows})
+    tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
+    return render(request, "web/provider/review_list.html", {"rows": rows, "tz": tz})
 
 
 def _may_review_any(user) -> bool:

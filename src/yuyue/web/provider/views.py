@@ -463,10 +463,14 @@ def money(request, provider: Provider):
     context = {
         "earnings": settlement.earnings(provider),
         "statement": settlement.statement(provider, limit=50),
-        "withdrawals": Withdrawal.objects.filter(provider=provider).order_by("-created_at")[:20],
+        "withdrawals": list(
+            Withdrawal.objects.filter(provider=provider).order_by("-created_at")[:20]
+        ),
         "flash": request.session.pop("flash", None),
         "min_fen": settings.YUYUE_MIN_WITHDRAWAL_FEN,
     }
+    for w in context["withdrawals"]:
+        w.local = w.created_at.astimezone(tz)
     for line in context["statement"]["lines"]:
         line["local"] = line["at"].astimezone(tz)
         say = POSTINGS.get(line["kind"])
