@@ -83,7 +83,13 @@ def test_operators_endpoints_tell_outsiders_nothing_about_ids(customer, merchant
                 answers = set()
                 for known in (True, False):
                     filled = path.replace("{day}", "2026-12-01")
-                    for name in ("user_id", "merchant_id", "booking_id", "withdrawal_id"):
+                    for name in (
+                        "user_id",
+                        "merchant_id",
+                        "booking_id",
+                        "withdrawal_id",
+                        "provider_id",
+                    ):
                         filled = filled.replace("{" + name + "}", str(owner.pk if known else 10**9))
                     for name in ("level_id", "plan_id", "payment_id"):
                         filled = filled.replace("{" + name + "}", "1" if known else "999999999")

@@ -61,12 +61,13 @@ def provider_record(request, provider_id: int, days: int = Query(30, ge=1, le=36
     from .record import provider_record as record
 
     provider = Provider.objects.filter(pk=provider_id).first()
-    if provider is None:
-        raise DomainError("not_found")
     if not getattr(request.auth, "is_operator", False):
-        if provider.merchant_id is None:
+        # an outsider learns nothing, not even whether the provider exists
+        if provider is None or provider.merchant_id is None:
             raise DomainError("forbidden")
         require_staff(request.auth, provider.merchant_id, (StaffRole.OWNER, StaffRole.MANAGER))
+    elif provider is None:
+        raise DomainError("not_found")
     data = record(provider, days=days)
     lines = [
         {"kind": b.kind, "at": b.at, "booking_id": b.booking_id, "note": b.note}
