@@ -2,5 +2,6 @@
 
 from yuyue.calls.routing import websocket_urlpatterns as calls
 from yuyue.dispatch.routing import websocket_urlpatterns as dispatch
+from yuyue.notifications.routing import websocket_urlpatterns as notifications
 
-websocket_urlpatterns = [*dispatch, *calls]
+websocket_urlpatterns = [*dispatch, *calls, *notifications]

@@ -189,3 +189,46 @@ def test_nobody_reaches_another_customers_need(movers):
     assert not Booking.objects.exists()
     need.refresh_from_db()
     assert need.status == "open"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_new_notice_shows_on_the_open_page_at_once(movers, chromium):
+    """A mover applies (through the provider API, on the server): the customer's open page
+    shows the unread notice within seconds, pushed over the socket, not after the 30 s poll."""
+    import httpx
+
+    from tests.livesrv import LiveServer, current_database_url
+    from yuyue.accounts.tokens import issue_token
+
+    moving, (sun, _qian) = movers
+    customer = make_user("Notice watcher", password="s3cret-pass")
+    need = taskhall.publish_need(
+        actor=customer,
+        category_id=moving.pk,
+        title="Piano",
+        description="",
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        duration_minutes=120,
+        address="1 Road",
+        lat=HOME[0],
+        lng=HOME[1],
+        budget_fen=50000,
+    )
+    key = issue_token(user=sun.user, via="password")[0]
+    server = LiveServer(current_database_url(), asgi=True).start()
+    try:
+        page = chromium.new_context(viewport=PHONE, locale="en-US").new_page()
+        with_password(page, server.url, customer, "/my/bookings/", "Sign in")
+        page.wait_for_function("document.body.dataset.notices === 'live'")
+        assert page.locator("#notices-link .badge").count() == 0
+        applied = httpx.post(
+            f"{server.url}/api/provider/needs/{need.pk}/apply",
+            json={"price_fen": 45000, "message": "two of us"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert applied.status_code == 201, applied.text
+        page.wait_for_selector("#notices-link .badge", timeout=8_000)  # well before 30 s
+        assert page.inner_text("#notices-link .badge") == "1"
+    finally:
+        server.stop()

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from yuyue.accounts.models import User
 
+from . import live
 from .models import Notice
 from .sms import get_sms_sender, text_for
 
@@ -19,6 +20,7 @@ log = logging.getLogger("yuyue.notify")
 def notify(user_id: int, kind: str, **payload) -> None:
     Notice.objects.create(user_id=user_id, kind=kind, payload=payload)
     transaction.on_commit(lambda: log.info("notify user=%s kind=%s %s", user_id, kind, payload))
+    transaction.on_commit(lambda: live.ping(user_id))
     if kind in settings.YUYUE_SMS_KINDS:
         transaction.on_commit(lambda: _send_sms(user_id, kind, payload))
 
@@ -29,6 +31,8 @@ def notify_many(notes: list[tuple[int, str, dict]]) -> None:
     Notice.objects.bulk_create(
         [Notice(user_id=u, kind=k, payload=p) for u, k, p in notes], batch_size=1000
     )
+    for user_id in {u for u, _k, _p in notes}:
+        transaction.on_commit(lambda u=user_id: live.ping(u))
     for user_id, kind, payload in notes:
         if kind in settings.YUYUE_SMS_KINDS:
             transaction.on_commit(lambda u=user_id, k=kind, p=payload: _send_sms(u, k, p))
