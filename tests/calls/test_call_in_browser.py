@@ -4,7 +4,6 @@ connect over WebRTC, talk, and hang up; the meter and the bill agree with the se
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -98,7 +97,9 @@ def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypa
                 assert wait_for(
                     page, "window.yuyueCall.state && window.yuyueCall.state.status === 'live'"
                 )
-            time.sleep(6)  # talk a little: pages beat every second
+            # talk a little: at least 6 metered seconds (the meter runs once both pages report
+            # audio, which a loaded machine takes a moment for; pages beat every second)
+            wait_for(pages["customer"], "window.yuyueCall.state.elapsed_seconds >= 6", 30)
             shown = pages["customer"].evaluate("window.yuyueCall.state")
             assert shown["elapsed_seconds"] >= 5 and shown["cost_fen"] >= 50
             pages["customer"].click("#hangup")
