@@ -7,7 +7,6 @@ order, then pay it as any order. The rules are `dispatch.taskhall` (`publish_nee
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -26,7 +25,7 @@ from yuyue.dispatch import taskhall
 from yuyue.dispatch.models import Application, ApplicationStatus, Need, NeedStatus
 from yuyue.orders.models import PaymentStatus
 
-from .views import _at, _point
+from .views import _at, _point, _yuan_to_fen
 
 DURATIONS = (60, 120, 180, 240, 480)
 
@@ -41,14 +40,6 @@ def _mine(request, need_id: int) -> Need:
     if need is None:
         raise Http404
     return need
-
-
-def _yuan(raw: str) -> int | None:
-    try:
-        value = float((raw or "").replace(",", ""))
-    except ValueError:
-        return None
-    return round(value * 100) if math.isfinite(value) and value > 0 else None
 
 
 @login_required(login_url="customer:sign-in")
@@ -95,7 +86,7 @@ def new_need(request):
     except ValueError:
         starts_at = None
         errors["when"] = _("Choose a day and a time.")
-    budget = _yuan(form["budget"])
+    budget = _yuan_to_fen(form["budget"])
     if budget is None:
         errors["budget"] = _("Enter your budget in yuan.")
     if not form["address"].strip():
