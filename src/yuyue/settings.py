@@ -303,6 +303,10 @@ YUYUE_STEP_EARLY_MINUTES.update(json.loads(os.environ.get("YUYUE_STEP_EARLY_MINU
 YUYUE_OFFER_TIMEOUT_SECONDS = int(os.environ.get("YUYUE_OFFER_TIMEOUT_SECONDS", "60"))
 # An arrival later than this after the order's start is recorded as a breach (dispatch.record).
 YUYUE_LATE_GRACE_MINUTES = int(os.environ.get("YUYUE_LATE_GRACE_MINUTES", "15"))
+# Dispatch weighs a provider's breaches of the last YUYUE_RECORD_DAYS days; that many offers
+# turned down or left to expire in that time are forgiven, each one more counts as a breach.
+YUYUE_RECORD_DAYS = int(os.environ.get("YUYUE_RECORD_DAYS", "30"))
+YUYUE_MISSED_OFFERS_ALLOWED = int(os.environ.get("YUYUE_MISSED_OFFERS_ALLOWED", "3"))
 YUYUE_DISPATCH_ROUND_SECONDS = int(os.environ.get("YUYUE_DISPATCH_ROUND_SECONDS", "5"))
 YUYUE_DISPATCH_MAX_ROUNDS = int(os.environ.get("YUYUE_DISPATCH_MAX_ROUNDS", "5"))
 # The most open orders one round considers (soonest first); the rest wait for the next round.

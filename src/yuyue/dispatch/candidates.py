@@ -5,7 +5,7 @@ orders × 310 providers. Here the facts are read in a fixed number of set-based 
 whatever the number of pairs, and the rules are checked in memory with numpy:
 
 1. the providers who offer the round's services, with their skills, open orders, orders done
-   today and pending offers (five statements);
+   today, pending offers and recent breaches (six statements);
 2. who is near each order: a KD-tree (scipy's cKDTree) of the providers' home bases on the unit
    sphere gives every pair within the largest service radius; the exact test (haversine within
    the provider's own radius) follows on those pairs only;
@@ -35,6 +35,7 @@ from yuyue.scheduling.availability import EARTH_KM, working_windows
 from yuyue.scheduling.models import ProviderReservation
 
 from .models import Offer, OfferStatus
+from .record import recent_breaches
 
 ACTIVE = (
     BookingStatus.ACCEPTED,
@@ -96,6 +97,7 @@ class Pool:
     open_now: np.ndarray
     done_today: np.ndarray
     pending: np.ndarray  # holding a pending offer
+    breaches: np.ndarray  # recent breaches (record.recent_breaches), read for a round only
     zones: list[str]
     skills: np.ndarray  # sorted keys index << 32 | service id
     subquery: object  # the providers' ids, for the statements that follow
@@ -162,7 +164,10 @@ def load_pool(
     )
     done_today = np.zeros(m, np.int64)
     pending = np.zeros(m, bool)
+    breaches = np.zeros(m, np.int64)
     if for_round:
+        for pid, n in recent_breaches(subquery).items():
+            breaches[index[pid]] = n
         done_today = counts(
             Booking.objects.filter(
                 provider__in=subquery, status=BookingStatus.COMPLETED, starts_at__date=today
@@ -186,6 +191,7 @@ def load_pool(
         open_now=open_now,
         done_today=done_today,
         pending=pending,
+        breaches=breaches,
         zones=[r[7] or r[6] for r in rows],
         skills=skills,
         subquery=subquery,

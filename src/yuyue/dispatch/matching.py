@@ -19,6 +19,7 @@ order's own when its `OrderPoint.weights` is set: each merchant's policy, `POLIC
     weights.travel × travel minutes
     + weights.rating × (5 − rating)                 (stars below five)
     + weights.fairness × (load_today + k)           (k orders already given to j in this round)
+    + weights.record × breaches                     (commitments broken lately)
 A provider with capacity c appears as c columns (copies k = 0 … c−1); since the fairness term
 grows with k the copies fill in order, so the reported cost is always the marginal one.
 
@@ -67,7 +68,8 @@ class Candidate:
     """A provider who may be offered orders in this round (候选服务人员).
 
     `rating` is 0–5 stars; `load_today` the orders they already did today; `capacity` how many
-    orders they may take in this round (usually 1; 0 takes none).
+    orders they may take in this round (usually 1; 0 takes none); `breaches` the commitments they
+    broke lately (`dispatch.record.recent_breaches`).
     """
 
     id: Hashable
@@ -76,23 +78,26 @@ class Candidate:
     rating: float = MAX_RATING
     load_today: int = 0
     capacity: int = 1
+    breaches: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Weights:
     """Cost terms, all in minutes of travel.
 
-    The defaults: a star of rating below five is worth 5 minutes of travel, and each order a
-    provider already has today (or takes earlier in this round) 3 minutes, so that among providers
-    a few minutes apart the better-rated and the less-loaded one gets the order.
+    The defaults: a star of rating below five is worth 5 minutes of travel, each order a
+    provider already has today (or takes earlier in this round) 3 minutes, and each commitment
+    they broke lately 5 minutes, so that among providers a few minutes apart the better-rated,
+    the less-loaded and the more reliable one gets the order.
     """
 
     travel: float = 1.0  # per minute of travel
     rating: float = 5.0  # per star below five
     fairness: float = 3.0  # per order already done today or taken in this round
+    record: float = 5.0  # per breach in the provider's recent record
 
     def __post_init__(self):
-        if min(self.travel, self.rating, self.fairness) < 0:
+        if min(self.travel, self.rating, self.fairness, self.record) < 0:
             raise ValueError("weights must not be negative")
 
 
@@ -100,14 +105,14 @@ DEFAULT_WEIGHTS = Weights()
 
 # The merchants' dispatch policies (catalog.DispatchPolicy), as cost terms. "travel": least total
 # travel among the assignments that serve the most orders. "balanced": travel first, but a star
-# of rating is worth 2 minutes and each order already done today 1, which only decides between
-# providers a few minutes apart. "quality": a star is worth 10 minutes, so a better-rated
-# provider comes from farther away; today's load barely counts. docs/dispatch.md shows what
-# each costs in travel on the benchmark's city.
+# of rating is worth 2 minutes, each order already done today 1 and each recent breach 3, which
+# only decides between providers a few minutes apart. "quality": a star is worth 10 minutes and
+# a breach 15, so a better-rated, reliable provider comes from farther away; today's load barely
+# counts. docs/dispatch.md shows what each costs in travel on the benchmark's city.
 POLICIES = {
-    "travel": Weights(travel=1.0, rating=0.0, fairness=0.0),
-    "balanced": Weights(travel=1.0, rating=2.0, fairness=1.0),
-    "quality": Weights(travel=1.0, rating=10.0, fairness=0.5),
+    "travel": Weights(travel=1.0, rating=0.0, fairness=0.0, record=0.0),
+    "balanced": Weights(travel=1.0, rating=2.0, fairness=1.0, record=3.0),
+    "quality": Weights(travel=1.0, rating=10.0, fairness=0.5, record=15.0),
 }
 
 
@@ -211,11 +216,17 @@ def _price(orders, candidates, eligible, estimator, weights, max_travel_minutes)
     order, cand, travel = order[keep], cand[keep], travel[keep]
     rating = np.clip([c.rating for c in candidates], 0.0, MAX_RATING)
     load = np.fromiter((c.load_today for c in candidates), dtype=float, count=m)
-    w_travel, w_rating, w_fair = _order_weights(orders, weights)
+    breaches = np.fromiter((c.breaches for c in candidates), dtype=float, count=m)
+    w_travel, w_rating, w_fair, w_record = _order_weights(orders, weights)
     w_fair = w_fair[order] if np.ndim(w_fair) else w_fair
     if np.ndim(w_travel):
-        w_travel, w_rating = w_travel[order], w_rating[order]
-    cost = w_travel * travel + w_rating * (MAX_RATING - rating[cand]) + w_fair * load[cand]
+        w_travel, w_rating, w_record = w_travel[order], w_rating[order], w_record[order]
+    cost = (
+        w_travel * travel
+        + w_rating * (MAX_RATING - rating[cand])
+        + w_fair * load[cand]
+        + w_record * breaches[cand]
+    )
 
     # Capacity > 1: one column per copy, copy k costs k more orders of fairness. A provider never
     # needs more copies than the orders eligible for them.
@@ -233,15 +244,16 @@ def _price(orders, candidates, eligible, estimator, weights, max_travel_minutes)
 
 
 def _order_weights(orders, weights: Weights):
-    """(travel, rating, fairness) weights: scalars when every order uses `weights`, else one
-    of each per order (an order's own `weights` first)."""
+    """(travel, rating, fairness, record) weights: scalars when every order uses `weights`,
+    else one of each per order (an order's own `weights` first)."""
     if all(o.weights is None or o.weights == weights for o in orders):
-        return weights.travel, weights.rating, weights.fairness
+        return weights.travel, weights.rating, weights.fairness, weights.record
     own = [o.weights or weights for o in orders]
     return (
         np.array([w.travel for w in own]),
         np.array([w.rating for w in own]),
         np.array([w.fairness for w in own]),
+        np.array([w.record for w in own]),
     )
 
 

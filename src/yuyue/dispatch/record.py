@@ -2,13 +2,16 @@
 order given back (`Breach`, written by `provider_release_order`), an arrival later than the
 grace after the start (`Breach`, written when the arrival is recorded), and offers turned down
 or left to expire (the offers themselves, which keep their status, time and reason). Providers
-see their own; operators any provider's."""
+see their own; operators any provider's. Dispatch weighs the recent ones (`recent_breaches`)
+next to distance: every breach counts, and offers missed beyond YUYUE_MISSED_OFFERS_ALLOWED in
+the last YUYUE_RECORD_DAYS days each count as one."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import Count, Value
 from django.utils import timezone
 
 from yuyue.orders.models import Booking
@@ -59,3 +62,32 @@ def provider_record(provider, *, days: int = 30) -> dict:
         "rejected": sum(o.status == OfferStatus.REJECTED for o in offers),
         "expired": sum(o.status == OfferStatus.EXPIRED for o in offers),
     }
+
+
+def recent_breaches(providers) -> dict[int, int]:
+    """What dispatch weighs, per provider id of `providers` (a queryset of providers or of their
+    ids): breaches in the last YUYUE_RECORD_DAYS days, plus the offers turned down or left to
+    expire beyond the YUYUE_MISSED_OFFERS_ALLOWED forgiven. One statement."""
+    since = timezone.now() - dt.timedelta(days=settings.YUYUE_RECORD_DAYS)
+    broken = (
+        Breach.objects.filter(provider__in=providers, at__gte=since)
+        .order_by()
+        .values_list("provider_id")
+        .annotate(n=Count("id"), missed=Value(False))
+    )
+    missed = (
+        Offer.objects.filter(
+            provider__in=providers,
+            status__in=[OfferStatus.REJECTED, OfferStatus.EXPIRED],
+            sent_at__gte=since,
+        )
+        .order_by()
+        .values_list("provider_id")
+        .annotate(n=Count("id"), missed=Value(True))
+    )
+    out: dict[int, int] = {}
+    allowed = settings.YUYUE_MISSED_OFFERS_ALLOWED
+    for pid, n, is_missed in broken.union(missed, all=True):
+        n = max(0, n - allowed) if is_missed else n
+        out[pid] = out.get(pid, 0) + n
+    return out

@@ -149,6 +149,7 @@ def _round_problem(orders: list[Booking], now: dt.datetime) -> RoundPlan:
                     float(pool.lng[j]),
                     float(pool.rating[j]),
                     int(pool.done_today[j]),
+                    breaches=int(pool.breaches[j]),
                 )
                 for j in used
             ],
