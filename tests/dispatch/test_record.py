@@ -66,9 +66,11 @@ def test_late_arrivals_turned_down_and_expired_offers_are_on_the_record(
     fulfilment.arrive(actor=near.user, booking_id=on_time.pk, lat=HOME[0], lng=HOME[1])
     assert Breach.objects.filter(kind="late_arrival").count() == 1
 
+    settings.YUYUE_MISSED_OFFERS_ALLOWED = 0  # nothing forgiven: the turned-down offer counts
     status, seen = api_for(operator).get(f"/api/ops/providers/{near.pk}/record")
     assert status == 200, seen
     assert (seen["offers"], seen["rejected"], seen["expired"]) == (1, 1, 0)
+    assert seen["weighed"] == 1
     assert seen["lines"][0]["note"] == "too far"
     status, seen = api_for(operator).get(f"/api/ops/providers/{second.pk}/record")
     assert (seen["expired"], seen["rejected"]) == (1, 0)
@@ -82,5 +84,6 @@ def test_late_arrivals_turned_down_and_expired_offers_are_on_the_record(
 
     page = Client()
     page.force_login(near.user)
-    html = page.get("/pro/record/").content.decode()
+    html = page.get("/pro/record/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "too far" in html and 'id="rejected">1<' in html
+    assert "Dispatch counts 1 breach against you" in html

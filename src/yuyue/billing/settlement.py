@@ -219,6 +219,23 @@ def statement(provider: Provider, *, date_from=None, date_to=None, limit: int = 
     }
 
 
+def credited_by_order(provider: Provider, booking_ids) -> dict[int, int]:
+    """What each of `booking_ids` put into the provider's earnings (its settlement share, a
+    no-show share), in fen; orders that earned nothing yet are absent. One statement."""
+    from django.db.models import Sum
+
+    from .models import Entry
+
+    frozen = ledger.account(AccountKind.PROVIDER_FROZEN, "provider", provider.pk)
+    rows = (
+        Entry.objects.filter(account=frozen, amount__gt=0, transfer__booking_id__in=booking_ids)
+        .order_by()
+        .values_list("transfer__booking_id")
+        .annotate(n=Sum("amount"))
+    )
+    return dict(rows)
+
+
 def request_withdrawal(*, actor, amount_fen: int) -> Withdrawal:
     provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
     if provider is None:

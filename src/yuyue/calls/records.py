@@ -11,7 +11,7 @@ from django.utils import timezone
 from yuyue.billing.models import Payment
 from yuyue.core.errors import DomainError
 
-from .models import CallSession, CallStatus
+from .models import OPEN, CallSession, CallStatus
 from .services import OPERATOR, _event, may_read, snapshot
 
 
@@ -36,6 +36,38 @@ def record(*, actor, booking_id: int, now: dt.datetime | None = None) -> dict:
             for e in call.events.all()
         ],
     }
+
+
+def consultant_calls(provider, *, limit: int = 50) -> dict:
+    """A consultant's calls: those still to be held (paid, not ended), soonest first, and the
+    records of those held or missed, newest first, each with what it earned them."""
+    from yuyue.billing.settlement import credited_by_order
+
+    calls = CallSession.objects.filter(booking__provider=provider).select_related(
+        "booking__service"
+    )
+    upcoming = list(calls.filter(status__in=OPEN).order_by("booking__starts_at")[:limit])
+    held = list(
+        calls.filter(status__in=[CallStatus.ENDED, CallStatus.MISSED]).order_by(
+            "-booking__starts_at"
+        )[:limit]
+    )
+    earned = credited_by_order(provider, [c.booking_id for c in held])
+    for c in held:
+        c.earned_fen = earned.get(c.booking_id, 0)
+    return {
+        "upcoming": upcoming,
+        "held": held,
+        "talked_seconds": sum(c.metered_seconds or 0 for c in held),
+        "earned_fen": sum(c.earned_fen for c in held),
+    }
+
+
+def earned(provider, booking_id: int) -> int:
+    """What one call put into the consultant's earnings, in fen."""
+    from yuyue.billing.settlement import credited_by_order
+
+    return credited_by_order(provider, [booking_id]).get(booking_id, 0)
 
 
 def refund_call(*, actor, booking_id: int, amount_fen: int, key: str, reason: str) -> dict:

@@ -49,6 +49,10 @@ class RecordOut(Schema):
     expired: int
     released: int
     late: int
+    weighed: int = Field(
+        description="What dispatch counts against the provider now (the last YUYUE_RECORD_DAYS "
+        "days: breaches, and offers missed beyond the forgiven)"
+    )
     lines: list[RecordLine]
 
 
@@ -78,7 +82,10 @@ def provider_record(request, provider_id: int, days: int = Query(30, ge=1, le=36
     ]
     return {
         "provider_id": provider.pk,
-        **{k: data[k] for k in ("days", "offers", "rejected", "expired", "released", "late")},
+        **{
+            k: data[k]
+            for k in ("days", "offers", "rejected", "expired", "released", "late", "weighed")
+        },
         "lines": sorted(lines, key=lambda x: x["at"], reverse=True),
     }
 

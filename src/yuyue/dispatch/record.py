@@ -61,6 +61,9 @@ def provider_record(provider, *, days: int = 30) -> dict:
         "late": sum(b.kind == "late_arrival" for b in breaches),
         "rejected": sum(o.status == OfferStatus.REJECTED for o in offers),
         "expired": sum(o.status == OfferStatus.EXPIRED for o in offers),
+        "weighed": recent_breaches([provider.pk]).get(provider.pk, 0),
+        "forgiven": settings.YUYUE_MISSED_OFFERS_ALLOWED,
+        "record_days": settings.YUYUE_RECORD_DAYS,
     }
 
 

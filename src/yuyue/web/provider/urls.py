@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import onboarding, views
+from . import calls, onboarding, views
 
 app_name = "provider"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("orders/<int:booking_id>/join/", views.join_call, name="join-call"),
     path("orders/<int:booking_id>/<str:name>/", views.step, name="step"),
     path("money/", views.money, name="money"),
+    path("calls/", calls.calls, name="calls"),
+    path("calls/<int:booking_id>/", calls.call_record, name="call-record"),
     path("apply/", onboarding.apply, name="apply"),
     path("review/", onboarding.review_list, name="review-list"),
     path("review/<int:application_id>/", onboarding.review, name="review"),

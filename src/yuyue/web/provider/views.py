@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from yuyue.accounts.models import Provider
 from yuyue.billing import settlement
 from yuyue.billing.models import Withdrawal
+from yuyue.catalog.models import ServiceKind
 from yuyue.catalog.people import set_duty
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
@@ -57,6 +58,7 @@ def provider_page(view):
         provider = Provider.objects.select_related("merchant").filter(user=request.user).first()
         if provider is None:
             return render(request, "web/provider/not_provider.html", status=403)
+        request.consultant = provider.services.filter(kind=ServiceKind.REMOTE).exists()
         return view(request, provider, *args, **kwargs)
 
     return wrapped

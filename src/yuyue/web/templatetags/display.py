@@ -121,3 +121,17 @@ def call_minutes(milliseconds) -> str:
         return f"{int(milliseconds) / 60000:.1f}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def talk_time(seconds) -> str:
+    """Whole seconds as a call's length: 65 → "1 min 5 s" / "1分5秒", 3600 → "1 h" / "1小时"."""
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    units = ("小时", "分", "秒") if _chinese() else (" h", " min", " s")
+    parts = [f"{n}{u}" for n, u in zip((hours, minutes, secs), units, strict=True) if n]
+    return ("" if _chinese() else " ").join(parts) or f"0{units[2]}"
