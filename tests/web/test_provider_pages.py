@@ -300,6 +300,8 @@ def test_hours_leave_grab_and_the_task_hall(live_server, crew, chromium):
     week = {h.weekday: h for h in WorkingHours.objects.filter(provider=zhou)}
     assert sorted(week) == [0, 1, 2, 3, 4] and week[0].start == dt.time(8, 30)
     leave_day = timezone.now().astimezone(SH).date() + dt.timedelta(days=5)
+    while leave_day.weekday() >= 5:  # a working day, so the calendar shows the leave
+        leave_day += dt.timedelta(days=1)
     page.fill("#ex-date", f"{leave_day:%Y-%m-%d}")
     page.get_by_role("button", name="Add", exact=True).click()
     page.wait_for_selector("#flash")
@@ -315,6 +317,28 @@ def test_hours_leave_grab_and_the_task_hall(live_server, crew, chromium):
     page.locator(f"[data-order='{booking.pk}'] button").click()
     page.wait_for_url(re.compile(rf"/pro/orders/{booking.pk}/$"))
     assert Booking.objects.get(pk=booking.pk).provider_id == zhou.pk
+
+    # the calendar: the week as set (weekends off), the hours of leave taken off, the order
+    page.get_by_role("link", name="My work").click()
+    cell = page.locator(f"#calendar td[data-date='{leave_day:%Y-%m-%d}']")
+    assert cell.locator("small").inner_text() == ("6.5 h" if leave_day.weekday() == 0 else "15 h")
+    order_day = booking.starts_at.astimezone(SH).date()
+    cell = page.locator(f"#calendar td[data-date='{order_day:%Y-%m-%d}']")
+    assert cell.locator(".count").inner_text() == "1"
+    cell.get_by_role("link").click()
+    assert page.evaluate("location.hash") == f"#day-{order_day:%Y%m%d}"
+    days = page.locator("#calendar td").evaluate_all(
+        "cells => cells.map(c => [c.dataset.date, c.querySelector('small').innerText])"
+    )
+    assert len(days) == 28
+    for date, said in days:
+        weekday = dt.date.fromisoformat(date).weekday()
+        if weekday >= 5:
+            assert said == "off", (date, said)
+        elif date != f"{leave_day:%Y-%m-%d}":  # 9:00–18:00 off that day
+            assert said == ("24 h" if weekday else "15.5 h"), (date, said)  # Mondays from 8:30
+    shoot(page, "provider-en-calendar")
+    assert axe_violations(page) == []
 
     page.goto(f"{live_server.url}/pro/needs/")
     card = page.locator(f"[data-need='{need.pk}']")

@@ -34,6 +34,7 @@ from yuyue.dispatch import tracking
 from yuyue.dispatch.models import Offer, OfferStatus
 from yuyue.orders import fulfilment
 from yuyue.orders.models import Booking, BookingStatus
+from yuyue.scheduling.availability import working_windows
 
 ACTIVE = (
     BookingStatus.ACCEPTED,
@@ -191,7 +192,8 @@ def reject(request, provider: Provider, offer_id: int):
 
 @provider_page
 def orders(request, provider: Provider):
-    """Today's and the coming orders, day by day (the work calendar), and the last done."""
+    """Today's and the coming orders: a calendar of four weeks (each day's working hours, or a
+    day off, and its orders), then day by day, and the last done."""
     tz = _tz(provider)
     now = timezone.now()
     rows = list(
@@ -212,11 +214,40 @@ def orders(request, provider: Provider):
     )
     for b in done:
         b.local_start = b.starts_at.astimezone(tz)
+    today = now.astimezone(tz).date()
     return render(
         request,
         "web/provider/orders.html",
-        {"days": sorted(days.items()), "done": done, "today": now.astimezone(tz).date()},
+        {
+            "days": sorted(days.items()),
+            "done": done,
+            "today": today,
+            "weeks": _calendar(provider, today, days),
+        },
     )
+
+
+def _calendar(provider: Provider, today: dt.date, orders: dict, weeks: int = 4) -> list[list]:
+    """Weeks from this one's Monday: each day with its working hours (the weekly hours with
+    leave and extra hours applied, `scheduling.availability.working_windows`) and orders."""
+    first = today - dt.timedelta(days=today.weekday())
+    dates = [first + dt.timedelta(days=i) for i in range(7 * weeks)]
+    windows = working_windows(
+        {provider.pk: provider.zone_name}, [(provider.pk, d) for d in dates], [provider.pk]
+    )
+    cells = []
+    for d in dates:
+        seconds = sum(end - start for start, end in windows[provider.pk, d])  # a DST day too
+        cells.append(
+            {
+                "date": d,
+                "past": d < today,
+                "today": d == today,
+                "hours": f"{round(seconds / 1800) / 2:g}",  # to the half hour: 8, 7.5
+                "orders": len(orders.get(d, ())),
+            }
+        )
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
 def _mine(provider: Provider, booking_id: int) -> Booking:
