@@ -17,6 +17,7 @@ urlpatterns = [
     path("work-photos/<int:photo_id>.jpg", web.work_photo, name="work-photo"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("pro/", include("yuyue.web.provider.urls")),
+    path("shop/", include("yuyue.web.merchant.urls")),
     path("", include("yuyue.web.customer.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

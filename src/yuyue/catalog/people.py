@@ -27,6 +27,14 @@ def grant_staff_role(*, actor, user_id: int, merchant_id: int, role: str) -> Mer
     )
 
 
+def workplaces(user) -> list[tuple[Merchant, str]]:
+    """The merchants a person works for, with their role at each, by merchant name."""
+    if not getattr(user, "pk", None):
+        return []
+    rows = MerchantStaff.objects.filter(user=user).select_related("merchant")
+    return sorted(((r.merchant, r.role) for r in rows), key=lambda mr: (mr[0].name, mr[0].pk))
+
+
 def make_provider(
     *, actor, user_id: int, service_ids: list[int], merchant_id: int | None = None, **profile
 ) -> Provider:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from yuyue.accounts.auth import staff_role
+from yuyue.accounts.models import StaffRole
+from yuyue.accounts.phones import normalize_phone, phone_index
 from yuyue.catalog.models import Merchant
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds, zone
@@ -60,7 +64,8 @@ def merchant_bookings(
     status: str | None = None,
     q: str = "",
 ) -> QuerySet[Booking]:
-    """A merchant's bookings, filtered by local dates, service, hall, slot, status or code."""
+    """A merchant's bookings, filtered by local dates, service, hall, slot, status, or what
+    `q` finds: a code, a part of the customer's name, or their whole phone number."""
     qs = Booking.objects.filter(merchant=merchant)
     tz = zone(merchant.timezone)
     if date_from:
@@ -79,12 +84,26 @@ def merchant_bookings(
         if status not in BookingStatus.values:
             raise DomainError("invalid_input", "Unknown status.")
         qs = qs.filter(status=status)
-    if q:
-        qs = qs.filter(Q(code=q.strip().upper()) | Q(customer__name__icontains=q))
+    if q := q.strip():
+        match = Q(code=q.upper()) | Q(customer__name__icontains=q)
+        digits = q.replace(" ", "").replace("-", "")
+        if digits.lstrip("+").isdigit() and len(digits) >= 8:  # a phone number, whole
+            with contextlib.suppress(DomainError):
+                match |= Q(customer__phone_index=phone_index(normalize_phone(digits)))
+        qs = qs.filter(match)
     return (
         qs.select_related("service", "merchant", "slot__hall", "provider", "customer")
         .prefetch_related("participants")
         .order_by("starts_at", "id")
+    )
+
+
+def sees_in_full(user, merchant_id: int) -> bool:
+    """Owners, managers and operators see customers' phones and form answers whole; clerks see
+    them masked."""
+    return bool(getattr(user, "is_operator", False)) or staff_role(user, merchant_id) in (
+        StaffRole.OWNER,
+        StaffRole.MANAGER,
     )
 
 

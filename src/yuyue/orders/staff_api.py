@@ -8,8 +8,7 @@ from typing import Literal
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_role
-from yuyue.accounts.models import StaffRole
+from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.catalog.models import Merchant
 from yuyue.core.errors import DomainError
 from yuyue.core.paging import offset_param
@@ -22,10 +21,7 @@ router = Router(tags=["merchant staff"])
 
 
 def _full_view(user, merchant_id: int) -> bool:
-    return bool(user.is_operator) or staff_role(user, merchant_id) in (
-        StaffRole.OWNER,
-        StaffRole.MANAGER,
-    )
+    return queries.sees_in_full(user, merchant_id)
 
 
 def _staff_merchant(request, merchant_id: int) -> Merchant:
