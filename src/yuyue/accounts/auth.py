@@ -91,13 +91,41 @@ def staff_role(user: User, merchant_id: int) -> str | None:
     )
 
 
-def require_staff(user: User, merchant_id: int, roles=ANY_STAFF) -> str:
-    """The user's role at the merchant, if it is one of `roles`; operators act as owners."""
+def staff_halls(user: User, merchant_id: int) -> frozenset[int] | None:
+    """The halls a person's role at the merchant is limited to; None: every hall (operators,
+    and staff not limited)."""
+    if getattr(user, "is_operator", False) or not getattr(user, "pk", None):
+        return None
+    ids = frozenset(
+        MerchantStaff.halls.through.objects.filter(
+            merchantstaff__user=user, merchantstaff__merchant_id=merchant_id
+        ).values_list("hall_id", flat=True)
+    )
+    return ids or None
+
+
+def require_staff(
+    user: User,
+    merchant_id: int,
+    roles=ANY_STAFF,
+    *,
+    hall_id: int | None = None,
+    every_hall: bool = False,
+) -> str:
+    """The user's role at the merchant, if it is one of `roles`; operators act as owners.
+
+    A role limited to some halls acts only on what is in them: a thing of another hall
+    (`hall_id`), of no hall (an on-site order), or of every hall at once (`every_hall`, say a
+    day closed for all halls) is refused with `wrong_hall`."""
     if getattr(user, "is_operator", False):
         return StaffRole.OWNER
     role = staff_role(user, merchant_id)
     if role not in roles:
         raise DomainError("forbidden")
+    if hall_id is not None or every_hall:
+        halls = staff_halls(user, merchant_id)
+        if halls is not None and (every_hall or hall_id not in halls):
+            raise DomainError("wrong_hall")
     return role
 
 

@@ -166,11 +166,18 @@ class StaffRole(models.TextChoices):
 
 
 class MerchantStaff(models.Model):
-    """A person working for one merchant, as owner, manager or clerk."""
+    """A person working for one merchant, as owner, manager or clerk, at every hall or only at
+    some (`halls`)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
     merchant = models.ForeignKey("catalog.Merchant", on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=10, choices=StaffRole.choices)
+    halls = models.ManyToManyField(
+        "catalog.Hall",
+        blank=True,
+        related_name="staff",
+        help_text="The halls this role is limited to (hall admins); none: every hall.",
+    )
 
     class Meta:
         constraints = [

@@ -384,6 +384,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "booking_cancelled": (409, "This booking was cancelled.", "该预约已取消。"),
     "wrong_merchant": (403, "This booking belongs to another merchant.", "该预约不属于本商家。"),
+    "wrong_hall": (403, "Your role is limited to other halls.", "您的权限仅限其他服务厅。"),
+    "owner_every_hall": (
+        422,
+        "An owner's role covers every hall; it cannot be limited to some.",
+        "店主的权限覆盖所有服务厅，不能只限部分服务厅。",
+    ),
     "not_today": (409, "This booking is for {date}, not today.", "该预约日期为 {date}，不是今天。"),
 }
 

@@ -13,6 +13,7 @@ from yuyue.scheduling.models import ProviderReservation
 
 from .locks import give_back_place
 from .models import Booking, BookingStatus
+from .queries import hall_of
 from .states import apply_step
 
 
@@ -81,10 +82,10 @@ def cancel_booking(*, actor, booking_id: int, reason: str = "") -> Booking:
 def cancel_booking_by_staff(*, actor, booking: Booking | int, reason: str) -> Booking:
     """Merchant staff (or an operator) cancel a booking, always with a reason."""
     if not isinstance(booking, Booking):
-        booking = Booking.objects.filter(pk=booking).first()
+        booking = Booking.objects.select_related("slot").filter(pk=booking).first()
         if booking is None:
             raise DomainError("not_found")
-    require_staff(actor, booking.merchant_id, ANY_STAFF)
+    require_staff(actor, booking.merchant_id, ANY_STAFF, **hall_of(booking))
     if not reason or not reason.strip():
         raise DomainError("reason_required")
     return cancel_order(booking, actor=actor, step="staff_cancel", reason=reason.strip())

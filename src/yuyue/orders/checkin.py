@@ -13,6 +13,7 @@ from yuyue.core.timeutil import zone
 
 from .models import Booking, BookingStatus
 from .placing import fmt_local
+from .queries import hall_of
 from .states import apply_step
 
 
@@ -31,11 +32,16 @@ def check_in(*, actor, merchant_id: int, code: str) -> Booking:
     """Redeem a booking's code at its merchant, once, on the booking's local day."""
     require_staff(actor, merchant_id, ANY_STAFF)
     code = normalize_checkin_code(code or "")
-    booking = Booking.objects.select_related("merchant").filter(code=code).first() if code else None
+    booking = (
+        Booking.objects.select_related("merchant", "slot").filter(code=code).first()
+        if code
+        else None
+    )
     if booking is None:
         raise DomainError("code_unknown")
     if booking.merchant_id != merchant_id:
         raise DomainError("wrong_merchant")
+    require_staff(actor, merchant_id, ANY_STAFF, **hall_of(booking))
     _refuse_check_in(booking)
     tz = zone(booking.merchant.timezone)
     day = booking.starts_at.astimezone(tz).date()

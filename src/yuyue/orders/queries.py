@@ -8,7 +8,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from yuyue.accounts.auth import staff_role
+from yuyue.accounts.auth import staff_halls, staff_role
 from yuyue.accounts.models import StaffRole
 from yuyue.accounts.phones import normalize_phone, phone_index
 from yuyue.catalog.models import Merchant
@@ -63,10 +63,14 @@ def merchant_bookings(
     slot_id: int | None = None,
     status: str | None = None,
     q: str = "",
+    viewer=None,
 ) -> QuerySet[Booking]:
     """A merchant's bookings, filtered by local dates, service, hall, slot, status, or what
-    `q` finds: a code, a part of the customer's name, or their whole phone number."""
+    `q` finds: a code, a part of the customer's name, or their whole phone number. A `viewer`
+    whose role is limited to some halls sees only those halls' bookings."""
     qs = Booking.objects.filter(merchant=merchant)
+    if viewer is not None and (limited := staff_halls(viewer, merchant.pk)) is not None:
+        qs = qs.filter(slot__hall_id__in=limited)
     tz = zone(merchant.timezone)
     if date_from:
         qs = qs.filter(starts_at__gte=local_day_bounds(date_from, tz)[0])
@@ -96,6 +100,13 @@ def merchant_bookings(
         .prefetch_related("participants")
         .order_by("starts_at", "id")
     )
+
+
+def hall_of(booking: Booking) -> dict:
+    """What `require_staff` needs to know of a booking's hall: its id, or that it has none (an
+    on-site or remote order, which no hall-limited role reaches)."""
+    hall_id = booking.slot.hall_id if booking.slot_id else None
+    return {"hall_id": hall_id, "every_hall": hall_id is None}
 
 
 def sees_in_full(user, merchant_id: int) -> bool:

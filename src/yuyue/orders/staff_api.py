@@ -59,6 +59,7 @@ def merchant_bookings(
         slot_id=slot_id,
         status=status,
         q=q,
+        viewer=request.auth,
     ).prefetch_related("service__form_fields")
     full = _full_view(request.auth, merchant_id)
     return [booking_out(b, full_answers=full, staff=True) for b in qs[offset : offset + limit]]
@@ -101,6 +102,7 @@ def export_bookings(
         hall_id=hall_id,
         slot_id=slot_id,
         status=status,
+        viewer=request.auth,
     )
     content = export_bookings_xlsx(actor=request.auth, merchant=merchant, bookings=qs)
     response = HttpResponse(

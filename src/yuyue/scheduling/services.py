@@ -47,7 +47,7 @@ def create_slot(
     ends_at: dt.datetime,
     capacity: int | None,
 ) -> TimeSlot:
-    require_staff(actor, service.merchant_id, MANAGERS)
+    require_staff(actor, service.merchant_id, MANAGERS, hall_id=hall.pk)
     _hall_service(service, hall)
     _check_capacity(capacity)
     aware(starts_at, "starts_at")
@@ -77,7 +77,7 @@ def create_slot(
 
 def set_slot_capacity(*, actor, slot: TimeSlot, capacity: int | None) -> TimeSlot:
     """Change a slot's capacity; never below the places already booked (checked by the UPDATE)."""
-    require_staff(actor, slot.service.merchant_id, MANAGERS)
+    require_staff(actor, slot.service.merchant_id, MANAGERS, hall_id=slot.hall_id)
     _check_capacity(capacity)
     with transaction.atomic():
         rows = TimeSlot.objects.filter(pk=slot.pk)
@@ -92,7 +92,7 @@ def set_slot_capacity(*, actor, slot: TimeSlot, capacity: int | None) -> TimeSlo
 
 
 def _set_status(actor, slot: TimeSlot, status: str) -> TimeSlot:
-    require_staff(actor, slot.service.merchant_id, MANAGERS)
+    require_staff(actor, slot.service.merchant_id, MANAGERS, hall_id=slot.hall_id)
     with transaction.atomic():
         TimeSlot.objects.filter(pk=slot.pk).update(status=status)
         audit(actor, f"slot.{status}", slot)
@@ -111,7 +111,13 @@ def open_slot(*, actor, slot: TimeSlot) -> TimeSlot:
 
 def close_day(*, actor, service: Service, day: dt.date, hall: Hall | None = None) -> int:
     """Close every slot of a service (at one hall, or all) that starts on a local day."""
-    require_staff(actor, service.merchant_id, MANAGERS)
+    require_staff(
+        actor,
+        service.merchant_id,
+        MANAGERS,
+        hall_id=getattr(hall, "pk", None),
+        every_hall=hall is None,
+    )
     start, end = local_day_bounds(day, zone(service.merchant.timezone))
     slots = TimeSlot.objects.filter(service=service, starts_at__gte=start, starts_at__lt=end)
     if hall is not None:
@@ -169,7 +175,7 @@ def clean_template_rows(rows: Any) -> list[dict]:
 
 
 def create_template(*, actor, service: Service, hall: Hall, name: str, rows: Any) -> SlotTemplate:
-    require_staff(actor, service.merchant_id, MANAGERS)
+    require_staff(actor, service.merchant_id, MANAGERS, hall_id=hall.pk)
     _hall_service(service, hall)
     rows = clean_template_rows(rows)
     with transaction.atomic():
@@ -196,7 +202,7 @@ def fill_slots_from_template(
     twice is its first occurrence; a slot lasts the row's length in real minutes.
     """
     service = template.service
-    require_staff(actor, service.merchant_id, MANAGERS)
+    require_staff(actor, service.merchant_id, MANAGERS, hall_id=template.hall_id)
     days = (date_to - date_from).days + 1
     if days < 1 or days > MAX_FILL_DAYS:
         raise DomainError("invalid_date_range", max_days=MAX_FILL_DAYS)

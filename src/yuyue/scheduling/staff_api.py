@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field, Router, Schema, Status
 
-from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
+from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_halls
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service
 from yuyue.core.errors import DomainError
@@ -78,6 +78,8 @@ def staff_list_slots(
         qs = qs.filter(service_id=service_id)
     if hall_id:
         qs = qs.filter(hall_id=hall_id)
+    if (limited := staff_halls(request.auth, merchant_id)) is not None:
+        qs = qs.filter(hall_id__in=limited)
     return [slot_out(s, merchant.timezone, staff=True) for s in qs.order_by("starts_at", "id")]
 
 

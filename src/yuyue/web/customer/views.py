@@ -1072,6 +1072,10 @@ def notice_text(notice: Notice) -> str:
         "need.picked": lambda: _("You were picked for a request."),
         "need.declined": lambda: _("Another provider was picked for a request."),
         "call.warning": lambda: _("Your call is about to run out of time."),
+        "staff.added": lambda: (
+            _("You were added to the staff of %(merchant)s: open Shop to start.")
+            % {"merchant": p.get("merchant", "")}
+        ),
     }
     return texts.get(notice.kind, lambda: notice.kind)()
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from yuyue.core.codes import normalize_checkin_code
 from yuyue.core.errors import DomainError
 from yuyue.orders import checkin as checking
+from yuyue.orders import queries
 from yuyue.orders.models import Booking
 
 from .desk import Desk, desk_page
@@ -23,18 +24,18 @@ ANSWERS = {
     "code_unknown": ("bad", lambda: _("No booking has this code")),
     "illegal_transition": ("bad", lambda: _("This booking cannot be checked in")),
     "forbidden": ("bad", lambda: _("You may not check in here")),
+    "wrong_hall": ("bad", lambda: _("Another hall's booking")),
 }
 
 
-def _details(desk: Desk, code: str) -> Booking | None:
-    """The booking the code names, when it is this merchant's (never another merchant's)."""
+def _details(request, desk: Desk, code: str) -> Booking | None:
+    """The booking the code names, when this person may see it: this merchant's (never another
+    merchant's), in their halls."""
     code = normalize_checkin_code(code or "")
     if not code:
         return None
     booking = (
-        Booking.objects.select_related("service", "slot__hall", "customer")
-        .filter(code=code, merchant=desk.merchant)
-        .first()
+        queries.merchant_bookings(desk.merchant, viewer=request.user).filter(code=code).first()
     )
     if booking is not None:
         booking.local_start = booking.starts_at.astimezone(desk.tz)
@@ -54,7 +55,7 @@ def checkin(request, desk: Desk):
             answer = {"kind": kind, "code": exc.code, "headline": headline(), "why": exc.message()}
         else:
             answer = {"kind": "ok", "code": "checked_in", "headline": _("Checked in")}
-        answer["booking"] = _details(desk, code)
+        answer["booking"] = _details(request, desk, code)
         answer["typed"] = code
         if request.htmx:
             return render(request, "web/merchant/_checkin_answer.html", {"a": answer, "desk": desk})

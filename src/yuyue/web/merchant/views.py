@@ -69,9 +69,9 @@ def home(request, desk: Desk):
     """Today at the merchant: places booked, checked in and cancelled, and who comes next."""
     today = timezone.now().astimezone(desk.tz).date()
     rows = list(
-        queries.merchant_bookings(desk.merchant, date_from=today, date_to=today).order_by(
-            "starts_at", "id"
-        )
+        queries.merchant_bookings(
+            desk.merchant, date_from=today, date_to=today, viewer=request.user
+        ).order_by("starts_at", "id")
     )
     counts = {
         "booked": sum(b.places for b in rows if b.status == BookingStatus.BOOKED),
@@ -92,7 +92,7 @@ def home(request, desk: Desk):
 @desk_page
 def bookings(request, desk: Desk):
     f = _filters(request, desk)
-    qs = queries.merchant_bookings(desk.merchant, **f)
+    qs = queries.merchant_bookings(desk.merchant, **f, viewer=request.user)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     for b in page:
         b.local_start = b.starts_at.astimezone(desk.tz)
@@ -117,7 +117,7 @@ def export(request, desk: Desk):
     """The filtered list as .xlsx (one row per participant, answers masked for clerks)."""
     f = _filters(request, desk)
     f.pop("q")
-    qs = queries.merchant_bookings(desk.merchant, **f)
+    qs = queries.merchant_bookings(desk.merchant, **f, viewer=request.user)
     content = export_bookings_xlsx(actor=request.user, merchant=desk.merchant, bookings=qs)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -130,12 +130,7 @@ def export(request, desk: Desk):
 @desk_page
 def booking(request, desk: Desk, booking_id: int):
     """A booking of this merchant (another's is a 404), and cancelling it with a reason."""
-    b = (
-        Booking.objects.select_related("service", "slot__hall", "customer", "provider")
-        .prefetch_related("participants")
-        .filter(pk=booking_id, merchant=desk.merchant)
-        .first()
-    )
+    b = queries.merchant_bookings(desk.merchant, viewer=request.user).filter(pk=booking_id).first()
     if b is None:
         raise Http404
     if request.method == "POST":
