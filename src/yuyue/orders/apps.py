@@ -12,3 +12,10 @@ class OrdersConfig(AppConfig):
 
         # the waiting list is of orders itself: it listens as the parts above do
         step_taken.connect(places_freed, sender=Booking, dispatch_uid="orders.waitlist")
+
+        from yuyue.scheduling.events import slots_closed
+        from yuyue.scheduling.models import TimeSlot
+
+        from .closures import tell_holders
+
+        slots_closed.connect(tell_holders, sender=TimeSlot, dispatch_uid="orders.closures")

@@ -7,13 +7,15 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 
-from yuyue.accounts.auth import MANAGERS, require_staff
+from yuyue.accounts.auth import MANAGERS, require_staff, staff_halls
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service, ServiceKind
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import aware, is_skipped, local_day_bounds, local_dt, zone
 
+from .availability import MAX_RANGE_DAYS
+from .events import slots_closed
 from .models import (
     AvailabilityException,
     ExceptionKind,
@@ -91,26 +93,39 @@ def set_slot_capacity(*, actor, slot: TimeSlot, capacity: int | None) -> TimeSlo
     return slot
 
 
-def _set_status(actor, slot: TimeSlot, status: str) -> TimeSlot:
+def _set_status(actor, slot: TimeSlot, status: str, message: str = "") -> TimeSlot:
     require_staff(actor, slot.service.merchant_id, MANAGERS, hall_id=slot.hall_id)
     with transaction.atomic():
         TimeSlot.objects.filter(pk=slot.pk).update(status=status)
         audit(actor, f"slot.{status}", slot)
+        if status == SlotStatus.CLOSED:
+            slots_closed.send(TimeSlot, slot_ids=[slot.pk], message=message, actor=actor)
     slot.refresh_from_db()
     return slot
 
 
-def close_slot(*, actor, slot: TimeSlot) -> TimeSlot:
-    """Stop new bookings for a slot; existing bookings stay."""
-    return _set_status(actor, slot, SlotStatus.CLOSED)
+def close_slot(*, actor, slot: TimeSlot, message: str = "") -> TimeSlot:
+    """Stop new bookings for a slot; existing bookings stay, and their customers are told
+    (`message`: what staff want them to know)."""
+    return _set_status(actor, slot, SlotStatus.CLOSED, _message(message))
 
 
 def open_slot(*, actor, slot: TimeSlot) -> TimeSlot:
     return _set_status(actor, slot, SlotStatus.OPEN)
 
 
-def close_day(*, actor, service: Service, day: dt.date, hall: Hall | None = None) -> int:
-    """Close every slot of a service (at one hall, or all) that starts on a local day."""
+def _message(text) -> str:
+    text = (text or "").strip()
+    if len(text) > 300:
+        raise DomainError("invalid_input", "A message is 300 characters at most.")
+    return text
+
+
+def close_day(
+    *, actor, service: Service, day: dt.date, hall: Hall | None = None, message: str = ""
+) -> int:
+    """Close every slot of a service (at one hall, or all) that starts on a local day; those
+    booked in them are told, with `message`."""
     require_staff(
         actor,
         service.merchant_id,
@@ -118,11 +133,13 @@ def close_day(*, actor, service: Service, day: dt.date, hall: Hall | None = None
         hall_id=getattr(hall, "pk", None),
         every_hall=hall is None,
     )
+    message = _message(message)
     start, end = local_day_bounds(day, zone(service.merchant.timezone))
     slots = TimeSlot.objects.filter(service=service, starts_at__gte=start, starts_at__lt=end)
     if hall is not None:
         slots = slots.filter(hall=hall)
     with transaction.atomic():
+        ids = list(slots.exclude(status=SlotStatus.CLOSED).values_list("pk", flat=True))
         count = slots.update(status=SlotStatus.CLOSED)
         audit(
             actor,
@@ -132,7 +149,31 @@ def close_day(*, actor, service: Service, day: dt.date, hall: Hall | None = None
             hall=getattr(hall, "pk", None),
             slots=count,
         )
+        if ids:
+            slots_closed.send(TimeSlot, slot_ids=ids, message=message, actor=actor)
     return count
+
+
+def slots_between(
+    merchant, date_from: dt.date, date_to: dt.date, *, service_id=None, hall_id=None, viewer=None
+):
+    """A merchant's slots starting on the local days [date_from, date_to], with their service
+    and hall; a `viewer` limited to some halls sees only theirs."""
+    if not 0 <= (date_to - date_from).days < MAX_RANGE_DAYS:
+        raise DomainError("invalid_date_range", max_days=MAX_RANGE_DAYS)
+    tz = zone(merchant.timezone)
+    lo, _ = local_day_bounds(date_from, tz)
+    _, hi = local_day_bounds(date_to, tz)
+    qs = TimeSlot.objects.select_related("service", "hall").filter(
+        service__merchant_id=merchant.pk, starts_at__gte=lo, starts_at__lt=hi
+    )
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if hall_id:
+        qs = qs.filter(hall_id=hall_id)
+    if viewer is not None and (limited := staff_halls(viewer, merchant.pk)) is not None:
+        qs = qs.filter(hall_id__in=limited)
+    return qs.order_by("starts_at", "id")
 
 
 def _parse_time(value: Any) -> dt.time:

@@ -6,14 +6,13 @@ import datetime as dt
 
 from ninja import Field, Router, Schema, Status
 
-from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff, staff_halls
+from yuyue.accounts.auth import ANY_STAFF, bearer, require_staff
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Hall, Service
 from yuyue.core.errors import DomainError
 from yuyue.core.schemas import CLOCK, Day, Moment, PatchSchema, Weekday
-from yuyue.core.timeutil import local_day_bounds, zone
 
-from . import availability, services
+from . import services
 from .models import SlotTemplate, TimeSlot
 from .schemas import SlotStaffOut, slot_out
 
@@ -60,27 +59,20 @@ def staff_list_slots(
 ):
     """Slots with their counts of booked, cancelled and cancelled-by-staff places."""
     require_staff(request.auth, merchant_id, ANY_STAFF)
-    date_to = date_to or date_from
-    if not 0 <= (date_to - date_from).days < availability.MAX_RANGE_DAYS:
-        raise DomainError("invalid_date_range", max_days=availability.MAX_RANGE_DAYS)
     from yuyue.catalog.models import Merchant
 
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None:  # operators pass require_staff for any id
         raise DomainError("not_found")
-    tz = zone(merchant.timezone)
-    lo, _ = local_day_bounds(date_from, tz)
-    _, hi = local_day_bounds(date_to, tz)
-    qs = TimeSlot.objects.select_related("service", "hall").filter(
-        service__merchant_id=merchant_id, starts_at__gte=lo, starts_at__lt=hi
+    qs = services.slots_between(
+        merchant,
+        date_from,
+        date_to or date_from,
+        service_id=service_id,
+        hall_id=hall_id,
+        viewer=request.auth,
     )
-    if service_id:
-        qs = qs.filter(service_id=service_id)
-    if hall_id:
-        qs = qs.filter(hall_id=hall_id)
-    if (limited := staff_halls(request.auth, merchant_id)) is not None:
-        qs = qs.filter(hall_id__in=limited)
-    return [slot_out(s, merchant.timezone, staff=True) for s in qs.order_by("starts_at", "id")]
+    return [slot_out(s, merchant.timezone, staff=True) for s in qs]
 
 
 class SlotIn(Schema):
@@ -96,6 +88,9 @@ class SlotPatch(PatchSchema):
 
     capacity: int | None = Field(None, ge=1, le=100_000)
     status: str | None = Field(None, pattern="^(open|closed)$")
+    message: str | None = Field(
+        None, max_length=300, description="Closing: what those booked are told."
+    )
 
 
 @router.post("/merchants/{merchant_id}/slots", response={201: SlotStaffOut}, auth=bearer)
@@ -123,7 +118,9 @@ def update_slot(request, merchant_id: int, slot_id: int, body: SlotPatch):
             actor=request.auth, slot=slot, capacity=changes["capacity"]
         )
     if changes.get("status") == "closed":
-        slot = services.close_slot(actor=request.auth, slot=slot)
+        slot = services.close_slot(
+            actor=request.auth, slot=slot, message=changes.get("message") or ""
+        )
     elif changes.get("status") == "open":
         slot = services.open_slot(actor=request.auth, slot=slot)
     slot = _staff_slot(merchant_id, slot_id)
@@ -134,13 +131,16 @@ class CloseDayIn(Schema):
     service_id: int
     date: Day
     hall_id: int | None = None
+    message: str = Field("", max_length=300, description="What those booked are told.")
 
 
 @router.post("/merchants/{merchant_id}/slots/close-day", auth=bearer)
 def close_day(request, merchant_id: int, body: CloseDayIn):
     service = _staff_service(request, merchant_id, body.service_id)
     hall = _staff_hall(merchant_id, body.hall_id) if body.hall_id else None
-    count = services.close_day(actor=request.auth, service=service, day=body.date, hall=hall)
+    count = services.close_day(
+        actor=request.auth, service=service, day=body.date, hall=hall, message=body.message
+    )
     return {"closed": count}
 
 

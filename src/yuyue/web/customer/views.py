@@ -1072,6 +1072,15 @@ def notice_text(notice: Notice) -> str:
         "need.picked": lambda: _("You were picked for a request."),
         "need.declined": lambda: _("Another provider was picked for a request."),
         "call.warning": lambda: _("Your call is about to run out of time."),
+        "slot.closed": lambda: (
+            _("%(merchant)s closed %(service)s at %(when)s; your booking stands.")
+            % {
+                "merchant": p.get("merchant", ""),
+                "service": p.get("service", ""),
+                "when": p.get("starts_at", ""),
+            }
+            + (" " + p["message"] if p.get("message") else "")
+        ),
         "staff.added": lambda: (
             _("You were added to the staff of %(merchant)s: open Shop to start.")
             % {"merchant": p.get("merchant", "")}

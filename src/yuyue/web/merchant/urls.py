@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import checkin, staff, views
+from . import calendar, checkin, staff, views
 
 app_name = "merchant"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("bookings/", views.bookings, name="bookings"),
     path("bookings/export.xlsx", views.export, name="export"),
     path("bookings/<int:booking_id>/", views.booking, name="booking"),
+    path("calendar/", calendar.calendar, name="calendar"),
+    path("calendar/close-day/", calendar.close_day, name="close-day"),
+    path("calendar/fill/", calendar.fill, name="fill"),
+    path("calendar/templates/", calendar.new_template, name="new-template"),
+    path("slots/<int:slot_id>/", calendar.slot, name="slot"),
     path("staff/", staff.staff, name="staff"),
     path("staff/invite/", staff.invite, name="staff-invite"),
     path("staff/<int:user_id>/halls/", staff.halls, name="staff-halls"),

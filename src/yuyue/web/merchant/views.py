@@ -59,6 +59,7 @@ def _filters(request, desk: Desk) -> dict:
         "date_to": date("to"),
         "service_id": number("service"),
         "hall_id": number("hall"),
+        "slot_id": number("slot"),
         "status": status if status in dict(STATUSES) else None,
         "q": (got.get("q") or "").strip()[:50],
     }

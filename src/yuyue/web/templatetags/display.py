@@ -135,3 +135,11 @@ def talk_time(seconds) -> str:
     units = ("小时", "分", "秒") if _chinese() else (" h", " min", " s")
     parts = [f"{n}{u}" for n, u in zip((hours, minutes, secs), units, strict=True) if n]
     return ("" if _chinese() else " ").join(parts) or f"0{units[2]}"
+
+
+@register.filter
+def add_days(value, days) -> object:
+    """A date `days` later (the week's Monday plus 2: its Wednesday)."""
+    import datetime as dt
+
+    return value + dt.timedelta(days=int(days))
