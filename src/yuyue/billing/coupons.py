@@ -8,10 +8,13 @@ that amount."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from yuyue.accounts.auth import MANAGERS, require_staff
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking
@@ -66,7 +69,7 @@ def claimable(limit: int = 200) -> list[Coupon]:
     now = timezone.now()
     return list(
         Coupon.objects.filter(
-            valid_from__lte=now, valid_until__gt=now, claimed__lt=F("total_limit")
+            public=True, valid_from__lte=now, valid_until__gt=now, claimed__lt=F("total_limit")
         ).order_by("valid_until")[:limit]
     )
 
@@ -83,27 +86,136 @@ def my_unused_claims(customer_id: int) -> list[CouponClaim]:
 
 
 def claim_coupon(*, actor, coupon_id: int) -> CouponClaim:
-    coupon = Coupon.objects.filter(pk=coupon_id).first()
-    now = timezone.now()
+    """A customer claims a coupon of the claim centre (a coupon only handed out is not found)."""
+    coupon = Coupon.objects.filter(pk=coupon_id, public=True).first()
     if coupon is None:
         raise DomainError("not_found")
+    return _claim(actor, coupon, by=actor)
+
+
+def _claim(customer, coupon: Coupon, *, by) -> CouponClaim:
+    now = timezone.now()
     if not coupon.valid_from <= now < coupon.valid_until:
         raise DomainError("coupon_not_valid")
     with transaction.atomic():
         CouponHolder.objects.bulk_create(
-            [CouponHolder(coupon=coupon, customer=actor)], ignore_conflicts=True
+            [CouponHolder(coupon=coupon, customer=customer)], ignore_conflicts=True
         )
         if not CouponHolder.objects.filter(
-            coupon=coupon, customer=actor, count__lt=coupon.per_customer_limit
+            coupon=coupon, customer=customer, count__lt=coupon.per_customer_limit
         ).update(count=F("count") + 1):
             raise DomainError("coupon_limit_reached")
         if not Coupon.objects.filter(pk=coupon.pk, claimed__lt=F("total_limit")).update(
             claimed=F("claimed") + 1
         ):
             raise DomainError("coupon_sold_out")
-        claim = CouponClaim.objects.create(coupon=coupon, customer=actor)
-        audit(actor, "coupon.claim", coupon)
+        claim = CouponClaim.objects.create(coupon=coupon, customer=customer)
+        audit(by, "coupon.claim" if by == customer else "coupon.give", coupon, to=customer.pk)
     return claim
+
+
+def give_coupon(*, actor, coupon_id: int, phone: str) -> CouponClaim:
+    """Staff hand one of their merchant's coupons to a customer found by phone, within the
+    coupon's limits (how many in all, how many each), as claiming does; the customer is told."""
+    from yuyue.accounts.models import User
+    from yuyue.accounts.phones import normalize_phone, phone_index
+    from yuyue.notifications.sending import notify
+
+    coupon = Coupon.objects.filter(pk=coupon_id).first()
+    if coupon is None or coupon.merchant_id is None:
+        raise DomainError("not_found")
+    require_staff(actor, coupon.merchant_id, MANAGERS)
+    customer = User.objects.filter(phone_index=phone_index(normalize_phone(phone))).first()
+    if customer is None:
+        raise DomainError("customer_unknown")
+    with transaction.atomic():
+        claim = _claim(customer, coupon, by=actor)
+        notify(customer.pk, "coupon.given", coupon=coupon.name, coupon_id=coupon.pk)
+    return claim
+
+
+MAX_COUPONS = 1_000_000
+
+
+def create_coupon(
+    *,
+    actor,
+    merchant_id: int,
+    name: str,
+    kind: str,
+    valid_from,
+    valid_until,
+    total_limit: int,
+    value_fen: int = 0,
+    threshold_fen: int = 0,
+    percent: int = 0,
+    cap_fen: int = 0,
+    new_customers_only: bool = False,
+    service_id: int | None = None,
+    per_customer_limit: int = 1,
+    public: bool = True,
+) -> Coupon:
+    """A merchant's coupon: amount off above a threshold (满减), a percentage off (capped or
+    not), or an amount off; for new customers only or anyone; for one service or all the
+    merchant's; valid in a period; how many in all and for each customer; claimed in the claim
+    centre (`public`) or only handed out. Owners and managers make them."""
+    from yuyue.catalog.models import Service
+
+    require_staff(actor, merchant_id, MANAGERS)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise DomainError("name_required")
+    if kind not in CouponKind.values:
+        raise DomainError("invalid_input", "Unknown kind of coupon.")
+    for amount in (value_fen, threshold_fen, cap_fen):
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= 10**9:
+            raise DomainError("invalid_amount", max=10**9)
+    if kind == CouponKind.THRESHOLD and not 0 < value_fen <= threshold_fen:
+        raise DomainError("coupon_value_invalid")
+    if kind == CouponKind.FIXED and value_fen <= 0:
+        raise DomainError("coupon_value_invalid")
+    if kind == CouponKind.PERCENT and not 1 <= percent <= 99:
+        raise DomainError("coupon_percent_invalid")
+    if not 1 <= total_limit <= MAX_COUPONS or not 1 <= per_customer_limit <= 100:
+        raise DomainError("coupon_counts_invalid", max=MAX_COUPONS)
+    if not dt.timedelta(0) < valid_until - valid_from <= dt.timedelta(days=366):
+        raise DomainError("invalid_date_range", max_days=366)
+    if (
+        service_id is not None
+        and not Service.objects.filter(pk=service_id, merchant_id=merchant_id).exists()
+    ):
+        raise DomainError("not_found")
+    with transaction.atomic():
+        coupon = Coupon.objects.create(
+            merchant_id=merchant_id,
+            name=name,
+            kind=kind,
+            value_fen=value_fen if kind != CouponKind.PERCENT else 0,
+            threshold_fen=threshold_fen if kind == CouponKind.THRESHOLD else 0,
+            percent=percent if kind == CouponKind.PERCENT else 0,
+            cap_fen=cap_fen if kind == CouponKind.PERCENT else 0,
+            new_customers_only=bool(new_customers_only),
+            service_id=service_id,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            total_limit=total_limit,
+            per_customer_limit=per_customer_limit,
+            public=bool(public),
+        )
+        audit(actor, "coupon.create", coupon)
+    return coupon
+
+
+def merchant_coupons(*, actor, merchant_id: int) -> list[Coupon]:
+    """A merchant's coupons, newest first, each with how many were spent (`used`)."""
+    from django.db.models import Count
+
+    require_staff(actor, merchant_id, MANAGERS)
+    return list(
+        Coupon.objects.filter(merchant_id=merchant_id)
+        .annotate(used=Count("claims", filter=Q(claims__used_on__isnull=False)))
+        .order_by("-pk")
+    )
 
 
 def usable_claims(

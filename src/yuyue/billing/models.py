@@ -257,6 +257,9 @@ class Coupon(models.Model):
     per_customer_limit = models.PositiveSmallIntegerField(default=1)
     total_limit = models.PositiveIntegerField()
     claimed = models.PositiveIntegerField(default=0)
+    public = models.BooleanField(
+        default=True, help_text="Shown in the claim centre; if not, only handed out by staff."
+    )
 
     class Meta:
         constraints = [

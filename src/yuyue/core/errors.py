@@ -384,6 +384,23 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "booking_cancelled": (409, "This booking was cancelled.", "该预约已取消。"),
     "wrong_merchant": (403, "This booking belongs to another merchant.", "该预约不属于本商家。"),
+    "name_required": (
+        422,
+        "Please give a name (at most 100 characters).",
+        "请填写名称（最多 100 字）。",
+    ),
+    "coupon_value_invalid": (
+        422,
+        "The amount off must be above zero, and not above the spend it needs.",
+        "优惠金额须大于零，且不超过使用门槛。",
+    ),
+    "coupon_percent_invalid": (422, "A percentage off is 1 to 99.", "折扣比例须为 1 到 99。"),
+    "coupon_counts_invalid": (
+        422,
+        "How many: 1 to {max} in all, 1 to 100 for each customer.",
+        "发放数量须为 1 到 {max}，每人限领 1 到 100 张。",
+    ),
+    "customer_unknown": (404, "No customer has this phone number.", "没有使用该手机号的客户。"),
     "wrong_hall": (403, "Your role is limited to other halls.", "您的权限仅限其他服务厅。"),
     "owner_every_hall": (
         422,

@@ -1081,6 +1081,10 @@ def notice_text(notice: Notice) -> str:
             }
             + (" " + p["message"] if p.get("message") else "")
         ),
+        "coupon.given": lambda: (
+            _("You were given a coupon: %(coupon)s. It is in your wallet.")
+            % {"coupon": p.get("coupon", "")}
+        ),
         "staff.added": lambda: (
             _("You were added to the staff of %(merchant)s: open Shop to start.")
             % {"merchant": p.get("merchant", "")}
