@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar, checkin, promotions, staff, views
+from . import calendar, checkin, dispatching, promotions, staff, views
 
 app_name = "merchant"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("calendar/fill/", calendar.fill, name="fill"),
     path("calendar/templates/", calendar.new_template, name="new-template"),
     path("slots/<int:slot_id>/", calendar.slot, name="slot"),
+    path("dispatch/", dispatching.board, name="dispatch"),
+    path("dispatch/<int:booking_id>/", dispatching.order, name="dispatch-order"),
     path("coupons/", promotions.coupon_list, name="coupons"),
     path("coupons/new/", promotions.coupon_new, name="coupon-new"),
     path("coupons/<int:coupon_id>/give/", promotions.coupon_give, name="coupon-give"),
