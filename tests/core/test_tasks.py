@@ -42,6 +42,8 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         "yuyue.billing.tasks.expire_points_job",
         "yuyue.billing.tasks.mark_no_shows_job",
         "yuyue.billing.tasks.reconcile_job",
+        "yuyue.billing.tasks.summarise_figures_job",
+        "yuyue.billing.tasks.summarise_month_job",
         "yuyue.calls.tasks.sweep_calls_job",
         "yuyue.core.tasks.purge_expired",
         "yuyue.dispatch.tasks.dispatch_round_job",

@@ -429,3 +429,39 @@ class ReconciliationRun(models.Model):
 
     def __str__(self):
         return f"{self.gateway} {self.day}: {'ok' if self.ok else 'discrepancies'}"
+
+
+class DayFigures(models.Model):
+    """One merchant's local day summarised by `billing.figures.summarise_day` (a job), per
+    service, hall and provider, so that the dashboard reads a few rows a day instead of every
+    order. A day's rows are replaced whole each time it is summarised. Rows with no service
+    carry a provider's working seconds of the day (for utilisation)."""
+
+    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The merchant's local day the orders take place.")
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    hall = models.ForeignKey(
+        "catalog.Hall", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "accounts.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    bookings = models.PositiveIntegerField(default=0)
+    places = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="Checked in or completed.")
+    cancelled = models.PositiveIntegerField(default=0, help_text="By the customer.")
+    cancelled_by_staff = models.PositiveIntegerField(default=0)
+    no_shows = models.PositiveIntegerField(default=0)
+    arrivals = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    paid_fen = models.BigIntegerField(default=0, help_text="Orders paid: their price (GMV).")
+    refunded_fen = models.BigIntegerField(default=0)
+    busy_seconds = models.BigIntegerField(default=0, help_text="Providers' time in orders.")
+    work_seconds = models.BigIntegerField(default=0, help_text="Providers' working time.")
+    summarised_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "day"])]
+        verbose_name_plural = "day figures"

@@ -142,3 +142,25 @@ def mark_no_shows_job() -> int:
             apply_step(booking, "no_show", actor=None, role=SYSTEM)
         done += 1
     return done
+
+
+@periodic(every=dt.timedelta(minutes=10))
+def summarise_figures_job() -> int:
+    """Every ten minutes: each merchant's figures of today and yesterday (the dashboard)."""
+    from .figures import summarise_recent
+
+    return summarise_recent(days=2)
+
+
+def _three_tomorrow(now):
+    tz = zone(settings.YUYUE_DEFAULT_TIMEZONE)
+    tomorrow = now.astimezone(tz).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(3), tzinfo=tz)
+
+
+@periodic(next_run=_three_tomorrow)
+def summarise_month_job() -> int:
+    """Every night at 03:00: the last 31 days again (refunds and no-shows change past days)."""
+    from .figures import summarise_recent
+
+    return summarise_recent(days=31)

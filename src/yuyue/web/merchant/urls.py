@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar, checkin, dispatching, promotions, staff, views
+from . import calendar, checkin, dispatching, figures, promotions, staff, views
 
 app_name = "merchant"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("slots/<int:slot_id>/", calendar.slot, name="slot"),
     path("dispatch/", dispatching.board, name="dispatch"),
     path("dispatch/<int:booking_id>/", dispatching.order, name="dispatch-order"),
+    path("figures/", figures.dashboard, name="figures"),
+    path("figures/export.xlsx", figures.export, name="figures-export"),
     path("coupons/", promotions.coupon_list, name="coupons"),
     path("coupons/new/", promotions.coupon_new, name="coupon-new"),
     path("coupons/<int:coupon_id>/give/", promotions.coupon_give, name="coupon-give"),
