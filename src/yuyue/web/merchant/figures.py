@@ -10,6 +10,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yuyue.accounts.auth import MANAGERS
 from yuyue.billing import figures
@@ -18,9 +19,9 @@ from yuyue.core.errors import DomainError
 from .desk import Desk, desk_page
 
 PERIODS = {
-    "day": lambda: _("Day"),
-    "week": lambda: _("Week"),
-    "month": lambda: _("Month"),
+    "day": lambda: pgettext("a period of figures", "Day"),
+    "week": lambda: pgettext("a period of figures", "Week"),
+    "month": lambda: pgettext("a period of figures", "Month"),
 }
 
 
