@@ -384,6 +384,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "booking_cancelled": (409, "This booking was cancelled.", "该预约已取消。"),
     "wrong_merchant": (403, "This booking belongs to another merchant.", "该预约不属于本商家。"),
+    "invalid_rules": (
+        422,
+        "{field} is not valid: from {low} to {high}.",
+        "{field} 无效：应在 {low} 到 {high} 之间。",
+    ),
     "name_required": (
         422,
         "Please give a name (at most 100 characters).",

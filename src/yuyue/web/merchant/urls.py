@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar, checkin, dispatching, figures, promotions, staff, views
+from . import calendar, checkin, dispatching, figures, promotions, services, staff, views
 
 app_name = "merchant"
 
@@ -22,6 +22,11 @@ urlpatterns = [
     path("coupons/", promotions.coupon_list, name="coupons"),
     path("coupons/new/", promotions.coupon_new, name="coupon-new"),
     path("coupons/<int:coupon_id>/give/", promotions.coupon_give, name="coupon-give"),
+    path("services/", services.service_list, name="services"),
+    path("services/<int:service_id>/", services.service, name="service"),
+    path("services/<int:service_id>/form/", services.form_editor, name="service-form"),
+    path("services/<int:service_id>/rules/", services.rules, name="service-rules"),
+    path("services/<int:service_id>/rules/preview/", services.rules_preview, name="rules-preview"),
     path("staff/", staff.staff, name="staff"),
     path("staff/invite/", staff.invite, name="staff-invite"),
     path("staff/<int:user_id>/halls/", staff.halls, name="staff-halls"),

@@ -13,3 +13,14 @@ def fen(value) -> str:
     sign = "-" if value < 0 else ""
     yuan, cents = divmod(abs(value), 100)
     return f"{sign}¥{yuan:,}.{cents:02d}"
+
+
+@register.filter
+def yuan(value) -> str:
+    """Fen as the yuan a form field shows: 12345 → "123.45", 1200 → "12" (no sign, no ¥)."""
+    try:
+        fen = int(value)
+    except (TypeError, ValueError):
+        return ""
+    whole, part = divmod(fen, 100)
+    return f"{whole}" if not part else f"{whole}.{part:02d}"
