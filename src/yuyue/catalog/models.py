@@ -45,10 +45,32 @@ class Merchant(models.Model):
         default=DispatchPolicy.BALANCED,
         help_text="What dispatch rounds optimise for this merchant's orders (docs/dispatch.md).",
     )
+    introduction = models.TextField(blank=True, help_text="Shown on the store page.")
+    announcement = models.CharField(
+        max_length=500, blank=True, help_text="A notice at the top of the store page."
+    )
+    opening_hours = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[{"weekday": 0, "open": "09:00", "close": "18:00"}, …]; a day left out is '
+        "closed.",
+    )
+    logo = models.FileField(upload_to="merchant-logos/%Y/%m/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return self.name
+
+
+class MerchantPhoto(models.Model):
+    """A picture of the store, shown on its page in `position` order."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="merchant-photos/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
 
 
 class Hall(models.Model):
@@ -217,3 +239,47 @@ class FormField(models.Model):
 
     def __str__(self):
         return f"{self.service}: {self.label}"
+
+
+class MerchantApplicationStatus(models.TextChoices):
+    PENDING = "pending", "waiting for review"
+    APPROVED = "approved", "approved"
+    REJECTED = "rejected", "rejected"
+
+
+class MerchantApplication(models.Model):
+    """Someone applies to sell on the platform: the business, a contact, its zone and address,
+    and a picture of its business licence. An operator approves (the merchant is made, the
+    applicant its owner) or rejects with a reason the applicant reads and answers by sending
+    the application again."""
+
+    applicant = models.OneToOneField(
+        "accounts.User", on_delete=models.PROTECT, related_name="merchant_application"
+    )
+    business_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=50)
+    contact_phone = models.CharField(max_length=32)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    address = models.CharField(max_length=300)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    licence = models.FileField(upload_to="merchant-licences/%Y/%m/")
+    status = models.CharField(
+        max_length=10,
+        choices=MerchantApplicationStatus.choices,
+        default=MerchantApplicationStatus.PENDING,
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    rounds = models.PositiveSmallIntegerField(default=1)
+    merchant = models.OneToOneField(
+        Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+    )
+    reviewed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.business_name} ({self.status})"

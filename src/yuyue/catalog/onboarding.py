@@ -30,7 +30,14 @@ from yuyue.core.errors import DomainError
 from yuyue.core.idnumbers import valid_id_number
 from yuyue.core.images import clean_image
 
-from .models import Merchant, MerchantStatus, Service, ServiceKind
+from .models import (
+    Merchant,
+    MerchantApplication,
+    MerchantApplicationStatus,
+    MerchantStatus,
+    Service,
+    ServiceKind,
+)
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENTS = 8
@@ -197,4 +204,139 @@ def review_application(
         "application.approved" if approve else "application.rejected",
         reason=reason,
     )
+    return application
+
+
+# --- becoming a merchant ---------------------------------------------------------------------
+
+MAX_LICENCE_BYTES = 8 * 1024 * 1024
+
+
+def submit_merchant_application(
+    *,
+    actor,
+    business_name: str,
+    contact_name: str,
+    contact_phone: str,
+    address: str,
+    lat: float,
+    lng: float,
+    licence: bytes,
+    timezone_name: str = "Asia/Shanghai",
+) -> MerchantApplication:
+    """Apply to sell on the platform, or send a rejected application again. The licence
+    picture is checked and cleaned before anything is stored; a refusal stores nothing."""
+    from yuyue.accounts.phones import normalize_phone
+    from yuyue.core.timeutil import is_valid_zone
+
+    if not getattr(actor, "pk", None):
+        raise DomainError("auth_required")
+    business_name, contact_name = (business_name or "").strip(), (contact_name or "").strip()
+    address = (address or "").strip()
+    if not 1 <= len(business_name) <= 200 or not 1 <= len(contact_name) <= 50:
+        raise DomainError("name_required")
+    if not 1 <= len(address) <= 300:
+        raise DomainError("address_required")
+    phone = normalize_phone(contact_phone)
+    if not is_valid_zone(timezone_name):
+        raise DomainError("invalid_timezone")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("invalid_input", "Check the place on the map: lat and lng.")
+    jpeg = clean_image(licence, max_bytes=MAX_LICENCE_BYTES)
+    fields = {
+        "business_name": business_name,
+        "contact_name": contact_name,
+        "contact_phone": phone,
+        "address": address,
+        "lat": lat,
+        "lng": lng,
+        "timezone": timezone_name,
+        "status": MerchantApplicationStatus.PENDING,
+        "reason": "",
+    }
+    with transaction.atomic():
+        application = (
+            MerchantApplication.objects.select_for_update().filter(applicant=actor).first()
+        )
+        if application is None:
+            application = MerchantApplication(applicant=actor, **fields)
+        elif application.status != MerchantApplicationStatus.REJECTED:
+            raise DomainError("application_not_pending")
+        else:
+            for k, v in fields.items():
+                setattr(application, k, v)
+            application.rounds += 1
+        application.licence.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=False)
+        application.save()
+        audit(actor, "merchant_application.submit", application, round=application.rounds)
+    return application
+
+
+def _free_slug(name: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(name)[:60] or "merchant"
+    slug, n = base, 2
+    while Merchant.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def review_merchant_application(
+    *, actor, application_id: int, approve: bool, reason: str = ""
+) -> MerchantApplication:
+    """An operator approves (the merchant is made, active, with the applicant as its owner) or
+    rejects with a reason; the applicant is told either way."""
+    from yuyue.accounts.auth import require_operator
+    from yuyue.accounts.models import MerchantStaff
+    from yuyue.notifications.sending import notify
+
+    require_operator(actor)
+    application = MerchantApplication.objects.filter(pk=application_id).first()
+    if application is None:
+        raise DomainError("not_found")
+    reason = (reason or "").strip()[:300]
+    if not approve and not reason:
+        raise DomainError("reason_required")
+    with transaction.atomic():
+        if not MerchantApplication.objects.filter(
+            pk=application.pk, status=MerchantApplicationStatus.PENDING
+        ).update(
+            status=MerchantApplicationStatus.APPROVED
+            if approve
+            else MerchantApplicationStatus.REJECTED,
+            reason="" if approve else reason,
+            reviewed_by=actor,
+            reviewed_at=timezone.now(),
+        ):
+            raise DomainError("application_not_pending")
+        application.refresh_from_db()
+        if approve:
+            merchant = Merchant.objects.create(
+                name=application.business_name,
+                slug=_free_slug(application.business_name),
+                timezone=application.timezone,
+                address=application.address,
+                lat=application.lat,
+                lng=application.lng,
+                phone=application.contact_phone,
+                status=MerchantStatus.ACTIVE,
+            )
+            MerchantStaff.objects.create(
+                user=application.applicant, merchant=merchant, role=StaffRole.OWNER
+            )
+            MerchantApplication.objects.filter(pk=application.pk).update(merchant=merchant)
+            application.merchant = merchant
+        audit(
+            actor,
+            "merchant_application.approve" if approve else "merchant_application.reject",
+            application,
+            reason=reason,
+        )
+        notify(
+            application.applicant_id,
+            "merchant_application.approved" if approve else "merchant_application.rejected",
+            business=application.business_name,
+            reason=reason,
+        )
     return application

@@ -389,6 +389,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "{field} is not valid: from {low} to {high}.",
         "{field} 无效：应在 {low} 到 {high} 之间。",
     ),
+    "too_many_photos": (409, "At most {max} photos.", "最多 {max} 张照片。"),
     "name_required": (
         422,
         "Please give a name (at most 100 characters).",

@@ -190,3 +190,23 @@ def call_page(request, booking_id: int):
         "web/call.html",
         {"booking_id": booking_id, "ice_servers": settings.YUYUE_ICE_SERVERS},
     )
+
+
+def store_picture(request, slug: str, kind: str, picture_id: int = 0):
+    """A store's logo or one of its photos: public, as the store page is; the file's name is in
+    the address, so a new picture has a new address and an old one can be cached for good."""
+    from django.http import FileResponse
+
+    from yuyue.catalog.models import Merchant, MerchantPhoto
+
+    if kind == "logo":
+        merchant = Merchant.objects.filter(slug=slug).exclude(logo="").first()
+        file = merchant.logo if merchant else None
+    else:
+        photo = MerchantPhoto.objects.filter(pk=picture_id, merchant__slug=slug).first()
+        file = photo.file if photo else None
+    if not file:
+        raise Http404
+    response = FileResponse(file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -146,8 +146,9 @@ def sign_out(request):
 
 
 def merchant_page(request, slug: str):
-    """A merchant's page: where it is, its halls, its services with their prices, and its
-    providers with their ratings (the verified, active ones)."""
+    """A merchant's page: its announcement, logo, photos and introduction, where it is and when
+    it is open, its halls, its services with their prices, and its providers with their
+    ratings (the verified, active ones)."""
     merchant = Merchant.objects.filter(slug=slug, status="active").first()
     if merchant is None:
         raise Http404
@@ -165,6 +166,8 @@ def merchant_page(request, slug: str):
             "halls": merchant.halls.filter(active=True),
             "services": services,
             "providers": providers[:50],
+            "photos": list(merchant.photos.all()),
+            "hours": [(h["weekday"], h["open"], h["close"]) for h in merchant.opening_hours or []],
         },
     )
 

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from . import calendar, checkin, dispatching, figures, promotions, services, staff, views
+from . import (
+    apply,
+    calendar,
+    checkin,
+    dispatching,
+    figures,
+    promotions,
+    services,
+    staff,
+    store,
+    views,
+)
 
 app_name = "merchant"
 
@@ -27,6 +38,11 @@ urlpatterns = [
     path("services/<int:service_id>/form/", services.form_editor, name="service-form"),
     path("services/<int:service_id>/rules/", services.rules, name="service-rules"),
     path("services/<int:service_id>/rules/preview/", services.rules_preview, name="rules-preview"),
+    path("store/", store.store_page, name="store"),
+    path("store/pictures/", store.pictures, name="store-pictures"),
+    path("store/halls/", store.new_hall, name="new-hall"),
+    path("apply/", apply.apply, name="apply"),
+    path("apply/licence.jpg", apply.licence, name="licence"),
     path("staff/", staff.staff, name="staff"),
     path("staff/invite/", staff.invite, name="staff-invite"),
     path("staff/<int:user_id>/halls/", staff.halls, name="staff-halls"),

@@ -143,3 +143,13 @@ def add_days(value, days) -> object:
     import datetime as dt
 
     return value + dt.timedelta(days=int(days))
+
+
+@register.filter
+def weekday_number(value) -> str:
+    """0 → 周一 / Mon."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return ""
+    return f"周{_WEEKDAYS_ZH[n]}" if _chinese() else _WEEKDAYS_EN[n]

@@ -1,0 +1,123 @@
+"""The store page as its owners and managers keep it (`catalog.store`): name, introduction,
+announcement, phone, address and place, opening hours, logo and photos; and the halls."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yuyue.accounts.auth import MANAGERS
+from yuyue.catalog import services as catalog
+from yuyue.catalog import store
+from yuyue.catalog.models import Hall
+from yuyue.core.errors import DomainError
+
+from .desk import Desk, desk_page
+from .views import _flash
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def _back():
+    return HttpResponseRedirect(reverse("merchant:store"))
+
+
+def _point(post):
+    try:
+        lat = float(post.get("lat")) if post.get("lat") else None
+        lng = float(post.get("lng")) if post.get("lng") else None
+    except ValueError as exc:
+        raise DomainError("invalid_input", "lat and lng are numbers.") from exc
+    return lat, lng
+
+
+@desk_page(roles=MANAGERS)
+def store_page(request, desk: Desk):
+    m = desk.merchant
+    if request.method == "POST":
+        hours = [
+            {
+                "weekday": d,
+                "open": request.POST.get(f"open-{d}"),
+                "close": request.POST.get(f"close-{d}"),
+            }
+            for d in range(7)
+            if request.POST.get(f"opens-{d}")
+        ]
+        try:
+            lat, lng = _point(request.POST)
+            store.update_store(
+                actor=request.user,
+                merchant=m,
+                name=request.POST.get("name", ""),
+                introduction=request.POST.get("introduction", ""),
+                announcement=request.POST.get("announcement", ""),
+                phone=request.POST.get("phone", ""),
+                address=request.POST.get("address", ""),
+                lat=lat,
+                lng=lng,
+                opening_hours=hours,
+            )
+        except DomainError as exc:
+            _flash(request, exc.message(), "error")
+        else:
+            _flash(request, _("Store saved: customers see it now."))
+        return _back()
+    opening = {h["weekday"]: h for h in m.opening_hours or []}
+    return render(
+        request,
+        "web/merchant/store.html",
+        {
+            "desk": desk,
+            "m": m,
+            "days": [(d, opening.get(d)) for d in range(7)],
+            "photos": list(m.photos.all()),
+            "halls": Hall.objects.filter(merchant=m).order_by("name"),
+            "flash": request.session.pop("flash", None),
+        },
+    )
+
+
+@desk_page(roles=MANAGERS)
+@require_POST
+def pictures(request, desk: Desk):
+    try:
+        if request.POST.get("remove"):
+            store.remove_photo(
+                actor=request.user, merchant=desk.merchant, photo_id=int(request.POST["remove"])
+            )
+        else:
+            logo = request.FILES.get("logo")
+            if logo is not None:
+                if logo.size > MAX_UPLOAD:
+                    raise DomainError("image_too_large", max_mb=8)
+                store.set_logo(actor=request.user, merchant=desk.merchant, data=logo.read())
+            for photo in request.FILES.getlist("photos"):
+                if photo.size > MAX_UPLOAD:
+                    raise DomainError("image_too_large", max_mb=8)
+                store.add_photo(actor=request.user, merchant=desk.merchant, data=photo.read())
+    except (DomainError, ValueError) as exc:
+        _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
+    else:
+        _flash(request, _("Pictures saved."))
+    return _back()
+
+
+@desk_page(roles=MANAGERS)
+@require_POST
+def new_hall(request, desk: Desk):
+    try:
+        catalog.create_hall(
+            actor=request.user,
+            merchant=desk.merchant,
+            name=(request.POST.get("name") or "").strip()[:200],
+            address=(request.POST.get("address") or "").strip()[:300],
+        )
+    except DomainError as exc:
+        _flash(request, exc.message(), "error")
+    else:
+        _flash(request, _("Hall added."))
+    return _back()

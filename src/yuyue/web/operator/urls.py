@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "operator"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("merchant-applications/", views.merchant_applications, name="merchant-applications"),
+    path(
+        "merchant-applications/<int:application_id>/",
+        views.merchant_application,
+        name="merchant-application",
+    ),
+    path(
+        "merchant-applications/<int:application_id>/licence.jpg",
+        views.licence,
+        name="licence",
+    ),
+    path("withdrawals/", views.withdrawals, name="withdrawals"),
+    path("withdrawals/<int:withdrawal_id>/", views.decide_withdrawal, name="decide-withdrawal"),
+]

@@ -1,0 +1,158 @@
+"""The operators' pages (运营): merchant applications to review (with the licence), provider
+applications (the reviewers' pages under /pro/review/), withdrawals to decide with who asks and
+what they hold, and the platform's figures of the last days. The services the operators' API
+calls (`catalog.onboarding`, `billing.settlement`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yuyue.accounts.models import ApplicationStatus, ProviderApplication
+from yuyue.billing import settlement
+from yuyue.billing.figures import COUNTS
+from yuyue.billing.models import DayFigures, Withdrawal, WithdrawalStatus
+from yuyue.catalog.models import MerchantApplication, MerchantApplicationStatus
+from yuyue.catalog.onboarding import review_merchant_application
+from yuyue.core.errors import DomainError
+
+
+def operator_page(view):
+    @login_required(login_url="customer:sign-in")
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_operator:
+            return render(request, "web/operator/not_operator.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _flash(request, text: str, kind: str = "ok") -> None:
+    request.session["flash"] = {"kind": kind, "text": text}
+
+
+@operator_page
+def home(request):
+    since = timezone.now().date() - dt.timedelta(days=7)
+    days = list(
+        DayFigures.objects.filter(day__gte=since, day__lt=timezone.now().date())
+        .values("day")
+        .annotate(**{k: Sum(k) for k in ("bookings", "paid_fen", "refunded_fen", "cancelled")})
+        .order_by("day")
+    )
+    return render(
+        request,
+        "web/operator/home.html",
+        {
+            "merchants_waiting": MerchantApplication.objects.filter(
+                status=MerchantApplicationStatus.PENDING
+            ).count(),
+            "providers_waiting": ProviderApplication.objects.filter(
+                status=ApplicationStatus.PENDING
+            ).count(),
+            "withdrawals_waiting": Withdrawal.objects.filter(
+                status=WithdrawalStatus.REQUESTED
+            ).count(),
+            "days": days,
+            "totals": {
+                k: sum(d[k] for d in days) for k in ("bookings", "paid_fen", "refunded_fen")
+            },
+            "counts": COUNTS,
+        },
+    )
+
+
+@operator_page
+def merchant_applications(request):
+    rows = MerchantApplication.objects.select_related("applicant").order_by("status", "updated_at")
+    return render(
+        request,
+        "web/operator/merchant_applications.html",
+        {"rows": rows[:200], "flash": request.session.pop("flash", None)},
+    )
+
+
+@operator_page
+def merchant_application(request, application_id: int):
+    a = MerchantApplication.objects.select_related("applicant").filter(pk=application_id).first()
+    if a is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            review_merchant_application(
+                actor=request.user,
+                application_id=a.pk,
+                approve=request.POST.get("decision") == "approve",
+                reason=request.POST.get("reason", ""),
+            )
+        except DomainError as exc:
+            _flash(request, exc.message(), "error")
+            return HttpResponseRedirect(reverse("operator:merchant-application", args=[a.pk]))
+        _flash(request, _("Decided; the applicant is told."))
+        return HttpResponseRedirect(reverse("operator:merchant-applications"))
+    return render(
+        request,
+        "web/operator/merchant_application.html",
+        {"a": a, "flash": request.session.pop("flash", None)},
+    )
+
+
+@operator_page
+def licence(request, application_id: int):
+    a = MerchantApplication.objects.filter(pk=application_id).first()
+    if a is None or not a.licence:
+        raise Http404
+    response = FileResponse(a.licence.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@operator_page
+def withdrawals(request):
+    waiting = list(
+        Withdrawal.objects.filter(status=WithdrawalStatus.REQUESTED)
+        .select_related("provider__user", "provider__merchant")
+        .order_by("created_at")[:200]
+    )
+    for w in waiting:
+        w.holds = settlement.earnings(w.provider)
+    decided = (
+        Withdrawal.objects.exclude(status=WithdrawalStatus.REQUESTED)
+        .select_related("provider", "decided_by")
+        .order_by("-decided_at")[:30]
+    )
+    return render(
+        request,
+        "web/operator/withdrawals.html",
+        {"waiting": waiting, "decided": decided, "flash": request.session.pop("flash", None)},
+    )
+
+
+@operator_page
+@require_POST
+def decide_withdrawal(request, withdrawal_id: int):
+    try:
+        if request.POST.get("decision") == "approve":
+            settlement.approve_withdrawal(actor=request.user, withdrawal_id=withdrawal_id)
+        else:
+            reason = (request.POST.get("reason") or "").strip()
+            if not reason:
+                raise DomainError("reason_required")
+            settlement.reject_withdrawal(
+                actor=request.user, withdrawal_id=withdrawal_id, reason=reason
+            )
+    except DomainError as exc:
+        _flash(request, exc.message(), "error")
+    else:
+        _flash(request, _("Decided."))
+    return HttpResponseRedirect(reverse("operator:withdrawals"))
