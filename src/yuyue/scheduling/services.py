@@ -356,3 +356,40 @@ def add_availability_exception(
         )
         audit(actor, "provider.exception", provider, date=date.isoformat(), kind=kind)
     return exc
+
+
+def set_roster(*, actor, providers: list[Provider], hours: list[dict]) -> int:
+    """The same weekly hours for many providers at once (a merchant's roster 排班): all of them
+    or none, each under the rules of `set_working_hours`."""
+    if not providers:
+        raise DomainError("invalid_input", "Choose the providers.")
+    with transaction.atomic():
+        for provider in providers:
+            set_working_hours(actor=actor, provider=provider, hours=hours)
+    return len(providers)
+
+
+def add_leave(
+    *,
+    actor,
+    providers: list[Provider],
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+    note: str = "",
+) -> int:
+    """The same leave for many providers at once: all of them or none."""
+    if not providers:
+        raise DomainError("invalid_input", "Choose the providers.")
+    with transaction.atomic():
+        for provider in providers:
+            add_availability_exception(
+                actor=actor,
+                provider=provider,
+                date=date,
+                start=start,
+                end=end,
+                kind=ExceptionKind.LEAVE,
+                note=note,
+            )
+    return len(providers)
