@@ -156,3 +156,18 @@ def test_a_consultancy_sells_calls_and_customers_can_pay_for_them(demo):
     for key in ("customer1", "customer2", "customer3"):
         user = User.objects.get_by_phone(PEOPLE[key][0])
         assert wallet(user.pk).balance == DEMO_WALLET_FEN
+
+
+def test_the_back_office_has_something_to_show(demo):
+    """The store page is filled in, a coupon is in the claim centre, a merchant application
+    waits for the operator, and the figures of the last days are summarised."""
+    from yuyue.billing.coupons import claimable
+    from yuyue.billing.models import DayFigures
+    from yuyue.catalog.models import Merchant, MerchantApplication
+
+    hall = Merchant.objects.get(slug="citizen-hall")
+    assert hall.announcement and len(hall.opening_hours) == 6
+    assert any(c.merchant_id == hall.pk for c in claimable())
+    assert MerchantApplication.objects.filter(status="pending").count() == 1
+    cleaners = Merchant.objects.get(slug="cleanhome")  # their working time: utilisation's base
+    assert DayFigures.objects.filter(merchant=cleaners, work_seconds__gt=0).exists()

@@ -39,6 +39,7 @@ PEOPLE = {
     "consultant1": ("+8613600000001", "律师 Lawyer Gao"),
     "consultant2": ("+8613600000002", "心理咨询师 Counsellor Xu"),
     "applicant": ("+8613500000001", "申请人 Applicant Ma"),
+    "seller": ("+8613500000002", "想开店的 Seller Tang"),
 }
 DEMO_WALLET_FEN = 20_000  # each demo customer starts with ¥200 to pay for calls
 PROVIDER_NAMES = [
@@ -92,6 +93,7 @@ class Command(BaseCommand):
         self._areas()
         self._cleanhome(ppl)
         self._application(ppl)
+        self._store_and_promotions(ppl)
         self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
@@ -308,6 +310,57 @@ class Command(BaseCommand):
             merchant_id=cleaning.merchant_id,
             documents=[("photo", picture((210, 190, 170))), ("id_front", picture((225, 230, 240)))],
         )
+
+    def _store_and_promotions(self, ppl: dict) -> None:
+        """The hall's store page (announcement, introduction, opening hours), a coupon in the
+        claim centre, a merchant application waiting for the operator, and the figures of the
+        last fortnight summarised for the merchants' dashboards."""
+        import datetime as dt
+        import io
+
+        from PIL import Image
+
+        from yuyue.billing.coupons import create_coupon
+        from yuyue.billing.figures import summarise_recent
+        from yuyue.billing.models import Coupon
+        from yuyue.catalog.models import MerchantApplication
+        from yuyue.catalog.onboarding import submit_merchant_application
+
+        hall_m = Merchant.objects.get(slug="citizen-hall")
+        if not hall_m.introduction:
+            hall_m.introduction = "办理护照、社保等业务，请按预约时间到场，携带身份证原件。"
+            hall_m.announcement = "元旦假期（1月1日）暂停办理，预约请选其他日期。"
+            hall_m.opening_hours = [
+                {"weekday": d, "open": "09:00", "close": "17:30"} for d in range(6)
+            ]
+            hall_m.save()
+        if not Coupon.objects.filter(merchant=hall_m).exists():
+            now = timezone.now()
+            create_coupon(
+                actor=ppl["hall_owner"],
+                merchant_id=hall_m.pk,
+                name="新客立减 ¥5",
+                kind="fixed",
+                value_fen=500,
+                new_customers_only=True,
+                valid_from=now,
+                valid_until=now + dt.timedelta(days=60),
+                total_limit=500,
+            )
+        if not MerchantApplication.objects.filter(applicant=ppl["seller"]).exists():
+            licence = io.BytesIO()
+            Image.new("RGB", (900, 640), (244, 236, 214)).save(licence, "PNG")
+            submit_merchant_application(
+                actor=ppl["seller"],
+                business_name="唐美美容 Tang Beauty",
+                contact_name="唐女士",
+                contact_phone="13500000002",
+                address="上海市徐汇区淮海中路 1000 号",
+                lat=31.2150,
+                lng=121.4580,
+                licence=licence.getvalue(),
+            )
+        summarise_recent(days=14)
 
     def _consultations(self, ppl: dict, year: int) -> None:
         """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
