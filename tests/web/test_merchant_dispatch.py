@@ -6,7 +6,6 @@ another merchant's order is not found."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 import re
 
 import pytest
@@ -14,57 +13,29 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import make_user
+from tests.dispatch.test_round_scale import hire
+from tests.dispatch.test_round_scale import open_order as dispatch_order
 from tests.web.conftest import PHONE, axe_violations, shoot
 from tests.web.test_customer_pages import with_password
-from yuyue.accounts.models import Provider
 from yuyue.dispatch import services as dispatch
-from yuyue.orders.models import Booking, BookingStatus, Channel
+from yuyue.orders.models import Booking, BookingStatus
 from yuyue.scheduling.models import WorkingHours
-
-HOME = (31.23, 121.47)
-KM = 1 / 111.195
-
-
-def hire(merchant, service, name, north_km):
-    p = Provider.objects.create(
-        user=make_user(name),
-        merchant=merchant,
-        display_name=name,
-        verified=True,
-        lat=HOME[0] + north_km * KM,
-        lng=HOME[1],
-        service_radius_km=10,
-    )
-    p.services.add(service)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(provider=p, weekday=d, start=dt.time(0), end=dt.time(23, 59)) for d in range(7)
-    )
-    return p
 
 
 def open_order(customer, service, hours_ahead, **extra):
     start = (timezone.now() + dt.timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
-    return Booking.objects.create(
-        customer=customer,
-        merchant=service.merchant,
-        service=service,
-        channel=Channel.DISPATCH,
-        status=BookingStatus.AWAITING_PROVIDER,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=service.duration_minutes),
-        lat=HOME[0],
-        lng=HOME[1],
-        address="1 Nanjing Rd 1201",
-        code=f"D{random.randrange(10**9):09d}",
-        **extra,
-    )
+    order = dispatch_order(customer, service, start)
+    if extra:
+        Booking.objects.filter(pk=order.pk).update(**extra)
+    return order
 
 
 @pytest.fixture
 def crew(merchant, onsite_service, customer, owner):
-    zhou = hire(merchant, onsite_service, "Zhou", 1)
-    wu = hire(merchant, onsite_service, "Wu", 3)
-    far = hire(merchant, onsite_service, "Far Fang", 30)  # beyond their 10 km
+    zhou = hire(merchant, onsite_service, "Zhou", north_km=1)
+    wu = hire(merchant, onsite_service, "Wu", north_km=3)
+    far = hire(merchant, onsite_service, "Far Fang", north_km=30)  # beyond their 10 km
+    WorkingHours.objects.update(start=dt.time(0), end=dt.time(23, 59))  # any hour of the test
     accepted = open_order(customer, onsite_service, 30)
     dispatch.assign_order(actor=owner, booking_id=accepted.pk, provider_id=zhou.pk)
     stuck = open_order(customer, onsite_service, 50, needs_operator=True)

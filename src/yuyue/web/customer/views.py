@@ -1088,6 +1088,19 @@ def notice_text(notice: Notice) -> str:
             _("You were given a coupon: %(coupon)s. It is in your wallet.")
             % {"coupon": p.get("coupon", "")}
         ),
+        "application.approved": lambda: _("You are a provider now: open Work to start."),
+        "application.rejected": lambda: (
+            _("Your application to be a provider was not approved: %(reason)s")
+            % {"reason": p.get("reason", "")}
+        ),
+        "merchant_application.approved": lambda: (
+            _("%(business)s is approved: open Shop to set up your store.")
+            % {"business": p.get("business", "")}
+        ),
+        "merchant_application.rejected": lambda: (
+            _("%(business)s was not approved: %(reason)s")
+            % {"business": p.get("business", ""), "reason": p.get("reason", "")}
+        ),
         "staff.added": lambda: (
             _("You were added to the staff of %(merchant)s: open Shop to start.")
             % {"merchant": p.get("merchant", "")}
