@@ -147,3 +147,23 @@ def test_a_coupon_only_handed_out_is_not_in_the_claim_centre(
     )
     other.post(f"/shop/coupons/{theirs.pk}/give/", {"phone": customer.phone})
     assert not CouponClaim.objects.filter(coupon=theirs).exists()
+
+
+@pytest.mark.django_db
+def test_membership_levels_are_kept_on_the_promotions_page(owner, clerk, merchant, customer):
+    from yuyue.billing.loyalty import level_discount
+    from yuyue.billing.models import MembershipLevel
+
+    page = Client()
+    page.force_login(owner)
+    page.post("/shop/levels/", {"name": "Gold", "spend": "500", "discount": "5"})
+    page.post("/shop/levels/", {"name": "Typo", "spend": "100", "discount": "90"})  # refused
+    level = MembershipLevel.objects.get(merchant=merchant)
+    assert (level.name, level.min_spend_fen, level.discount_bp) == ("Gold", 50000, 500)
+    assert f'data-level="{level.pk}"' in page.get("/shop/coupons/").content.decode()
+    assert level_discount(customer.pk, 10000, merchant.pk) == 0  # nothing spent yet
+    as_clerk = Client()
+    as_clerk.force_login(clerk)
+    assert as_clerk.post("/shop/levels/", {"remove": level.pk}).status_code == 403
+    page.post("/shop/levels/", {"remove": level.pk})
+    assert not MembershipLevel.objects.exists()

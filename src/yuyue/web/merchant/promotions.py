@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yuyue.accounts.auth import MANAGERS
-from yuyue.billing import coupons
-from yuyue.billing.models import CouponKind
+from yuyue.billing import coupons, loyalty
+from yuyue.billing.models import CouponKind, MembershipLevel
 from yuyue.catalog.models import Service
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds
@@ -74,6 +74,9 @@ def coupon_list(request, desk: Desk):
             "kinds": [(k, say()) for k, say in KINDS],
             "services": Service.objects.filter(merchant=desk.merchant).order_by("name"),
             "kept": kept,
+            "levels": MembershipLevel.objects.filter(merchant=desk.merchant).order_by(
+                "min_spend_fen"
+            ),
             "flash": request.session.pop("flash", None),
         },
     )
@@ -131,4 +134,36 @@ def coupon_give(request, desk: Desk, coupon_id: int):
         _flash(request, exc.message(), "error")
     else:
         _flash(request, _("Given: the customer finds it in their wallet."))
+    return HttpResponseRedirect(reverse("merchant:coupons"))
+
+
+@desk_page(roles=MANAGERS)
+@require_POST
+def levels(request, desk: Desk):
+    """Add a membership level (a spend at this merchant that earns a discount on its orders),
+    or remove one (`billing.loyalty`)."""
+    try:
+        if request.POST.get("remove"):
+            loyalty.delete_level(
+                actor=request.user,
+                merchant_id=desk.merchant.pk,
+                level_id=int(request.POST["remove"]),
+            )
+        else:
+            percent = (request.POST.get("discount") or "").strip()
+            try:
+                bp = round(float(percent) * 100)
+            except ValueError as exc:
+                raise DomainError("invalid_discount", max=loyalty.MAX_LEVEL_DISCOUNT_BP) from exc
+            loyalty.create_level(
+                actor=request.user,
+                merchant_id=desk.merchant.pk,
+                name=request.POST.get("name", ""),
+                min_spend_fen=_fen(request.POST.get("spend")),
+                discount_bp=bp,
+            )
+    except (DomainError, ValueError) as exc:
+        _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
+    else:
+        _flash(request, _("Membership levels saved."))
     return HttpResponseRedirect(reverse("merchant:coupons"))

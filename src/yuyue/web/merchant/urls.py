@@ -34,6 +34,7 @@ urlpatterns = [
     path("coupons/", promotions.coupon_list, name="coupons"),
     path("coupons/new/", promotions.coupon_new, name="coupon-new"),
     path("coupons/<int:coupon_id>/give/", promotions.coupon_give, name="coupon-give"),
+    path("levels/", promotions.levels, name="levels"),
     path("services/", services.service_list, name="services"),
     path("services/<int:service_id>/", services.service, name="service"),
     path("services/<int:service_id>/form/", services.form_editor, name="service-form"),

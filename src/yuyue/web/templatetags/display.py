@@ -153,3 +153,12 @@ def weekday_number(value) -> str:
     except (TypeError, ValueError):
         return ""
     return f"周{_WEEKDAYS_ZH[n]}" if _chinese() else _WEEKDAYS_EN[n]
+
+
+@register.filter
+def percent_bp(value) -> str:
+    """Basis points as a percentage: 500 → "5", 250 → "2.5"."""
+    try:
+        return f"{int(value) / 100:g}"
+    except (TypeError, ValueError):
+        return ""
