@@ -56,6 +56,15 @@ class Merchant(models.Model):
         "closed.",
     )
     logo = models.FileField(upload_to="merchant-logos/%Y/%m/", blank=True)
+    # what the merchant's providers may set themselves (empty: no bound)
+    provider_price_min_fen = models.PositiveBigIntegerField(null=True, blank=True)
+    provider_price_max_fen = models.PositiveBigIntegerField(null=True, blank=True)
+    provider_hours_start = models.TimeField(
+        null=True, blank=True, help_text="Providers' own working hours begin no earlier."
+    )
+    provider_hours_end = models.TimeField(
+        null=True, blank=True, help_text="Providers' own working hours end no later."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

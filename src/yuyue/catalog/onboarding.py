@@ -86,6 +86,8 @@ def submit_application(
         raise DomainError("invalid_input", "Check the area: a point and 0.5 to 50 km.")
     if price_fen is not None and not 0 < price_fen <= 10_000_000:
         raise DomainError("invalid_amount", max=10_000_000)
+    if merchant is not None and price_fen is not None:
+        check_provider_price(merchant, price_fen)
     if len(documents) > MAX_DOCUMENTS or not {k for k, _ in documents} >= NEEDED:
         raise DomainError("invalid_input", "Send a photo of yourself and of your ID card.")
     if any(k not in DocumentKind.values for k, _ in documents):
@@ -120,6 +122,13 @@ def submit_application(
             doc.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=True)
         audit(actor, "application.submit", application, round=application.rounds)
     return application
+
+
+def check_provider_price(merchant: Merchant, price_fen: int) -> None:
+    """A provider's own price within what their merchant takes (price_out_of_bounds)."""
+    low, high = merchant.provider_price_min_fen, merchant.provider_price_max_fen
+    if (low is not None and price_fen < low) or (high is not None and price_fen > high):
+        raise DomainError("price_out_of_bounds", low=low or 0, high=high or 10_000_000)
 
 
 def _reviewer(actor, application: ProviderApplication) -> None:

@@ -102,3 +102,35 @@ def remove_photo(*, actor, merchant: Merchant, photo_id: int) -> None:
         photo.file.delete(save=False)
         photo.delete()
         audit(actor, "store.photo_removed", merchant, photo=photo_id)
+
+
+def set_provider_bounds(
+    *,
+    actor,
+    merchant: Merchant,
+    price_min_fen: int | None,
+    price_max_fen: int | None,
+    hours_start: dt.time | None,
+    hours_end: dt.time | None,
+) -> Merchant:
+    """What the merchant's providers may set themselves: their own price between two amounts,
+    their working hours between two times of day (None: no bound)."""
+    require_staff(actor, merchant.pk, MANAGERS)
+    for fen in (price_min_fen, price_max_fen):
+        if fen is not None and not 0 < fen <= 10_000_000:
+            raise DomainError("invalid_amount", max=10_000_000)
+    if price_min_fen is not None and price_max_fen is not None and price_max_fen < price_min_fen:
+        raise DomainError("invalid_amount", max=10_000_000)
+    if hours_start is not None and hours_end is not None and hours_end <= hours_start:
+        raise DomainError("invalid_hours")
+    merchant.provider_price_min_fen, merchant.provider_price_max_fen = price_min_fen, price_max_fen
+    merchant.provider_hours_start, merchant.provider_hours_end = hours_start, hours_end
+    with transaction.atomic():
+        Merchant.objects.filter(pk=merchant.pk).update(
+            provider_price_min_fen=price_min_fen,
+            provider_price_max_fen=price_max_fen,
+            provider_hours_start=hours_start,
+            provider_hours_end=hours_end,
+        )
+        audit(actor, "store.provider_bounds", merchant)
+    return merchant

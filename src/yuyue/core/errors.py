@@ -389,6 +389,16 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "{field} is not valid: from {low} to {high}.",
         "{field} 无效：应在 {low} 到 {high} 之间。",
     ),
+    "price_out_of_bounds": (
+        422,
+        "Your merchant takes prices from {low} to {high} fen.",
+        "商家规定的价格范围为 {low} 到 {high} 分。",
+    ),
+    "hours_out_of_bounds": (
+        422,
+        "Your merchant allows working hours from {start} to {end}.",
+        "商家允许的工作时间为 {start} 到 {end}。",
+    ),
     "too_many_photos": (409, "At most {max} photos.", "最多 {max} 张照片。"),
     "name_required": (
         422,

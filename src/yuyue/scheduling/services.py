@@ -312,6 +312,21 @@ def require_provider_manager(actor, provider: Provider) -> None:
     require_staff(actor, provider.merchant_id, MANAGERS)
 
 
+def _within_merchant_hours(actor, provider: Provider, start: dt.time, end: dt.time) -> None:
+    """What a provider sets themself lies within the hours their merchant allows (its staff and
+    operators may set any)."""
+    if provider.user_id != getattr(actor, "pk", None) or provider.merchant_id is None:
+        return
+    merchant = provider.merchant
+    earliest, latest = merchant.provider_hours_start, merchant.provider_hours_end
+    if (earliest and start < earliest) or (latest and end > latest):
+        raise DomainError(
+            "hours_out_of_bounds",
+            start=f"{earliest or dt.time(0):%H:%M}",
+            end=f"{latest or dt.time(23, 59):%H:%M}",
+        )
+
+
 def set_working_hours(*, actor, provider: Provider, hours: list[dict]) -> list[WorkingHours]:
     """Replace a provider's weekly hours: [{"weekday": 0-6, "start": "08:00", "end": "18:00"}]."""
     require_provider_manager(actor, provider)
@@ -330,6 +345,8 @@ def set_working_hours(*, actor, provider: Provider, hours: list[dict]) -> list[W
         for b in rows:
             if a is not b and a.weekday == b.weekday and a.start < b.end and b.start < a.end:
                 raise DomainError("invalid_hours")
+    for row in rows:
+        _within_merchant_hours(actor, provider, row.start, row.end)
     with transaction.atomic():
         WorkingHours.objects.filter(provider=provider).delete()
         WorkingHours.objects.bulk_create(rows)
@@ -350,6 +367,8 @@ def add_availability_exception(
     require_provider_manager(actor, provider)
     if kind not in ExceptionKind.values or end <= start:
         raise DomainError("invalid_hours")
+    if kind == ExceptionKind.EXTRA:
+        _within_merchant_hours(actor, provider, start, end)
     with transaction.atomic():
         exc = AvailabilityException.objects.create(
             provider=provider, date=date, start=start, end=end, kind=kind, note=note[:200]

@@ -3,6 +3,8 @@ announcement, phone, address and place, opening hours, logo and photos; and the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -120,4 +122,41 @@ def new_hall(request, desk: Desk):
         _flash(request, exc.message(), "error")
     else:
         _flash(request, _("Hall added."))
+    return _back()
+
+
+@desk_page(roles=MANAGERS)
+@require_POST
+def provider_bounds(request, desk: Desk):
+    from yuyue.web.customer.views import _yuan_to_fen
+
+    def fen(name):
+        raw = (request.POST.get(name) or "").strip()
+        if not raw:
+            return None
+        value = _yuan_to_fen(raw)
+        if value is None:
+            raise DomainError("invalid_amount", max=10_000_000)
+        return value
+
+    def clock(name):
+        raw = (request.POST.get(name) or "").strip()
+        try:
+            return dt.time.fromisoformat(raw) if raw else None
+        except ValueError as exc:
+            raise DomainError("invalid_hours") from exc
+
+    try:
+        store.set_provider_bounds(
+            actor=request.user,
+            merchant=desk.merchant,
+            price_min_fen=fen("price_min"),
+            price_max_fen=fen("price_max"),
+            hours_start=clock("hours_start"),
+            hours_end=clock("hours_end"),
+        )
+    except DomainError as exc:
+        _flash(request, exc.message(), "error")
+    else:
+        _flash(request, _("Saved: providers are held to it from now."))
     return _back()

@@ -46,6 +46,7 @@ urlpatterns = [
     path("store/", store.store_page, name="store"),
     path("store/pictures/", store.pictures, name="store-pictures"),
     path("store/halls/", store.new_hall, name="new-hall"),
+    path("store/provider-bounds/", store.provider_bounds, name="provider-bounds"),
     path("apply/", apply.apply, name="apply"),
     path("apply/licence.jpg", apply.licence, name="licence"),
     path("staff/", staff.staff, name="staff"),
