@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "yuyue.dispatch",
     "yuyue.billing",
     "yuyue.calls",
+    "yuyue.engagement",
     "yuyue.web",
     "yuyue.demo",
 ]
@@ -207,6 +208,16 @@ YUYUE_CLIENT_ADDRESS_HEADER = os.environ.get("YUYUE_CLIENT_ADDRESS_HEADER", "")
 WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
 WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
 WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+# What checks text people write for others (reviews): yuyue.engagement.content.PassChecker (the
+# default: passes, and says it did not check) or .WechatChecker (msg_sec_check at WECHAT_API_BASE).
+YUYUE_CONTENT_CHECKER = os.environ.get(
+    "YUYUE_CONTENT_CHECKER", "yuyue.engagement.content.PassChecker"
+)
+# Reviews: written within so many days of the order's end; the Bayesian prior (as if every
+# provider and merchant started with WEIGHT reviews of MEAN stars; engagement/reviews.py).
+YUYUE_REVIEW_WINDOW_DAYS = int(os.environ.get("YUYUE_REVIEW_WINDOW_DAYS", "15"))
+YUYUE_RATING_PRIOR_WEIGHT = int(os.environ.get("YUYUE_RATING_PRIOR_WEIGHT", "10"))
+YUYUE_RATING_PRIOR_MEAN = float(os.environ.get("YUYUE_RATING_PRIOR_MEAN", "4.0"))
 
 # --- booking --------------------------------------------------------------------------------
 YUYUE_DEFAULT_TIMEZONE = "Asia/Shanghai"

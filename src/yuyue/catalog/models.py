@@ -62,6 +62,10 @@ class Merchant(models.Model):
     provider_hours_start = models.TimeField(
         null=True, blank=True, help_text="Providers' own working hours begin no earlier."
     )
+    rating = models.DecimalField(
+        max_digits=3, decimal_places=2, default=5, help_text="Bayesian average of its reviews."
+    )
+    reviews_count = models.PositiveIntegerField(default=0)
     provider_hours_end = models.TimeField(
         null=True, blank=True, help_text="Providers' own working hours end no later."
     )
@@ -119,6 +123,12 @@ class Category(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    review_dimensions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What customers score besides the service as a whole: [{"key": "punctuality", '
+        '"label": "准时 Punctuality"}, …] (at most 5).',
     )
 
     class Meta:

@@ -399,6 +399,25 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Your merchant allows working hours from {start} to {end}.",
         "商家允许的工作时间为 {start} 到 {end}。",
     ),
+    "not_reviewable": (
+        409,
+        "Only a finished order is reviewed, once, within {days} days of its end.",
+        "订单完成后 {days} 天内可以评价，每个订单只能评价一次。",
+    ),
+    "already_reviewed": (409, "This order has a review already.", "该订单已评价。"),
+    "already_replied": (409, "The merchant has replied already.", "商家已回复过。"),
+    "already_reported": (409, "You reported this review already.", "您已举报过该评价。"),
+    "invalid_score": (422, "Scores are whole stars from 1 to 5.", "评分须为 1 到 5 星。"),
+    "content_refused": (
+        422,
+        "This text cannot be published. Please change it.",
+        "内容未通过审核，请修改后再提交。",
+    ),
+    "content_check_unavailable": (
+        503,
+        "The text cannot be checked now. Try again in a moment.",
+        "暂时无法审核内容，请稍后再试。",
+    ),
     "too_many_photos": (409, "At most {max} photos.", "最多 {max} 张照片。"),
     "name_required": (
         422,

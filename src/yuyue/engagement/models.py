@@ -1,0 +1,85 @@
+"""Reviews of finished orders: scores for the service and the provider (and the dimensions of
+the service's category), text, photos, anonymity, the merchant's one reply, reports, and
+moderation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ReviewStatus(models.TextChoices):
+    PUBLISHED = "published", "published"
+    PENDING = "pending", "waiting for moderation"
+    HIDDEN = "hidden", "hidden by an operator"
+
+
+class Review(models.Model):
+    booking = models.OneToOneField(
+        "orders.Booking", on_delete=models.PROTECT, related_name="review"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(
+        "accounts.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service_score = models.PositiveSmallIntegerField()
+    provider_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    dimensions = models.JSONField(default=dict, blank=True, help_text="{key: score 1-5}")
+    text = models.TextField(blank=True)
+    anonymous = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PUBLISHED
+    )
+    hidden_reason = models.CharField(max_length=300, blank=True)
+    check_note = models.CharField(max_length=100, blank=True, help_text="The content check's say.")
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "status"]),
+            models.Index(fields=["merchant", "status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_score__gte=1, service_score__lte=5), name="review_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(provider_score__isnull=True)
+                | Q(provider_score__gte=1, provider_score__lte=5),
+                name="review_provider_score_range",
+            ),
+        ]
+
+
+class ReviewPhoto(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="reviews/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+
+class ReviewReport(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "reporter"], name="review_reported_once")
+        ]
