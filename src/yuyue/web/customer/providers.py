@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from yuyue.catalog.models import ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
+from yuyue.engagement.reviews import published_reviews
 from yuyue.orders.models import PaymentStatus
 from yuyue.orders.placing import book_provider
 from yuyue.pricing.prices import chosen_unit_price
@@ -158,6 +159,7 @@ def provider_page(request, provider_id: int):
         "gender_label": GENDER_LABELS.get(profile["gender"], ""),
         "services": offered,
         "service": service,
+        "reviews": published_reviews(provider_id=provider.pk, limit=10),
     }
     if service is None or service.kind != ServiceKind.ON_SITE:
         return render(request, "web/customer/provider.html", context)

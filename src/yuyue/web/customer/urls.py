@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import needs, packages, profile, providers, views
+from . import needs, packages, profile, providers, reviews, views
 
 app_name = "customer"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("my/notices/<int:notice_id>/read/", views.notice_read, name="notice-read"),
     path("my/notices/badge/", views.unread_badge, name="badge"),
     path("my/bookings/<int:booking_id>/", views.booking_page, name="booking"),
+    path("my/bookings/<int:booking_id>/review/", reviews.write, name="review"),
+    path("review-photos/<int:photo_id>.jpg", reviews.photo, name="review-photo"),
     path("my/bookings/<int:booking_id>/pay/", views.pay, name="pay"),
     path("my/payments/<str:out_trade_no>/sandbox/", views.sandbox_pay, name="sandbox-pay"),
     path("my/bookings/<int:booking_id>/join/", views.join_call, name="join-call"),

@@ -46,6 +46,8 @@ from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
 from yuyue.dispatch.ordering import place_onsite_order
 from yuyue.dispatch.tracking import TRACKED
+from yuyue.engagement.models import Review
+from yuyue.engagement.reviews import published_reviews, reviewable
 from yuyue.notifications import notices
 from yuyue.notifications.models import Notice
 from yuyue.orders import queries, waitlist
@@ -167,6 +169,7 @@ def merchant_page(request, slug: str):
             "services": services,
             "providers": providers[:50],
             "photos": list(merchant.photos.all()),
+            "reviews": published_reviews(merchant_id=merchant.pk, limit=10),
             "hours": [(h["weekday"], h["open"], h["close"]) for h in merchant.opening_hours or []],
         },
     )
@@ -851,6 +854,8 @@ def booking_page(request, booking_id: int):
         ],
         # cancelled after paying, and nothing back yet: the refund job has not run
         "refund_pending": booking.status in CANCELLED and booking.payment_status == "paid",
+        "review": Review.objects.filter(booking=booking).prefetch_related("photos").first(),
+        "may_review": reviewable(booking),
     }
     return render(request, "web/customer/booking.html", context)
 

@@ -18,5 +18,7 @@ urlpatterns = [
         name="licence",
     ),
     path("withdrawals/", views.withdrawals, name="withdrawals"),
+    path("reviews/", views.review_queue, name="reviews"),
+    path("reviews/<int:review_id>/", views.moderate, name="moderate"),
     path("withdrawals/<int:withdrawal_id>/", views.decide_withdrawal, name="decide-withdrawal"),
 ]

@@ -156,3 +156,43 @@ def decide_withdrawal(request, withdrawal_id: int):
     else:
         _flash(request, _("Decided."))
     return HttpResponseRedirect(reverse("operator:withdrawals"))
+
+
+@operator_page
+def review_queue(request):
+    """Reviews held by the content check or reported by someone, oldest first."""
+    from django.db.models import Count, Q
+
+    from yuyue.engagement.models import Review, ReviewStatus
+
+    rows = (
+        Review.objects.annotate(n_reports=Count("reports"))
+        .filter(Q(status=ReviewStatus.PENDING) | Q(n_reports__gt=0, status=ReviewStatus.PUBLISHED))
+        .select_related("customer", "merchant", "service")
+        .prefetch_related("photos", "reports")
+        .order_by("created_at")[:100]
+    )
+    return render(
+        request,
+        "web/operator/reviews.html",
+        {"rows": rows, "flash": request.session.pop("flash", None)},
+    )
+
+
+@operator_page
+@require_POST
+def moderate(request, review_id: int):
+    from yuyue.engagement.reviews import moderate_review
+
+    try:
+        moderate_review(
+            actor=request.user,
+            review_id=review_id,
+            publish=request.POST.get("decision") == "publish",
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        _flash(request, exc.message(), "error")
+    else:
+        _flash(request, _("Decided."))
+    return HttpResponseRedirect(reverse("operator:reviews"))

@@ -162,3 +162,20 @@ def percent_bp(value) -> str:
         return f"{int(value) / 100:g}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def stars(value) -> str:
+    """3 → ★★★☆☆."""
+    try:
+        n = max(0, min(5, int(value)))
+    except (TypeError, ValueError):
+        return ""
+    return "★" * n + "☆" * (5 - n)
+
+
+@register.filter
+def masked_name(value) -> str:
+    """A name as others see it beside a review: its first character, then asterisks."""
+    name = (value or "").strip()
+    return (name[:1] + "**") if name else "**"
