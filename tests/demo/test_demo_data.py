@@ -169,5 +169,9 @@ def test_the_back_office_has_something_to_show(demo):
     assert hall.announcement and len(hall.opening_hours) == 6
     assert any(c.merchant_id == hall.pk for c in claimable())
     assert MerchantApplication.objects.filter(status="pending").count() == 1
+    from yuyue.engagement.models import Review
+
+    assert Review.objects.filter(status="published").count() == 3
+    assert Review.objects.exclude(reply="").count() == 1
     cleaners = Merchant.objects.get(slug="cleanhome")  # their working time: utilisation's base
     assert DayFigures.objects.filter(merchant=cleaners, work_seconds__gt=0).exists()

@@ -94,6 +94,7 @@ class Command(BaseCommand):
         self._cleanhome(ppl)
         self._application(ppl)
         self._store_and_promotions(ppl)
+        self._reviews(ppl)
         self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
@@ -361,6 +362,54 @@ class Command(BaseCommand):
                 licence=licence.getvalue(),
             )
         summarise_recent(days=14)
+
+    def _reviews(self, ppl: dict) -> None:
+        """Three finished cleanings of last week, reviewed (one answered by the merchant)."""
+        import datetime as dt
+
+        from yuyue.engagement.models import Review
+        from yuyue.engagement.reviews import reply_review, write_review
+        from yuyue.orders.models import Booking, BookingStatus, Channel
+
+        cleaning = Service.objects.get(merchant__slug="cleanhome", name__startswith="日常保洁")
+        if Review.objects.filter(merchant=cleaning.merchant).exists():
+            return
+        said = [
+            (5, 5, "阿姨很准时，厨房擦得特别干净。"),
+            (4, 5, "整体不错，下次希望带自己的抹布。"),
+            (5, 4, ""),
+        ]
+        providers = list(Provider.objects.filter(merchant=cleaning.merchant).order_by("pk")[:3])
+        customers = [ppl["customer1"], ppl["customer2"], ppl["customer3"]]
+        for i, (service_score, provider_score, text) in enumerate(said):
+            end = timezone.now() - dt.timedelta(days=3 + i)
+            booking = Booking.objects.create(
+                customer=customers[i],
+                merchant=cleaning.merchant,
+                service=cleaning,
+                provider=providers[i],
+                channel=Channel.CHOSEN,
+                status=BookingStatus.COMPLETED,
+                starts_at=end - dt.timedelta(hours=2),
+                ends_at=end,
+                price_fen=cleaning.base_price_fen,
+                address="上海市黄浦区南京东路 100 号",
+                lat=31.2366,
+                lng=121.4797,
+                code=f"DEMOREVIEW{i}",
+            )
+            review = write_review(
+                actor=customers[i],
+                booking_id=booking.pk,
+                service_score=service_score,
+                provider_score=provider_score,
+                text=text,
+                anonymous=i == 2,
+            )
+            if i == 1:
+                reply_review(
+                    actor=ppl["clean_owner"], review_id=review.pk, text="谢谢建议，我们会备好工具。"
+                )
 
     def _consultations(self, ppl: dict, year: int) -> None:
         """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
