@@ -93,8 +93,8 @@ class Command(BaseCommand):
         self._areas()
         self._cleanhome(ppl)
         self._application(ppl)
-        self._store_and_promotions(ppl)
         self._reviews(ppl)
+        self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
         self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
