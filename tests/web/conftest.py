@@ -57,3 +57,14 @@ def chromium(monkeypatch):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+def loaded_width(page, selector: str, timeout: float = 15_000) -> int:
+    """The natural width of the picture `selector` once it has loaded (pictures below the fold
+    load lazily, and on a busy machine any picture takes a moment)."""
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i?.complete && i.naturalWidth > 0 }",
+        arg=selector,
+        timeout=timeout,
+    )
+    return page.evaluate("s => document.querySelector(s).naturalWidth", selector)

@@ -12,7 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from tests.conftest import make_user
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.accounts.models import MerchantStaff, StaffRole
 from yuyue.catalog.models import Hall, Merchant, MerchantApplication
@@ -60,7 +60,7 @@ def test_a_merchant_applies_is_rejected_sends_again_is_approved_and_opens_the_st
     with_password(
         ops, live_server.url, operator, f"/ops/merchant-applications/{application.pk}/", "Sign in"
     )
-    assert ops.evaluate("document.querySelector('img.document').naturalWidth") > 0  # the licence
+    assert loaded_width(ops, "img.document") > 0  # the licence
     ops.get_by_role("button", name="Reject").click()  # no reason: refused
     ops.wait_for_selector("#flash")
     ops.fill("#reason", "The licence photo is cut off: send all of it")
@@ -112,7 +112,7 @@ def test_a_merchant_applies_is_rejected_sends_again_is_approved_and_opens_the_st
     page.goto(f"{live_server.url}/merchants/{merchant.slug}/")
     assert page.inner_text("#announcement") == "国庆期间照常营业"
     assert "10:00–20:00" in page.inner_text("#opening-hours")
-    assert page.evaluate("document.querySelector('#store-photos img').naturalWidth") > 0
+    assert loaded_width(page, "#store-photos img") > 0
     shoot(page, f"customer-{language}-store-page")
     assert axe_violations(page) == []
 

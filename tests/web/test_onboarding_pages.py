@@ -12,7 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from tests.conftest import make_user
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.accounts.models import ApplicationDocument, Provider, ProviderApplication
 from yuyue.catalog.models import Merchant, MerchantStatus, Service
@@ -71,7 +71,7 @@ def test_apply_rejected_resubmit_approved(live_server, chromium, settings, tmp_p
     review.locator("#applications a", has_text="王芳").click()
     review.wait_for_url(re.compile(rf"/pro/review/{application.pk}/$"))
     assert review.locator("#documents img").count() == 2
-    assert review.evaluate("document.querySelector('#documents img').naturalWidth") > 0
+    assert loaded_width(review, "#documents img") > 0
     shoot(review, "provider-en-review")
     assert axe_violations(review) == []
     review.fill("#reason", "ID card photo is blurred")

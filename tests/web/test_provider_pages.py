@@ -21,7 +21,7 @@ from PIL import Image
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
 from tests.livesrv import LiveServer, current_database_url
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import off_the_loop, with_password
 from yuyue.accounts.models import Provider
 from yuyue.billing.models import Withdrawal
@@ -178,7 +178,7 @@ def test_a_day_of_work_from_offer_to_withdrawal(language, crew, chromium, settin
         page.wait_for_function("!document.getElementById('done-code')")
         assert Booking.objects.get(pk=booking.pk).status == "completed"
         (photo,) = WorkPhoto.objects.filter(booking=booking)
-        assert page.evaluate("document.querySelector('.photos img').naturalWidth") == 1200
+        assert loaded_width(page, ".photos img") == 1200
         owner, stranger = Client(), Client()
         owner.force_login(customer)
         stranger.force_login(wu.user)

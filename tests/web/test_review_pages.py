@@ -11,7 +11,7 @@ from django.test import Client
 from PIL import Image
 
 from tests.engagement.test_reviews import finished
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.engagement import reviews
 from yuyue.engagement.models import Review, ReviewStatus
@@ -49,7 +49,7 @@ def test_a_customer_reviews_with_a_photo_and_the_merchant_replies(
     assert (review.service_score, review.provider_score, review.status) == (4, 5, "published")
     assert review.photos.count() == 1
     assert "★★★★☆" in page.inner_text("#review")
-    assert page.evaluate("document.querySelector('#review img').naturalWidth") > 0
+    assert loaded_width(page, "#review img") > 0
     provider.refresh_from_db()
     assert provider.reviews_count == 1 and float(provider.rating) == pytest.approx(
         (10 * 4.0 + 5) / 11, abs=0.005
