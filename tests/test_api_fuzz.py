@@ -56,6 +56,7 @@ SEMANTIC = {
     "idempotency_key_reused": "a key already used for another request",
     "invalid_image": "whether a file is a picture of a kind taken: Pillow reads it, no schema can",
     "address_required": "an address for an on-site service (a timed call needs none)",
+    "invalid_score": "a provider's score when the order has one, dimensions of its own category",
 }
 # Refusals of schema-valid requests to the endpoints gateways call: a notification must carry
 # the gateway's signature over its body, which no JSON schema can state

@@ -131,3 +131,22 @@ def test_dispatching_another_merchants_order_is_not_found_like_a_missing_one(
     MerchantStaff.objects.filter(user=owner).update(role=StaffRole.CLERK)
     a = api.post(f"/api/ops/orders/{theirs.pk}/assign", body)
     assert (a[0], a[1]["code"]) == (403, "forbidden")
+
+
+def test_every_schema_has_a_name_of_its_own():
+    """ninja names an OpenAPI component after its class: two request or answer shapes of the same
+    name silently become one in the document (a fuzzer then sends one endpoint the other's body)."""
+    import collections
+
+    from ninja import Schema
+
+    import yuyue.api  # noqa: F401 - every part's routers imported
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [c for c in subclasses(Schema) if c.__module__.startswith("yuyue.")]
+    names = collections.Counter(c.__name__ for c in ours)
+    assert [n for n, k in names.items() if k > 1] == []

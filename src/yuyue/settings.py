@@ -218,6 +218,9 @@ YUYUE_CONTENT_CHECKER = os.environ.get(
 YUYUE_REVIEW_WINDOW_DAYS = int(os.environ.get("YUYUE_REVIEW_WINDOW_DAYS", "15"))
 YUYUE_RATING_PRIOR_WEIGHT = int(os.environ.get("YUYUE_RATING_PRIOR_WEIGHT", "10"))
 YUYUE_RATING_PRIOR_MEAN = float(os.environ.get("YUYUE_RATING_PRIOR_MEAN", "4.0"))
+# After-sales cases: the merchant answers within, then the platform decides within (hours).
+YUYUE_CASE_ANSWER_HOURS = int(os.environ.get("YUYUE_CASE_ANSWER_HOURS", "48"))
+YUYUE_CASE_DECIDE_HOURS = int(os.environ.get("YUYUE_CASE_DECIDE_HOURS", "72"))
 
 # --- booking --------------------------------------------------------------------------------
 YUYUE_DEFAULT_TIMEZONE = "Asia/Shanghai"

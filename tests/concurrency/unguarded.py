@@ -140,3 +140,13 @@ def reschedule(*, actor, booking_id, slot_id):
         )
     booking.refresh_from_db()
     return booking
+
+
+def decide_case_claim(*, case, fields):
+    """An after-sales decision: the case's state read, checked, then written as read."""
+    from yuyue.engagement.models import Case, CaseStatus
+
+    if Case.objects.get(pk=case.pk).status not in (CaseStatus.OPEN, CaseStatus.ANSWERED):
+        return 0
+    _pause()
+    return Case.objects.filter(pk=case.pk).update(**fields)

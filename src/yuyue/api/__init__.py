@@ -178,6 +178,7 @@ def _register_routers() -> None:
     from yuyue.dispatch import api as dispatch
     from yuyue.dispatch import ops_api as dispatch_ops
     from yuyue.dispatch import provider_api as dispatch_provider
+    from yuyue.engagement import api as engagement
     from yuyue.notifications import api as notifications
     from yuyue.orders import api as orders
     from yuyue.orders import provider_api as orders_provider
@@ -196,18 +197,21 @@ def _register_routers() -> None:
     api.add_router("/", loyalty_api.router)
     api.add_router("/", calls.router)  # both sides of a call
     api.add_router("/", notifications.router)
+    api.add_router("/", engagement.router)
     # providers
     for part in (orders_provider, dispatch_provider, billing_provider):
         api.add_router("/", part.router)
     # merchant staff
     for part in (catalog_staff, scheduling_staff, orders_staff, billing_staff, reports_api):
         api.add_router("/", part.router)
+    api.add_router("/", engagement.staff_router)
     # operators
     for part in (dispatch_ops, billing_ops, pricing_ops):
         api.add_router("/", part.router)
     api.add_router("/ops", catalog_ops.ops_router)
     api.add_router("/ops", accounts.ops_router)
     api.add_router("/ops", people_api.ops_router)
+    api.add_router("/ops", engagement.ops_router)
 
 
 def _query_names(operation) -> set[str]:

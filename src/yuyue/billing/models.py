@@ -465,3 +465,17 @@ class DayFigures(models.Model):
     class Meta:
         indexes = [models.Index(fields=["merchant", "day"])]
         verbose_name_plural = "day figures"
+
+
+class SettlementHold(models.Model):
+    """Settlement of an order waits while a hold on it is not released (an after-sales case is
+    open). `key` names who holds it, so the holder releases its own."""
+
+    booking = models.ForeignKey("orders.Booking", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=80, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["booking", "released_at"])]

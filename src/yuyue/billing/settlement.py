@@ -22,7 +22,7 @@ from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.models import PaymentStatus as OrderPayment
 
 from . import ledger
-from .models import AccountKind, Transfer, Withdrawal, WithdrawalStatus
+from .models import AccountKind, SettlementHold, Transfer, Withdrawal, WithdrawalStatus
 
 DONE = (BookingStatus.COMPLETED, BookingStatus.CHECKED_IN)
 SETTLE_RETRY = dt.timedelta(minutes=10)  # while a refund of the order is in flight
@@ -50,6 +50,38 @@ def schedule_settlement(booking: Booking) -> None:
     transaction.on_commit(lambda: settle_order_job.using(run_after=at).enqueue(booking.pk))
 
 
+def hold_settlement(*, booking: Booking, key: str, reason: str = "") -> SettlementHold:
+    """Keep an order from being settled until `release_settlement` with the same key. Refused
+    with order_settled when it was settled already. Call it in the holder's transaction, with
+    the order's row locked (settle_order checks holds under that lock)."""
+    if Transfer.objects.filter(key=f"order:{booking.pk}:settled").exists():
+        raise DomainError("order_settled")
+    hold, _ = SettlementHold.objects.get_or_create(
+        key=key, defaults={"booking": booking, "reason": reason[:200]}
+    )
+    return hold
+
+
+def release_settlement(*, key: str) -> None:
+    """Let go of a hold; with no other hold left, the order is settled as soon as its
+    complaint window allows (at once if it is over)."""
+    hold = SettlementHold.objects.filter(key=key, released_at__isnull=True).first()
+    if hold is None:
+        return
+    SettlementHold.objects.filter(pk=hold.pk).update(released_at=timezone.now())
+    booking = Booking.objects.get(pk=hold.booking_id)
+    if SettlementHold.objects.filter(booking=booking, released_at__isnull=True).exists():
+        return
+    if booking.status in DONE:
+        from .tasks import settle_order_job
+
+        window = (booking.ends_at or timezone.now()) + dt.timedelta(
+            hours=settings.YUYUE_SETTLE_AFTER_HOURS
+        )
+        at = max(timezone.now(), window)
+        transaction.on_commit(lambda: settle_order_job.using(run_after=at).enqueue(booking.pk))
+
+
 def settle_order(*, booking_id: int) -> Transfer | None:
     """Split what escrow still holds for a done order (its price, less any refunds).
 
@@ -73,6 +105,8 @@ def settle_order(*, booking_id: int) -> Transfer | None:
         existing = Transfer.objects.filter(key=f"order:{booking.pk}:settled").first()
         if existing is not None:  # settled meanwhile
             return existing
+        if SettlementHold.objects.filter(booking=booking, released_at__isnull=True).exists():
+            return None  # an open after-sales case: its release schedules settlement again
         if refunds_in_flight(booking.pk):
             from .tasks import settle_order_job
 

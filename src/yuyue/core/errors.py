@@ -418,6 +418,13 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The text cannot be checked now. Try again in a moment.",
         "暂时无法审核内容，请稍后再试。",
     ),
+    "not_caseable": (
+        409,
+        "A case is opened on a paid order once it is done, before it is settled.",
+        "订单完成并已支付、结算之前才能申请售后。",
+    ),
+    "case_open": (409, "This order has an open case already.", "该订单已有进行中的售后。"),
+    "case_decided": (409, "This case was decided already.", "该售后已处理。"),
     "too_many_photos": (409, "At most {max} photos.", "最多 {max} 张照片。"),
     "name_required": (
         422,

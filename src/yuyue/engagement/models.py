@@ -83,3 +83,89 @@ class ReviewReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["review", "reporter"], name="review_reported_once")
         ]
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "waiting for the merchant"
+    ANSWERED = "answered", "waiting for the platform"
+    REFUNDING = "refunding", "a refund decided, being paid"
+    REFUNDED = "refunded", "refunded"
+    CLOSED = "closed", "closed without a refund"
+
+
+OPEN_CASE = (CaseStatus.OPEN, CaseStatus.ANSWERED, CaseStatus.REFUNDING)
+
+
+class CaseReason(models.TextChoices):
+    QUALITY = "quality", "the work was poorly done"
+    NOT_DONE = "not_done", "the service did not happen as booked"
+    DAMAGE = "damage", "something was damaged"
+    CONDUCT = "conduct", "the provider's conduct"
+    OTHER = "other", "something else"
+
+
+class Case(models.Model):
+    """An after-sales case 售后 on an order: the customer asks for money back with a reason;
+    the merchant answers by a deadline, the platform decides (a refund of all or part, or
+    closed with a reason) by another; a missed deadline goes to the operators."""
+
+    booking = models.ForeignKey("orders.Booking", on_delete=models.PROTECT, related_name="cases")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merchant = models.ForeignKey("catalog.Merchant", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(
+        "accounts.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=10, choices=CaseReason.choices)
+    text = models.TextField(blank=True)
+    amount_asked_fen = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_due = models.DateTimeField()
+    decide_due = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    refund_fen = models.PositiveBigIntegerField(default=0)
+    decision_note = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(status__in=["open", "answered", "refunding"]),
+                name="case_one_open_per_order",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "status"]),
+            models.Index(fields=["status", "answer_due"]),
+        ]
+
+
+class CaseEvent(models.Model):
+    """A step of a case's timeline, as both sides see it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(max_length=10)  # customer | merchant | operator | system
+    kind = models.CharField(max_length=12)  # opened | answered | escalated | refunded | closed
+    text = models.TextField(blank=True)
+    amount_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class CasePhoto(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="cases/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
