@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, connections
 
 from tests.conftest import make_user
+from tests.engagement.conftest import paid_order  # noqa: F401 (after-sales races)
 from tests.livesrv import LiveServer, Reply, current_database_url, summarize
 from yuyue.accounts.tokens import issue_token
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_user
-from tests.engagement.test_cases import paid_order  # noqa: F401 (a fixture)
 from tests.livesrv import Call, bearer, storm
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing.models import Refund
@@ -39,7 +38,7 @@ def _storm(server, case_id: int) -> list:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_decisions_one_wins_and_the_refund_is_paid_once(server, paid_order, customer):  # noqa: F811
+def test_concurrent_decisions_one_wins_and_the_refund_is_paid_once(server, paid_order, customer):
     case = cases.open_case(
         actor=customer, booking_id=paid_order.pk, reason="quality", text="没做完", amount_fen=5000
     )
@@ -53,7 +52,7 @@ def test_concurrent_decisions_one_wins_and_the_refund_is_paid_once(server, paid_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_control_read_then_write_tells_several_they_decided(unguarded_server, paid_order, customer):  # noqa: F811
+def test_control_read_then_write_tells_several_they_decided(unguarded_server, paid_order, customer):
     case = cases.open_case(
         actor=customer, booking_id=paid_order.pk, reason="quality", text="没做完", amount_fen=5000
     )

@@ -9,6 +9,7 @@ from playwright.sync_api import sync_playwright
 
 # the consultant's pages are tested with the calls' fixtures: a consultant, their service, a call
 from tests.calls.conftest import book_call, call_service, consultant  # noqa: F401
+from tests.engagement.conftest import paid_order  # noqa: F401
 
 # Screenshots of the pages as the tests saw them, to look at (var/ is the run's own folder).
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"

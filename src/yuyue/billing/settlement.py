@@ -50,11 +50,16 @@ def schedule_settlement(booking: Booking) -> None:
     transaction.on_commit(lambda: settle_order_job.using(run_after=at).enqueue(booking.pk))
 
 
+def settled(booking_id: int) -> bool:
+    """Whether the order's money has been split among platform, merchant and provider."""
+    return Transfer.objects.filter(key=f"order:{booking_id}:settled").exists()
+
+
 def hold_settlement(*, booking: Booking, key: str, reason: str = "") -> SettlementHold:
     """Keep an order from being settled until `release_settlement` with the same key. Refused
     with order_settled when it was settled already. Call it in the holder's transaction, with
     the order's row locked (settle_order checks holds under that lock)."""
-    if Transfer.objects.filter(key=f"order:{booking.pk}:settled").exists():
+    if settled(booking.pk):
         raise DomainError("order_settled")
     hold, _ = SettlementHold.objects.get_or_create(
         key=key, defaults={"booking": booking, "reason": reason[:200]}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import needs, packages, profile, providers, reviews, views
+from . import cases, needs, packages, profile, providers, reviews, views
 
 app_name = "customer"
 
@@ -29,6 +29,9 @@ urlpatterns = [
     path("my/notices/badge/", views.unread_badge, name="badge"),
     path("my/bookings/<int:booking_id>/", views.booking_page, name="booking"),
     path("my/bookings/<int:booking_id>/review/", reviews.write, name="review"),
+    path("my/bookings/<int:booking_id>/case/", cases.open_case, name="open-case"),
+    path("my/cases/<int:case_id>/", cases.case_page, name="case"),
+    path("case-photos/<int:photo_id>.jpg", cases.case_photo, name="case-photo"),
     path("review-photos/<int:photo_id>.jpg", reviews.photo, name="review-photo"),
     path("my/bookings/<int:booking_id>/pay/", views.pay, name="pay"),
     path("my/payments/<str:out_trade_no>/sandbox/", views.sandbox_pay, name="sandbox-pay"),

@@ -39,6 +39,7 @@ from yuyue.billing.models import Payment as BillingPayment
 from yuyue.billing.models import PaymentStatus as BillingPaymentStatus
 from yuyue.billing.models import Refund, TopUpPlan
 from yuyue.billing.refunds import policy_refund
+from yuyue.billing.settlement import settled
 from yuyue.catalog.models import FieldType, FormField, Merchant, Service, ServiceKind
 from yuyue.catalog.places import area_point, areas
 from yuyue.core.errors import DomainError
@@ -46,7 +47,8 @@ from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
 from yuyue.dispatch.ordering import place_onsite_order
 from yuyue.dispatch.tracking import TRACKED
-from yuyue.engagement.models import Review
+from yuyue.engagement.cases import CASEABLE
+from yuyue.engagement.models import OPEN_CASE, Review
 from yuyue.engagement.reviews import published_reviews, reviewable
 from yuyue.notifications import notices
 from yuyue.notifications.models import Notice
@@ -856,6 +858,11 @@ def booking_page(request, booking_id: int):
         "refund_pending": booking.status in CANCELLED and booking.payment_status == "paid",
         "review": Review.objects.filter(booking=booking).prefetch_related("photos").first(),
         "may_review": reviewable(booking),
+        "cases": list(booking.cases.order_by("-created_at")),
+        "may_open_case": booking.status in CASEABLE
+        and booking.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
+        and not booking.cases.filter(status__in=OPEN_CASE).exists()
+        and not settled(booking.pk),
     }
     return render(request, "web/customer/booking.html", context)
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     apply,
     calendar,
+    cases,
     checkin,
     dispatching,
     figures,
@@ -44,6 +45,8 @@ urlpatterns = [
     path("providers/", roster.roster, name="roster"),
     path("providers/week/", roster.set_week, name="roster-week"),
     path("providers/leave/", roster.leave, name="roster-leave"),
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/<int:case_id>/answer/", cases.answer, name="case-answer"),
     path("reviews/", reviews.review_list, name="reviews"),
     path("reviews/<int:review_id>/reply/", reviews.reply, name="review-reply"),
     path("store/", store.store_page, name="store"),

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("withdrawals/", views.withdrawals, name="withdrawals"),
     path("reviews/", views.review_queue, name="reviews"),
+    path("cases/", views.case_queue, name="cases"),
+    path("cases/<int:case_id>/", views.decide_case, name="decide-case"),
     path("reviews/<int:review_id>/", views.moderate, name="moderate"),
     path("withdrawals/<int:withdrawal_id>/", views.decide_withdrawal, name="decide-withdrawal"),
 ]

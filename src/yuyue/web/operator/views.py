@@ -196,3 +196,47 @@ def moderate(request, review_id: int):
     else:
         _flash(request, _("Decided."))
     return HttpResponseRedirect(reverse("operator:reviews"))
+
+
+@operator_page
+def case_queue(request):
+    """Open cases, those past a deadline first, then by the merchant's answer."""
+    from django.db.models import F
+
+    from yuyue.engagement.models import OPEN_CASE, Case
+
+    rows = (
+        Case.objects.filter(status__in=OPEN_CASE)
+        .select_related("booking__service", "merchant")
+        .prefetch_related("photos")
+        .order_by(F("escalated_at").desc(nulls_last=True), "status", "created_at")[:100]
+    )
+    return render(
+        request,
+        "web/operator/cases.html",
+        {"rows": rows, "flash": request.session.pop("flash", None)},
+    )
+
+
+@operator_page
+@require_POST
+def decide_case(request, case_id: int):
+    from yuyue.engagement.cases import decide_case as decide
+    from yuyue.web.customer.views import _yuan_to_fen
+
+    try:
+        raw = (request.POST.get("refund") or "").strip()
+        amount = 0 if request.POST.get("decision") == "close" else _yuan_to_fen(raw)
+        if amount is None:
+            raise DomainError("invalid_amount", max=10**9)
+        decide(
+            actor=request.user,
+            case_id=case_id,
+            refund_fen=amount,
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        _flash(request, exc.message(), "error")
+    else:
+        _flash(request, _("Decided; both sides are told."))
+    return HttpResponseRedirect(reverse("operator:cases"))

@@ -179,3 +179,18 @@ def masked_name(value) -> str:
     """A name as others see it beside a review: its first character, then asterisks."""
     name = (value or "").strip()
     return (name[:1] + "**") if name else "**"
+
+
+@register.filter
+def case_status(code) -> str:
+    """An after-sales case's state in the page's language."""
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "open": _("Waiting for the merchant"),
+        "answered": _("Waiting for the platform"),
+        "refunding": _("Refund on its way"),
+        "refunded": _("Refunded"),
+        "closed": _("Closed"),
+    }
+    return labels.get(str(code), str(code))
