@@ -173,5 +173,8 @@ def test_the_back_office_has_something_to_show(demo):
 
     assert Review.objects.filter(status="published").count() == 3
     assert Review.objects.exclude(reply="").count() == 1
+    from yuyue.engagement.models import Case
+
+    assert Case.objects.filter(status="open").count() == 1
     cleaners = Merchant.objects.get(slug="cleanhome")  # their working time: utilisation's base
     assert DayFigures.objects.filter(merchant=cleaners, work_seconds__gt=0).exists()

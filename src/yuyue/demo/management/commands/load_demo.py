@@ -93,9 +93,10 @@ class Command(BaseCommand):
         self._areas()
         self._cleanhome(ppl)
         self._application(ppl)
+        self._consultations(ppl, timezone.now().year)  # tops up the customers' wallets too
         self._reviews(ppl)
+        self._case(ppl)
         self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
-        self._consultations(ppl, timezone.now().year)
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
             f"{created_slots} new slots; password for every demo login: {PASSWORD}"
@@ -410,6 +411,62 @@ class Command(BaseCommand):
                 reply_review(
                     actor=ppl["clean_owner"], review_id=review.pk, text="谢谢建议，我们会备好工具。"
                 )
+
+    def _case(self, ppl: dict) -> None:
+        """An after-sales case waiting for CleanHome's answer: yesterday's cleaning, paid from
+        the wallet, a stain on the carpet."""
+        import datetime as dt
+
+        from yuyue.billing.payments import pay_with_wallet
+        from yuyue.engagement.cases import open_case
+        from yuyue.engagement.models import Case
+        from yuyue.orders.models import Booking, BookingStatus, Channel
+
+        cleaning = Service.objects.get(merchant__slug="cleanhome", name__startswith="日常保洁")
+        if Case.objects.filter(merchant=cleaning.merchant).exists():
+            return
+        customer = ppl["customer2"]
+        provider = Provider.objects.filter(merchant=cleaning.merchant).order_by("pk")[3]
+        end = timezone.now() - dt.timedelta(days=1)
+        booking = Booking.objects.create(
+            customer=customer,
+            merchant=cleaning.merchant,
+            service=cleaning,
+            provider=provider,
+            channel=Channel.CHOSEN,
+            status=BookingStatus.AWAITING_PAYMENT,
+            payment_status="unpaid",
+            starts_at=end - dt.timedelta(hours=2),
+            ends_at=end,
+            price_fen=cleaning.base_price_fen,
+            address="上海市静安区南京西路 1266 号",
+            lat=31.2290,
+            lng=121.4480,
+            code="DEMOCASE01",
+        )
+        from yuyue.billing import ledger
+        from yuyue.billing.models import AccountKind
+        from yuyue.billing.payments import wallet
+
+        with transaction.atomic():  # the money this order took, so the wallet still holds ¥200
+            ledger.post_transfer(
+                key=f"demo:case-order:{booking.pk}",
+                kind="top_up",
+                memo="demo money for the order under an after-sales case",
+                legs=[
+                    (ledger.account(AccountKind.GATEWAY_CLEARING), -booking.price_fen),
+                    (wallet(customer.pk), booking.price_fen),
+                ],
+            )
+        pay_with_wallet(actor=customer, booking_id=booking.pk)
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.COMPLETED)
+        open_case(
+            actor=customer,
+            booking_id=booking.pk,
+            reason="damage",
+            text="擦地时把地毯弄上了清洁剂的污渍，希望退一部分费用。",
+            amount_fen=cleaning.base_price_fen // 2,
+        )
 
     def _consultations(self, ppl: dict, year: int) -> None:
         """A consultancy selling voice calls by the minute, and money in the customers' wallets."""
