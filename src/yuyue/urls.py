@@ -15,6 +15,7 @@ urlpatterns = [
     path("calls/<int:booking_id>/", web.call_page, name="call"),
     path("people/<int:user_id>/avatar/<int:version>.jpg", web.avatar, name="avatar"),
     path("work-photos/<int:photo_id>.jpg", web.work_photo, name="work-photo"),
+    path("service-photos/<int:photo_id>.jpg", web.service_picture, name="service-photo"),
     path("stores/<slug:slug>/logo.jpg", web.store_picture, {"kind": "logo"}, name="store-logo"),
     path(
         "stores/<slug:slug>/photos/<int:picture_id>.jpg",

@@ -9,8 +9,9 @@ import re
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.catalog.models import FormField, Service
 from yuyue.core.errors import DomainError
@@ -24,7 +25,7 @@ from yuyue.pricing.prices import price
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_owner_makes_a_service_with_a_form_and_a_holiday_rate(
-    language, live_server, chromium, owner, merchant
+    language, live_server, chromium, owner, merchant, tmp_path
 ):
     english = language == "en"
     tz = zone(merchant.timezone)
@@ -51,6 +52,12 @@ def test_the_owner_makes_a_service_with_a_form_and_a_holiday_rate(
         5000,
     )
 
+    picture = tmp_path / "photo.png"
+    Image.new("RGB", (900, 600), (200, 170, 120)).save(picture)
+    page.set_input_files("#sp-photos", str(picture))
+    page.get_by_role("button", name="Upload" if english else "上传").click()
+    page.wait_for_selector("#flash")
+    assert service.photos.count() == 1
     page.get_by_role("link", name=t["form"]).click()
     page.fill("#label-0", "Full name")
     page.fill("#label-1", "ID card")
@@ -92,6 +99,8 @@ def test_the_owner_makes_a_service_with_a_form_and_a_holiday_rate(
     assert service.pricing == {"holiday_percent": 50, "weekend_percent": 10}
     total, lines = price(service, starts_at=local_dt(holiday, dt.time(10), tz))
     assert total == 7500 and [line["item"] for line in lines] == ["base", "holiday"]
+    page.goto(f"{live_server.url}/services/{service.pk}/")  # what customers see
+    assert loaded_width(page, "#service-photos img") == 900
 
 
 @pytest.mark.django_db
@@ -134,3 +143,23 @@ def test_rules_are_checked_whole(owner, clerk, merchant, onsite_service):
         "per_km_fen": 200,
         "free_km": 3,
     }
+
+
+@pytest.mark.django_db
+def test_operators_offer_and_retire_top_up_plans(operator, owner):
+    from django.test import Client
+
+    from yuyue.billing.models import TopUpPlan
+
+    page = Client()
+    page.force_login(operator)
+    page.post("/ops/top-up-plans/", {"name": "充 500 送 50", "pay": "500", "bonus": "50"})
+    page.post("/ops/top-up-plans/", {"name": "Typo", "pay": "100", "bonus": "200"})  # refused
+    plan = TopUpPlan.objects.get()
+    assert (plan.pay_fen, plan.bonus_fen, plan.active) == (50000, 5000, True)
+    page.post("/ops/top-up-plans/", {"plan": plan.pk, "active": "0"})
+    plan.refresh_from_db()
+    assert not plan.active
+    other = Client()
+    other.force_login(owner)
+    assert other.get("/ops/top-up-plans/").status_code == 403

@@ -302,3 +302,14 @@ class MerchantApplication(models.Model):
 
     def __str__(self):
         return f"{self.business_name} ({self.status})"
+
+
+class ServicePhoto(models.Model):
+    """A picture of a service, shown on its page in `position` order."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="service-photos/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]

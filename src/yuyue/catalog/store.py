@@ -134,3 +134,31 @@ def set_provider_bounds(
         )
         audit(actor, "store.provider_bounds", merchant)
     return merchant
+
+
+def add_service_photo(*, actor, service, data: bytes):
+    """A picture of one of the merchant's services (at most nine), cleaned and stored."""
+    from .models import ServicePhoto
+
+    require_staff(actor, service.merchant_id, MANAGERS)
+    if service.photos.count() >= MAX_PHOTOS:
+        raise DomainError("too_many_photos", max=MAX_PHOTOS)
+    jpeg = clean_image(data, max_bytes=MAX_PICTURE_BYTES, max_side=1600)
+    with transaction.atomic():
+        photo = ServicePhoto(service=service, position=service.photos.count())
+        photo.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=True)
+        audit(actor, "service.photo", service, photo=photo.pk)
+    return photo
+
+
+def remove_service_photo(*, actor, service, photo_id: int) -> None:
+    from .models import ServicePhoto
+
+    require_staff(actor, service.merchant_id, MANAGERS)
+    photo = ServicePhoto.objects.filter(pk=photo_id, service=service).first()
+    if photo is None:
+        raise DomainError("not_found")
+    with transaction.atomic():
+        photo.file.delete(save=False)
+        photo.delete()
+        audit(actor, "service.photo_removed", service, photo=photo_id)

@@ -210,3 +210,17 @@ def store_picture(request, slug: str, kind: str, picture_id: int = 0):
     response = FileResponse(file.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+def service_picture(request, photo_id: int):
+    """A picture of a service: public, as the service page is."""
+    from django.http import FileResponse
+
+    from yuyue.catalog.models import ServicePhoto
+
+    photo = ServicePhoto.objects.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -112,6 +112,30 @@ def service_list(request, desk: Desk):
 
 
 @desk_page(roles=MANAGERS)
+@require_POST
+def photos(request, desk: Desk, service_id: int):
+    """Add pictures of the service, or remove one (`catalog.store`)."""
+    from yuyue.catalog import store
+
+    s = _mine(desk, service_id)
+    try:
+        if request.POST.get("remove"):
+            store.remove_service_photo(
+                actor=request.user, service=s, photo_id=int(request.POST["remove"])
+            )
+        else:
+            for upload in request.FILES.getlist("photos"):
+                if upload.size > 10 * 1024 * 1024:
+                    raise DomainError("image_too_large", max_mb=8)
+                store.add_service_photo(actor=request.user, service=s, data=upload.read())
+    except (DomainError, ValueError) as exc:
+        _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
+    else:
+        _flash(request, _("Pictures saved."))
+    return _back("merchant:service", s)
+
+
+@desk_page(roles=MANAGERS)
 def service(request, desk: Desk, service_id: int):
     s = _mine(desk, service_id)
     if request.method == "POST":

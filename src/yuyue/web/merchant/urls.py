@@ -40,6 +40,7 @@ urlpatterns = [
     path("services/", services.service_list, name="services"),
     path("services/<int:service_id>/", services.service, name="service"),
     path("services/<int:service_id>/form/", services.form_editor, name="service-form"),
+    path("services/<int:service_id>/photos/", services.photos, name="service-photos"),
     path("services/<int:service_id>/rules/", services.rules, name="service-rules"),
     path("services/<int:service_id>/rules/preview/", services.rules_preview, name="rules-preview"),
     path("providers/", roster.roster, name="roster"),

@@ -240,3 +240,46 @@ def decide_case(request, case_id: int):
     else:
         _flash(request, _("Decided; both sides are told."))
     return HttpResponseRedirect(reverse("operator:cases"))
+
+
+@operator_page
+def top_up_plans(request):
+    """Stored-value plans 充值套餐: pay so much, get so much more; offered, or retired
+    (`billing.topups`)."""
+    from yuyue.billing import topups
+    from yuyue.billing.models import TopUpPlan
+    from yuyue.web.customer.views import _yuan_to_fen
+
+    if request.method == "POST":
+        try:
+            if request.POST.get("plan"):
+                topups.update_plan(
+                    actor=request.user,
+                    plan_id=int(request.POST["plan"]),
+                    active=request.POST.get("active") == "1",
+                )
+            else:
+                pay = _yuan_to_fen(request.POST.get("pay"))
+                bonus_raw = (request.POST.get("bonus") or "").strip()
+                bonus = 0 if bonus_raw in ("", "0") else _yuan_to_fen(bonus_raw)
+                if pay is None or bonus is None:
+                    raise DomainError("invalid_amount", max=10**9)
+                topups.create_plan(
+                    actor=request.user,
+                    name=request.POST.get("name", ""),
+                    pay_fen=pay,
+                    bonus_fen=bonus,
+                )
+        except (DomainError, ValueError) as exc:
+            _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
+        else:
+            _flash(request, _("Saved."))
+        return HttpResponseRedirect(reverse("operator:plans"))
+    return render(
+        request,
+        "web/operator/plans.html",
+        {
+            "plans": TopUpPlan.objects.order_by("-active", "pay_fen"),
+            "flash": request.session.pop("flash", None),
+        },
+    )
