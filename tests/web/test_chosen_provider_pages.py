@@ -163,6 +163,7 @@ def test_filter_choose_book_and_pay_a_carer(language, live_server, carers, chrom
     assert "¥158.00" in times  # Wang's own price
     page.locator("#times label", has_text="14:00").click()
     page.fill("#address", "延安西路 200 弄 3 号 501")
+    page.fill("#notes", "门禁 501#，家里有猫")
     shoot(page, f"customer-{language}-provider")
     assert axe_violations(page) == []
     page.get_by_role("button", name=t["book"], exact=True).click()
@@ -176,6 +177,7 @@ def test_filter_choose_book_and_pay_a_carer(language, live_server, carers, chrom
         15800,
     )
     assert booking.address == "延安西路 200 弄 3 号 501"
+    assert booking.options == {"notes": "门禁 501#，家里有猫"}  # what the provider's page shows
     assert (round(booking.lat, 4), round(booking.lng, 4)) == HOME
     assert booking.starts_at == dt.datetime.combine(tomorrow, dt.time(14), SH)
     assert page.inner_text("#provider") == "Wang 王阿姨"

@@ -47,6 +47,7 @@ class BookProviderIn(Schema):
     )
     lat: float | None = Field(None, description="On-site: the address's point, if known.")
     lng: float | None = None
+    notes: str = Field("", max_length=500, description="For the provider: door code, pets…")
 
 
 @router.post("/bookings", response={201: BookingOut, 200: BookingOut}, auth=bearer_deferred)
@@ -90,6 +91,7 @@ def book_provider(request, body: BookProviderIn, idempotency_key: str | None = k
             address=body.address,
             lat=body.lat,
             lng=body.lng,
+            notes=body.notes,
         )
         return booking_out(load_booking(booking.pk))
 

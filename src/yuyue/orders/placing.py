@@ -390,8 +390,10 @@ def book_provider(
     address: str = "",
     lat: float | None = None,
     lng: float | None = None,
+    notes: str = "",
 ) -> Booking:
-    """Book a chosen provider's time for an on-site or remote service.
+    """Book a chosen provider's time for an on-site or remote service (with `notes` for the
+    provider: the door code, a pet, what to bring).
 
     An on-site service needs the address the provider comes to (`service_place`); the price of
     a unit is the provider's own where they set one.
@@ -434,6 +436,7 @@ def book_provider(
             starts_at=starts_at,
             ends_at=ends_at,
             places=1,
+            options={"notes": notes.strip()[:500]} if notes and notes.strip() else {},
             **place,
             **terms,
         )

@@ -183,6 +183,7 @@ def provider_page(request, provider_id: int):
         ],
         chosen=request.POST.get("start", ""),
         address=request.POST.get("address", "") or _default_address_text(request),
+        notes=request.POST.get("notes", ""),
     )
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -202,6 +203,7 @@ def provider_page(request, provider_id: int):
                 address=context["address"],
                 lat=point[0] if point else None,
                 lng=point[1] if point else None,
+                notes=request.POST.get("notes", "")[:500],
             )
         except DomainError as exc:
             context["error"] = exc.message()

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yuyue.accounts.models import (
     ApplicationDocument,
-    DocumentKind,
     ProviderApplication,
 )
 from yuyue.catalog import onboarding
@@ -24,6 +23,7 @@ from yuyue.catalog.models import Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.crypto import mask_id_number
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
+from yuyue.web.templatetags.display import document_kind
 
 KINDS = [
     ("photo", True),
@@ -58,7 +58,7 @@ def apply(request):
         )
         .select_related("merchant")
         .order_by("merchant__name", "name"),
-        "kinds": [(k, DocumentKind(k).label, needed) for k, needed in KINDS],
+        "kinds": [(k, document_kind(k), needed) for k, needed in KINDS],
         "form": {
             "real_name": data.get("real_name", application.real_name if application else ""),
             "radius": data.get("radius_km", application.radius_km if application else "10"),

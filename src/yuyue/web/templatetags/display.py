@@ -194,3 +194,18 @@ def case_status(code) -> str:
         "closed": _("Closed"),
     }
     return labels.get(str(code), str(code))
+
+
+@register.filter
+def document_kind(code) -> str:
+    """A provider application's kind of picture in the page's language."""
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "photo": _("Photo of yourself"),
+        "id_front": _("ID card, front"),
+        "id_back": _("ID card, back"),
+        "health": _("Health certificate"),
+        "skill": _("Skill certificate"),
+    }
+    return labels.get(str(code), str(code))
