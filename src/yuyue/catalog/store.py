@@ -81,27 +81,36 @@ def set_logo(*, actor, merchant: Merchant, data: bytes) -> Merchant:
     return merchant
 
 
-def add_photo(*, actor, merchant: Merchant, data: bytes) -> MerchantPhoto:
-    require_staff(actor, merchant.pk, MANAGERS)
-    if merchant.photos.count() >= MAX_PHOTOS:
+def _add_picture(actor, photos, data: bytes, what: str, subject, **owner):
+    """A picture appended to `photos` (at most MAX_PHOTOS), cleaned and stored."""
+    if photos.count() >= MAX_PHOTOS:
         raise DomainError("too_many_photos", max=MAX_PHOTOS)
     jpeg = clean_image(data, max_bytes=MAX_PICTURE_BYTES, max_side=1600)
     with transaction.atomic():
-        photo = MerchantPhoto(merchant=merchant, position=merchant.photos.count())
+        photo = photos.model(position=photos.count(), **owner)
         photo.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=True)
-        audit(actor, "store.photo", merchant, photo=photo.pk)
+        audit(actor, what, subject, photo=photo.pk)
     return photo
 
 
-def remove_photo(*, actor, merchant: Merchant, photo_id: int) -> None:
-    require_staff(actor, merchant.pk, MANAGERS)
-    photo = MerchantPhoto.objects.filter(pk=photo_id, merchant=merchant).first()
+def _remove_picture(actor, photos, photo_id: int, what: str, subject) -> None:
+    photo = photos.filter(pk=photo_id).first()
     if photo is None:
         raise DomainError("not_found")
     with transaction.atomic():
         photo.file.delete(save=False)
         photo.delete()
-        audit(actor, "store.photo_removed", merchant, photo=photo_id)
+        audit(actor, what, subject, photo=photo_id)
+
+
+def add_photo(*, actor, merchant: Merchant, data: bytes) -> MerchantPhoto:
+    require_staff(actor, merchant.pk, MANAGERS)
+    return _add_picture(actor, merchant.photos, data, "store.photo", merchant, merchant=merchant)
+
+
+def remove_photo(*, actor, merchant: Merchant, photo_id: int) -> None:
+    require_staff(actor, merchant.pk, MANAGERS)
+    _remove_picture(actor, merchant.photos, photo_id, "store.photo_removed", merchant)
 
 
 def set_provider_bounds(
@@ -138,27 +147,10 @@ def set_provider_bounds(
 
 def add_service_photo(*, actor, service, data: bytes):
     """A picture of one of the merchant's services (at most nine), cleaned and stored."""
-    from .models import ServicePhoto
-
     require_staff(actor, service.merchant_id, MANAGERS)
-    if service.photos.count() >= MAX_PHOTOS:
-        raise DomainError("too_many_photos", max=MAX_PHOTOS)
-    jpeg = clean_image(data, max_bytes=MAX_PICTURE_BYTES, max_side=1600)
-    with transaction.atomic():
-        photo = ServicePhoto(service=service, position=service.photos.count())
-        photo.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=True)
-        audit(actor, "service.photo", service, photo=photo.pk)
-    return photo
+    return _add_picture(actor, service.photos, data, "service.photo", service, service=service)
 
 
 def remove_service_photo(*, actor, service, photo_id: int) -> None:
-    from .models import ServicePhoto
-
     require_staff(actor, service.merchant_id, MANAGERS)
-    photo = ServicePhoto.objects.filter(pk=photo_id, service=service).first()
-    if photo is None:
-        raise DomainError("not_found")
-    with transaction.atomic():
-        photo.file.delete(save=False)
-        photo.delete()
-        audit(actor, "service.photo_removed", service, photo=photo_id)
+    _remove_picture(actor, service.photos, photo_id, "service.photo_removed", service)
