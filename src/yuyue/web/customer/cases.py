@@ -14,8 +14,8 @@ from yuyue.core.timeutil import zone
 from yuyue.engagement import cases
 from yuyue.engagement.models import Case, CaseReason
 from yuyue.orders.models import Booking
+from yuyue.web.helpers import uploaded_pictures
 
-MAX_UPLOAD = 10 * 1024 * 1024
 REASONS = {
     CaseReason.QUALITY: lambda: _("The work was poorly done"),
     CaseReason.NOT_DONE: lambda: _("The service did not happen as booked"),
@@ -45,10 +45,8 @@ def open_case(request, booking_id: int):
         raise Http404
     error = None
     if request.method == "POST":
-        photos = request.FILES.getlist("photos")
         try:
-            if any(p.size > MAX_UPLOAD for p in photos):
-                raise DomainError("image_too_large", max_mb=8)
+            photos = uploaded_pictures(request, "photos")
             amount = _yuan_to_fen(request.POST.get("amount"))
             if amount is None:
                 raise DomainError("invalid_amount", max=booking.price_fen)
@@ -58,7 +56,7 @@ def open_case(request, booking_id: int):
                 reason=request.POST.get("reason") or "",
                 text=request.POST.get("text", ""),
                 amount_fen=amount,
-                photos=[p.read() for p in photos],
+                photos=photos,
             )
         except DomainError as exc:
             error = exc.message()

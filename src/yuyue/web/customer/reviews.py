@@ -12,8 +12,7 @@ from yuyue.core.errors import DomainError
 from yuyue.engagement import reviews
 from yuyue.engagement.models import Review, ReviewPhoto, ReviewStatus
 from yuyue.orders.models import Booking
-
-MAX_UPLOAD = 10 * 1024 * 1024
+from yuyue.web.helpers import uploaded_pictures
 
 
 def _score(raw):
@@ -34,10 +33,8 @@ def write(request, booking_id: int):
     dimensions = reviews.dimensions_of(booking)
     error = None
     if request.method == "POST":
-        photos = request.FILES.getlist("photos")
         try:
-            if any(p.size > MAX_UPLOAD for p in photos):
-                raise DomainError("image_too_large", max_mb=8)
+            photos = uploaded_pictures(request, "photos")
             reviews.write_review(
                 actor=request.user,
                 booking_id=booking.pk,
@@ -50,7 +47,7 @@ def write(request, booking_id: int):
                 },
                 text=request.POST.get("text", ""),
                 anonymous=bool(request.POST.get("anonymous")),
-                photos=[p.read() for p in photos],
+                photos=photos,
             )
         except DomainError as exc:
             error = exc.message()

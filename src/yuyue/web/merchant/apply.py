@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from yuyue.catalog.models import MerchantApplication
 from yuyue.catalog.onboarding import submit_merchant_application
 from yuyue.core.errors import DomainError
+from yuyue.web.helpers import uploaded_pictures
 
-MAX_UPLOAD = 10 * 1024 * 1024
 FIELDS = ("business_name", "contact_name", "contact_phone", "address", "lat", "lng", "timezone")
 
 
@@ -24,12 +24,10 @@ def apply(request):
     error, kept = None, {}
     if request.method == "POST":
         kept = {k: (request.POST.get(k) or "").strip() for k in FIELDS}
-        licence = request.FILES.get("licence")
         try:
-            if licence is None:
+            licence = uploaded_pictures(request, "licence")[:1]
+            if not licence:
                 raise DomainError("invalid_image", max_mb=8)
-            if licence.size > MAX_UPLOAD:
-                raise DomainError("image_too_large", max_mb=8)
             try:
                 lat, lng = float(kept["lat"]), float(kept["lng"])
             except ValueError as exc:
@@ -44,7 +42,7 @@ def apply(request):
                 address=kept["address"],
                 lat=lat,
                 lng=lng,
-                licence=licence.read(),
+                licence=licence[0],
                 timezone_name=kept["timezone"] or "Asia/Shanghai",
             )
         except DomainError as exc:

@@ -20,6 +20,7 @@ from yuyue.catalog.models import Hall, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.scheduling import services as calendars
 from yuyue.scheduling.models import SlotTemplate, TimeSlot
+from yuyue.web.helpers import week_start
 
 from .desk import Desk, desk_page
 from .views import _flash
@@ -39,14 +40,6 @@ def _pick(items, wanted):
     return next((i for i in items if str(i.pk) == str(wanted)), items[0] if items else None)
 
 
-def _week_of(value, today: dt.date) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
-        day = today
-    return day - dt.timedelta(days=day.weekday())
-
-
 def _back(service_id, hall_id, week) -> HttpResponseRedirect:
     query = urlencode({"service": service_id, "hall": hall_id, "week": f"{week:%Y-%m-%d}"})
     return HttpResponseRedirect(f"{reverse('merchant:calendar')}?{query}")
@@ -58,7 +51,7 @@ def calendar(request, desk: Desk):
     service = _pick(services, request.GET.get("service"))
     hall = _pick(halls, request.GET.get("hall"))
     today = timezone.now().astimezone(desk.tz).date()
-    monday = _week_of(request.GET.get("week"), today)
+    monday = week_start(request.GET.get("week"), today)
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     by_day: dict[dt.date, list[TimeSlot]] = {d: [] for d in days}
     templates = []
@@ -127,7 +120,7 @@ def slot(request, desk: Desk, slot_id: int):
             _flash(request, _("Slot open again."))
     except DomainError as exc:
         _flash(request, exc.message(), "error")
-    week = _week_of(f"{found.starts_at.astimezone(desk.tz):%Y-%m-%d}", found.starts_at.date())
+    week = week_start(f"{found.starts_at.astimezone(desk.tz):%Y-%m-%d}", found.starts_at.date())
     return _back(found.service_id, found.hall_id, week)
 
 
@@ -144,7 +137,7 @@ def _service_and_hall(request, desk: Desk):
 @require_POST
 def close_day(request, desk: Desk):
     service, hall = _service_and_hall(request, desk)
-    day = _week_of(request.POST.get("date"), timezone.now().date())
+    day = week_start(request.POST.get("date"), timezone.now().date())
     try:
         date = dt.date.fromisoformat(request.POST.get("date") or "")
         n = calendars.close_day(
@@ -170,7 +163,7 @@ def fill(request, desk: Desk):
     template = SlotTemplate.objects.filter(
         pk=request.POST.get("template") or 0, service=service, hall=hall
     ).first()
-    week = _week_of(request.POST.get("date_from"), timezone.now().date())
+    week = week_start(request.POST.get("date_from"), timezone.now().date())
     try:
         if template is None:
             raise DomainError("not_found")
@@ -220,4 +213,4 @@ def new_template(request, desk: Desk):
         _flash(request, exc.message(), "error")
     else:
         _flash(request, _("Template saved: fill a range of days with it."))
-    return _back(service.pk, hall.pk, _week_of(request.POST.get("week"), timezone.now().date()))
+    return _back(service.pk, hall.pk, week_start(request.POST.get("week"), timezone.now().date()))

@@ -22,6 +22,7 @@ from yuyue.dispatch.record import recent_breaches
 from yuyue.orders.models import BookingStatus
 from yuyue.scheduling import services as calendars
 from yuyue.scheduling.availability import working_windows
+from yuyue.web.helpers import week_start
 
 from .desk import Desk, desk_page
 from .views import _flash
@@ -34,18 +35,10 @@ OPEN = (
 )
 
 
-def _week_of(value, today):
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
-        day = today
-    return day - dt.timedelta(days=day.weekday())
-
-
 @desk_page(roles=MANAGERS)
 def roster(request, desk: Desk):
     today = timezone.now().astimezone(desk.tz).date()
-    monday = _week_of(request.GET.get("week"), today)
+    monday = week_start(request.GET.get("week"), today)
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     people = list(
         Provider.objects.filter(merchant=desk.merchant)

@@ -19,6 +19,7 @@ from yuyue.catalog.models import FieldType, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.pricing import rules as price_rules
 from yuyue.web.customer.views import _yuan_to_fen
+from yuyue.web.helpers import uploaded_pictures
 
 from .desk import Desk, desk_page
 from .views import _flash
@@ -124,10 +125,8 @@ def photos(request, desk: Desk, service_id: int):
                 actor=request.user, service=s, photo_id=int(request.POST["remove"])
             )
         else:
-            for upload in request.FILES.getlist("photos"):
-                if upload.size > 10 * 1024 * 1024:
-                    raise DomainError("image_too_large", max_mb=8)
-                store.add_service_photo(actor=request.user, service=s, data=upload.read())
+            for data in uploaded_pictures(request, "photos"):
+                store.add_service_photo(actor=request.user, service=s, data=data)
     except (DomainError, ValueError) as exc:
         _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
     else:

@@ -16,11 +16,10 @@ from yuyue.catalog import services as catalog
 from yuyue.catalog import store
 from yuyue.catalog.models import Hall
 from yuyue.core.errors import DomainError
+from yuyue.web.helpers import uploaded_pictures
 
 from .desk import Desk, desk_page
 from .views import _flash
-
-MAX_UPLOAD = 10 * 1024 * 1024
 
 
 def _back():
@@ -92,15 +91,11 @@ def pictures(request, desk: Desk):
                 actor=request.user, merchant=desk.merchant, photo_id=int(request.POST["remove"])
             )
         else:
-            logo = request.FILES.get("logo")
-            if logo is not None:
-                if logo.size > MAX_UPLOAD:
-                    raise DomainError("image_too_large", max_mb=8)
-                store.set_logo(actor=request.user, merchant=desk.merchant, data=logo.read())
-            for photo in request.FILES.getlist("photos"):
-                if photo.size > MAX_UPLOAD:
-                    raise DomainError("image_too_large", max_mb=8)
-                store.add_photo(actor=request.user, merchant=desk.merchant, data=photo.read())
+            logo, photos = uploaded_pictures(request, "logo"), uploaded_pictures(request, "photos")
+            for data in logo[:1]:
+                store.set_logo(actor=request.user, merchant=desk.merchant, data=data)
+            for data in photos:
+                store.add_photo(actor=request.user, merchant=desk.merchant, data=data)
     except (DomainError, ValueError) as exc:
         _flash(request, exc.message() if isinstance(exc, DomainError) else str(exc), "error")
     else:

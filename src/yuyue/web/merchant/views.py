@@ -21,6 +21,7 @@ from yuyue.orders import queries
 from yuyue.orders.cancelling import cancel_booking_by_staff
 from yuyue.orders.export import export_bookings_xlsx
 from yuyue.orders.models import Booking, BookingStatus
+from yuyue.web.helpers import flash as _flash
 
 from .desk import Desk, desk_page
 
@@ -33,10 +34,6 @@ STATUSES = (  # the list's status filter: (value, label)
     ("no_show", lambda: _("No-show")),
     ("completed", lambda: _("Completed")),
 )
-
-
-def _flash(request, text: str, kind: str = "ok") -> None:
-    request.session["flash"] = {"kind": kind, "text": text}
 
 
 def _filters(request, desk: Desk) -> dict:

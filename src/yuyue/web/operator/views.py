@@ -24,6 +24,7 @@ from yuyue.billing.models import DayFigures, Withdrawal, WithdrawalStatus
 from yuyue.catalog.models import MerchantApplication, MerchantApplicationStatus
 from yuyue.catalog.onboarding import review_merchant_application
 from yuyue.core.errors import DomainError
+from yuyue.web.helpers import flash as _flash
 
 
 def operator_page(view):
@@ -35,10 +36,6 @@ def operator_page(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _flash(request, text: str, kind: str = "ok") -> None:
-    request.session["flash"] = {"kind": kind, "text": text}
 
 
 @operator_page

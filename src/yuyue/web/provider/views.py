@@ -35,6 +35,7 @@ from yuyue.dispatch.models import Offer, OfferStatus
 from yuyue.orders import fulfilment
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.scheduling.availability import working_windows
+from yuyue.web.helpers import flash
 
 ACTIVE = (
     BookingStatus.ACCEPTED,
@@ -70,7 +71,7 @@ def _tz(provider: Provider):
 
 
 def _flash(request, message: str, kind: str = "error") -> None:
-    request.session["flash"] = {"kind": kind, "text": message}
+    flash(request, message, kind)  # on the provider's pages a message is a refusal unless said
 
 
 def _pending_offers(provider: Provider):
