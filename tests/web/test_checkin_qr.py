@@ -14,7 +14,7 @@ from PIL import Image
 
 from yuyue.core.codes import new_checkin_code
 
-from .conftest import PHONE
+from .conftest import PHONE, loaded_width
 
 
 def _decode(png: bytes) -> list:
@@ -43,7 +43,7 @@ def test_the_svg_shows_in_an_img_and_scans(db, chromium):
         f'{data}" style="width:280px;height:280px"></body>'
     )
     page.wait_for_function("document.getElementById('qr').complete")
-    assert page.evaluate("document.getElementById('qr').naturalWidth") > 0  # it rendered
+    assert loaded_width(page, "#qr") > 0  # it rendered
     [found] = _decode(page.locator("#qr").screenshot())
     assert found.text == code
     assert found.format == zxingcpp.BarcodeFormat.QRCode

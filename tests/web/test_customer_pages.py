@@ -20,7 +20,7 @@ from django.utils import timezone
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
 from tests.livesrv import LiveServer, current_database_url
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from yuyue.accounts.models import Provider
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing.payments import wallet
@@ -237,7 +237,7 @@ def test_book_pay_see_the_code_and_cancel_with_the_fee_shown(
     page.wait_for_url(re.compile(rf"/my/bookings/{booking.pk}/\?paid=1"))
     assert t["paid"] in page.inner_text("main")
     assert page.inner_text("#code") == booking.code
-    assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+    assert loaded_width(page, "img.qr") > 0
     assert wallet(booking.customer_id).available == 3000
     shoot(page, f"customer-{language}-4-booked")
     assert axe_violations(page) == []

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_user
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import Inbox, with_password
 from yuyue.accounts.models import Address, User
 from yuyue.accounts.phones import normalize_phone, phone_index
@@ -52,7 +52,7 @@ def test_profile_name_picture_addresses_phone(live_server, chromium, settings, t
     page.set_input_files("#avatar-file", str(png))
     page.get_by_role("button", name="保存头像").click()
     page.wait_for_selector("#avatar")
-    assert page.evaluate("document.getElementById('avatar').naturalWidth") == 256
+    assert loaded_width(page, "#avatar") == 256
 
     # two addresses: home pinned where the browser is, then the office made the default
     page.fill("#label", "家")
