@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 # the consultant's pages are tested with the calls' fixtures: a consultant, their service, a call
@@ -69,3 +72,14 @@ def loaded_width(page, selector: str, timeout: float = 15_000) -> int:
         timeout=timeout,
     )
     return page.evaluate("s => document.querySelector(s).naturalWidth", selector)
+
+
+def same_day_start(hours_ahead: float, zone: str = "Asia/Shanghai", room: int = 4) -> dt.datetime:
+    """A start on the hour at least `hours_ahead` from now whose next `room` hours stay in one
+    local day (a provider working 00:00-23:59 can take it at any time of day the suite runs);
+    past the day's end, the next day at the same distance from midnight."""
+    start = (timezone.now() + dt.timedelta(hours=hours_ahead)).astimezone(ZoneInfo(zone))
+    start = start.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    if start.hour + room > 23:
+        start = (start + dt.timedelta(days=1)).replace(hour=int(hours_ahead) % (24 - room))
+    return start

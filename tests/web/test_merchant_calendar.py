@@ -112,7 +112,7 @@ def test_a_clerk_reads_the_week_and_changes_nothing(clerk, merchant, hall, hall_
     )
     page = Client()
     page.force_login(clerk)
-    week = page.get("/shop/calendar/").content.decode()
+    week = page.get(f"/shop/calendar/?week={start.astimezone(SH):%Y-%m-%d}").content.decode()
     assert (
         f'data-slot="{slot.pk}"' in week
         and "Close this slot" not in week

@@ -10,12 +10,11 @@ import re
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from tests.conftest import make_user
 from tests.dispatch.test_round_scale import hire
 from tests.dispatch.test_round_scale import open_order as dispatch_order
-from tests.web.conftest import PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, same_day_start, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.dispatch import services as dispatch
 from yuyue.orders.models import Booking, BookingStatus
@@ -23,7 +22,7 @@ from yuyue.scheduling.models import WorkingHours
 
 
 def open_order(customer, service, hours_ahead, **extra):
-    start = (timezone.now() + dt.timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
+    start = same_day_start(hours_ahead)
     order = dispatch_order(customer, service, start)
     if extra:
         Booking.objects.filter(pk=order.pk).update(**extra)

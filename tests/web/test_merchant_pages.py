@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -25,6 +26,7 @@ from yuyue.orders.placing import book_slot
 from yuyue.scheduling.models import TimeSlot
 
 DESK = {"width": 1280, "height": 800}
+SH = ZoneInfo("Asia/Shanghai")  # the merchant fixture's zone
 
 
 def y4m_of(png: bytes, path, size=(640, 480)) -> None:
@@ -58,7 +60,10 @@ def booked(customer, service, hall, *, at=None, places=1) -> Booking:
     )
     booking = book_slot(actor=customer, slot_id=slot.pk, places=places, participants=None)
     when = (at or timezone.now()).replace(second=0, microsecond=0)
-    when -= dt.timedelta(minutes=Booking.objects.count())
+    if at is None and when.astimezone(SH).hour == 0:  # a booking today, not yesterday
+        when += dt.timedelta(minutes=Booking.objects.count())
+    else:
+        when -= dt.timedelta(minutes=Booking.objects.count())
     Booking.objects.filter(pk=booking.pk).update(
         starts_at=when, ends_at=when + dt.timedelta(hours=1)
     )

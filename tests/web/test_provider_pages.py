@@ -21,7 +21,7 @@ from PIL import Image
 from tests.calls.conftest import top_up
 from tests.conftest import make_user
 from tests.livesrv import LiveServer, current_database_url
-from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
+from tests.web.conftest import PHONE, axe_violations, loaded_width, same_day_start, shoot
 from tests.web.test_customer_pages import off_the_loop, with_password
 from yuyue.accounts.models import Provider
 from yuyue.billing.models import Withdrawal
@@ -79,8 +79,7 @@ def crew(db):
 
 
 def order_for(customer, service, hours_ahead=3) -> Booking:
-    start = (timezone.now() + dt.timedelta(hours=hours_ahead)).astimezone(SH)
-    start = start.replace(minute=0, second=0, microsecond=0)
+    start = same_day_start(hours_ahead)
     booking = place_onsite_order(
         actor=customer,
         service_id=service.pk,
