@@ -423,6 +423,23 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "A case is opened on a paid order once it is done, before it is settled.",
         "订单完成并已支付、结算之前才能申请售后。",
     ),
+    "chat_unavailable": (
+        409,
+        "This order has no provider to talk to yet.",
+        "该订单还没有服务人员，暂不能聊天。",
+    ),
+    "chat_closed": (
+        409,
+        "This conversation is closed: the order ended more than {days} days ago or was cancelled.",
+        "该会话已关闭：订单已取消或已结束超过 {days} 天。",
+    ),
+    "message_empty": (422, "Write something, or send a picture.", "请输入内容或发送图片。"),
+    "message_too_long": (422, "A message is at most {max} characters.", "消息最多 {max} 字。"),
+    "key_reused": (
+        409,
+        "This key was used for another message.",
+        "该幂等键已用于另一条消息。",
+    ),
     "case_open": (409, "This order has an open case already.", "该订单已有进行中的售后。"),
     "case_decided": (409, "This case was decided already.", "该售后已处理。"),
     "too_many_photos": (409, "At most {max} photos.", "最多 {max} 张照片。"),

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.errors import DomainError
 
-from . import cases, reviews
+from . import cases, chat, reviews
 from .models import Case
 
 router = Router(tags=["engagement"])
@@ -139,3 +140,195 @@ def decide_case(request, case_id: int, body: CaseDecisionIn):
         actor=request.auth, case_id=case_id, refund_fen=body.refund_fen, note=body.note
     )
     return case_out(case)
+
+
+# --- chat ---------------------------------------------------------------------------------------
+
+
+class ChatCardOut(Schema):
+    id: int
+    code: str
+    status: str
+    starts_at: dt.datetime
+
+
+class ChatMessageOut(Schema):
+    id: int
+    side: str = Field(description="customer, provider or support")
+    kind: str = Field(description="text, image or order")
+    text: str
+    image_url: str | None = Field(description="The picture, to the conversation's members only")
+    card: ChatCardOut | None
+    key: str
+    mine: bool
+    read: bool = Field(description="Of one's own: the other side has read it")
+    created_at: dt.datetime
+
+
+class ChatHistoryOut(Schema):
+    messages: list[ChatMessageOut] = Field(description="Oldest first")
+    more: bool = Field(description="Older messages exist: ask with before=<first id>")
+
+
+class ConversationOut(Schema):
+    id: int
+    kind: str
+    booking_id: int | None
+    merchant_id: int | None
+    last_message_at: dt.datetime | None
+    last_text: str
+    unread: int
+    can_write: bool
+
+
+class ChatSendIn(Schema):
+    text: str = Field("", max_length=chat.MAX_TEXT)
+    booking_id: int | None = Field(None, ge=1, description="Send this order's card")
+    key: str = Field(
+        min_length=1, max_length=64, description="The sender's key: a retry with it is one message"
+    )
+
+
+class ChatReadIn(Schema):
+    up_to: int | None = Field(ge=1, description="Read up to this message (all if null)")
+
+
+class ChatReadOut(Schema):
+    marked: int
+
+
+class SupportIn(Schema):
+    merchant_id: int | None = Field(ge=1, description="null: the platform's support")
+
+
+class UnreadOut(Schema):
+    unread: int
+
+
+def message_out(line: chat.Line) -> dict:
+    m = line.message
+    card = m.booking if m.booking_id else None
+    return {
+        "id": m.pk,
+        "side": m.side,
+        "kind": m.kind,
+        "text": m.text,
+        "image_url": f"/chat/pictures/{m.pk}/" if m.image else None,
+        "card": card,
+        "key": m.client_key,
+        "mine": line.mine,
+        "read": line.read,
+        "created_at": m.created_at,
+    }
+
+
+def conversation_out(row: dict) -> dict:
+    c = row["conversation"]
+    return {
+        "id": c.pk,
+        "kind": c.kind,
+        "booking_id": c.booking_id,
+        "merchant_id": c.merchant_id,
+        "last_message_at": c.last_message_at,
+        "last_text": c.last_text,
+        "unread": row["unread"],
+        "can_write": chat.can_write(c),
+    }
+
+
+@router.get("/conversations", response=list[ConversationOut], auth=bearer)
+def my_conversations(request):
+    """One's conversations as a customer or a provider, newest first, with their unread."""
+    return [conversation_out(r) for r in chat.my_conversations(actor=request.auth)]
+
+
+@router.get("/conversations/unread", response=UnreadOut, auth=bearer)
+def chat_unread(request):
+    """How many messages one has not read, in every conversation."""
+    return {"unread": chat.unread_count(request.auth.pk)}
+
+
+@router.post("/bookings/{booking_id}/chat", response=ConversationOut, auth=bearer)
+def open_order_chat(request, booking_id: int):
+    """The order's conversation between its customer and its provider (from acceptance until
+    some days after the order)."""
+    conversation = chat.open_order_chat(actor=request.auth, booking_id=booking_id)
+    return conversation_out({"conversation": conversation, "unread": 0})
+
+
+@router.post("/support/conversations", response=ConversationOut, auth=bearer)
+def open_support(request, body: SupportIn):
+    """A customer's conversation with a merchant's support, or the platform's."""
+    conversation = chat.open_support(actor=request.auth, merchant_id=body.merchant_id)
+    return conversation_out({"conversation": conversation, "unread": 0})
+
+
+@router.get("/conversations/{conversation_id}/messages", response=ChatHistoryOut, auth=bearer)
+def chat_history(
+    request,
+    conversation_id: int,
+    before: Annotated[int | None, Field(ge=1)] = None,
+    limit: Annotated[int, Field(ge=1, le=100)] = 30,
+):
+    """A page of the conversation's messages, oldest first (older pages with `before`)."""
+    _c, _side, lines, more = chat.history(
+        actor=request.auth, conversation_id=conversation_id, before=before, limit=limit
+    )
+    return {"messages": [message_out(x) for x in lines], "more": more}
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={201: ChatMessageOut, 200: ChatMessageOut},
+    auth=bearer,
+)
+def send_message(request, conversation_id: int, body: ChatSendIn):
+    """Send text or an order's card (201); a retry with the same key answers 200 with the first
+    message, and nothing is sent again. Phone numbers in the text are masked."""
+    message, new = chat.send_message(
+        actor=request.auth, conversation_id=conversation_id, **body.dict()
+    )
+    line = chat.Line(message, True, False)
+    return Status(201 if new else 200, message_out(line))
+
+
+@router.post("/conversations/{conversation_id}/read", response=ChatReadOut, auth=bearer)
+def read_messages(request, conversation_id: int, body: ChatReadIn):
+    """Mark what one was sent here as read (the other side sees it read)."""
+    marked = chat.mark_read(actor=request.auth, conversation_id=conversation_id, up_to=body.up_to)
+    return {"marked": marked}
+
+
+@staff_router.get("/merchants/{merchant_id}/support", response=list[ConversationOut], auth=bearer)
+def merchant_support_queue(request, merchant_id: int):
+    """The merchant's support conversations for one of its staff: unread first."""
+    rows = chat.support_queue(actor=request.auth, merchant_id=merchant_id)
+    return [conversation_out(r) for r in rows]
+
+
+@ops_router.get("/support", response=list[ConversationOut], auth=operator_bearer)
+def platform_support_queue(request):
+    """The platform's support conversations: unread first."""
+    return [conversation_out(r) for r in chat.support_queue(actor=request.auth)]
+
+
+@router.post(
+    "/conversations/{conversation_id}/pictures",
+    response={201: ChatMessageOut, 200: ChatMessageOut},
+    auth=bearer,
+)
+def send_picture(
+    request,
+    conversation_id: int,
+    key: str = Form(..., min_length=1, max_length=64),  # noqa: B008 - ninja's way
+    file: UploadedFile | None = File(None),  # noqa: B008
+):
+    """Send a picture (the form field `file`: JPEG, PNG, WebP or GIF up to 10 MB, stored
+    without its metadata) with the sender's `key` (a retry is one message)."""
+    data = file.read(chat.MAX_IMAGE_BYTES + 1) if file is not None else b""
+    if not data:
+        raise DomainError("invalid_image", max_mb=chat.MAX_IMAGE_BYTES // 1024 // 1024)
+    message, new = chat.send_message(
+        actor=request.auth, conversation_id=conversation_id, image=data, key=key
+    )
+    return Status(201 if new else 200, message_out(chat.Line(message, True, False)))

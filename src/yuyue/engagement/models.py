@@ -169,3 +169,101 @@ class CasePhoto(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+class ConversationKind(models.TextChoices):
+    ORDER = "order", "an order's customer and provider"
+    SUPPORT = "support", "a customer and a merchant's or the platform's support"
+
+
+class Conversation(models.Model):
+    """A chat: an order's (its customer and its provider) or a customer's with support (a
+    merchant's staff, or the platform's operators when `merchant` is empty)."""
+
+    kind = models.CharField(max_length=8, choices=ConversationKind.choices)
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    provider_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="An order chat's other side.",
+    )
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_text = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(kind="order"), name="chat_one_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "merchant"],
+                condition=Q(kind="support", merchant__isnull=False),
+                name="chat_one_support_per_merchant",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(kind="support", merchant__isnull=True),
+                name="chat_one_platform_support",
+            ),
+        ]
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "text"
+    IMAGE = "image", "a picture"
+    ORDER = "order", "an order's card"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, help_text="customer, provider or support")
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.TEXT)
+    text = models.TextField(blank=True, help_text="Phone numbers masked before it is stored.")
+    image = models.FileField(upload_to="chat/%Y/%m/", blank=True)
+    booking = models.ForeignKey(
+        "orders.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client_key = models.CharField(max_length=64, help_text="The sender's key: a retry is one.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "client_key"], name="chat_send_once")
+        ]
+        indexes = [models.Index(fields=["conversation", "id"], name="chat_history")]
+
+
+class Receipt(models.Model):
+    """One row per recipient of a message (Zulip's UserMessage): unread until read, found
+    through a partial index over the unread ones only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="chat_one_receipt")]
+        indexes = [
+            models.Index(
+                fields=["user", "conversation"],
+                condition=Q(read_at__isnull=True),
+                name="chat_unread",
+            )
+        ]
