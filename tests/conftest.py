@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -11,12 +12,53 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import sync_playwright
 
+from tests.browser import _Shared, launch
 from yuyue.accounts.models import MerchantStaff, Provider, StaffRole, User
 from yuyue.accounts.tokens import issue_token
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service, ServiceKind
 
 _phone_counter = iter(range(10_000_000))
+
+
+@pytest.fixture(scope="session")
+def playwright_running():
+    """The run's Playwright (started at the first page test, stopped at the end of the run)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    _Shared.playwright = sync_playwright().start()
+    try:
+        yield _Shared.playwright
+    finally:
+        if _Shared.browser is not None:
+            _Shared.browser.close()
+        _Shared.playwright.stop()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def chromium(playwright_running):
+    """The run's headless browser, shared by the page tests (one launch, not one a test); each
+    test's contexts are closed after it."""
+    if _Shared.browser is None or not _Shared.browser.is_connected():
+        _Shared.browser = launch(playwright_running)
+    browser = _Shared.browser
+    yield browser
+    for context in browser.contexts:
+        context.close()
+
+
+PAGE_FIXTURES = {"chromium", "playwright_running"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive the browser are marked `browser` and run last, in their order: they
+    share one Playwright whose event loop, once started, runs in this thread until the end
+    (tests/web/conftest.py)."""
+    for item in items:
+        if PAGE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(autouse=True)

@@ -216,7 +216,9 @@ YUYUE_CONTENT_CHECKER = os.environ.get(
 # Reviews: written within so many days of the order's end; the Bayesian prior (as if every
 # provider and merchant started with WEIGHT reviews of MEAN stars; engagement/reviews.py).
 YUYUE_REVIEW_WINDOW_DAYS = int(os.environ.get("YUYUE_REVIEW_WINDOW_DAYS", "15"))
-YUYUE_CHAT_DAYS_AFTER = int(os.environ.get("YUYUE_CHAT_DAYS_AFTER", "7"))  # an order chat stays open
+YUYUE_CHAT_DAYS_AFTER = int(
+    os.environ.get("YUYUE_CHAT_DAYS_AFTER", "7")
+)  # an order chat stays open
 YUYUE_CHAT_PAGE = 30  # messages a page of history shows
 YUYUE_RATING_PRIOR_WEIGHT = int(os.environ.get("YUYUE_RATING_PRIOR_WEIGHT", "10"))
 YUYUE_RATING_PRIOR_MEAN = float(os.environ.get("YUYUE_RATING_PRIOR_MEAN", "4.0"))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.browser import launched
 from tests.calls.conftest import move_to_now, next_start, top_up
 from tests.conftest import make_user
 from tests.livesrv import LiveServer, current_database_url
-from tests.web.conftest import ARGS, CHROMIUM, axe_violations, shoot
+from tests.web.conftest import axe_violations, shoot
 from yuyue.accounts.models import Provider
 from yuyue.accounts.tokens import issue_token
 from yuyue.billing.payments import wallet
@@ -70,22 +70,15 @@ def booked_call(merchant):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypatch):
+def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, playwright_running):
     booking, customer, consultant = booked_call
     tokens = {
         "customer": issue_token(user=customer, via="password")[0],
         "consultant": issue_token(user=consultant, via="password")[0],
     }
     server = LiveServer(current_database_url(), asgi=True).start()
-    monkeypatch.setenv(
-        "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
-    )  # ORM reads while Playwright's loop runs
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*ARGS, *MEDIA, "--allow-loopback-in-peer-connection"],
-            )
+        with launched(playwright_running, *MEDIA, "--allow-loopback-in-peer-connection") as browser:
             pages = {}
             for side in ("customer", "consultant"):
                 page = browser.new_context().new_page()
@@ -150,7 +143,7 @@ def test_two_browsers_talk_and_the_bill_matches_the_record(booked_call, monkeypa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call):
+def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call, playwright_running):
     from yuyue.accounts.models import User
 
     booking, customer, _ = booked_call
@@ -160,8 +153,7 @@ def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call):
     phone = User.objects.get(pk=stranger.pk).phone
     server = LiveServer(current_database_url(), asgi=True).start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *MEDIA])
+        with launched(playwright_running, *MEDIA) as browser:
             page = browser.new_context().new_page()
             page.goto(f"{server.url}/calls/{booking.pk}/")
             assert page.is_visible("#login")
@@ -179,7 +171,7 @@ def test_the_call_page_signs_in_by_itself_and_refuses_strangers(booked_call):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_call_not_open_yet_says_why_and_the_page_keeps_it(booked_call):
+def test_a_call_not_open_yet_says_why_and_the_page_keeps_it(booked_call, playwright_running):
     booking, customer, _ = booked_call
     later = book_provider(
         actor=customer,
@@ -191,8 +183,7 @@ def test_a_call_not_open_yet_says_why_and_the_page_keeps_it(booked_call):
     token = issue_token(user=customer, via="password")[0]
     server = LiveServer(current_database_url(), asgi=True).start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *MEDIA])
+        with launched(playwright_running, *MEDIA) as browser:
             page = browser.new_context().new_page()
             page.goto(f"{server.url}/calls/{later.pk}/#token={token}")
             refused = wait_for(page, "window.yuyueCall.refused")

@@ -207,7 +207,10 @@ def test_the_api_sends_once_per_key_and_counts_unread(customer, provider, accept
     page = api.get(f"/api/conversations/{talk}/messages", **theirs).json()
     assert [(m["mine"], m["side"]) for m in page["messages"]] == [(False, "customer")]
     read = api.post(
-        f"/api/conversations/{talk}/read", {"up_to": None}, content_type="application/json", **theirs
+        f"/api/conversations/{talk}/read",
+        {"up_to": None},
+        content_type="application/json",
+        **theirs,
     )
     assert read.json() == {"marked": 1}
     assert api.get(f"/api/conversations/{talk}/messages", **mine).json()["messages"][0]["read"]

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
+
+from tests.browser import ARGS, CHROMIUM, launch, launched  # noqa: F401 (page tests use them)
 
 # the consultant's pages are tested with the calls' fixtures: a consultant, their service, a call
 from tests.calls.conftest import book_call, call_service, consultant  # noqa: F401
@@ -39,28 +39,7 @@ def shoot(page, name: str) -> Path:
     return path
 
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it (no browser download here)
 PHONE = {"width": 390, "height": 844}  # a common phone's viewport, in CSS pixels
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    """A headless browser. Create the test's data before asking for this fixture, or in it:
-    Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls made
-    while a loop runs; the variable lets them through for page tests only, not the whole suite."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def loaded_width(page, selector: str, timeout: float = 15_000) -> int:

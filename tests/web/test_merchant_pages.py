@@ -16,9 +16,8 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
-from tests.web.conftest import ARGS, CHROMIUM, PHONE, axe_violations, shoot
+from tests.web.conftest import PHONE, axe_violations, launch, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.catalog.models import Hall, Service, ServiceKind
 from yuyue.orders.models import Booking, BookingStatus
@@ -96,9 +95,8 @@ def counter(db, merchant, hall, hall_service, clerk, owner, customer, other_merc
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_a_clerk_checks_a_customer_in_with_the_camera(
-    language, live_server, counter, clerk, tmp_path, monkeypatch
+    language, live_server, counter, clerk, tmp_path, playwright_running
 ):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # as the chromium fixture does
     english = language == "en"
     mine = counter["mine"]
     Booking.objects.filter(pk=counter["used"].pk).update(
@@ -111,8 +109,8 @@ def test_a_clerk_checks_a_customer_in_with_the_camera(
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *camera])
+    browser = launch(playwright_running, *camera)
+    try:
         context = browser.new_context(
             viewport=DESK if english else PHONE, locale="en-US" if english else "zh-CN"
         )
@@ -155,6 +153,7 @@ def test_a_clerk_checks_a_customer_in_with_the_camera(
         assert axe_violations(page) == []
         expected = "code_unknown"
         typed("ZZZZZZZZZZ")
+    finally:
         browser.close()
     assert Booking.objects.get(pk=counter["theirs"].pk).status == BookingStatus.BOOKED
 

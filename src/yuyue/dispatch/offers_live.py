@@ -6,9 +6,7 @@ pushed as gone."""
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
+from yuyue.notifications.live import push
 from yuyue.notifications.sending import notify_many
 
 from .models import Offer
@@ -19,11 +17,7 @@ def group_name(provider_id: int) -> str:
 
 
 def _send(provider_id: int, payload: dict) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(
-            group_name(provider_id), {"type": "offer.event", "payload": payload}
-        )
+    push(group_name(provider_id), {"type": "offer.event", "payload": payload})
 
 
 def card(offer: Offer) -> dict:

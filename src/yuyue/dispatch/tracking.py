@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from yuyue.core.errors import DomainError
+from yuyue.notifications.live import push
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.states import roles_of
 
@@ -62,11 +61,7 @@ def snapshot(booking: Booking, ping: LocationPing | None) -> dict:
 
 
 def _push(booking_id: int, payload: dict) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(
-            group_name(booking_id), {"type": "track.update", "payload": payload}
-        )
+    push(group_name(booking_id), {"type": "track.update", "payload": payload})
 
 
 def post_location(

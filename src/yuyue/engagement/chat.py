@@ -13,13 +13,10 @@ is stored, as the platforms do. What changed is pushed after commit to the conve
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import uuid
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -34,8 +31,6 @@ from yuyue.notifications import live
 from yuyue.orders.models import Booking, BookingStatus
 
 from .models import Conversation, ConversationKind, Message, MessageKind, Receipt
-
-log = logging.getLogger("yuyue.chat")
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -387,18 +382,8 @@ def as_event(message: Message) -> dict:
     }
 
 
-def _group_send(group: str, event: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # a page that misses a push reads the history when it comes back
-        log.exception("chat push to %s failed", group)
-
-
 def _push_message(message: Message, recipients: list[int]) -> None:
-    _group_send(
+    live.push(
         group_name(message.conversation_id), {"type": "chat.event", "payload": as_event(message)}
     )
     for user_id in recipients:
@@ -407,5 +392,5 @@ def _push_message(message: Message, recipients: list[int]) -> None:
 
 def _push_read(conversation_id: int, side: str, up_to: int, reader_id: int) -> None:
     payload = {"type": "read", "side": side, "up_to": up_to}
-    _group_send(group_name(conversation_id), {"type": "chat.event", "payload": payload})
+    live.push(group_name(conversation_id), {"type": "chat.event", "payload": payload})
     live.ping(reader_id)

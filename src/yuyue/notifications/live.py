@@ -17,14 +17,19 @@ def group_name(user_id: int) -> str:
     return f"user.{user_id}.notices"
 
 
-def ping(user_id: int) -> None:
-    """Tell the person's open pages that their notices changed (never fails the caller)."""
+def push(group: str, event: dict) -> None:
+    """Send `event` to a channel-layer group from synchronous code, after what it tells of has
+    been committed. It never fails the caller: what was done stands, and a page that misses a
+    push catches up when it asks again (a badge every 30 s, a chat's history, an order's page)."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            group_name(user_id), {"type": "notices.changed", "payload": {"event": "notices"}}
-        )
-    except Exception:  # a page that misses a ping still polls; the notice itself is kept
-        log.exception("notice ping to user %s failed", user_id)
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        log.exception("push to %s failed", group)
+
+
+def ping(user_id: int) -> None:
+    """Tell the person's open pages that their notices changed."""
+    push(group_name(user_id), {"type": "notices.changed", "payload": {"event": "notices"}})
