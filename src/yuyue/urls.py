@@ -27,6 +27,7 @@ urlpatterns = [
     path("pro/", include("yuyue.web.provider.urls")),
     path("shop/", include("yuyue.web.merchant.urls")),
     path("ops/", include("yuyue.web.operator.urls")),
+    path("chat/", include("yuyue.web.chat.urls")),
     path("", include("yuyue.web.customer.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -171,7 +171,7 @@ def test_pictures_and_order_cards(customer, provider, accepted, onsite_service):
     card, _ = chat.send_message(actor=customer, conversation_id=talk.pk, booking_id=accepted.pk)
     assert card.kind == "order" and card.booking_id == accepted.pk
     talk.refresh_from_db()
-    assert talk.last_text.startswith("[订单")
+    assert (talk.last_kind, talk.last_text) == ("order", "")
 
 
 def test_history_comes_in_pages(customer, provider, accepted, settings):
@@ -187,7 +187,7 @@ def test_history_comes_in_pages(customer, provider, accepted, settings):
     assert ([x.message.text for x in older], more) == (["m0", "m1", "m2", "m3"], False)
 
 
-def test_the_api_sends_once_per_key_and_counts_unread(customer, provider, accepted):
+def test_the_api_sends_once_per_key_and_counts_unread(customer, provider, accepted, other_customer):
     api = Client()
     mine = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=customer, via='password')[0]}"}
     theirs = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=provider.user, via='password')[0]}"}
@@ -227,8 +227,14 @@ def test_the_api_sends_once_per_key_and_counts_unread(customer, provider, accept
         **mine,
     )
     assert pic.status_code == 201, pic.content
-    shown = api.get(pic.json()["image_url"])
-    assert shown.status_code == 404  # not signed in to the pages: not theirs to see
+    assert api.get(pic.json()["image_url"]).status_code == 302  # to sign in first
+    members = Client()
+    members.force_login(provider.user)
+    shown = members.get(pic.json()["image_url"])
+    assert (shown.status_code, shown["Content-Type"]) == (200, "image/jpeg")
+    stranger = Client()
+    stranger.force_login(other_customer)
+    assert stranger.get(pic.json()["image_url"]).status_code == 404
 
 
 def _upload():

@@ -21,6 +21,12 @@ MAX_AVATAR_BYTES = 5 * 1024 * 1024
 AVATAR_PX = 256
 
 
+def masked_name(name: str) -> str:
+    """A customer's name as a provider sees it: the first character only (陈小姐 → 陈**)."""
+    name = (name or "").strip()
+    return name[:1] + "*" * min(2, max(0, len(name) - 1)) if name else ""
+
+
 def _me(actor) -> User:
     if not getattr(actor, "pk", None):
         raise DomainError("auth_required")

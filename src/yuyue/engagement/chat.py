@@ -24,6 +24,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from yuyue.accounts.models import MerchantStaff, User
+from yuyue.accounts.profile import masked_name
 from yuyue.catalog.models import Merchant
 from yuyue.core.errors import DomainError
 from yuyue.core.images import clean_image
@@ -175,6 +176,30 @@ def _writable(booking: Booking | None) -> None:
     raise DomainError("chat_closed", days=days)
 
 
+def order_chat_open(booking: Booking) -> bool:
+    """Can this order's customer and provider talk now (a page shows its chat button)?"""
+    if booking.provider_id is None:
+        return False
+    try:
+        _writable(booking)
+    except DomainError:
+        return False
+    return True
+
+
+def title_of(conversation: Conversation, side: str) -> str:
+    """Who the other side is, as a page names them: the provider, the customer's first name,
+    the merchant's desk, or the platform's support (empty: the page says it)."""
+    if side == "support":
+        return conversation.customer.name or ""
+    if conversation.kind == ConversationKind.ORDER:
+        if side == "customer":
+            provider = getattr(conversation.provider_user, "provider", None)
+            return provider.display_name if provider else conversation.provider_user.name
+        return masked_name(conversation.customer.name)
+    return conversation.merchant.name if conversation.merchant_id else ""
+
+
 def can_write(conversation: Conversation) -> bool:
     if conversation.kind != ConversationKind.ORDER:
         return True
@@ -239,7 +264,9 @@ def send_message(
                 Receipt(user_id=u, message=message, conversation=conversation) for u in recipients
             )
             Conversation.objects.filter(pk=conversation.pk).update(
-                last_message_at=message.created_at, last_text=preview(message)
+                last_message_at=message.created_at,
+                last_text=message.text[:120],
+                last_kind=message.kind,
             )
             transaction.on_commit(lambda: _push_message(message, recipients))
     except IntegrityError:  # the same key sent twice at once: the other one was written
@@ -254,14 +281,6 @@ def _same(earlier: Message, conversation_id: int) -> Message:
     if earlier.conversation_id != conversation_id:
         raise DomainError("key_reused")
     return earlier
-
-
-def preview(message: Message) -> str:
-    if message.kind == MessageKind.IMAGE:
-        return "[图片 picture]"
-    if message.kind == MessageKind.ORDER:
-        return "[订单 order]"
-    return message.text[:120]
 
 
 def mark_read(*, actor, conversation_id: int, up_to: int | None = None) -> int:
@@ -303,7 +322,9 @@ def history(*, actor, conversation_id: int, before: int | None = None, limit: in
     """(conversation, side, lines oldest first, whether older ones exist)."""
     conversation, side = _conversation_for(actor, conversation_id)
     limit = max(1, min(limit or settings.YUYUE_CHAT_PAGE, 100))
-    rows = Message.objects.filter(conversation_id=conversation.pk).select_related("booking")
+    rows = Message.objects.filter(conversation_id=conversation.pk).select_related(
+        "booking__service"
+    )
     if before is not None:
         rows = rows.filter(pk__lt=before)
     page = list(

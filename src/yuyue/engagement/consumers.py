@@ -5,8 +5,9 @@ Only its customer, its provider or its desk's agents get in (anyone else is clos
 client → server  {"type": "send", "text": ..., "key": ..., "booking_id": optional}
                  (the key makes a resend after a dropped connection the same message);
                  {"type": "read", "up_to": <message id>}
-server → client  {"type": "ready", "side": ...} first; {"type": "sent", "key", "id"} to the
-                 sender; {"type": "message", ...} (every new message, to every open page of the
+server → client  {"type": "ready", "side": ...} first; {"type": "sent", ...} to the sender
+                 (the message as stored: its id, and its text with phone numbers masked);
+                 {"type": "message", ...} (every new message, to every open page of the
                  conversation, the sender's own included); {"type": "read", "side", "up_to"};
                  {"type": "refused", "key", "code", "detail"} when a send is refused.
 """
@@ -78,7 +79,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "refused", "key": key, "code": exc.code, "detail": exc.message()}
             )
             return
-        await self.send_json({"type": "sent", "key": message.client_key, "id": message.pk})
+        await self.send_json({**chat.as_event(message), "type": "sent"})
 
     async def chat_event(self, event):
         await self.send_json(event["payload"])

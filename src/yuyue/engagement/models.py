@@ -204,6 +204,7 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_text = models.CharField(max_length=120, blank=True)
+    last_kind = models.CharField(max_length=8, blank=True, help_text="The last message's kind.")
 
     class Meta:
         constraints = [

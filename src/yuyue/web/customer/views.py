@@ -48,6 +48,7 @@ from yuyue.core.timeutil import zone
 from yuyue.dispatch.ordering import place_onsite_order
 from yuyue.dispatch.tracking import TRACKED
 from yuyue.engagement.cases import CASEABLE
+from yuyue.engagement.chat import order_chat_open, unread_count
 from yuyue.engagement.models import OPEN_CASE, Review
 from yuyue.engagement.reviews import published_reviews, reviewable
 from yuyue.notifications import notices
@@ -858,6 +859,7 @@ def booking_page(request, booking_id: int):
         "refund_pending": booking.status in CANCELLED and booking.payment_status == "paid",
         "review": Review.objects.filter(booking=booking).prefetch_related("photos").first(),
         "may_review": reviewable(booking),
+        "may_chat": order_chat_open(booking),
         "cases": list(booking.cases.order_by("-created_at")),
         "may_open_case": booking.status in CASEABLE
         and booking.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
@@ -1152,8 +1154,11 @@ def unread_badge(request):
 
 
 def nav(request) -> dict:
-    """Context for every page: the signed-in customer's unread notices (one count)."""
+    """Context for every page: the signed-in person's unread notices and messages."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread": Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count()}
+    return {
+        "unread": Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count(),
+        "chat_unread": unread_count(user.pk),
+    }

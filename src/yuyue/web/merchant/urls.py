@@ -13,6 +13,7 @@ from . import (
     services,
     staff,
     store,
+    support,
     views,
 )
 
@@ -49,6 +50,7 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:case_id>/answer/", cases.answer, name="case-answer"),
     path("reviews/", reviews.review_list, name="reviews"),
+    path("support/", support.support_queue, name="support"),
     path("reviews/<int:review_id>/reply/", reviews.reply, name="review-reply"),
     path("store/", store.store_page, name="store"),
     path("store/pictures/", store.pictures, name="store-pictures"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("withdrawals/", views.withdrawals, name="withdrawals"),
     path("reviews/", views.review_queue, name="reviews"),
     path("cases/", views.case_queue, name="cases"),
+    path("support/", views.support_queue, name="support"),
     path("top-up-plans/", views.top_up_plans, name="plans"),
     path("cases/<int:case_id>/", views.decide_case, name="decide-case"),
     path("reviews/<int:review_id>/", views.moderate, name="moderate"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -24,6 +25,8 @@ from yuyue.billing.models import DayFigures, Withdrawal, WithdrawalStatus
 from yuyue.catalog.models import MerchantApplication, MerchantApplicationStatus
 from yuyue.catalog.onboarding import review_merchant_application
 from yuyue.core.errors import DomainError
+from yuyue.core.timeutil import zone
+from yuyue.engagement import chat
 from yuyue.web.helpers import flash as _flash
 
 
@@ -278,5 +281,19 @@ def top_up_plans(request):
         {
             "plans": TopUpPlan.objects.order_by("-active", "pay_fen"),
             "flash": request.session.pop("flash", None),
+        },
+    )
+
+
+@operator_page
+def support_queue(request):
+    """The platform's support desk: customers' conversations, unread first."""
+    return render(
+        request,
+        "web/chat/queue.html",
+        {
+            "rows": chat.support_queue(actor=request.user),
+            "zone": zone(settings.TIME_ZONE),
+            "nav": "web/operator/_nav.html",
         },
     )

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yuyue.accounts.models import Provider
+from yuyue.accounts.profile import masked_name
 from yuyue.billing import settlement
 from yuyue.billing.models import Withdrawal
 from yuyue.catalog.models import ServiceKind
@@ -32,6 +33,7 @@ from yuyue.core.timeutil import zone
 from yuyue.dispatch import services as dispatch
 from yuyue.dispatch import tracking
 from yuyue.dispatch.models import Offer, OfferStatus
+from yuyue.engagement.chat import order_chat_open
 from yuyue.orders import fulfilment
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.scheduling.availability import working_windows
@@ -277,7 +279,6 @@ def order(request, provider: Provider, booking_id: int):
     the notes, and the next step; while on the way the page shares the phone's location."""
     booking = _mine(provider, booking_id)
     tz = _tz(provider)
-    name = (booking.customer.name or "").strip()
     return render(
         request,
         "web/provider/order.html",
@@ -285,7 +286,8 @@ def order(request, provider: Provider, booking_id: int):
             "b": booking,
             "start": booking.starts_at.astimezone(tz),
             "end": booking.ends_at.astimezone(tz),
-            "customer": name[:1] + "*" * min(2, max(0, len(name) - 1)) if name else "",
+            "customer": masked_name(booking.customer.name),
+            "may_chat": order_chat_open(booking),
             "notes": (booking.options or {}).get("notes", ""),
             "flash": request.session.pop("flash", None),
             "sharing": booking.status == BookingStatus.DEPARTED,
