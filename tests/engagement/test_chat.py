@@ -269,3 +269,69 @@ def test_a_person_with_many_messages_counts_unread_from_the_index(customer, prov
     )
     Receipt.objects.filter(message__in=list(rows[:200])).update(read_at=dt.datetime.now(dt.UTC))
     assert chat.unread_count(provider.user_id) == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_socket_sends_once_per_key_and_tells_both_sides(customer, provider, accepted):
+    """Over `ws/chat/<id>/`: a stranger is closed with 4403; a send is acknowledged with the
+    stored message, delivered to the other side's socket; a resend with the key after a dropped
+    connection is the same message; a read reaches the sender."""
+    import asyncio
+
+    from channels.db import database_sync_to_async
+    from channels.testing.websocket import WebsocketCommunicator
+
+    from tests.conftest import make_user
+    from yuyue.asgi import application
+
+    talk = chat.open_order_chat(actor=customer, booking_id=accepted.pk)
+    keys = {
+        who: issue_token(user=user, via="password")[0]
+        for who, user in (
+            ("customer", customer),
+            ("provider", provider.user),
+            ("stranger", make_user("Stranger")),
+        )
+    }
+
+    def socket(who):
+        return WebsocketCommunicator(
+            application,
+            f"/ws/chat/{talk.pk}/?token={keys[who]}",
+            headers=[(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")],
+        )
+
+    async def scenario():
+        stranger = socket("stranger")
+        assert await stranger.connect(timeout=10) == (True, None)
+        assert (await stranger.receive_output(timeout=5))["type"] == "websocket.close"
+        me, pro = socket("customer"), socket("provider")
+        for s in (me, pro):
+            assert (await s.connect(timeout=10))[0]
+            assert (await s.receive_json_from(timeout=5))["type"] == "ready"
+        await me.send_json_to({"type": "send", "key": "w-1", "text": "call 13912345678"})
+        replies = [await me.receive_json_from(timeout=5) for _ in range(2)]
+        sent = next(r for r in replies if r["type"] == "sent")
+        assert sent["text"] == "call 139****5678" and sent["key"] == "w-1"
+        heard = await pro.receive_json_from(timeout=5)
+        assert (heard["type"], heard["id"], heard["side"]) == ("message", sent["id"], "customer")
+        await me.disconnect()
+        again = socket("customer")
+        await again.connect(timeout=10)
+        await again.receive_json_from(timeout=5)
+        await again.send_json_to({"type": "send", "key": "w-1", "text": "call 13912345678"})
+        resent = await again.receive_json_from(timeout=5)
+        assert (resent["type"], resent["id"]) == ("sent", sent["id"])  # nothing new
+        assert await pro.receive_nothing(timeout=0.3)
+        await pro.send_json_to({"type": "read", "up_to": sent["id"]})
+        read = await again.receive_json_from(timeout=5)
+        assert read == {"type": "read", "side": "provider", "up_to": sent["id"]}
+        await again.send_json_to({"type": "send", "key": "w-2", "text": ""})
+        refused = await again.receive_json_from(timeout=5)
+        assert (refused["type"], refused["code"]) == ("refused", "message_empty")
+        for s in (again, pro):
+            await s.disconnect()
+        return await database_sync_to_async(Message.objects.count)()
+
+    assert asyncio.run(scenario()) == 1
+    assert chat.unread_count(provider.user_id) == 0

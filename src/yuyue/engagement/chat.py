@@ -26,6 +26,7 @@ from django.utils import timezone
 from yuyue.accounts.models import MerchantStaff, User
 from yuyue.accounts.profile import masked_name
 from yuyue.catalog.models import Merchant
+from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.core.images import clean_image
 from yuyue.notifications import live
@@ -246,6 +247,9 @@ def send_message(
     picture = clean_image(image, max_bytes=MAX_IMAGE_BYTES, max_side=1600) if image else None
     kind = MessageKind.IMAGE if picture else MessageKind.ORDER if card else MessageKind.TEXT
     recipients = _recipients(conversation, side)
+    naive = race_control("chat_send")  # the control's pause between the check and the insert
+    if naive is not None:
+        naive()
     try:
         with transaction.atomic():
             message = Message(
