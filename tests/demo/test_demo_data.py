@@ -178,3 +178,22 @@ def test_the_back_office_has_something_to_show(demo):
     assert Case.objects.filter(status="open").count() == 1
     cleaners = Merchant.objects.get(slug="cleanhome")  # their working time: utilisation's base
     assert DayFigures.objects.filter(merchant=cleaners, work_seconds__gt=0).exists()
+
+
+def test_there_are_conversations_to_look_at(demo):
+    """A customer and their cleaner talking (the last message unread, the phone number masked),
+    and a question waiting at CleanHome's desk."""
+    from yuyue.accounts.models import User
+    from yuyue.catalog.models import Merchant
+    from yuyue.engagement import chat
+    from yuyue.engagement.models import Message
+
+    assert Message.objects.filter(text__contains="138****8000").count() == 1
+    owner = User.objects.get(staff_roles__merchant__slug="cleanhome", staff_roles__role="owner")
+    [waiting] = chat.support_queue(
+        actor=owner, merchant_id=Merchant.objects.get(slug="cleanhome").pk
+    )
+    assert waiting["unread"] == 1
+    order_chat = Message.objects.filter(conversation__kind="order").select_related("conversation")
+    cleaner = order_chat.first().conversation.provider_user_id
+    assert chat.unread_count(cleaner) == 1

@@ -96,6 +96,7 @@ class Command(BaseCommand):
         self._consultations(ppl, timezone.now().year)  # tops up the customers' wallets too
         self._reviews(ppl)
         self._case(ppl)
+        self._chat(ppl)
         self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
@@ -466,6 +467,38 @@ class Command(BaseCommand):
             reason="damage",
             text="擦地时把地毯弄上了清洁剂的污渍，希望退一部分费用。",
             amount_fen=cleaning.base_price_fen // 2,
+        )
+
+    def _chat(self, ppl: dict) -> None:
+        """A customer and the cleaner of last week's order talking (the last message not read
+        yet), and a question to CleanHome's desk waiting for an answer."""
+        from yuyue.engagement import chat
+        from yuyue.engagement.models import Message
+        from yuyue.orders.models import Booking
+
+        if Message.objects.filter(client_key__startswith="demo:chat:").exists():
+            return
+        booking = Booking.objects.get(code="DEMOREVIEW0")
+        customer, cleaner = ppl["customer1"], booking.provider.user
+        talk = chat.open_order_chat(actor=customer, booking_id=booking.pk)
+        said = [
+            (customer, "阿姨您好，下周还能约您吗？我的电话 13800138000"),
+            (cleaner, "可以的，周二上午九点我有空。"),
+            (customer, "好的，那就周二，谢谢！"),
+        ]
+        for i, (who, text) in enumerate(said):
+            message, _ = chat.send_message(
+                actor=who, conversation_id=talk.pk, text=text, key=f"demo:chat:{i}"
+            )
+            if i < 2:
+                reader = cleaner if who == customer else customer
+                chat.mark_read(actor=reader, conversation_id=talk.pk, up_to=message.pk)
+        desk = chat.open_support(actor=ppl["customer3"], merchant_id=booking.merchant_id)
+        chat.send_message(
+            actor=ppl["customer3"],
+            conversation_id=desk.pk,
+            text="请问周末上门要加价吗？",
+            key="demo:chat:desk",
         )
 
     def _consultations(self, ppl: dict, year: int) -> None:
