@@ -82,6 +82,7 @@ class LiveServer:
     threads: int = 16
     unguarded: bool = False
     asgi: bool = False  # uvicorn, one process: HTTP and websockets (calls, live tracking)
+    asgi_workers: int = 1  # more than one needs REDIS_URL (the channel layer across processes)
     settings_module: str = "yuyue.test_settings"
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 60.0
@@ -182,6 +183,7 @@ class LiveServer:
             str(self.port),
             "--log-level",
             "warning",
+            *(["--workers", str(self.asgi_workers)] if self.asgi_workers > 1 else []),
         ]
 
     def _wait_ready(self) -> None:

@@ -256,19 +256,19 @@ def test_a_conversation_moves_with_its_order_to_another_provider(
     assert chat.unread_count(other.user_id) == 1
 
 
-def test_a_person_with_many_messages_counts_unread_from_the_index(customer, provider, accepted):
+def test_the_unread_count_is_kept_with_the_receipts(customer, provider, accepted):
     talk = chat.open_order_chat(actor=customer, booking_id=accepted.pk)
-    sent = [
-        Message(conversation=talk, sender=customer, side="customer", text="x", client_key=f"b{i}")
-        for i in range(500)
+    ids = [
+        chat.send_message(actor=customer, conversation_id=talk.pk, text=f"m{i}")[0].pk
+        for i in range(40)
     ]
-    Message.objects.bulk_create(sent)
-    rows = Message.objects.filter(conversation=talk).order_by("pk")
-    Receipt.objects.bulk_create(
-        Receipt(user_id=provider.user_id, message=m, conversation=talk) for m in rows
-    )
-    Receipt.objects.filter(message__in=list(rows[:200])).update(read_at=dt.datetime.now(dt.UTC))
-    assert chat.unread_count(provider.user_id) == 300
+    assert chat.unread_count(provider.user_id) == 40
+    assert chat.mark_read(actor=provider.user, conversation_id=talk.pk, up_to=ids[14]) == 15
+    chat.send_message(actor=customer, conversation_id=talk.pk, text="one more")
+    unread = Receipt.objects.filter(user_id=provider.user_id, read_at__isnull=True).count()
+    assert chat.unread_count(provider.user_id) == unread == 26
+    assert chat.mark_read(actor=provider.user, conversation_id=talk.pk) == 26
+    assert chat.unread_count(provider.user_id) == 0 and chat.unread_count(customer.pk) == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -32,7 +32,14 @@ from yuyue.core.images import clean_image
 from yuyue.notifications import live
 from yuyue.orders.models import Booking, BookingStatus
 
-from .models import Conversation, ConversationKind, Message, MessageKind, Receipt
+from .models import (
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageKind,
+    Receipt,
+    UnreadCount,
+)
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -267,6 +274,7 @@ def send_message(
             Receipt.objects.bulk_create(
                 Receipt(user_id=u, message=message, conversation=conversation) for u in recipients
             )
+            _count_unread({u: 1 for u in recipients})
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at,
                 last_text=message.text[:120],
@@ -301,15 +309,43 @@ def mark_read(*, actor, conversation_id: int, up_to: int | None = None) -> int:
     last = unread.order_by("-message_id").values_list("message_id", flat=True).first()
     if last is None:
         return 0
-    marked = unread.filter(message_id__lte=last).update(read_at=timezone.now())
+    now, marked, lowered = timezone.now(), 0, {}
+    with transaction.atomic():
+        for user_id in sorted(_readers(conversation, side, actor.pk)):
+            n = unread.filter(user_id=user_id, message_id__lte=last).update(read_at=now)
+            if n:
+                lowered[user_id] = -n
+                marked += n
+        _count_unread(lowered)
     if marked:
         transaction.on_commit(lambda: _push_read(conversation.pk, side, last, actor.pk))
     return marked
 
 
 def unread_count(user_id: int) -> int:
-    """A person's unread messages, every conversation (the partial index's count)."""
-    return Receipt.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    """A person's unread messages, every conversation: one row (`UnreadCount`)."""
+    return UnreadCount.objects.filter(user_id=user_id).values_list("count", flat=True).first() or 0
+
+
+def _count_unread(changes: dict[int, int]) -> None:
+    """Raise (one upsert that adds to what is there) or lower people's unread counts in the
+    caller's transaction, rows in key order."""
+    table = UnreadCount._meta.db_table
+    raised = sorted((u, n) for u, n in changes.items() if n > 0)
+    with connection.cursor() as cursor:
+        if raised:
+            values = ", ".join(["(%s, %s)"] * len(raised))
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, count) VALUES {values} "  # noqa: S608 - our names
+                f"ON CONFLICT (user_id) DO UPDATE SET count = {table}.count + excluded.count",
+                [x for row in raised for x in row],
+            )
+        for user_id, n in sorted(changes.items()):
+            if n < 0:
+                cursor.execute(
+                    f"UPDATE {table} SET count = count + %s WHERE user_id = %s",  # noqa: S608
+                    [n, user_id],
+                )
 
 
 # --- reading history and lists ----------------------------------------------------------------

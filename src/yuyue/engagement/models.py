@@ -268,3 +268,19 @@ class Receipt(models.Model):
                 name="chat_unread",
             )
         ]
+
+
+class UnreadCount(models.Model):
+    """How many messages a person has not read, kept with the receipts in the same transactions
+    (raised by a send, lowered by exactly the receipts a read marks): the header's badge is one
+    row, however many messages the person has (the partial index counts per conversation)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=0), name="chat_unread_never_negative")
+        ]
