@@ -9,8 +9,10 @@ Reported: the rate achieved (messages delivered a second), delivery latency p50/
 the other side's socket), the sender's acknowledgement p95, and messages lost. Target: 1,000
 messages a second with delivery p95 within 200 ms.
 
-The server is uvicorn with `--workers` processes (2 by default) and Redis as the channel layer
-(REDIS_URL: `--redis`, database 12, emptied first), as production runs it; the clients run in
+The servers are `--servers` uvicorn processes (2 by default) on ports of their own, the sockets
+spread over them as a reverse proxy would (the two sides of a conversation on different ones, so
+every delivery crosses processes), Redis the channel layer (REDIS_URL: `--redis`, database 12,
+emptied first), as production runs it; the clients run in
 this process (asyncio, the `websockets` library) on the same machine, so they take CPU from it.
 
 Then the unread count: one person is sent 100,000 messages (in 100 conversations, beside
@@ -160,6 +162,38 @@ def seed_big_inbox(messages: int, others: int) -> dict:
     return {"user": reader.pk, "key": issue_token(user=reader, via="password")[0]}
 
 
+def time_sends(conversation: int, sends: int) -> dict:
+    """The service alone, in this process: ms per `chat.send_message` (pushes collected, not
+    sent), the share of it the database takes."""
+    from django.db import connection
+
+    from yuyue.engagement import chat
+    from yuyue.engagement.models import Conversation
+
+    customer = Conversation.objects.get(pk=conversation).customer
+    spent = []
+
+    def timer(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    with connection.execute_wrapper(timer):
+        for i in range(sends):
+            chat.send_message(
+                actor=customer, conversation_id=conversation, text=f"t{i}", key=f"t-{i}", pushes=[]
+            )
+    total = time.perf_counter() - t0
+    return {
+        "ms_per_send": total * 1000 / sends,
+        "db_ms_per_send": sum(spent) * 1000 / sends,
+        "statements_per_send": len(spent) / sends,
+    }
+
+
 def time_unread(user: int, calls: int) -> dict:
     from yuyue.engagement import chat
 
@@ -176,10 +210,9 @@ def time_unread(user: int, calls: int) -> dict:
 # --- load ---------------------------------------------------------------------------------------
 
 
-async def run_rate(url: str, pairs: list[dict], rate: int, seconds: float) -> dict:
+async def run_rate(urls: list[str], pairs: list[dict], rate: int, seconds: float) -> dict:
     import websockets
 
-    ws_url = url.replace("http://", "ws://")
     sent_at: dict[str, float] = {}
     delivered: dict[str, float] = {}
     acked: dict[str, float] = {}
@@ -197,10 +230,13 @@ async def run_rate(url: str, pairs: list[dict], rate: int, seconds: float) -> di
                 refused.append(m)
 
     socks = []
-    for p in pairs:
-        for role in ("customer", "provider"):
+    for n, p in enumerate(pairs):
+        for side, role in enumerate(("customer", "provider")):
+            # as a proxy spreads them: the two sides of a conversation on different servers,
+            # so every delivery crosses processes through the channel layer
+            base = urls[(n + side) % len(urls)].replace("http://", "ws://")
             s = await websockets.connect(
-                f"{ws_url}/ws/chat/{p['conversation']}/?token={p[role]}", max_queue=None
+                f"{base}/ws/chat/{p['conversation']}/?token={p[role]}", max_queue=None
             )
             ready = json.loads(await s.recv())
             assert ready["type"] == "ready", ready
@@ -253,7 +289,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="250,500,1000")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--no-inbox", action="store_true")
@@ -267,24 +303,25 @@ def main() -> None:
     migrate(url)
     pairs = django_call(url, "bench.chat:seed_conversations", n=CONVERSATIONS)
     subprocess.run(["redis-cli", "-u", args.redis, "flushdb"], check=True, capture_output=True)
-    server = LiveServer(
-        url,
-        asgi=True,
-        asgi_workers=args.workers,
-        settings_module="yuyue.settings",
-        env={"REDIS_URL": args.redis},
-    ).start()
+    servers = [
+        LiveServer(url, asgi=True, settings_module="yuyue.settings", env={"REDIS_URL": args.redis})
+        for _ in range(args.servers)
+    ]
     rows = []
     try:
+        for server in servers:
+            server.start()
         for rate in [int(r) for r in args.rates.split(",")]:
-            result = asyncio.run(run_rate(server.url, pairs, rate, args.seconds))
+            result = asyncio.run(run_rate([x.url for x in servers], pairs, rate, args.seconds))
             log(result)
             rows.append(result)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     print(
-        f"\nChat over the websocket, {label}, {CONVERSATIONS} conversations, uvicorn x "
-        f"{args.workers} + Redis channel layer, clients on the same machine; {machine()}"
+        f"\nChat over the websocket, {label}, {CONVERSATIONS} conversations, {args.servers} "
+        "uvicorn processes (clients spread over them) + Redis channel layer, clients on the "
+        f"same machine; {machine()}"
     )
     print(
         table(

@@ -229,9 +229,12 @@ def send_message(
     image: bytes | None = None,
     booking_id: int | None = None,
     key: str | None = None,
+    pushes: list | None = None,
 ) -> tuple[Message, bool]:
     """Send text, a picture, or an order's card; (the message, whether it is new). A retry with
-    the same key gives back the first message and changes nothing."""
+    the same key gives back the first message and changes nothing. The pushes to open pages go
+    out after commit; given `pushes`, they are put there instead, as (group, event), for a
+    caller on the event loop to send (the socket: the database thread moves on at once)."""
     conversation, side = _conversation_for(actor, conversation_id)
     key = (key or "").strip() or uuid.uuid4().hex
     if len(key) > 64:
@@ -280,7 +283,11 @@ def send_message(
                 last_text=message.text[:120],
                 last_kind=message.kind,
             )
-            transaction.on_commit(lambda: _push_message(message, recipients))
+            out = _message_pushes(message, recipients)
+            if pushes is None:
+                transaction.on_commit(lambda: [live.push(g, e) for g, e in out])
+            else:
+                transaction.on_commit(lambda: pushes.extend(out))
     except IntegrityError:  # the same key sent twice at once: the other one was written
         earlier = Message.objects.filter(sender_id=actor.pk, client_key=key).first()
         if earlier is None:
@@ -443,12 +450,9 @@ def as_event(message: Message) -> dict:
     }
 
 
-def _push_message(message: Message, recipients: list[int]) -> None:
-    live.push(
-        group_name(message.conversation_id), {"type": "chat.event", "payload": as_event(message)}
-    )
-    for user_id in recipients:
-        live.ping(user_id)
+def _message_pushes(message: Message, recipients: list[int]) -> list[tuple[str, dict]]:
+    event = {"type": "chat.event", "payload": as_event(message)}
+    return [(group_name(message.conversation_id), event), *map(live.ping_event, recipients)]
 
 
 def _push_read(conversation_id: int, side: str, up_to: int, reader_id: int) -> None:

@@ -66,6 +66,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         booking_id = content.get("booking_id")
         if not (booking_id is None or (isinstance(booking_id, int) and booking_id > 0)):
             booking_id = None
+        pushes: list = []
         try:
             message, _new = await database_sync_to_async(chat.send_message)(
                 actor=self.user,
@@ -73,6 +74,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 text=text,
                 booking_id=booking_id,
                 key=key,
+                pushes=pushes,
             )
         except DomainError as exc:
             await self.send_json(
@@ -80,6 +82,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json({**chat.as_event(message), "type": "sent"})
+        for group, event in pushes:  # from the loop: the database thread is free already
+            await self.channel_layer.group_send(group, event)
 
     async def chat_event(self, event):
         await self.send_json(event["payload"])

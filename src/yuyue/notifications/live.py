@@ -30,6 +30,11 @@ def push(group: str, event: dict) -> None:
         log.exception("push to %s failed", group)
 
 
+def ping_event(user_id: int) -> tuple[str, dict]:
+    """(group, event) that tells the person's open pages their notices or messages changed."""
+    return group_name(user_id), {"type": "notices.changed", "payload": {"event": "notices"}}
+
+
 def ping(user_id: int) -> None:
     """Tell the person's open pages that their notices changed."""
-    push(group_name(user_id), {"type": "notices.changed", "payload": {"event": "notices"}})
+    push(*ping_event(user_id))
