@@ -352,6 +352,13 @@ def main() -> None:
             ],
         )
     )
+    svc = django_call(
+        url, "bench.chat:time_sends", conversation=pairs[0]["conversation"], sends=500
+    )
+    print(
+        f"the write alone, in one process: {svc['ms_per_send']:.2f} ms a send, of which "
+        f"{svc['db_ms_per_send']:.2f} ms in {svc['statements_per_send']:.0f} statements"
+    )
     best = max(rows, key=lambda r: r["rate"])
     verdict = (
         "PASS"

@@ -220,6 +220,7 @@ YUYUE_CHAT_DAYS_AFTER = int(
     os.environ.get("YUYUE_CHAT_DAYS_AFTER", "7")
 )  # an order chat stays open
 YUYUE_CHAT_PAGE = 30  # messages a page of history shows
+YUYUE_RECOMMEND_DAYS = 90  # "recommended for you" weighs the orders of so many days
 YUYUE_RATING_PRIOR_WEIGHT = int(os.environ.get("YUYUE_RATING_PRIOR_WEIGHT", "10"))
 YUYUE_RATING_PRIOR_MEAN = float(os.environ.get("YUYUE_RATING_PRIOR_MEAN", "4.0"))
 # After-sales cases: the merchant answers within, then the platform decides within (hours).

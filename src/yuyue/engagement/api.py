@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from yuyue.accounts.auth import bearer, operator_bearer
 from yuyue.core.errors import DomainError
 
-from . import cases, chat, reviews
+from . import cases, chat, favourites, reviews
 from .models import Case
 
 router = Router(tags=["engagement"])
@@ -332,3 +332,94 @@ def send_picture(
         actor=request.auth, conversation_id=conversation_id, image=data, key=key
     )
     return Status(201 if new else 200, message_out(chat.Line(message, True, False)))
+
+
+# --- favourites and recommendations ------------------------------------------------------------
+
+FavouriteKindIn = Literal["provider", "service", "merchant"]
+
+
+class FavouriteOut(Schema):
+    kind: str
+    id: int
+    name: str
+    merchant_id: int | None
+
+
+class FavouritesOut(Schema):
+    providers: list[FavouriteOut]
+    services: list[FavouriteOut]
+    merchants: list[FavouriteOut]
+
+
+class SavedOut(Schema):
+    saved: bool
+
+
+class SuggestionOut(Schema):
+    service_id: int
+    name: str
+    merchant_id: int
+    merchant: str
+    price_fen: int
+    why: str = Field(description="similar (booked by customers like you) or popular (nearby)")
+
+
+def _favourite(kind: str, obj) -> dict:
+    name = getattr(obj, "display_name", None) or obj.name
+    return {
+        "kind": kind,
+        "id": obj.pk,
+        "name": name,
+        "merchant_id": getattr(obj, "merchant_id", None),
+    }
+
+
+@router.get("/favourites", response=FavouritesOut, auth=bearer)
+def my_favourites(request):
+    """One's saved providers, services and merchants, newest first."""
+    found = favourites.favourites(actor=request.auth)
+    return {f"{kind}s": [_favourite(kind, o) for o in objs] for kind, objs in found.items()}
+
+
+@router.put("/favourites/{kind}/{target_id}", response=SavedOut, auth=bearer)
+def save_favourite(request, kind: FavouriteKindIn, target_id: int):
+    """Save a provider, service or merchant (saving again changes nothing)."""
+    favourites.save(actor=request.auth, kind=kind, target_id=target_id)
+    return {"saved": True}
+
+
+@router.delete("/favourites/{kind}/{target_id}", response=SavedOut, auth=bearer)
+def remove_favourite(request, kind: FavouriteKindIn, target_id: int):
+    """Forget a saved one."""
+    favourites.remove(actor=request.auth, kind=kind, target_id=target_id)
+    return {"saved": False}
+
+
+def _suggestion(service, why: str) -> dict:
+    return {
+        "service_id": service.pk,
+        "name": service.name,
+        "merchant_id": service.merchant_id,
+        "merchant": service.merchant.name,
+        "price_fen": service.base_price_fen,
+        "why": why,
+    }
+
+
+@router.get("/recommendations", response=list[SuggestionOut], auth=bearer)
+def recommendations(
+    request,
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None,
+    lng: Annotated[float | None, Field(ge=-180, le=180)] = None,
+):
+    """Services for you near (lat, lng): what customers who booked what you booked also booked,
+    then what is popular nearby."""
+    found = favourites.recommend(actor=request.auth, lat=lat, lng=lng)
+    return [_suggestion(s, why) for s, why in found]
+
+
+@router.get("/book-again", response=list[SuggestionOut], auth=bearer)
+def book_again(request):
+    """The services of one's finished orders, the latest first."""
+    return [_suggestion(s, "again") for s in favourites.book_again(actor=request.auth)]

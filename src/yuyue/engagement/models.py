@@ -284,3 +284,26 @@ class UnreadCount(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(count__gte=0), name="chat_unread_never_negative")
         ]
+
+
+# --- favourites ------------------------------------------------------------------------------
+
+
+class FavouriteKind(models.TextChoices):
+    PROVIDER = "provider", "a provider"
+    SERVICE = "service", "a service"
+    MERCHANT = "merchant", "a merchant"
+
+
+class Favourite(models.Model):
+    """A provider, service or merchant a customer saved (once)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=FavouriteKind.choices)
+    target_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "target_id"], name="favourite_once")
+        ]
