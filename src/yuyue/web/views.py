@@ -13,6 +13,7 @@ from yuyue.catalog import places
 from yuyue.catalog.models import Category, Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
+from yuyue.engagement import favourites
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 from yuyue.web.customer.views import _point
 
@@ -91,6 +92,11 @@ def home(request):
     where = _where(request)
     if where is not None:
         merchants = places.nearest_first(merchants, where["lat"], where["lng"])
+    suggested, again = [], []
+    if request.user.is_authenticated and not (q or category):
+        at = (where or {}).get("lat"), (where or {}).get("lng")
+        suggested = favourites.recommend(actor=request.user, lat=at[0], lng=at[1], limit=4)
+        again = favourites.book_again(actor=request.user, limit=4)
     return render(
         request,
         "web/home.html",
@@ -103,6 +109,8 @@ def home(request):
             "areas": places.areas(),
             "area_id": where.get("area") if where else None,
             "keep": {k: v for k, v in (("q", q), ("category", category)) if v},
+            "suggested": suggested,
+            "again": again,
         },
     )
 

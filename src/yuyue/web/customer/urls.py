@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cases, needs, packages, profile, providers, reviews, views
+from . import cases, favourites, needs, packages, profile, providers, reviews, views
 
 app_name = "customer"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("my/waitlist/<int:entry_id>/leave/", views.leave_waitlist, name="leave-waitlist"),
     path("my/wallet/", views.wallet_page, name="wallet"),
     path("my/profile/", profile.profile_page, name="profile"),
+    path("my/favourites/", favourites.favourites_page, name="favourites"),
+    path("my/favourites/<str:kind>/<int:target_id>/", favourites.toggle, name="favourite"),
     path("my/notices/", views.notices_page, name="notices"),
     path("my/notices/<int:notice_id>/read/", views.notice_read, name="notice-read"),
     path("my/notices/badge/", views.unread_badge, name="badge"),
