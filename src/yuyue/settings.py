@@ -339,6 +339,23 @@ YUYUE_REMINDER_SWEEP_SECONDS = int(os.environ.get("YUYUE_REMINDER_SWEEP_SECONDS"
 YUYUE_PAYMENT_SWEEP_SECONDS = int(os.environ.get("YUYUE_PAYMENT_SWEEP_SECONDS", "15"))
 YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.notifications.sms.LogSms")
 YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kind is in-app
+# WeChat subscribe messages 订阅消息: kind of notice -> {"id": template id, "page": the
+# mini-program page it opens ({payload} fields), "data": {key: "{payload field}"}}; a kind with
+# no template id is not sent through WeChat (the default: none configured).
+YUYUE_WECHAT_TEMPLATES = json.loads(
+    os.environ.get("YUYUE_WECHAT_TEMPLATES")
+    or json.dumps(
+        {
+            "booking.reminder": {
+                "id": "",
+                "page": "pages/booking/index?id={booking}",
+                "data": {"thing1": "{service}", "time2": "{starts_at}"},
+            }
+        }
+    )
+)
+YUYUE_WECHAT_MINIPROGRAM_STATE = os.environ.get("YUYUE_WECHAT_MINIPROGRAM_STATE", "formal")
+YUYUE_DELIVERY_RETRY_SECONDS = 30  # a failed send waits this long, doubled each try
 # WebRTC: STUN/TURN servers for the browsers of a call (JSON list of RTCIceServer); none is
 # needed when both sides are on one network.
 YUYUE_ICE_SERVERS = json.loads(os.environ.get("YUYUE_ICE_SERVERS", "[]"))

@@ -156,3 +156,14 @@ def chat_send():
     """A chat send: the check for an earlier message with the key has been made; pause before
     the insert (the control drops the unique (sender, key) that guards it)."""
     _pause()
+
+
+def delivery_claim(*, pk):
+    """A notice's delivery: read that it waits, pause, then take it (as read)."""
+    from yuyue.notifications.models import Delivery
+
+    if Delivery.objects.filter(pk=pk, status="pending").exists():
+        _pause()
+        Delivery.objects.filter(pk=pk).update(status="sending")
+        return True
+    return False

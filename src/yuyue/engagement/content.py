@@ -10,9 +10,9 @@ from functools import lru_cache
 
 import httpx
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.module_loading import import_string
 
+from yuyue.accounts.wechat import access_token
 from yuyue.core.errors import DomainError
 
 
@@ -33,38 +33,8 @@ class WechatChecker:
     """WeChat's text check: an access token (client_credential, cached until it expires), then
     POST /wxa/msg_sec_check with version 2, scene 2 (comments) and the writer's openid."""
 
-    def _token(self) -> str:
-        key = f"wechat-access-token:{settings.WECHAT_APP_ID}"
-        token = cache.get(key)
-        if token:
-            return token
-        if not (settings.WECHAT_APP_ID and settings.WECHAT_APP_SECRET):
-            raise DomainError("wechat_not_configured")
-        data = self._get(
-            "/cgi-bin/token",
-            {
-                "grant_type": "client_credential",
-                "appid": settings.WECHAT_APP_ID,
-                "secret": settings.WECHAT_APP_SECRET,
-            },
-        )
-        token = data.get("access_token")
-        if not token:
-            raise DomainError("content_check_unavailable")
-        cache.set(key, token, max(60, int(data.get("expires_in", 7200)) - 300))
-        return token
-
-    def _get(self, path: str, params: dict) -> dict:
-        try:
-            response = httpx.get(
-                settings.WECHAT_API_BASE.rstrip("/") + path, params=params, timeout=5.0
-            )
-            return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise DomainError("content_check_unavailable") from exc
-
     def check(self, text: str, *, openid: str = "") -> Verdict:
-        token = self._token()
+        token = access_token(unavailable="content_check_unavailable")
         try:
             response = httpx.post(
                 settings.WECHAT_API_BASE.rstrip("/") + "/wxa/msg_sec_check",

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from yuyue.accounts.models import User
 
-from . import live
+from . import delivery, live
 from .models import Notice
 from .sms import get_sms_sender, text_for
 
@@ -18,7 +18,7 @@ log = logging.getLogger("yuyue.notify")
 
 
 def notify(user_id: int, kind: str, **payload) -> None:
-    Notice.objects.create(user_id=user_id, kind=kind, payload=payload)
+    delivery.plan([Notice.objects.create(user_id=user_id, kind=kind, payload=payload)])
     transaction.on_commit(lambda: log.info("notify user=%s kind=%s %s", user_id, kind, payload))
     transaction.on_commit(lambda: live.ping(user_id))
     if kind in settings.YUYUE_SMS_KINDS:
@@ -28,8 +28,10 @@ def notify(user_id: int, kind: str, **payload) -> None:
 def notify_many(notes: list[tuple[int, str, dict]]) -> None:
     """Many in-app notices in one statement [(user_id, kind, payload)] (a dispatch round's
     offers); the kinds sent as text messages are sent one by one after commit."""
-    Notice.objects.bulk_create(
-        [Notice(user_id=u, kind=k, payload=p) for u, k, p in notes], batch_size=1000
+    delivery.plan(
+        Notice.objects.bulk_create(
+            [Notice(user_id=u, kind=k, payload=p) for u, k, p in notes], batch_size=1000
+        )
     )
     for user_id in {u for u, _k, _p in notes}:
         transaction.on_commit(lambda u=user_id: live.ping(u))

@@ -19,3 +19,9 @@ class OrdersConfig(AppConfig):
         from .closures import tell_holders
 
         slots_closed.connect(tell_holders, sender=TimeSlot, dispatch_uid="orders.closures")
+
+        from yuyue.notifications.delivery import still_true
+
+        from .reminders import still_coming
+
+        still_true("booking.reminder")(still_coming)

@@ -87,3 +87,10 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> d
                 counts["sent"] += 1
         if len(due) < limit:
             return counts
+
+
+def still_coming(payload: dict) -> bool:
+    """A reminder is still true while its booking is neither closed nor over (a WeChat message
+    about a cancelled booking is not sent)."""
+    booking = Booking.objects.filter(pk=payload.get("booking")).only("status", "ends_at").first()
+    return booking is not None and booking.status not in CLOSED and booking.ends_at > timezone.now()
