@@ -239,7 +239,7 @@ def test_the_api_records_acceptances_and_turns_a_kind_off(wechat, db):
     assert r.json() == {"credits": {"order.news": 1}}
     bad = {"templates": ["no.such.kind"]}
     r = api.post("/api/me/subscriptions", bad, content_type="application/json", **auth)
-    assert r.json()["code"] == "invalid_input"
+    assert (r.status_code, r.json()["code"]) == (404, "template_unknown")
     off = {"kind": "order.news", "muted": True}
     r = api.put("/api/me/notice-settings", off, content_type="application/json", **auth)
     assert r.status_code == 200

@@ -423,6 +423,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "A case is opened on a paid order once it is done, before it is settled.",
         "订单完成并已支付、结算之前才能申请售后。",
     ),
+    "template_unknown": (
+        404,
+        "No subscribe message is sent for this kind of notice: {kind}.",
+        "该类通知没有订阅消息模板：{kind}。",
+    ),
     "chat_unavailable": (
         409,
         "This order has no provider to talk to yet.",

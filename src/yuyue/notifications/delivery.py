@@ -97,9 +97,10 @@ def grant(*, actor, templates: list[str]) -> dict[str, int]:
     """The mini-program reports the templates the person accepted: one credit each."""
     if getattr(actor, "pk", None) is None:
         raise DomainError("auth_required")
-    known = [t for t in dict.fromkeys(templates) if template_for(t)]
-    if len(known) != len(set(templates)):
-        raise DomainError("invalid_input", "templates are kinds of notices that have a template.")
+    known = list(dict.fromkeys(templates))
+    for template in known:
+        if not template_for(template):
+            raise DomainError("template_unknown", kind=template[:48])
     with transaction.atomic():
         for template in known:
             row, _ = SubscribeCredit.objects.get_or_create(user_id=actor.pk, template=template)
