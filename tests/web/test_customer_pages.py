@@ -315,7 +315,7 @@ def test_two_browsers_race_for_the_last_place(live_server, passport, chromium):
         page.fill("#f-0-id", GOOD_ID)
         pages.append(page)
     for page in pages:  # both submit before either answer is read
-        page.evaluate("document.querySelector('main form[method=post]').requestSubmit()")
+        page.evaluate("document.getElementById('book-form').requestSubmit()")
     for page in pages:  # each lands on the payment or back on the form with the reason
         page.wait_for_function(
             "location.pathname.includes('/pay/') || !!document.querySelector('#form-error')"
