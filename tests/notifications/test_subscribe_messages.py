@@ -245,3 +245,21 @@ def test_the_api_records_acceptances_and_turns_a_kind_off(wechat, db):
     assert r.status_code == 200
     remind(who)
     assert not Delivery.objects.exists()
+
+
+def test_the_profile_page_turns_wechat_reminders_off_and_on(wechat, db):
+    from yuyue.notifications.models import NoticeMute
+
+    who = person("o-page")
+    page = Client()
+    page.force_login(who)
+    shown = page.get("/my/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="kinds" value="booking.reminder" checked' in shown
+    page.post("/my/profile/", {"action": "wechat", "kinds": ["order.news"]})
+    assert list(NoticeMute.objects.filter(user=who).values_list("kind", flat=True)) == [
+        "booking.reminder"
+    ]
+    remind(who, "booking.reminder")
+    assert not Delivery.objects.exists()  # turned off: not sent through WeChat
+    page.post("/my/profile/", {"action": "wechat", "kinds": ["order.news", "booking.reminder"]})
+    assert not NoticeMute.objects.exists()

@@ -4,6 +4,7 @@ rules are `accounts.profile`, as the API's (`/api/me…`)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -14,17 +15,36 @@ from django.views.decorators.http import require_http_methods
 from yuyue.accounts import profile
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
+from yuyue.notifications.delivery import WECHAT, set_muted, template_for
+from yuyue.notifications.models import NoticeMute
 
 from .views import _point
 
-ACTIONS = ("name", "avatar", "address", "default", "delete", "phone_code", "phone")
+ACTIONS = ("name", "avatar", "address", "default", "delete", "phone_code", "phone", "wechat")
+WECHAT_KINDS = {"booking.reminder": lambda: _("Reminders before a booking")}
+
+
+def _wechat_choices(user) -> list[dict]:
+    """The kinds of notices sent as WeChat messages, and whether this person receives each."""
+    muted = set(NoticeMute.objects.filter(user=user, channel=WECHAT).values_list("kind", flat=True))
+    return [
+        {"kind": kind, "label": WECHAT_KINDS.get(kind, lambda k=kind: k)(), "on": kind not in muted}
+        for kind in settings.YUYUE_WECHAT_TEMPLATES
+        if template_for(kind)
+    ]
 
 
 @login_required(login_url="customer:sign-in")
 @require_http_methods(["GET", "POST"])
 def profile_page(request):
     user = request.user
-    context = {"addresses": profile.my_addresses(actor=user), "step": "", "new_phone": ""}
+    context = {
+        "addresses": profile.my_addresses(actor=user),
+        "step": "",
+        "new_phone": "",
+        "wechat": _wechat_choices(user),
+        "has_openid": bool(user.wx_openid),
+    }
     if request.method == "POST":
         action = request.POST.get("action", "")
         done = None
@@ -75,6 +95,11 @@ def profile_page(request):
                     client=client_address(request),
                 )
                 done = _("Your phone number is changed.")
+            elif action == "wechat":
+                wanted = set(request.POST.getlist("kinds"))
+                for choice in context["wechat"]:
+                    set_muted(actor=user, kind=choice["kind"], muted=choice["kind"] not in wanted)
+                done = _("Your choices are saved.")
             else:
                 raise DomainError("invalid_input", "unknown action")
         except DomainError as exc:
