@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from tests.browser import _Shared, launch
+from tests.standins import JsonStandIn
 from yuyue.accounts.models import MerchantStaff, Provider, StaffRole, User
 from yuyue.accounts.tokens import issue_token
 from yuyue.catalog.models import Hall, Merchant, MerchantStatus, Service, ServiceKind
@@ -239,7 +240,7 @@ def tomorrow_local():
     ).date()
 
 
-class FakeWechat(BaseHTTPRequestHandler):
+class FakeWechat(JsonStandIn):
     """A local jscode2session endpoint: code 'good-N' → openid 'o-N'; anything else errors."""
 
     def do_GET(self):  # noqa: N802
@@ -251,15 +252,7 @@ class FakeWechat(BaseHTTPRequestHandler):
             body = {"openid": "o-" + code[5:], "session_key": "sk"}
         else:
             body = {"errcode": 40029, "errmsg": "invalid code"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(body)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.conftest import make_user
+from tests.standins import JsonStandIn
 from yuyue.accounts.models import Provider
 from yuyue.catalog.models import Category
 from yuyue.core.errors import DomainError
@@ -166,25 +167,17 @@ def test_three_fives_do_not_outrank_three_hundred_four_point_eights(
     assert ids.index(many.pk) < ids.index(few.pk)
 
 
-class FakeSecCheck(BaseHTTPRequestHandler):
+class FakeSecCheck(JsonStandIn):
     """WeChat's access token and msg_sec_check v2: text with 'spam' is risky, text with 'maybe'
     is held for review, the rest passes; a wrong token is errcode 40001."""
-
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
         q = parse_qs(url.query)
         if url.path == "/cgi-bin/token" and q.get("appid") == ["wxdemo"]:
-            self._send({"access_token": "TOKEN-1", "expires_in": 7200})
+            self.reply({"access_token": "TOKEN-1", "expires_in": 7200})
         else:
-            self._send({"errcode": 40013, "errmsg": "invalid appid"})
+            self.reply({"errcode": 40013, "errmsg": "invalid appid"})
 
     def do_POST(self):  # noqa: N802
         url = urlparse(self.path)
@@ -192,14 +185,11 @@ class FakeSecCheck(BaseHTTPRequestHandler):
         if url.path != "/wxa/msg_sec_check" or parse_qs(url.query).get("access_token") != [
             "TOKEN-1"
         ]:
-            return self._send({"errcode": 40001, "errmsg": "invalid credential"})
+            return self.reply({"errcode": 40001, "errmsg": "invalid credential"})
         assert body["version"] == 2 and body["scene"] == 2
         text = body["content"]
         suggest = "risky" if "spam" in text else "review" if "maybe" in text else "pass"
-        self._send({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 100}})
-
-    def log_message(self, *args):
-        pass
+        self.reply({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 100}})
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -19,13 +19,14 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import make_user
+from tests.standins import JsonStandIn
 from yuyue.accounts.tokens import issue_token
 from yuyue.notifications import delivery
 from yuyue.notifications.models import Delivery, Notice, SubscribeCredit
 from yuyue.notifications.sending import notify
 
 
-class FakeWechat(BaseHTTPRequestHandler):
+class FakeWechat(JsonStandIn):
     """Tokens for the right app; a send answers by the openid: o-refuse → 43101, o-busy → -1
     (system busy) once, o-slow waits a moment (two workers overlap), others 0."""
 
@@ -33,43 +34,32 @@ class FakeWechat(BaseHTTPRequestHandler):
     busy_once: set[str] = set()
     lock = threading.Lock()
 
-    def _reply(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self):  # noqa: N802
         query = parse_qs(urlparse(self.path).query)
         if urlparse(self.path).path == "/cgi-bin/token" and query.get("appid") == ["wxdemo"]:
-            self._reply({"access_token": "tok-1", "expires_in": 7200})
+            self.reply({"access_token": "tok-1", "expires_in": 7200})
         else:
-            self._reply({"errcode": 40013, "errmsg": "invalid appid"})
+            self.reply({"errcode": 40013, "errmsg": "invalid appid"})
 
     def do_POST(self):  # noqa: N802
         url = urlparse(self.path)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if url.path != "/cgi-bin/message/subscribe/send":
-            return self._reply({"errcode": 404, "errmsg": "no such api"})
+            return self.reply({"errcode": 404, "errmsg": "no such api"})
         if parse_qs(url.query).get("access_token") != ["tok-1"]:
-            return self._reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return self.reply({"errcode": 40001, "errmsg": "invalid credential"})
         openid = body["touser"]
         if openid == "o-refuse":
-            return self._reply({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+            return self.reply({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
         with self.lock:
             if openid in self.busy_once:
                 self.busy_once.discard(openid)
-                return self._reply({"errcode": -1, "errmsg": "system error"})
+                return self.reply({"errcode": -1, "errmsg": "system error"})
         if openid == "o-slow":
             threading.Event().wait(0.3)
         with self.lock:
             self.sent.append(body)
-        self._reply({"errcode": 0, "errmsg": "ok"})
-
-    def log_message(self, *args):
-        pass
+        self.reply({"errcode": 0, "errmsg": "ok"})
 
 
 TEMPLATE = {
