@@ -49,6 +49,7 @@ def test_purge_runs_in_the_worker_and_schedules_itself():
         "yuyue.dispatch.tasks.dispatch_round_job",
         "yuyue.dispatch.tasks.purge_positions_job",
         "yuyue.engagement.tasks.escalate_cases_job",
+        "yuyue.notifications.tasks.send_deliveries_job",
         "yuyue.orders.tasks.expire_unpaid_job",
         "yuyue.orders.tasks.send_reminders_job",
         "yuyue.pricing.tasks.holiday_calendar_job",

@@ -14,8 +14,14 @@
   const d = list.dataset;
   const t = {sent: d.tSent, read: d.tRead, sending: d.tSending, picture: d.tPicture, order: d.tOrder,
     live: d.tLive, offline: d.tOffline, pictureUrl: d.pictureUrl, zone: d.zone, lang: d.lang};
-  const clock = new Intl.DateTimeFormat(t.lang, {month: "short", day: "numeric", weekday: "short",
-    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: t.zone});
+  const zh = t.lang.startsWith("zh");
+  const parts = new Intl.DateTimeFormat(t.lang, {month: zh ? "numeric" : "short", day: "numeric",
+    weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: t.zone});
+  const clock = {format(at) {  /* as display.moment writes it: Mon 7 Dec 09:00, 12月7日 周一 09:00 */
+    const p = Object.fromEntries(parts.formatToParts(at).map((x) => [x.type, x.value]));
+    return zh ? `${p.month}月${p.day}日 ${p.weekday} ${p.hour}:${p.minute}`
+      : `${p.weekday} ${p.day} ${p.month} ${p.hour}:${p.minute}`;
+  }};
   const pending = new Map();  // key -> text, until the server says it is stored
   let socket = null, wait = 1000, lastRead = 0;
 
