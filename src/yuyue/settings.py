@@ -339,6 +339,12 @@ YUYUE_REMINDER_SWEEP_SECONDS = int(os.environ.get("YUYUE_REMINDER_SWEEP_SECONDS"
 YUYUE_PAYMENT_SWEEP_SECONDS = int(os.environ.get("YUYUE_PAYMENT_SWEEP_SECONDS", "15"))
 YUYUE_SMS_SENDER = os.environ.get("YUYUE_SMS_SENDER", "yuyue.notifications.sms.LogSms")
 YUYUE_SMS_KINDS = {"booking.reminder"}  # also sent as a text message; every kind is in-app
+# Alibaba Cloud SMS (YUYUE_SMS_SENDER = "yuyue.notifications.aliyun_sms.AliyunSms")
+ALIYUN_SMS_BASE = os.environ.get("ALIYUN_SMS_BASE", "https://dysmsapi.aliyuncs.com")
+ALIYUN_ACCESS_KEY_ID = os.environ.get("ALIYUN_ACCESS_KEY_ID", "")
+ALIYUN_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_TEMPLATES = json.loads(os.environ.get("ALIYUN_SMS_TEMPLATES") or "{}")
 # WeChat subscribe messages 订阅消息: kind of notice -> {"id": template id, "page": the
 # mini-program page it opens ({payload} fields), "data": {key: "{payload field}"}}; a kind with
 # no template id is not sent through WeChat (the default: none configured).

@@ -184,6 +184,11 @@ def test_reminders_at_each_time_in_app_and_by_sms(book_call, customer, settings)
             for n in Notice.objects.filter(user=user, kind="booking.reminder")
         )
         assert minutes == [0, 15]
+    from yuyue.notifications.delivery import send_due
+
+    KeptSms.sent = []
+    assert send_due() == {"sent": 4}  # the sending job: each text once
+    assert send_due() == {}
     status, seen = api_for(customer).get("/api/me/notices", {"unread": True})
     assert status == 200 and [n["kind"] for n in seen] == ["booking.reminder"] * 2
     status, read = api_for(customer).post(f"/api/me/notices/{seen[0]['id']}/read")
@@ -201,7 +206,7 @@ class KeptSms:
 
     sent: list[tuple[str, str]] = []
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, kind=None, payload=None) -> None:
         KeptSms.sent.append((phone, text))
 
 

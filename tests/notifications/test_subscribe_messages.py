@@ -79,6 +79,7 @@ def wechat(settings):
     # "order.news" has no "still true" check; a reminder's is its booking's state (orders)
     settings.YUYUE_WECHAT_TEMPLATES = {"order.news": TEMPLATE, "booking.reminder": TEMPLATE}
     settings.YUYUE_DELIVERY_RETRY_SECONDS = 30
+    settings.YUYUE_SMS_KINDS = set()  # WeChat alone here (texts: test_sms.py)
     yield FakeWechat
     server.shutdown()
 

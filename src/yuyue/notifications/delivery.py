@@ -1,8 +1,9 @@
-"""Notices beyond the app: WeChat subscribe messages 订阅消息.
+"""Notices beyond the app: text messages and WeChat subscribe messages 订阅消息.
 
 One place decides what reaches whom through which channel: `plan` (called by `notify` in the
 notice's transaction) gives a notice a `Delivery` row for each channel its kind is routed to
-(`YUYUE_WECHAT_TEMPLATES`: kind → template id, page, data fields) when the person can get it (a
+(`channels_for`: a text where `YUYUE_SMS_KINDS` says so; WeChat where `YUYUE_WECHAT_TEMPLATES`
+gives the kind a template id, page and data fields) when the person can get it (a phone, a
 WeChat openid) and has not turned that kind off. A job sends what is due: each row is claimed by
 one conditional update (two workers never send one twice), then, just before sending, dropped
 if the notice was read or is no longer true (a part above registers what "still true" means for
@@ -10,7 +11,7 @@ its kinds, `still_true`), or if the person has no credit left for the template (
 in the mini-program is one message, spent by one conditional update). WeChat's 43101 (the person
 refused or has no subscription) is final and voids their credits of that template; a failure
 that may pass (network, system busy, an expired token) gives the credit back and is tried again
-later, waiting longer each time, up to `MAX_ATTEMPTS`."""
+later, waiting longer each time, up to `MAX_ATTEMPTS` (a text the provider did not take too)."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 
 from .models import Delivery, DeliveryStatus, Notice, NoticeMute, SubscribeCredit
+from .sms import get_sms_sender, text_for
 
 log = logging.getLogger("yuyue.notify")
 
 WECHAT = "wechat"
+SMS = "sms"
 MAX_ATTEMPTS = 5
 REFUSED = 43101  # "user refuse to accept the msg": no subscription (or no credit) on WeChat's side
 TOKEN_ERRORS = {40001, 42001}  # the access token is invalid or expired: ask for a new one
@@ -73,22 +76,40 @@ def template_for(kind: str) -> dict | None:
     return found if found and found.get("id") else None
 
 
+def channels_for(kind: str) -> list[str]:
+    """Where a kind of notice goes beyond the app: a text message where YUYUE_SMS_KINDS says
+    so, a WeChat subscribe message where it has a template."""
+    return [
+        c for c, on in ((SMS, kind in settings.YUYUE_SMS_KINDS), (WECHAT, template_for(kind))) if on
+    ]
+
+
 def plan(notices: list[Notice]) -> None:
-    """The deliveries of new notices beyond the app (in their transaction)."""
-    routed = [n for n in notices if template_for(n.kind)]
-    if not routed:
+    """The deliveries of new notices beyond the app (in their transaction): one per channel
+    the kind is routed to, for people that channel reaches who did not turn the kind off."""
+    wanted = [(n, c) for n in notices for c in channels_for(n.kind)]
+    if not wanted:
         return
-    reachable = set(
-        User.objects.filter(pk__in={n.user_id for n in routed}, wx_openid__isnull=False)
-        .exclude(notice_mutes__channel=WECHAT, notice_mutes__kind__in={n.kind for n in routed})
-        .values_list("pk", flat=True)
+    people = {n.user_id for n, _c in wanted}
+    reach = {
+        SMS: set(
+            User.objects.filter(pk__in=people, phone_index__isnull=False)
+            .exclude(phone_index="")
+            .values_list("pk", flat=True)
+        ),
+        WECHAT: set(
+            User.objects.filter(pk__in=people, wx_openid__isnull=False).values_list("pk", flat=True)
+        ),
+    }
+    muted = set(
+        NoticeMute.objects.filter(user_id__in=people).values_list("user_id", "kind", "channel")
     )
     now = timezone.now()
     Delivery.objects.bulk_create(
         [
-            Delivery(notice=n, channel=WECHAT, next_try_at=now)
-            for n in routed
-            if n.user_id in reachable
+            Delivery(notice=n, channel=c, next_try_at=now)
+            for n, c in wanted
+            if n.user_id in reach[c] and (n.user_id, n.kind, c) not in muted
         ]
     )
 
@@ -173,13 +194,15 @@ def _give_back(user_id: int, template: str) -> None:
 def _send_one(delivery: Delivery) -> str:
     notice, user = delivery.notice, delivery.notice.user
     template = template_for(notice.kind)
-    if template is None or not user.wx_openid:
+    if delivery.channel == WECHAT and (template is None or not user.wx_openid):
         return _finish(delivery, DeliveryStatus.SKIPPED, "no template or no openid")
     if notice.read_at is not None:
         return _finish(delivery, DeliveryStatus.SKIPPED, "read in the app")
     check = _still_true.get(notice.kind)
     if check is not None and not check(notice.payload):
         return _finish(delivery, DeliveryStatus.SKIPPED, "no longer true")
+    if delivery.channel == SMS:
+        return _send_sms(delivery, notice, user)
     if not _spend_credit(user.pk, notice.kind):
         return _finish(delivery, DeliveryStatus.SKIPPED, "no credit")
     try:
@@ -192,12 +215,28 @@ def _send_one(delivery: Delivery) -> str:
         SubscribeCredit.objects.filter(user_id=user.pk, template=notice.kind).update(count=0)
         return _finish(delivery, DeliveryStatus.REFUSED, f"{errcode} {errmsg}")
     _give_back(user.pk, notice.kind)
-    note = f"{errcode} {errmsg}"
+    return _later(delivery, f"{errcode} {errmsg}")
+
+
+def _later(delivery: Delivery, note: str) -> str:
+    """Try again after a wait that doubles each time; after MAX_ATTEMPTS, failed."""
     if delivery.attempts + 1 >= MAX_ATTEMPTS:
         return _finish(delivery, DeliveryStatus.FAILED, note)
     wait = dt.timedelta(seconds=settings.YUYUE_DELIVERY_RETRY_SECONDS * 2**delivery.attempts)
     _finish(delivery, DeliveryStatus.PENDING, note, next_try_at=timezone.now() + wait)
     return "retry"
+
+
+def _send_sms(delivery: Delivery, notice: Notice, user) -> str:
+    text = text_for(notice.kind, notice.payload)
+    if not text or not user.phone:
+        return _finish(delivery, DeliveryStatus.SKIPPED, "no text or no phone")
+    try:
+        get_sms_sender().send(user.phone, text, kind=notice.kind, payload=notice.payload)
+    except Exception as exc:  # the provider's failure: tried again later, never twice at once
+        log.warning("sms to user %s failed: %s", user.pk, exc)
+        return _later(delivery, f"{type(exc).__name__}: {exc}")
+    return _finish(delivery, DeliveryStatus.SENT, sent_at=timezone.now())
 
 
 def message_data(fields: dict[str, str], payload: dict) -> dict:

@@ -1,7 +1,8 @@
 """Text messages: the sender is pluggable (settings.YUYUE_SMS_SENDER), like the login-code sender.
 
-A sender is a class with `send(phone: str, text: str) -> None`. The default writes to the log; a
-deployment points the setting at its SMS provider's adapter.
+A sender is a class with `send(phone, text, *, kind=None, payload=None) -> None` that raises when
+the provider did not take the message (the sending job tries again later). The default writes to
+the log; `AliyunSms` sends through Alibaba Cloud's SMS API (`aliyun_sms.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ log = logging.getLogger("yuyue.sms")
 
 
 class LogSms:
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, kind=None, payload=None) -> None:
         log.info("sms to %s: %s", phone, text)
 
 
