@@ -92,3 +92,18 @@ def test_turned_off_no_text(aliyun, db):
     delivery.set_muted(actor=who, kind="call.warning", muted=True, channel="sms")
     remind(who)
     assert not Delivery.objects.exists() and aliyun.received == []
+
+
+def test_texts_of_reminders_are_turned_off_on_the_profile_page(aliyun, settings, db):
+    from django.test import Client
+
+    from yuyue.notifications.models import NoticeMute
+
+    settings.YUYUE_SMS_KINDS = {"booking.reminder"}
+    who = make_user("Page")
+    page = Client()
+    page.force_login(who)
+    shown = page.get("/my/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'value="sms:booking.reminder" checked' in shown and "by text message" in shown
+    page.post("/my/profile/", {"action": "wechat"})  # nothing ticked: off
+    assert list(NoticeMute.objects.values_list("kind", "channel")) == [("booking.reminder", "sms")]

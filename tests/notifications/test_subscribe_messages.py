@@ -245,12 +245,13 @@ def test_the_profile_page_turns_wechat_reminders_off_and_on(wechat, db):
     page = Client()
     page.force_login(who)
     shown = page.get("/my/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'name="kinds" value="booking.reminder" checked' in shown
-    page.post("/my/profile/", {"action": "wechat", "kinds": ["order.news"]})
-    assert list(NoticeMute.objects.filter(user=who).values_list("kind", flat=True)) == [
-        "booking.reminder"
+    assert 'name="kinds" value="wechat:booking.reminder" checked' in shown
+    page.post("/my/profile/", {"action": "wechat", "kinds": ["wechat:order.news"]})
+    assert list(NoticeMute.objects.filter(user=who).values_list("kind", "channel")) == [
+        ("booking.reminder", "wechat")
     ]
     remind(who, "booking.reminder")
     assert not Delivery.objects.exists()  # turned off: not sent through WeChat
-    page.post("/my/profile/", {"action": "wechat", "kinds": ["order.news", "booking.reminder"]})
+    both = ["wechat:order.news", "wechat:booking.reminder"]
+    page.post("/my/profile/", {"action": "wechat", "kinds": both})
     assert not NoticeMute.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 
@@ -48,6 +49,7 @@ class CreditsOut(Schema):
 class MuteIn(Schema):
     kind: str = Field(min_length=1, max_length=48)
     muted: bool = Field(strict=True)
+    channel: Literal["wechat", "sms"] = "wechat"
 
 
 @router.post("/me/subscriptions", response=CreditsOut, auth=bearer)
@@ -64,6 +66,7 @@ def my_subscriptions(request):
 
 @router.put("/me/notice-settings", response=CreditsOut, auth=bearer)
 def mute(request, body: MuteIn):
-    """Turn a kind of notice off (or on) through WeChat; in the app every notice stays."""
-    delivery.set_muted(actor=request.auth, kind=body.kind, muted=body.muted)
+    """Turn a kind of notice off (or on) through WeChat or as a text; in the app every notice
+    stays."""
+    delivery.set_muted(actor=request.auth, kind=body.kind, muted=body.muted, channel=body.channel)
     return {"credits": delivery.credits(request.auth.pk)}

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from yuyue.accounts import profile
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
-from yuyue.notifications.delivery import WECHAT, set_muted, template_for
+from yuyue.notifications.delivery import SMS, WECHAT, set_muted, template_for
 from yuyue.notifications.models import NoticeMute
 
 from .views import _point
@@ -25,12 +25,23 @@ WECHAT_KINDS = {"booking.reminder": lambda: _("Reminders before a booking")}
 
 
 def _wechat_choices(user) -> list[dict]:
-    """The kinds of notices sent as WeChat messages, and whether this person receives each."""
-    muted = set(NoticeMute.objects.filter(user=user, channel=WECHAT).values_list("kind", flat=True))
+    """The kinds of notices sent beyond the app, by channel (a text, a WeChat message), and
+    whether this person receives each."""
+    muted = set(NoticeMute.objects.filter(user=user).values_list("kind", "channel"))
     return [
-        {"kind": kind, "label": WECHAT_KINDS.get(kind, lambda k=kind: k)(), "on": kind not in muted}
-        for kind in settings.YUYUE_WECHAT_TEMPLATES
-        if template_for(kind)
+        {
+            "kind": kind,
+            "channel": channel,
+            "value": f"{channel}:{kind}",
+            "label": WECHAT_KINDS.get(kind, lambda k=kind: k)(),
+            "on": (kind, channel) not in muted,
+        }
+        for channel, kinds in (
+            (SMS, sorted(settings.YUYUE_SMS_KINDS)),
+            (WECHAT, [k for k in settings.YUYUE_WECHAT_TEMPLATES if template_for(k)]),
+        )
+        for kind in kinds
+        if kind in WECHAT_KINDS or channel == WECHAT
     ]
 
 
@@ -97,8 +108,13 @@ def profile_page(request):
                 done = _("Your phone number is changed.")
             elif action == "wechat":
                 wanted = set(request.POST.getlist("kinds"))
-                for choice in context["wechat"]:
-                    set_muted(actor=user, kind=choice["kind"], muted=choice["kind"] not in wanted)
+                for c in context["wechat"]:
+                    set_muted(
+                        actor=user,
+                        kind=c["kind"],
+                        channel=c["channel"],
+                        muted=c["value"] not in wanted,
+                    )
                 done = _("Your choices are saved.")
             else:
                 raise DomainError("invalid_input", "unknown action")
