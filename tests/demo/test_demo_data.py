@@ -197,3 +197,13 @@ def test_there_are_conversations_to_look_at(demo):
     order_chat = Message.objects.filter(conversation__kind="order").select_related("conversation")
     cleaner = order_chat.first().conversation.provider_user_id
     assert chat.unread_count(cleaner) == 1
+
+
+def test_a_customer_is_offered_what_customers_like_them_booked(demo):
+    from yuyue.accounts.models import User
+    from yuyue.engagement import favourites
+
+    chen = User.objects.get(name="顾客 Chen Jing")
+    found = favourites.recommend(actor=chen)
+    assert found and found[0][0].name.startswith("深度保洁") and found[0][1] == "similar"
+    assert [s.name[:4] for s in favourites.book_again(actor=chen)] == ["日常保洁"]

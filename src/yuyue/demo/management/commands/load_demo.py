@@ -97,6 +97,7 @@ class Command(BaseCommand):
         self._reviews(ppl)
         self._case(ppl)
         self._chat(ppl)
+        self._past_orders(ppl)
         self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
         self.stdout.write(
             f"demo ready: {Merchant.objects.count()} merchants, "
@@ -468,6 +469,36 @@ class Command(BaseCommand):
             text="擦地时把地毯弄上了清洁剂的污渍，希望退一部分费用。",
             amount_fen=cleaning.base_price_fen // 2,
         )
+
+    def _past_orders(self, ppl: dict) -> None:
+        """Deep cleanings customers 2 and 3 had last month (they had the daily cleaning too):
+        customer 1, who had only the daily one, is offered the deep one as booked by customers
+        like them, and everyone has something to book again."""
+        import datetime as dt
+
+        from yuyue.orders.models import Booking, BookingStatus, Channel
+
+        deep = Service.objects.get(merchant__slug="cleanhome", name__startswith="深度保洁")
+        if Booking.objects.filter(code__startswith="DEMOPAST").exists():
+            return
+        provider = Provider.objects.filter(merchant=deep.merchant).order_by("pk").first()
+        for i, who in enumerate((ppl["customer2"], ppl["customer3"])):
+            end = timezone.now() - dt.timedelta(days=20 + i)
+            Booking.objects.create(
+                customer=who,
+                merchant=deep.merchant,
+                service=deep,
+                provider=provider,
+                channel=Channel.CHOSEN,
+                status=BookingStatus.COMPLETED,
+                starts_at=end - dt.timedelta(hours=4),
+                ends_at=end,
+                price_fen=deep.base_price_fen,
+                address="上海市黄浦区南京东路 100 号",
+                lat=31.2366,
+                lng=121.4797,
+                code=f"DEMOPAST{i:02d}",
+            )
 
     def _chat(self, ppl: dict) -> None:
         """A customer and the cleaner of last week's order talking (the last message not read
