@@ -100,7 +100,15 @@ def test_options_peak_hours_and_the_quote_are_what_is_charged(live_server, chrom
     assert booking.options["area_m2"] == 80
     assert page.inner_text("#due") == f"¥{peak / 100:,.2f}"
     # an area out of bounds: said next to the field, the times still there at their plain price
-    page.goto(f"{live_server.url}/services/{deep.pk}/?lat={HOME[0]}&lng={HOME[1]}&area_m2=0")
+    page.goto(
+        f"{live_server.url}/services/{deep.pk}/?lat={HOME[0]}&lng={HOME[1]}&area_m2=0"
+        f"&day={tomorrow:%Y-%m-%d}"
+    )
     assert page.locator("#area_m2[aria-invalid=true]").count() == 1
     assert page.locator("#times input[name=start]").count() > 0
+    # and on a day when no time is free (today, late): still said next to the field
+    Provider.objects.filter(pk=cleaner.pk).update(active=False)
+    page.goto(f"{live_server.url}/services/{deep.pk}/?lat={HOME[0]}&lng={HOME[1]}&area_m2=0")
+    assert page.locator("#times input[name=start]").count() == 0
+    assert page.locator("#area_m2[aria-invalid=true]").count() == 1
     context.close()

@@ -472,6 +472,8 @@ def _onsite_service(request, service: Service):
         # a unit's price is the price list's of the (local) day: one look-up for all its starts
         unit = unit_price(service, starts[0]) if starts else None
         try:
+            if not starts:  # the options are checked even on a day with no time free
+                price_of(service, starts_at=timezone.now(), options=options)
             priced = [price_of(service, starts_at=t, options=options, unit=unit) for t in starts]
         except DomainError as exc:  # an option out of bounds: said, and priced without it
             context["option_error"] = exc.message()
