@@ -210,6 +210,9 @@ class KeptSms:
         KeptSms.sent.append((phone, text))
 
 
+WAIT = 5  # seconds a socket may take to answer on a busy machine (the default is 1)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
     booking = move_to_now(book_call(funds=10_000))  # starts in a minute: the room is open
@@ -229,13 +232,16 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
 
         stranger = socket("stranger")
         await stranger.connect(timeout=CONNECT_SECONDS)
-        assert await stranger.receive_output() == {"type": "websocket.close", "code": 4403}
+        assert await stranger.receive_output(timeout=WAIT) == {
+            "type": "websocket.close",
+            "code": 4403,
+        }
 
         customer = socket("customer")
         assert (await customer.connect(timeout=CONNECT_SECONDS))[0]
-        hello = await customer.receive_json_from()
+        hello = await customer.receive_json_from(timeout=WAIT)
         assert (hello["type"], hello["party"]) == ("hello", "customer")
-        state = await customer.receive_json_from()
+        state = await customer.receive_json_from(timeout=WAIT)
         assert (state["type"], state["status"], state["customer_present"]) == (
             "state",
             "waiting",
@@ -243,18 +249,18 @@ def test_websocket_room_is_for_the_two_sides_only(book_call, other_customer):
         )
         consultant = socket("consultant")
         assert (await consultant.connect(timeout=CONNECT_SECONDS))[0]
-        assert (await consultant.receive_json_from())["party"] == "consultant"
-        together = await customer.receive_json_from()
+        assert (await consultant.receive_json_from(timeout=WAIT))["party"] == "consultant"
+        together = await customer.receive_json_from(timeout=WAIT)
         # both in, but no audio between them yet: the meter waits
         assert (together["status"], together["consultant_present"]) == ("waiting", True)
         for s in (customer, consultant):
             await s.send_json_to({"type": "media", "state": "connected"})
-        while (live := await customer.receive_json_from())["status"] != "live":
+        while (live := await customer.receive_json_from(timeout=WAIT))["status"] != "live":
             assert live["type"] == "state" and live["status"] == "waiting", live
         assert live["customer_media"] and live["consultant_media"]
 
         await customer.send_json_to({"type": "signal", "data": {"sdp": {"type": "offer"}}})
-        while (got := await consultant.receive_json_from())["type"] != "signal":
+        while (got := await consultant.receive_json_from(timeout=WAIT))["type"] != "signal":
             pass
         assert got == {"type": "signal", "from": "customer", "data": {"sdp": {"type": "offer"}}}
 
