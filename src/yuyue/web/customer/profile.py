@@ -55,6 +55,7 @@ def profile_page(request):
         "new_phone": "",
         "wechat": _wechat_choices(user),
         "has_openid": bool(user.wx_openid),
+        "wechat_channel": any(template_for(k) for k in settings.YUYUE_WECHAT_TEMPLATES),
     }
     if request.method == "POST":
         action = request.POST.get("action", "")
