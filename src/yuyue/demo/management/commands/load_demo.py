@@ -77,6 +77,35 @@ def person(phone: str, name: str, **extra) -> User:
     return user
 
 
+def past_order(customer, service, provider, *, days_ago: int, code: str, **fields):
+    """A chosen-provider order of the service that ended `days_ago` days ago, completed unless
+    `fields` say otherwise (at the demo's Nanjing Road address by default)."""
+    import datetime as dt
+
+    from yuyue.orders.models import Booking, BookingStatus, Channel
+
+    end = timezone.now() - dt.timedelta(days=days_ago)
+    values = {
+        "status": BookingStatus.COMPLETED,
+        "address": "上海市黄浦区南京东路 100 号",
+        "lat": 31.2366,
+        "lng": 121.4797,
+        **fields,
+    }
+    return Booking.objects.create(
+        customer=customer,
+        merchant=service.merchant,
+        service=service,
+        provider=provider,
+        channel=Channel.CHOSEN,
+        starts_at=end - dt.timedelta(minutes=service.duration_minutes),
+        ends_at=end,
+        price_fen=service.base_price_fen,
+        code=code,
+        **values,
+    )
+
+
 class Command(BaseCommand):
     help = "Load the demo merchants, people and calendars (idempotent)."
 
@@ -368,11 +397,9 @@ class Command(BaseCommand):
 
     def _reviews(self, ppl: dict) -> None:
         """Three finished cleanings of last week, reviewed (one answered by the merchant)."""
-        import datetime as dt
 
         from yuyue.engagement.models import Review
         from yuyue.engagement.reviews import reply_review, write_review
-        from yuyue.orders.models import Booking, BookingStatus, Channel
 
         cleaning = Service.objects.get(merchant__slug="cleanhome", name__startswith="日常保洁")
         if Review.objects.filter(merchant=cleaning.merchant).exists():
@@ -385,21 +412,8 @@ class Command(BaseCommand):
         providers = list(Provider.objects.filter(merchant=cleaning.merchant).order_by("pk")[:3])
         customers = [ppl["customer1"], ppl["customer2"], ppl["customer3"]]
         for i, (service_score, provider_score, text) in enumerate(said):
-            end = timezone.now() - dt.timedelta(days=3 + i)
-            booking = Booking.objects.create(
-                customer=customers[i],
-                merchant=cleaning.merchant,
-                service=cleaning,
-                provider=providers[i],
-                channel=Channel.CHOSEN,
-                status=BookingStatus.COMPLETED,
-                starts_at=end - dt.timedelta(hours=2),
-                ends_at=end,
-                price_fen=cleaning.base_price_fen,
-                address="上海市黄浦区南京东路 100 号",
-                lat=31.2366,
-                lng=121.4797,
-                code=f"DEMOREVIEW{i}",
+            booking = past_order(
+                customers[i], cleaning, providers[i], days_ago=3 + i, code=f"DEMOREVIEW{i}"
             )
             review = write_review(
                 actor=customers[i],
@@ -417,34 +431,28 @@ class Command(BaseCommand):
     def _case(self, ppl: dict) -> None:
         """An after-sales case waiting for CleanHome's answer: yesterday's cleaning, paid from
         the wallet, a stain on the carpet."""
-        import datetime as dt
 
         from yuyue.billing.payments import pay_with_wallet
         from yuyue.engagement.cases import open_case
         from yuyue.engagement.models import Case
-        from yuyue.orders.models import Booking, BookingStatus, Channel
+        from yuyue.orders.models import Booking, BookingStatus
 
         cleaning = Service.objects.get(merchant__slug="cleanhome", name__startswith="日常保洁")
         if Case.objects.filter(merchant=cleaning.merchant).exists():
             return
         customer = ppl["customer2"]
         provider = Provider.objects.filter(merchant=cleaning.merchant).order_by("pk")[3]
-        end = timezone.now() - dt.timedelta(days=1)
-        booking = Booking.objects.create(
-            customer=customer,
-            merchant=cleaning.merchant,
-            service=cleaning,
-            provider=provider,
-            channel=Channel.CHOSEN,
+        booking = past_order(
+            customer,
+            cleaning,
+            provider,
+            days_ago=1,
+            code="DEMOCASE01",
             status=BookingStatus.AWAITING_PAYMENT,
             payment_status="unpaid",
-            starts_at=end - dt.timedelta(hours=2),
-            ends_at=end,
-            price_fen=cleaning.base_price_fen,
             address="上海市静安区南京西路 1266 号",
             lat=31.2290,
             lng=121.4480,
-            code="DEMOCASE01",
         )
         from yuyue.billing import ledger
         from yuyue.billing.models import AccountKind
@@ -474,31 +482,15 @@ class Command(BaseCommand):
         """Deep cleanings customers 2 and 3 had last month (they had the daily cleaning too):
         customer 1, who had only the daily one, is offered the deep one as booked by customers
         like them, and everyone has something to book again."""
-        import datetime as dt
 
-        from yuyue.orders.models import Booking, BookingStatus, Channel
+        from yuyue.orders.models import Booking
 
         deep = Service.objects.get(merchant__slug="cleanhome", name__startswith="深度保洁")
         if Booking.objects.filter(code__startswith="DEMOPAST").exists():
             return
         provider = Provider.objects.filter(merchant=deep.merchant).order_by("pk").first()
         for i, who in enumerate((ppl["customer2"], ppl["customer3"])):
-            end = timezone.now() - dt.timedelta(days=20 + i)
-            Booking.objects.create(
-                customer=who,
-                merchant=deep.merchant,
-                service=deep,
-                provider=provider,
-                channel=Channel.CHOSEN,
-                status=BookingStatus.COMPLETED,
-                starts_at=end - dt.timedelta(hours=4),
-                ends_at=end,
-                price_fen=deep.base_price_fen,
-                address="上海市黄浦区南京东路 100 号",
-                lat=31.2366,
-                lng=121.4797,
-                code=f"DEMOPAST{i:02d}",
-            )
+            past_order(who, deep, provider, days_ago=20 + i, code=f"DEMOPAST{i:02d}")
 
     def _chat(self, ppl: dict) -> None:
         """A customer and the cleaner of last week's order talking (the last message not read
