@@ -21,10 +21,10 @@ from yuyue.notifications.models import NoticeMute
 from .views import _point
 
 ACTIONS = ("name", "avatar", "address", "default", "delete", "phone_code", "phone", "wechat")
-WECHAT_KINDS = {"booking.reminder": lambda: _("Reminders before a booking")}
+NOTICE_LABELS = {"booking.reminder": lambda: _("Reminders before a booking")}
 
 
-def _wechat_choices(user) -> list[dict]:
+def _beyond_the_app(user) -> list[dict]:
     """The kinds of notices sent beyond the app, by channel (a text, a WeChat message), and
     whether this person receives each."""
     muted = set(NoticeMute.objects.filter(user=user).values_list("kind", "channel"))
@@ -33,7 +33,7 @@ def _wechat_choices(user) -> list[dict]:
             "kind": kind,
             "channel": channel,
             "value": f"{channel}:{kind}",
-            "label": WECHAT_KINDS.get(kind, lambda k=kind: k)(),
+            "label": NOTICE_LABELS.get(kind, lambda k=kind: k)(),
             "on": (kind, channel) not in muted,
         }
         for channel, kinds in (
@@ -41,7 +41,7 @@ def _wechat_choices(user) -> list[dict]:
             (WECHAT, [k for k in settings.YUYUE_WECHAT_TEMPLATES if template_for(k)]),
         )
         for kind in kinds
-        if kind in WECHAT_KINDS or channel == WECHAT
+        if kind in NOTICE_LABELS or channel == WECHAT
     ]
 
 
@@ -53,7 +53,7 @@ def profile_page(request):
         "addresses": profile.my_addresses(actor=user),
         "step": "",
         "new_phone": "",
-        "wechat": _wechat_choices(user),
+        "beyond": _beyond_the_app(user),
         "has_openid": bool(user.wx_openid),
         "wechat_channel": any(template_for(k) for k in settings.YUYUE_WECHAT_TEMPLATES),
     }
@@ -109,7 +109,7 @@ def profile_page(request):
                 done = _("Your phone number is changed.")
             elif action == "wechat":
                 wanted = set(request.POST.getlist("kinds"))
-                for c in context["wechat"]:
+                for c in context["beyond"]:
                     set_muted(
                         actor=user,
                         kind=c["kind"],
