@@ -162,15 +162,9 @@ def open_support(*, actor, merchant_id: int | None = None) -> Conversation:
         raise DomainError("auth_required")
     if merchant_id is not None and not Merchant.objects.filter(pk=merchant_id).exists():
         raise DomainError("not_found")
-    fields = {"kind": ConversationKind.SUPPORT, "customer_id": actor.pk, "merchant_id": merchant_id}
-    found = Conversation.objects.filter(**fields).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return Conversation.objects.create(**fields)
-    except IntegrityError:
-        return Conversation.objects.get(**fields)
+    return Conversation.objects.get_or_create(
+        kind=ConversationKind.SUPPORT, customer_id=actor.pk, merchant_id=merchant_id
+    )[0]
 
 
 def _writable(booking: Booking | None) -> None:

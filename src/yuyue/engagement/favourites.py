@@ -13,7 +13,6 @@ import datetime as dt
 from collections import Counter
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -50,11 +49,8 @@ def save(*, actor, kind: str, target_id: int) -> Favourite:
         raise DomainError("invalid_input", "kind is provider, service or merchant.")
     if not TARGETS[kind](target_id):
         raise DomainError("not_found")
-    try:
-        with transaction.atomic():
-            return Favourite.objects.create(user_id=user_id, kind=kind, target_id=target_id)
-    except IntegrityError:
-        return Favourite.objects.get(user_id=user_id, kind=kind, target_id=target_id)
+    # Django's get_or_create takes the unique row another request made first
+    return Favourite.objects.get_or_create(user_id=user_id, kind=kind, target_id=target_id)[0]
 
 
 def remove(*, actor, kind: str, target_id: int) -> bool:
