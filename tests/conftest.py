@@ -70,6 +70,33 @@ def _fresh_throttle_counts():
     cache.clear()
 
 
+_documented: dict[str, set[str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def refusals_are_documented(monkeypatch):
+    """Every refusal a test provokes through the API is one the OpenAPI document lists for that
+    operation (yuyue.api.refusals finds the lists by reading the code; this holds them to what
+    the API really answers, over the whole suite)."""
+    import yuyue.api as api_module
+
+    answered = api_module._problem_response
+    seen: list[tuple[str, str]] = []
+
+    def spied(request, body, status):
+        operation = getattr(request, "operation_id", None)
+        if operation is not None:
+            seen.append((operation, body["code"]))
+        return answered(request, body, status)
+
+    monkeypatch.setattr(api_module, "_problem_response", spied)
+    yield
+    if seen and not _documented:
+        _documented.update(api_module.documented_codes())
+    missing = sorted({(op, code) for op, code in seen if code not in _documented[op]})
+    assert not missing, f"refusals the OpenAPI document does not list: {missing}"
+
+
 def next_phone() -> str:
     return f"+86139{next(_phone_counter):08d}"
 

@@ -80,8 +80,31 @@ def test_openapi_names_each_operation_readably_and_documents_its_refusals():
     problem = doc["components"]["schemas"]["Problem"]
     assert set(problem["properties"]["code"]["enum"]) == set(CATALOGUE)
     for op in operations:
-        content = op["responses"]["4XX"]["content"]["application/problem+json"]
-        assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+        refusals = {str(s): r for s, r in op["responses"].items() if str(s).startswith("4")}
+        assert "422" in refusals, op["operationId"]  # bad input, at least
+        for status, response in refusals.items():
+            schema = response["content"]["application/problem+json"]["schema"]
+            assert schema["allOf"][0] == {"$ref": "#/components/schemas/Problem"}
+            codes = schema["allOf"][1]["properties"]["code"]["enum"]
+            assert codes and all(str(CATALOGUE[c][0]) == status for c in codes)
+    # each operation lists its own refusals, not the whole catalogue
+    by_id = {op["operationId"]: op["responses"] for op in operations}
+
+    def codes(operation: str) -> set[str]:
+        return {
+            code
+            for status, response in by_id[operation].items()
+            if str(status).startswith("4")
+            for code in response["content"]["application/problem+json"]["schema"]["allOf"][1][
+                "properties"
+            ]["code"]["enum"]
+        }
+
+    assert {"slot_full", "slot_past", "per_user_limit", "auth_required"} <= codes("book_slot")
+    assert not {"chat_closed", "offer_expired", "insufficient_funds"} & codes("book_slot")
+    assert {"chat_closed", "message_too_long", "key_reused"} <= codes("send_message")
+    assert {"already_cancelled", "cancel_checked_in"} <= codes("cancel_my_booking")
+    assert codes("list_categories") == {"invalid_input"}
 
 
 def test_every_refusal_under_api_is_a_problem(db, customer, settings):

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import PathModel, QueryModel
 
+from yuyue.api.refusals import by_status, operation_codes, refusal_response
 from yuyue.core.answers import StrictJSONRenderer
 from yuyue.core.errors import CATALOGUE, DomainError, problem
 
@@ -46,15 +47,15 @@ class YuyueAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        refusal = {
-            "description": "Refused: a problem with its stable code",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }
+        codes = documented_codes()
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
-                operation.setdefault("responses", {}).setdefault("4XX", refusal)
+                responses = operation.setdefault("responses", {})
+                named_by_status = by_status(
+                    codes[operation["operationId"]], with_body="requestBody" in operation
+                )
+                for status, named in named_by_status.items():
+                    responses.setdefault(status, refusal_response(named))
                 for parameter in operation.get("parameters", []):
                     _bound_integers(parameter.get("schema", {}))
         for component in schema["components"]["schemas"].values():
@@ -262,7 +263,12 @@ def _refuse_unknown_query_parameters() -> None:
                 integers = frozenset(_integer_names(operation))
                 checks = operation._run_checks
 
-                def run_checks(request, checks=checks, known=known, integers=integers):
+                def run_checks(
+                    request, checks=checks, known=known, integers=integers, op=operation
+                ):
+                    # which operation answers (its operationId): for logs, and for the tests
+                    # that hold each refusal to the codes the document lists for it
+                    request.operation_id = op.view_func.__name__
                     refused = checks(request)
                     if refused is not None:
                         return refused
@@ -292,6 +298,16 @@ def _refuse_unknown_query_parameters() -> None:
                     )
 
                 operation._run_checks = run_checks
+
+
+def documented_codes() -> dict[str, set[str]]:
+    """operationId → the problem codes the document lists for that operation."""
+    return {
+        operation.view_func.__name__: operation_codes(operation, path)
+        for router in api._get_bound_routers()
+        for path, path_view in router.path_operations.items()
+        for operation in path_view.operations
+    }
 
 
 _register_routers()
