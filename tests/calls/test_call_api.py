@@ -16,6 +16,7 @@ from yuyue.accounts.tokens import issue_token
 from yuyue.asgi import application
 from yuyue.billing.payments import wallet
 from yuyue.calls import services as calls
+from yuyue.calls.media import ice_servers
 from yuyue.calls.models import CallSession
 from yuyue.notifications.models import Notice
 from yuyue.orders.models import BookingStatus
@@ -422,12 +423,12 @@ def test_each_side_gets_turn_credentials_of_its_own_that_expire(settings):
     settings.YUYUE_TURN_SECRET = "s3cret"
     settings.YUYUE_TURN_TTL_SECONDS = 3600
     now = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
-    stun, turn = calls.ice_servers(42, now)
+    stun, turn = ice_servers(42, now)
     assert stun == {"urls": "stun:stun.example.com:3478"}
     assert turn["username"] == f"{int(now.timestamp()) + 3600}:42"
     expected = hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(expected).decode()
     assert turn["urls"] == ["turn:turn.example.com:3478?transport=udp"]
-    assert calls.ice_servers(43, now)[1]["credential"] != turn["credential"]
+    assert ice_servers(43, now)[1]["credential"] != turn["credential"]
     settings.YUYUE_TURN_SECRET = ""
-    assert calls.ice_servers(42, now) == [stun]
+    assert ice_servers(42, now) == [stun]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.conftest import api_for, make_user
 from yuyue.accounts.models import MerchantStaff, StaffRole
 from yuyue.catalog.models import Merchant, MerchantStatus
-from yuyue.dispatch import services
+from yuyue.dispatch import assigning, services
 from yuyue.dispatch.models import Breach, Offer
 from yuyue.orders import fulfilment
 from yuyue.orders.models import Booking
@@ -61,7 +61,7 @@ def test_late_arrivals_turned_down_and_expired_offers_are_on_the_record(
 
     # on time: no breach
     on_time = onsite(customer, onsite_service, at_ten + dt.timedelta(hours=4))
-    services.assign_order(actor=operator, booking_id=on_time.pk, provider_id=near.pk)
+    assigning.assign_order(actor=operator, booking_id=on_time.pk, provider_id=near.pk)
     fulfilment.depart(actor=near.user, booking_id=on_time.pk, lat=HOME[0], lng=HOME[1])
     fulfilment.arrive(actor=near.user, booking_id=on_time.pk, lat=HOME[0], lng=HOME[1])
     assert Breach.objects.filter(kind="late_arrival").count() == 1

@@ -16,7 +16,7 @@ from tests.dispatch.test_round_scale import hire
 from tests.dispatch.test_round_scale import open_order as dispatch_order
 from tests.web.conftest import PHONE, axe_violations, same_day_start, shoot
 from tests.web.test_customer_pages import with_password
-from yuyue.dispatch import services as dispatch
+from yuyue.dispatch import assigning as dispatch
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.scheduling.models import WorkingHours
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking
 
-from . import services
+from . import media, services
 
 
 def group_name(booking_id: int) -> str:
@@ -69,7 +69,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_add(group_name(self.booking_id), self.channel_name)
         await self.send_json(
-            {"type": "hello", "party": self.party, "ice_servers": services.ice_servers(user.pk)}
+            {"type": "hello", "party": self.party, "ice_servers": media.ice_servers(user.pk)}
         )
         await self._broadcast(update)
         self.ticker = asyncio.create_task(self._tick_forever())

@@ -13,6 +13,10 @@ class CallStatus(models.TextChoices):
     MISSED = "missed", "never took place"
 
 
+# the sides of a call (and the operator who may read its record)
+CUSTOMER, CONSULTANT, OPERATOR = "customer", "consultant", "operator"
+SIDES = (CUSTOMER, CONSULTANT)
+
 OPEN = (CallStatus.WAITING, CallStatus.LIVE, CallStatus.PAUSED)
 
 

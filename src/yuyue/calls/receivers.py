@@ -26,7 +26,8 @@ def on_placed(sender, *, booking: Booking, **_) -> None:
 def on_step(sender, *, booking: Booking, step: str, **_) -> None:
     if step not in ("cancel", "staff_cancel") or booking.payment_status != OrderPayment.METERED:
         return
-    from .services import cancellation_fee, close_cancelled
+    from .fees import cancellation_fee
+    from .services import close_cancelled
 
     when = booking.cancelled_at or timezone.now()
     fee = cancellation_fee(booking, when) if step == "cancel" else 0

@@ -11,8 +11,9 @@ from django.utils import timezone
 from yuyue.billing.models import Payment
 from yuyue.core.errors import DomainError
 
-from .models import OPEN, CallSession, CallStatus
-from .services import OPERATOR, _event, may_read, snapshot
+from .clock import snapshot
+from .models import OPEN, OPERATOR, CallSession, CallStatus
+from .services import _event, may_read
 
 
 def record(*, actor, booking_id: int, now: dt.datetime | None = None) -> dict:

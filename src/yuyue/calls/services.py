@@ -30,13 +30,9 @@ Every function takes `now` so that tests can drive the clock; in production it i
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,10 +46,10 @@ from yuyue.orders.models import PaymentStatus as OrderPayment
 from yuyue.orders.states import SYSTEM, apply_step
 from yuyue.pricing import metering
 
-from .models import OPEN, CallEvent, CallSession, CallStatus
+from .clock import _lost_at, _ms, _rules, elapsed_ms, limit_seconds, snapshot
+from .fees import charge_fee
+from .models import CONSULTANT, CUSTOMER, OPEN, SIDES, CallEvent, CallSession, CallStatus
 
-CUSTOMER, CONSULTANT, OPERATOR = "customer", "consultant", "operator"
-SIDES = (CUSTOMER, CONSULTANT)
 # RTCPeerConnection.connectionState values a page may report; only "connected" carries audio
 MEDIA_STATES = frozenset({"new", "connecting", "connected", "disconnected", "failed", "closed"})
 EXTEND_LEAD_SECONDS = 30  # extend the hold this long before the warning would be due
@@ -93,105 +89,8 @@ def party_of(user, booking: Booking) -> str | None:
     return None
 
 
-def ice_servers(user_id: int, now: dt.datetime | None = None) -> list[dict]:
-    """The STUN/TURN servers for one side's browser: YUYUE_ICE_SERVERS, and with a TURN secret
-    credentials of its own by coturn's REST scheme (`use-auth-secret`): the user name is
-    "<expiry unix time>:<user id>", the password base64(HMAC-SHA1(secret, user name)), so they
-    stop working after YUYUE_TURN_TTL_SECONDS and no lasting password is ever in a page."""
-    servers = list(settings.YUYUE_ICE_SERVERS)
-    if settings.YUYUE_TURN_SECRET and settings.YUYUE_TURN_URLS:
-        now = now or timezone.now()
-        expires = int(now.timestamp()) + settings.YUYUE_TURN_TTL_SECONDS
-        username = f"{expires}:{user_id}"
-        digest = hmac.new(
-            settings.YUYUE_TURN_SECRET.encode(), username.encode(), hashlib.sha1
-        ).digest()
-        servers.append(
-            {
-                "urls": [u.strip() for u in settings.YUYUE_TURN_URLS],
-                "username": username,
-                "credential": base64.b64encode(digest).decode(),
-            }
-        )
-    return servers
-
-
 def may_read(user, booking: Booking) -> bool:
     return party_of(user, booking) is not None or bool(getattr(user, "is_operator", False))
-
-
-def _rules(call: CallSession) -> metering.Rules:
-    data = dict(call.rules)
-    data["reminders"] = tuple(data.get("reminders", ()))
-    return metering.Rules(**data)
-
-
-# --- the meter ---------------------------------------------------------------------------------
-
-
-def _ms(delta: dt.timedelta) -> int:
-    return max(0, int(delta.total_seconds() * 1000))
-
-
-def elapsed_ms(call: CallSession, now: dt.datetime) -> int:
-    running = _ms(now - call.live_since) if call.status == CallStatus.LIVE else 0
-    return call.metered_ms + running
-
-
-def shown_ms(call: CallSession, now: dt.datetime) -> int:
-    """The elapsed time the sides are shown: while the meter runs, only up to the last moment
-    both sides are known to be there with their audio (a later end of the segment is never
-    earlier than that, so what is shown is never taken back)."""
-    if call.status != CallStatus.LIVE or call.live_since is None:
-        return elapsed_ms(call, now)
-    sure = [now]
-    for side in SIDES:
-        sure += [t for t in (getattr(call, f"{side}_seen_at"), _lost_at(call, side)) if t]
-    return call.metered_ms + _ms(max(call.live_since, min(sure)) - call.live_since)
-
-
-def _lost_at(call: CallSession, side: str) -> dt.datetime | None:
-    return getattr(call, f"{side}_media_lost_at")
-
-
-def limit_seconds(call: CallSession) -> int:
-    """How long the meter may run in all: the booked time, or less if the hold covers less."""
-    if call.hold_id is None:
-        return call.booked_seconds
-    covered = metering.affordable_seconds(call.hold.amount, call.rate_fen, _rules(call))
-    return min(call.booked_seconds, covered)
-
-
-def snapshot(call: CallSession, now: dt.datetime) -> dict:
-    rules = _rules(call)
-    seconds = shown_ms(call, now) // 1000
-    cost = metering.charge(seconds, call.rate_fen, rules)
-    if call.hold_id is not None:
-        cost = min(cost, call.hold.amount)
-    ended = call.status in (CallStatus.ENDED, CallStatus.MISSED)
-    return {
-        "booking_id": call.booking_id,
-        "status": call.status,
-        "customer_present": call.customer_present,
-        "consultant_present": call.consultant_present,
-        "customer_media": call.customer_media,
-        "consultant_media": call.consultant_media,
-        "elapsed_seconds": call.metered_seconds
-        if ended and call.metered_seconds is not None
-        else seconds,
-        "cost_fen": call.charged_fen if ended and call.charged_fen is not None else cost,
-        "seconds_left": 0 if ended else max(0, limit_seconds(call) - seconds),
-        "booked_seconds": call.booked_seconds,
-        "rate_fen": call.rate_fen,
-        "billing": rules.billing,
-        "grace_seconds": rules.grace_seconds,
-        "hold_fen": call.hold.amount if call.hold_id else 0,
-        "blocked": call.blocked,
-        "end_reason": call.end_reason,
-        "charged_fen": call.charged_fen,
-        "metered_seconds": call.metered_seconds,
-        "server_time": now.isoformat(),
-    }
 
 
 def _event(call: CallSession, at: dt.datetime, party: str, kind: str, **detail) -> None:
@@ -378,29 +277,6 @@ def _end(call: CallSession, reason: str, at: dt.datetime, out: list[dict]) -> No
     out.append({"type": "ended", "reason": reason, "seconds": seconds, "charged_fen": price})
 
 
-def _charge_fee(booking: Booking, fee: int, key: str) -> int:
-    """A no-show or late-cancellation fee from the wallet: what is there, never below zero."""
-    if fee <= 0:
-        return 0
-    wallet = ledger.account(AccountKind.CUSTOMER_CASH, "user", booking.customer_id)
-    wallet.refresh_from_db()
-    amount = min(fee, max(0, wallet.available))
-    if not amount:
-        return 0
-    from yuyue.billing.settlement import split
-
-    platform, merchant, _ = split(amount, booking.merchant.commission_bp, 0, False)
-    legs = [
-        (wallet, -amount),
-        (ledger.account(AccountKind.PLATFORM_REVENUE), platform),
-        (ledger.account(AccountKind.MERCHANT_SHARE, "merchant", booking.merchant_id), merchant),
-    ]
-    ledger.post_transfer(
-        key=key, kind="call_fee", booking=booking, legs=[(a, n) for a, n in legs if n]
-    )
-    return amount
-
-
 def _missed(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
     """The booked time is over and the meter never ran: who was missing decides the fee."""
     joined = set(call.events.filter(kind="join").values_list("party", flat=True))
@@ -414,7 +290,7 @@ def _missed(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
         reason, fee = "no_media", 0  # both were there, their audio never connected
     else:
         reason, fee = "never_together", 0
-    charged = _charge_fee(booking, fee, f"call:{call.pk}:no_show")
+    charged = charge_fee(booking, fee, f"call:{call.pk}:no_show")
     call.status, call.ended_at, call.end_reason = CallStatus.MISSED, now, reason
     call.metered_seconds, call.charged_fen = 0, charged
     apply_step(booking, "call_missed", actor=None, role=SYSTEM, note=reason)
@@ -422,19 +298,12 @@ def _missed(call: CallSession, now: dt.datetime, out: list[dict]) -> None:
     out.append({"type": "ended", "reason": reason, "seconds": 0, "charged_fen": charged})
 
 
-def cancellation_fee(booking: Booking, when: dt.datetime) -> int:
-    """What a customer's cancellation costs by the service's tiered rules (booked price)."""
-    from yuyue.billing.refunds import policy_refund
-
-    return booking.price_fen - policy_refund(booking, when=when)
-
-
 def close_cancelled(booking: Booking, *, fee: int, when: dt.datetime) -> None:
     """The order of a call was cancelled (inside that transaction): close the call, take the fee."""
     call = CallSession.objects.select_for_update().filter(booking=booking).first()
     if call is None or call.status not in OPEN:
         return
-    charged = _charge_fee(booking, fee, f"call:{call.pk}:cancel_fee") if fee else 0
+    charged = charge_fee(booking, fee, f"call:{call.pk}:cancel_fee") if fee else 0
     call.status, call.ended_at, call.end_reason = CallStatus.MISSED, when, "cancelled"
     call.metered_seconds, call.charged_fen = 0, charged
     call.save()

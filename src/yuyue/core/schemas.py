@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 
-def _whole(value: Any) -> Any:
+def whole(value: Any) -> Any:
     """A whole number as JSON has it: 100 or 100.0 (JSON Schema's integer), never true, "100"
     or 100.5. Money in fen, counts and points are taken this way."""
     if isinstance(value, bool | str):
@@ -22,7 +22,7 @@ def _whole(value: Any) -> Any:
 
 
 # `int` in the document, taken as a whole number only (not text, not a truth value)
-Whole = Annotated[int, BeforeValidator(_whole)]
+Whole = Annotated[int, BeforeValidator(whole)]
 
 
 def _text_only(what: str):

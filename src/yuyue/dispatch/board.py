@@ -2,7 +2,7 @@
 offered, gone to the exceptions queue, accepted, under way, late), and for one order the
 providers who could take it, with their distance, load, rating and record, and why not when they
 cannot. Read by the merchant's managers (and operators); assigning goes through
-`services.assign_order` / `reassign_order`."""
+`assigning.assign_order` / `reassign_order`."""
 
 from __future__ import annotations
 

@@ -162,24 +162,14 @@ def load_pool(
         .values_list("provider")
         .annotate(n=Count("id"))
     )
-    done_today = np.zeros(m, np.int64)
-    pending = np.zeros(m, bool)
-    breaches = np.zeros(m, np.int64)
     if for_round:
-        for pid, n in recent_breaches(subquery).items():
-            breaches[index[pid]] = n
-        done_today = counts(
-            Booking.objects.filter(
-                provider__in=subquery, status=BookingStatus.COMPLETED, starts_at__date=today
-            )
-            .order_by()
-            .values_list("provider")
-            .annotate(n=Count("id"))
+        done_today, pending, breaches = _round_counts(subquery, index, counts, today)
+    else:
+        done_today, pending, breaches = (
+            np.zeros(m, np.int64),
+            np.zeros(m, bool),
+            np.zeros(m, np.int64),
         )
-        for (pid,) in Offer.objects.filter(
-            provider__in=subquery, status=OfferStatus.PENDING
-        ).values_list("provider_id"):
-            pending[index[pid]] = True
     return Pool(
         ids=ids,
         lat=column(1, float),
@@ -196,6 +186,28 @@ def load_pool(
         skills=skills,
         subquery=subquery,
     )
+
+
+def _round_counts(subquery, index: dict, counts, today) -> tuple:
+    """What only a round weighs: orders done today, a pending offer, recent breaches."""
+    m = len(index)
+    breaches = np.zeros(m, np.int64)
+    for pid, n in recent_breaches(subquery).items():
+        breaches[index[pid]] = n
+    done_today = counts(
+        Booking.objects.filter(
+            provider__in=subquery, status=BookingStatus.COMPLETED, starts_at__date=today
+        )
+        .order_by()
+        .values_list("provider")
+        .annotate(n=Count("id"))
+    )
+    pending = np.zeros(m, bool)
+    for (pid,) in Offer.objects.filter(
+        provider__in=subquery, status=OfferStatus.PENDING
+    ).values_list("provider_id"):
+        pending[index[pid]] = True
+    return done_today, pending, breaches
 
 
 # --- who is near ---------------------------------------------------------------------------------

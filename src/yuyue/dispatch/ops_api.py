@@ -16,7 +16,7 @@ from yuyue.orders.schemas import (
     load_booking,
 )
 
-from . import services
+from . import assigning
 
 router = Router(tags=["operators"])
 
@@ -101,7 +101,7 @@ class ReassignIn(AssignIn):
 
 @router.post("/ops/orders/{booking_id}/assign", response=BookingOut, auth=bearer)
 def assign(request, booking_id: int, body: AssignIn):
-    booking = services.assign_order(
+    booking = assigning.assign_order(
         actor=request.auth, booking_id=booking_id, provider_id=body.provider_id, reason=body.reason
     )
     return booking_out(load_booking(booking.pk))
@@ -110,7 +110,7 @@ def assign(request, booking_id: int, body: AssignIn):
 @router.post("/ops/orders/{booking_id}/reassign", response=BookingOut, auth=bearer)
 def reassign(request, booking_id: int, body: ReassignIn):
     """Move an accepted order to another provider; name the provider you saw on it."""
-    booking = services.reassign_order(
+    booking = assigning.reassign_order(
         actor=request.auth,
         booking_id=booking_id,
         provider_id=body.provider_id,

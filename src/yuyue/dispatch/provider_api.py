@@ -15,7 +15,7 @@ from yuyue.orders.schemas import (
     provider_order_out,
 )
 
-from . import services
+from . import assigning, services
 from .models import Offer, OfferStatus
 from .schemas import ApplicationOut, NeedOut, ReasonIn, TrackingOut, need_out
 
@@ -82,7 +82,7 @@ def reject(request, offer_id: int, body: ReasonIn):
 @router.post("/provider/orders/{booking_id}/release", response=ProviderOrderOut, auth=bearer)
 def release(request, booking_id: int, body: ReasonIn):
     """The provider gives an accepted order back (recorded as a breach)."""
-    booking = services.provider_release_order(
+    booking = assigning.provider_release_order(
         actor=request.auth, booking_id=booking_id, reason=body.reason
     )
     return provider_order_out(load_booking(booking.pk))

@@ -1,4 +1,5 @@
-"""Finding a provider for orders that name none: dispatch rounds, offers, grabs, manual assignment.
+"""Finding a provider for orders that name none: dispatch rounds, offers, grabs (people assigning
+by hand: `assigning`).
 
 A round collects the open dispatch orders, the providers who may take each (verified, active,
 on duty, with the skill, covering the address, free at that time with the travel buffer, under
@@ -23,20 +24,19 @@ from django.db import transaction
 from django.utils import timezone
 from scipy import sparse
 
-from yuyue.accounts.models import MerchantStaff, Provider, StaffRole
+from yuyue.accounts.models import Provider
 from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
 from yuyue.orders.models import Booking, BookingStatus, Channel
 from yuyue.orders.placing import reserve_provider_time
-from yuyue.orders.states import OPERATOR, PROVIDER, STAFF, SYSTEM, apply_step
+from yuyue.orders.states import PROVIDER, apply_step
 from yuyue.scheduling.availability import haversine_km
-from yuyue.scheduling.models import ProviderReservation
 
 from . import candidates
 from .matching import POLICIES, Candidate, OrderPoint, Problem, match_round
-from .models import Breach, Offer, OfferStatus
+from .models import Offer, OfferStatus
 from .travel import get_estimator
 
 
@@ -410,124 +410,11 @@ def grab_order(*, actor, booking_id: int) -> Booking:
         raise
 
 
-# --- operators and dispatchers ---------------------------------------------------------------
-
-
-def _dispatcher_role(actor, booking: Booking) -> str:
-    if getattr(actor, "is_operator", False):
-        return OPERATOR
-    from yuyue.accounts.auth import require_staff
-
-    require_staff(actor, booking.merchant_id, (StaffRole.OWNER, StaffRole.MANAGER))
-    return STAFF
-
-
-def _order_for_dispatcher(actor, booking_id: int) -> Booking | None:
-    """The order, if the actor may dispatch it. Someone who dispatches for no merchant is refused
-    before anything is looked up; a dispatcher finds only their merchants' orders (another's is
-    not found, as a missing one is: ids tell no one what exists)."""
-    orders = Booking.objects.select_related("service").filter(pk=booking_id)
-    if not getattr(actor, "is_operator", False):
-        mine = MerchantStaff.objects.filter(
-            user_id=getattr(actor, "pk", None), role__in=(StaffRole.OWNER, StaffRole.MANAGER)
-        ).values("merchant_id")
-        if not mine.exists():
-            raise DomainError("forbidden")
-        orders = orders.filter(merchant_id__in=mine)
-    return orders.first()
-
-
-def assign_order(*, actor, booking_id: int, provider_id: int, reason: str = "") -> Booking:
-    """An operator or the merchant's dispatcher gives an open order to a provider by hand."""
-    booking = _order_for_dispatcher(actor, booking_id)
-    provider = Provider.objects.filter(pk=provider_id).first()
-    if booking is None or provider is None:
-        raise DomainError("not_found")
-    role = _dispatcher_role(actor, booking)
-    why = can_take(provider, booking)
-    if why:
-        raise DomainError(why)
-    try:
-        with transaction.atomic():
-            Offer.objects.filter(booking=booking, status=OfferStatus.PENDING).update(
-                status=OfferStatus.WITHDRAWN, answered_at=timezone.now()
-            )
-            return _take(booking, provider, actor=actor, role=role)
-    except DomainError as exc:
-        if exc.code == "illegal_transition":
-            raise DomainError("already_taken") from exc
-        raise
-
-
-def reassign_order(
-    *, actor, booking_id: int, provider_id: int, from_provider_id: int, reason: str = ""
-) -> Booking:
-    """Move an accepted order to another provider. The caller names the provider they saw, so
-    of two operators reassigning at once exactly one wins; the other gets already_taken."""
-    booking = _order_for_dispatcher(actor, booking_id)
-    provider = Provider.objects.filter(pk=provider_id).first()
-    if booking is None or provider is None:
-        raise DomainError("not_found")
-    role = _dispatcher_role(actor, booking)
-    if provider.pk == booking.provider_id:
-        raise DomainError("already_taken")
-    why = can_take(provider, booking)
-    if why:
-        raise DomainError(why)
-    old_reservation = booking.reservation_id
-    try:
-        with transaction.atomic():
-            ProviderReservation.objects.filter(pk=old_reservation).update(active=False)
-            return _take(
-                booking,
-                provider,
-                actor=actor,
-                role=role,
-                step="reassign",
-                expected_provider_id=from_provider_id,
-            )
-    except DomainError as exc:
-        if exc.code == "illegal_transition":
-            raise DomainError("already_taken") from exc
-        raise
-
-
-def provider_release_order(*, actor, booking_id: int, reason: str) -> Booking:
-    """A provider gives an accepted order back: it returns to dispatch and a breach is noted."""
-    provider = getattr(actor, "provider", None) if hasattr(actor, "provider") else None
-    booking = Booking.objects.filter(pk=booking_id).first()
-    if booking is None or provider is None or booking.provider_id != provider.pk:
-        raise DomainError("not_found")
-    if not reason or not reason.strip():
-        raise DomainError("reason_required")
-    with transaction.atomic():
-        ProviderReservation.objects.filter(pk=booking.reservation_id).update(active=False)
-        booking = apply_step(
-            booking,
-            "release",
-            actor=actor,
-            role=PROVIDER,
-            note=reason,
-            provider=None,
-            reservation=None,
-            dispatch_rounds=0,
-            extra_filter={"provider_id": provider.pk},
-        )
-        Breach.objects.create(
-            provider=provider, booking=booking, kind="provider_cancelled", note=reason[:300]
-        )
-    return booking
-
-
 __all__ = [
-    "SYSTEM",
     "accept_offer",
-    "assign_order",
     "expire_offer",
     "grab_feed",
     "grab_order",
-    "provider_release_order",
-    "reassign_order",
     "reject_offer",
     "run_dispatch_round",
 ]

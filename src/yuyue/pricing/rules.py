@@ -41,7 +41,7 @@ REFUND_INTS = {
 }
 
 
-def _whole(value: Any, name: str, low: int, high: int) -> int:
+def whole(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise DomainError("invalid_rules", field=name, low=low, high=high)
     return value
@@ -77,13 +77,13 @@ def clean_pricing(raw: Any) -> dict:
         )
         if end <= start:
             raise DomainError("invalid_hours")
-        percent = _whole(p.get("percent"), f"peak[{i}].percent", 1, MAX_PERCENT)
+        percent = whole(p.get("percent"), f"peak[{i}].percent", 1, MAX_PERCENT)
         cleaned.append({"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "percent": percent})
     if cleaned:
         out["peak"] = sorted(cleaned, key=lambda p: p["start"])
     for name, (low, high) in PRICING_INTS.items():
         if raw.get(name) not in (None, 0):
-            out[name] = _whole(raw[name], name, low, high)
+            out[name] = whole(raw[name], name, low, high)
     if raw.get("free_km") not in (None, 0):
         km = raw["free_km"]
         if isinstance(km, bool) or not isinstance(km, int | float) or not 0 <= km <= 100:
@@ -98,7 +98,7 @@ def clean_refund_rules(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise DomainError("invalid_rules", field="refund_rules", low="", high="")
     return {
-        name: _whole(raw[name], name, low, high)
+        name: whole(raw[name], name, low, high)
         for name, (low, high) in REFUND_INTS.items()
         if raw.get(name) is not None
     }

@@ -113,17 +113,7 @@ def search_providers(
         qs = qs.filter(
             Q(services__category__slug=category) | Q(services__category__parent__slug=category)
         ).distinct()
-    if gender:
-        qs = qs.filter(gender=gender)
-    year = timezone.now().year
-    if age_min is not None:
-        qs = qs.filter(birth_year__lte=year - age_min)
-    if age_max is not None:
-        qs = qs.filter(birth_year__gte=year - age_max)
-    if experience_min is not None:
-        qs = qs.filter(experience_years__gte=experience_min)
-    if rating_min is not None:
-        qs = qs.filter(rating__gte=rating_min)
+    qs = _who(qs, gender, age_min, age_max, experience_min, rating_min)
     if (lat is None) != (lng is None):
         raise DomainError("invalid_input", "Give both lat and lng, or neither.")
     if lat is not None:
@@ -164,6 +154,22 @@ def search_providers(
     for r in rows:
         r["skills"] = skills[r["id"]]
     return rows
+
+
+def _who(qs, gender, age_min, age_max, experience_min, rating_min):
+    """The filters on the person: gender, age (from the birth year), experience, rating."""
+    if gender:
+        qs = qs.filter(gender=gender)
+    year = timezone.now().year
+    if age_min is not None:
+        qs = qs.filter(birth_year__lte=year - age_min)
+    if age_max is not None:
+        qs = qs.filter(birth_year__gte=year - age_max)
+    if experience_min is not None:
+        qs = qs.filter(experience_years__gte=experience_min)
+    if rating_min is not None:
+        qs = qs.filter(rating__gte=rating_min)
+    return qs
 
 
 def provider_profile(

@@ -15,7 +15,7 @@ from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 from yuyue.engagement import favourites
 from yuyue.scheduling.models import SlotStatus, TimeSlot
-from yuyue.web.customer.views import _point
+from yuyue.web.customer.onsite import _point
 
 KIND_LABELS = {
     ServiceKind.HALL_SLOT: gettext_lazy("Time slots"),
@@ -42,6 +42,39 @@ def home(request):
             Prefetch("services", queryset=services, to_attr="active_services"), "halls"
         ).order_by("name")
     )
+    _describe(merchants)
+    categories = Category.objects.filter(
+        parent__isnull=True, services__active=True, services__merchant__status="active"
+    ).distinct()
+    where = _where(request)
+    if where is not None:
+        merchants = places.nearest_first(merchants, where["lat"], where["lng"])
+    suggested, again = [], []
+    if request.user.is_authenticated and not (q or category):
+        at = (where or {}).get("lat"), (where or {}).get("lng")
+        suggested = favourites.recommend(actor=request.user, lat=at[0], lng=at[1], limit=4)
+        again = favourites.book_again(actor=request.user, limit=4)
+    return render(
+        request,
+        "web/home.html",
+        {
+            "merchants": merchants,
+            "q": q,
+            "category": category,
+            "categories": categories,
+            "where": where,
+            "areas": places.areas(),
+            "area_id": where.get("area") if where else None,
+            "keep": {k: v for k, v in (("q", q), ("category", category)) if v},
+            "suggested": suggested,
+            "again": again,
+        },
+    )
+
+
+def _describe(merchants: list[Merchant]) -> None:
+    """What the home page says of each service: its kind, the halls with slots a customer can
+    still book and the next of them (on the merchant's clock), the providers who do it."""
     service_ids = [s.id for m in merchants for s in m.active_services]
     # Where each hall-slot service can be booked now, and its next slot a customer can still
     # book: open, with a place left, before the service's booking deadline.
@@ -86,33 +119,6 @@ def home(request):
             # On the merchant's clock: the date filter would show the site's zone.
             service.next_slot = first[service.id].astimezone(tz) if service.id in first else None
             service.provider_count = providers.get(service.id, 0)
-    categories = Category.objects.filter(
-        parent__isnull=True, services__active=True, services__merchant__status="active"
-    ).distinct()
-    where = _where(request)
-    if where is not None:
-        merchants = places.nearest_first(merchants, where["lat"], where["lng"])
-    suggested, again = [], []
-    if request.user.is_authenticated and not (q or category):
-        at = (where or {}).get("lat"), (where or {}).get("lng")
-        suggested = favourites.recommend(actor=request.user, lat=at[0], lng=at[1], limit=4)
-        again = favourites.book_again(actor=request.user, limit=4)
-    return render(
-        request,
-        "web/home.html",
-        {
-            "merchants": merchants,
-            "q": q,
-            "category": category,
-            "categories": categories,
-            "where": where,
-            "areas": places.areas(),
-            "area_id": where.get("area") if where else None,
-            "keep": {k: v for k, v in (("q", q), ("category", category)) if v},
-            "suggested": suggested,
-            "again": again,
-        },
-    )
 
 
 def _where(request) -> dict | None:

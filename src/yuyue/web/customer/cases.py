@@ -34,7 +34,7 @@ EVENTS = {
 
 @login_required(login_url="customer:sign-in")
 def open_case(request, booking_id: int):
-    from yuyue.web.customer.views import _yuan_to_fen
+    from yuyue.web.amounts import yuan_to_fen
 
     booking = (
         Booking.objects.filter(pk=booking_id, customer=request.user)
@@ -47,7 +47,7 @@ def open_case(request, booking_id: int):
     if request.method == "POST":
         try:
             photos = uploaded_pictures(request, "photos")
-            amount = _yuan_to_fen(request.POST.get("amount"))
+            amount = yuan_to_fen(request.POST.get("amount"))
             if amount is None:
                 raise DomainError("invalid_amount", max=booking.price_fen)
             case = cases.open_case(

@@ -24,8 +24,10 @@ from yuyue.core.timeutil import local_dt, zone
 from yuyue.dispatch import taskhall
 from yuyue.dispatch.models import Application, ApplicationStatus, Need, NeedStatus
 from yuyue.orders.models import PaymentStatus
+from yuyue.web.amounts import yuan_to_fen
 
-from .views import _at, _point, _yuan_to_fen
+from .onsite import _point
+from .views import _at
 
 DURATIONS = (60, 120, 180, 240, 480)
 
@@ -86,7 +88,7 @@ def new_need(request):
     except ValueError:
         starts_at = None
         errors["when"] = _("Choose a day and a time.")
-    budget = _yuan_to_fen(form["budget"])
+    budget = yuan_to_fen(form["budget"])
     if budget is None:
         errors["budget"] = _("Enter your budget in yuan.")
     if not form["address"].strip():

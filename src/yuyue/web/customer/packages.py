@@ -30,7 +30,8 @@ from yuyue.orders.models import BookingStatus, PaymentStatus
 from yuyue.orders.states import BEFORE_SERVICE
 from yuyue.pricing.prices import chosen_unit_price
 
-from .views import _at, _default_address_text, _point, _rules, _service, _sign_in_url
+from .onsite import _default_address_text, _point
+from .views import _at, _rules, _service, _sign_in_url
 
 WEEKDAYS = [
     gettext_lazy("Mon"),

@@ -18,7 +18,7 @@ from yuyue.core.throttle import client_address
 from yuyue.notifications.delivery import SMS, WECHAT, set_muted, template_for
 from yuyue.notifications.models import NoticeMute
 
-from .views import _point
+from .onsite import _point
 
 ACTIONS = ("name", "avatar", "address", "default", "delete", "phone_code", "phone", "wechat")
 NOTICE_LABELS = {"booking.reminder": lambda: _("Reminders before a booking")}
@@ -59,66 +59,8 @@ def profile_page(request):
     }
     if request.method == "POST":
         action = request.POST.get("action", "")
-        done = None
         try:
-            if action == "name":
-                profile.set_name(actor=user, name=request.POST.get("name", ""))
-                done = _("Your name is saved.")
-            elif action == "avatar":
-                upload = request.FILES.get("avatar")
-                if upload is None:
-                    raise DomainError("invalid_image", max_mb=5)
-                profile.set_avatar(actor=user, data=upload.read(profile.MAX_AVATAR_BYTES + 1))
-                done = _("Your picture is saved.")
-            elif action == "address":
-                point = _point(request)
-                profile.save_address(
-                    actor=user,
-                    address=request.POST.get("address", ""),
-                    label=request.POST.get("label", ""),
-                    lat=point[0] if point else None,
-                    lng=point[1] if point else None,
-                    default=request.POST.get("default") == "1",
-                )
-                done = _("The address is saved.")
-            elif action in ("default", "delete"):
-                try:
-                    address_id = int(request.POST.get("address_id") or 0)
-                except ValueError:
-                    address_id = 0
-                if action == "default":
-                    profile.make_default(actor=user, address_id=address_id)
-                else:
-                    profile.delete_address(actor=user, address_id=address_id)
-            elif action == "phone_code":
-                context["new_phone"] = request.POST.get("phone", "").strip()
-                profile.send_phone_change_code(
-                    actor=user, phone=context["new_phone"], client=client_address(request)
-                )
-                context["step"] = "code"
-                context["sent"] = True
-            elif action == "phone":
-                context["new_phone"] = request.POST.get("phone", "").strip()
-                context["step"] = "code"
-                profile.change_phone(
-                    actor=user,
-                    phone=context["new_phone"],
-                    code=request.POST.get("code", ""),
-                    client=client_address(request),
-                )
-                done = _("Your phone number is changed.")
-            elif action == "wechat":
-                wanted = set(request.POST.getlist("kinds"))
-                for c in context["beyond"]:
-                    set_muted(
-                        actor=user,
-                        kind=c["kind"],
-                        channel=c["channel"],
-                        muted=c["value"] not in wanted,
-                    )
-                done = _("Your choices are saved.")
-            else:
-                raise DomainError("invalid_input", "unknown action")
+            done = _act(request, action, context)
         except DomainError as exc:
             context["error"] = exc.message()
             context["error_at"] = action
@@ -131,3 +73,67 @@ def profile_page(request):
         return HttpResponseRedirect(reverse("customer:profile"))
     context["ok"] = request.session.pop("flash_ok", None)
     return render(request, "web/customer/profile.html", context)
+
+
+def _act(request, action: str, context: dict) -> str | None:
+    """One of the page's forms: what it says when done (None when a next step is shown)."""
+    user = request.user
+    if action == "name":
+        profile.set_name(actor=user, name=request.POST.get("name", ""))
+        return _("Your name is saved.")
+    elif action == "avatar":
+        upload = request.FILES.get("avatar")
+        if upload is None:
+            raise DomainError("invalid_image", max_mb=5)
+        profile.set_avatar(actor=user, data=upload.read(profile.MAX_AVATAR_BYTES + 1))
+        return _("Your picture is saved.")
+    elif action == "address":
+        point = _point(request)
+        profile.save_address(
+            actor=user,
+            address=request.POST.get("address", ""),
+            label=request.POST.get("label", ""),
+            lat=point[0] if point else None,
+            lng=point[1] if point else None,
+            default=request.POST.get("default") == "1",
+        )
+        return _("The address is saved.")
+    elif action in ("default", "delete"):
+        try:
+            address_id = int(request.POST.get("address_id") or 0)
+        except ValueError:
+            address_id = 0
+        if action == "default":
+            profile.make_default(actor=user, address_id=address_id)
+        else:
+            profile.delete_address(actor=user, address_id=address_id)
+    elif action == "phone_code":
+        context["new_phone"] = request.POST.get("phone", "").strip()
+        profile.send_phone_change_code(
+            actor=user, phone=context["new_phone"], client=client_address(request)
+        )
+        context["step"] = "code"
+        context["sent"] = True
+    elif action == "phone":
+        context["new_phone"] = request.POST.get("phone", "").strip()
+        context["step"] = "code"
+        profile.change_phone(
+            actor=user,
+            phone=context["new_phone"],
+            code=request.POST.get("code", ""),
+            client=client_address(request),
+        )
+        return _("Your phone number is changed.")
+    elif action == "wechat":
+        wanted = set(request.POST.getlist("kinds"))
+        for c in context["beyond"]:
+            set_muted(
+                actor=user,
+                kind=c["kind"],
+                channel=c["channel"],
+                muted=c["value"] not in wanted,
+            )
+        return _("Your choices are saved.")
+    else:
+        raise DomainError("invalid_input", "unknown action")
+    return None

@@ -26,12 +26,11 @@ from yuyue.orders.placing import book_provider
 from yuyue.pricing.prices import chosen_unit_price
 from yuyue.scheduling.providers import SORTS, provider_profile, search_providers
 
+from .onsite import _default_address_text, _point
 from .views import (
     _at,
     _chosen_day,
     _days,
-    _default_address_text,
-    _point,
     _rules,
     _service,
     _sign_in_url,

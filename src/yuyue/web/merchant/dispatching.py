@@ -1,7 +1,7 @@
 """The dispatch board for on-site services: orders waiting for a round, offered, in the
 exceptions queue, accepted, under way and late; an order's candidates with their distance,
 load, rating and record, and assigning or reassigning it by hand (`dispatch.board`,
-`dispatch.services.assign_order` / `reassign_order`)."""
+`dispatch.assigning.assign_order` / `reassign_order`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from yuyue.accounts.auth import MANAGERS
 from yuyue.core.errors import DomainError
+from yuyue.dispatch import assigning as dispatch
 from yuyue.dispatch import board as boards
-from yuyue.dispatch import services as dispatch
 from yuyue.orders.models import BookingStatus
 
 from .desk import Desk, desk_page

@@ -20,7 +20,7 @@ from yuyue.billing.models import CouponKind, MembershipLevel
 from yuyue.catalog.models import Service
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import local_day_bounds
-from yuyue.web.customer.views import _yuan_to_fen
+from yuyue.web.amounts import yuan_to_fen
 
 from .desk import Desk, desk_page
 from .views import _flash
@@ -38,13 +38,13 @@ def _fen(raw: str, *, blank_is_zero: bool = True) -> int:
     raw = (raw or "").strip()
     if not raw and blank_is_zero:
         return 0
-    fen = _yuan_to_fen(raw)
+    fen = yuan_to_fen(raw)
     if fen is None:
         raise DomainError("invalid_amount", max=10**9)
     return fen
 
 
-def _whole(raw: str) -> int:
+def whole(raw: str) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit():
         raise DomainError("coupon_counts_invalid", max=coupons.MAX_COUPONS)
@@ -107,8 +107,8 @@ def coupon_new(request, desk: Desk):
             service_id=int(service) if service.isdigit() else None,
             valid_from=local_day_bounds(first, desk.tz)[0],
             valid_until=local_day_bounds(last, desk.tz)[1],
-            total_limit=_whole(form["total"]),
-            per_customer_limit=_whole(form["each"]),
+            total_limit=whole(form["total"]),
+            per_customer_limit=whole(form["each"]),
             public=bool(form["public"]),
         )
     except DomainError as exc:

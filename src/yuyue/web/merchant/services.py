@@ -18,7 +18,7 @@ from yuyue.catalog import services as catalog
 from yuyue.catalog.models import FieldType, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.pricing import rules as price_rules
-from yuyue.web.customer.views import _yuan_to_fen
+from yuyue.web.amounts import yuan_to_fen
 from yuyue.web.helpers import uploaded_pictures
 
 from .desk import Desk, desk_page
@@ -64,7 +64,7 @@ def _back(name: str, service: Service):
     return HttpResponseRedirect(reverse(name, args=[service.pk]))
 
 
-def _whole(raw, default=None):
+def whole(raw, default=None):
     raw = (raw or "").strip()
     if not raw:
         return default
@@ -77,7 +77,7 @@ def _fen(raw):
     raw = (raw or "").strip()
     if not raw or raw == "0":
         return 0
-    fen = _yuan_to_fen(raw)
+    fen = yuan_to_fen(raw)
     if fen is None:
         raise DomainError("invalid_amount", max=10**9)
     return fen
@@ -92,7 +92,7 @@ def service_list(request, desk: Desk):
                 merchant=desk.merchant,
                 name=(request.POST.get("name") or "").strip()[:200],
                 kind=request.POST.get("kind") or "",
-                duration_minutes=_whole(request.POST.get("duration"), 60),
+                duration_minutes=whole(request.POST.get("duration"), 60),
                 base_price_fen=_fen(request.POST.get("price")),
             )
         except DomainError as exc:
@@ -144,10 +144,10 @@ def service(request, desk: Desk, service_id: int):
                 service=s,
                 name=(request.POST.get("name") or "").strip()[:200],
                 description=(request.POST.get("description") or "").strip()[:5000],
-                duration_minutes=_whole(request.POST.get("duration"), s.duration_minutes),
-                step_minutes=_whole(request.POST.get("step"), s.step_minutes),
+                duration_minutes=whole(request.POST.get("duration"), s.duration_minutes),
+                step_minutes=whole(request.POST.get("step"), s.step_minutes),
                 base_price_fen=_fen(request.POST.get("price")),
-                max_places_per_booking=_whole(request.POST.get("max_places"), 1),
+                max_places_per_booking=whole(request.POST.get("max_places"), 1),
                 active=bool(request.POST.get("active")),
             )
         except DomainError as exc:
@@ -249,22 +249,22 @@ def _rules_from(post) -> tuple[dict, dict]:
         start, end = post.get(f"peak-start-{i}"), post.get(f"peak-end-{i}")
         if start or end:
             peaks.append(
-                {"start": start, "end": end, "percent": _whole(post.get(f"peak-percent-{i}"), 0)}
+                {"start": start, "end": end, "percent": whole(post.get(f"peak-percent-{i}"), 0)}
             )
     pricing = {
         "peak": peaks,
-        "weekend_percent": _whole(post.get("weekend_percent"), 0),
-        "holiday_percent": _whole(post.get("holiday_percent"), 0),
+        "weekend_percent": whole(post.get("weekend_percent"), 0),
+        "holiday_percent": whole(post.get("holiday_percent"), 0),
         "per_m2_fen": _fen(post.get("per_m2")),
         "per_person_fen": _fen(post.get("per_person")),
         "per_km_fen": _fen(post.get("per_km")),
-        "free_km": _whole(post.get("free_km"), 0),
+        "free_km": whole(post.get("free_km"), 0),
     }
     refunds = {
-        "free_hours": _whole(post.get("free_hours"), 0),
-        "fee_percent": _whole(post.get("fee_percent"), 0),
+        "free_hours": whole(post.get("free_hours"), 0),
+        "fee_percent": whole(post.get("fee_percent"), 0),
         "travel_fee_fen": _fen(post.get("travel_fee")),
-        "no_show_percent": _whole(post.get("no_show_percent"), 100),
+        "no_show_percent": whole(post.get("no_show_percent"), 100),
     }
     return pricing, refunds
 

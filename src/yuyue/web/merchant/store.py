@@ -123,13 +123,13 @@ def new_hall(request, desk: Desk):
 @desk_page(roles=MANAGERS)
 @require_POST
 def provider_bounds(request, desk: Desk):
-    from yuyue.web.customer.views import _yuan_to_fen
+    from yuyue.web.amounts import yuan_to_fen
 
     def fen(name):
         raw = (request.POST.get(name) or "").strip()
         if not raw:
             return None
-        value = _yuan_to_fen(raw)
+        value = yuan_to_fen(raw)
         if value is None:
             raise DomainError("invalid_amount", max=10_000_000)
         return value

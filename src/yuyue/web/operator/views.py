@@ -222,11 +222,11 @@ def case_queue(request):
 @require_POST
 def decide_case(request, case_id: int):
     from yuyue.engagement.cases import decide_case as decide
-    from yuyue.web.customer.views import _yuan_to_fen
+    from yuyue.web.amounts import yuan_to_fen
 
     try:
         raw = (request.POST.get("refund") or "").strip()
-        amount = 0 if request.POST.get("decision") == "close" else _yuan_to_fen(raw)
+        amount = 0 if request.POST.get("decision") == "close" else yuan_to_fen(raw)
         if amount is None:
             raise DomainError("invalid_amount", max=10**9)
         decide(
@@ -248,7 +248,7 @@ def top_up_plans(request):
     (`billing.topups`)."""
     from yuyue.billing import topups
     from yuyue.billing.models import TopUpPlan
-    from yuyue.web.customer.views import _yuan_to_fen
+    from yuyue.web.amounts import yuan_to_fen
 
     if request.method == "POST":
         try:
@@ -259,9 +259,9 @@ def top_up_plans(request):
                     active=request.POST.get("active") == "1",
                 )
             else:
-                pay = _yuan_to_fen(request.POST.get("pay"))
+                pay = yuan_to_fen(request.POST.get("pay"))
                 bonus_raw = (request.POST.get("bonus") or "").strip()
-                bonus = 0 if bonus_raw in ("", "0") else _yuan_to_fen(bonus_raw)
+                bonus = 0 if bonus_raw in ("", "0") else yuan_to_fen(bonus_raw)
                 if pay is None or bonus is None:
                     raise DomainError("invalid_amount", max=10**9)
                 topups.create_plan(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calls, onboarding, views
+from . import calls, feeds, hours, money, onboarding, views
 
 app_name = "provider"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("orders/<int:booking_id>/location/", views.location, name="location"),
     path("orders/<int:booking_id>/join/", views.join_call, name="join-call"),
     path("orders/<int:booking_id>/<str:name>/", views.step, name="step"),
-    path("money/", views.money, name="money"),
+    path("money/", money.money, name="money"),
     path("calls/", calls.calls, name="calls"),
     path("calls/<int:booking_id>/", calls.call_record, name="call-record"),
     path("apply/", onboarding.apply, name="apply"),
@@ -24,7 +24,7 @@ urlpatterns = [
     path("review/<int:application_id>/", onboarding.review, name="review"),
     path("review/<int:application_id>/decide/", onboarding.decide, name="decide"),
     path("documents/<int:document_id>/", onboarding.document, name="document"),
-    path("grab/", views.grab, name="grab"),
-    path("hours/", views.hours, name="hours"),
-    path("needs/", views.needs, name="needs"),
+    path("grab/", feeds.grab, name="grab"),
+    path("hours/", hours.hours, name="hours"),
+    path("needs/", feeds.needs, name="needs"),
 ]
