@@ -86,7 +86,10 @@ def test_openapi_names_each_operation_readably_and_documents_its_refusals():
             schema = response["content"]["application/problem+json"]["schema"]
             assert schema["allOf"][0] == {"$ref": "#/components/schemas/Problem"}
             codes = schema["allOf"][1]["properties"]["code"]["enum"]
-            assert codes and all(str(CATALOGUE[c][0]) == status for c in codes)
+            if status == "400" and "invalid_input" in codes:  # a body that is not JSON at all
+                assert "requestBody" in op
+                codes = [c for c in codes if c != "invalid_input"]
+            assert all(str(CATALOGUE[c][0]) == status for c in codes)
     # each operation lists its own refusals, not the whole catalogue
     by_id = {op["operationId"]: op["responses"] for op in operations}
 
