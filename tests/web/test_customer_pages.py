@@ -607,10 +607,23 @@ def _order_at_home(live_server, chromium, cleaning, cleaner, customer, home, tom
     start = {"lat": home[0] + 0.03, "lng": home[1]}
     assert api.post(f"/api/provider/orders/{booking.pk}/depart", json=start).status_code == 200
     page.wait_for_function("document.getElementById('live-status').textContent === '已出发'")
+    # the page shares the provider's phone's position as they go: first where they set out
+    assert api.post(f"/api/provider/orders/{booking.pk}/location", json=start).status_code == 200
+    page.wait_for_function("document.getElementById('radar').dataset.places === '1'")
+    assert page.inner_text("#distance") == "距您 3.3 公里"
     near = {"lat": home[0] + 0.005, "lng": home[1]}
     moved = api.post(f"/api/provider/orders/{booking.pk}/location", json=near)
     assert moved.status_code == 200, moved.text
     page.wait_for_function("document.getElementById('eta').textContent.includes('分钟到达')")
     assert f"约 {round(moved.json()['eta_minutes'])} 分钟到达" in page.inner_text("#eta")
+    # and where they are: set out 3.3 km north (the outer ring 5 km), now 0.6 km away, the dot
+    # moved down towards the address at the centre, the way behind it drawn
+    page.wait_for_function("document.getElementById('radar').dataset.places >= '2'")
+    assert page.is_visible("#radar")
+    assert page.inner_text("#distance") == "距您 0.6 公里"
+    assert page.inner_text("#ring") == "外圈 5 公里"
+    dot = page.locator("#provider-dot")
+    assert dot.get_attribute("cx") == "0.0" and -12 < float(dot.get_attribute("cy")) < -10
+    assert len(page.get_attribute("#trail", "points").split()) == 2
     shoot(page, "customer-zh-onsite-on-the-way")
     assert axe_violations(page) == []
