@@ -88,7 +88,7 @@ SIGNED = {"bad_signature": "a notification not signed by the gateway it claims t
 # invalid_input refusals that relate fields to each other or to the clock
 CROSS_FIELD = (
     "Give both lat and lng, or neither",
-    "Give one of booking_id, top_up_fen or plan_id",
+    "Give one of booking_id, series_id, top_up_fen or plan_id",
     "At most",
     "must carry a zone offset",
     "lat and lng",

@@ -349,3 +349,53 @@ def test_nobody_reaches_another_customers_package(carers):
     made.refresh_from_db()
     assert made.active and Series.objects.get(pk=made.pk).customer_id == owner.pk
     assert not Booking.objects.filter(series=made, payment_status="paid").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_package_paid_by_card_as_one_trade(live_server, carers, chromium, settings):
+    """The package page offers the gateways too: one trade for every date, the sandbox's
+    checkout, and the page waits for the gateway's word (the job's HTTP notification)."""
+    from tests.web.test_customer_pages import run_worker
+    from yuyue.billing.models import Payment
+    from yuyue.orders.series import book_series
+
+    settings.YUYUE_PUBLIC_BASE_URL = live_server.url  # where the sandbox notifies
+    care, people = carers
+    today = timezone.now().astimezone(SH).date()
+    first = today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)  # next Tuesday
+    customer = make_user("Package by card", password="s3cret-pass")
+    made, dates = book_series(
+        actor=customer,
+        service_id=care.pk,
+        provider_id=people["Wang"].pk,
+        rule={
+            "weekdays": [1, 4],
+            "start": "09:00",
+            "date_from": first.isoformat(),
+            "date_to": (first + dt.timedelta(days=13)).isoformat(),
+        },
+        address="静安区常德路 800 号",
+    )
+    assert len(dates) == 4
+    page = chromium.new_context(viewport=PHONE, locale="en-US").new_page()
+    with_password(page, live_server.url, customer, f"/my/packages/{made.pk}/", "Sign in")
+    page.get_by_role("button", name="Pay ¥632.00 by Card (sandbox)").click()
+    page.wait_for_url(re.compile(r"/my/payments/\w+/sandbox/"))
+    page.get_by_role("button", name="Pay ¥632.00", exact=True).click()
+    page.wait_for_url(re.compile(rf"/my/packages/{made.pk}/\?paying=1"))
+    assert "Waiting for the payment" in page.inner_text("#payment-state")
+    run_worker()  # the sandbox's notification, over HTTP to the live server
+    page.wait_for_function(
+        "document.getElementById('payment-state').textContent.includes('Every date')"
+    )
+    shoot(page, "customer-en-package-paid-by-card")
+    assert axe_violations(page) == []
+    trade = Payment.objects.get(series=made)
+    assert (trade.gateway, trade.status, trade.amount_fen) == ("sandbox", "paid", 4 * 15800)
+    assert trade.shares.count() == 4
+    assert set(Booking.objects.filter(series=made).values_list("payment_status", flat=True)) == {
+        "paid"
+    }
+    assert wallet(customer.pk).available == 0  # the card paid, not the wallet
+    page.context.close()

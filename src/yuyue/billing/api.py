@@ -12,7 +12,7 @@ from yuyue.accounts.auth import bearer
 from yuyue.core.errors import DomainError
 from yuyue.core.schemas import Whole
 
-from . import payments
+from . import packages, payments
 from .models import Payment
 
 router = Router(tags=["payments"])
@@ -72,7 +72,7 @@ class PackagePaidOut(Schema):
 def pay_package_with_wallet(request, series_id: int):
     """Pay a package (monthly package 包月) as one, from your wallet: every unpaid date at once,
     or none if the balance is short."""
-    paid = payments.pay_package_with_wallet(actor=request.auth, series_id=series_id)
+    paid = packages.pay_package_with_wallet(actor=request.auth, series_id=series_id)
     return {
         "series_id": series_id,
         "amount_fen": sum(p.amount_fen for b in paid for p in b.payments.all()),
@@ -85,6 +85,7 @@ def pay_package_with_wallet(request, series_id: int):
 
 class PaymentIn(Schema):
     booking_id: int | None = None
+    series_id: int | None = Field(None, description="Pay every unpaid date of a package as one.")
     top_up_fen: Whole | None = Field(None)
     plan_id: int | None = Field(None, description="Buy a stored-value plan.")
     coupon_claim_id: int | None = None
@@ -100,11 +101,27 @@ class PaymentOut(Schema):
 
 @router.post("/payments", response={201: PaymentOut}, auth=bearer)
 def create_payment(request, body: PaymentIn):
-    """Start paying an order (booking_id), topping up the wallet (top_up_fen) or buying a
-    stored-value plan (plan_id)."""
-    given = [x is not None for x in (body.booking_id, body.top_up_fen, body.plan_id)]
+    """Start paying an order (booking_id), a package as one (series_id), topping up the wallet
+    (top_up_fen) or buying a stored-value plan (plan_id)."""
+    given = [
+        x is not None for x in (body.booking_id, body.series_id, body.top_up_fen, body.plan_id)
+    ]
     if sum(given) != 1:
-        raise DomainError("invalid_input", "Give one of booking_id, top_up_fen or plan_id.")
+        raise DomainError(
+            "invalid_input", "Give one of booking_id, series_id, top_up_fen or plan_id."
+        )
+    if body.series_id is not None:
+        payment, params = packages.start_package_payment(
+            actor=request.auth, series_id=body.series_id, gateway=body.gateway
+        )
+        return Status(
+            201,
+            {
+                "out_trade_no": payment.out_trade_no,
+                "amount_fen": payment.amount_fen,
+                "params": params,
+            },
+        )
     payment, params = payments.start_gateway_payment(
         actor=request.auth,
         booking_id=body.booking_id,

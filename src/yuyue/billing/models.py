@@ -117,6 +117,7 @@ class Hold(models.Model):
 class PaymentPurpose(models.TextChoices):
     ORDER = "order", "an order"
     TOP_UP = "top_up", "a wallet top-up"
+    PACKAGE = "package", "every unpaid date of a package 包月"
 
 
 class PaymentStatus(models.TextChoices):
@@ -148,6 +149,18 @@ class Payment(models.Model):
     plan = models.ForeignKey(
         "billing.TopUpPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    series = models.ForeignKey(
+        "orders.Series", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    package = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shares",
+        help_text="A date's share of a package paid through a gateway: the package's payment, "
+        "whose trade the gateway knows (the share's refunds go against it).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -159,6 +172,11 @@ class Payment(models.Model):
                 name="payment_refund_within_amount",
             ),
         ]
+
+    @property
+    def trade(self) -> Payment:
+        """The payment the gateway knows: a package's for a date's share, else this one."""
+        return self.package if self.package_id else self
 
 
 class GatewayNotification(models.Model):

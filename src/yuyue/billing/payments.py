@@ -150,57 +150,6 @@ def _wallet_payment(actor, booking: Booking, *, coupon, points: int):
     return booking, c
 
 
-def package_checkout(actor, series_id: int) -> dict:
-    """What paying a package costs now: each unpaid date as `checkout.compute` prices it (the
-    member's level discount; coupons and points are for single orders), and the total."""
-    from .checkout import compute
-
-    dates = list(
-        Booking.objects.filter(
-            series_id=series_id,
-            customer_id=getattr(actor, "pk", None),
-            status=BookingStatus.AWAITING_PAYMENT,
-            payment_status=OrderPayment.UNPAID,
-        ).order_by("starts_at", "pk")
-    )
-    priced = [compute(b, coupon=None, wallet=False) for b in dates]
-    return {
-        "dates": dates,
-        "price_fen": sum(c.price_fen for c in priced),
-        "level_fen": sum(c.level_fen for c in priced),
-        "due_fen": sum(c.due_fen for c in priced),
-    }
-
-
-def pay_package_with_wallet(*, actor, series_id: int) -> list[Booking]:
-    """Pay every unpaid date of a package from the wallet in one go, or none: the rows are
-    locked in id order (as any payment locks its order first), each date is paid as a single
-    order would be (its own ledger posting, so refunds and settlement stay per date), and a
-    wallet short of the whole package changes nothing (`insufficient_funds`)."""
-    from yuyue.orders.models import Series
-
-    series = Series.objects.filter(pk=series_id, customer_id=getattr(actor, "pk", None)).first()
-    if series is None:
-        raise DomainError("not_found")
-    with transaction.atomic():
-        ids = list(
-            Booking.objects.select_for_update()
-            .filter(series=series, payment_status=OrderPayment.UNPAID)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            raise DomainError("nothing_to_pay")
-        paid, total, level = [], 0, 0
-        for pk in ids:
-            booking = _payable(actor, pk, lock=True, package=True)
-            booking, c = _wallet_payment(actor, booking, coupon=None, points=0)
-            paid.append(booking)
-            total, level = total + c.due_fen, level + c.level_fen
-        audit(actor, "payment.package", series, amount=total, level=level, dates=len(paid))
-    return paid
-
-
 def start_gateway_payment(
     *,
     actor,
@@ -326,6 +275,10 @@ def _apply(gateway: str, note: Notification) -> str:
         )
         loyalty.credit_bonus(payment)
         return "credited"
+    if payment.purpose == PaymentPurpose.PACKAGE:
+        from .packages import apply_package_payment
+
+        return apply_package_payment(payment, clearing)
     price = payment.booking.price_fen
     legs = [
         (clearing, -payment.amount_fen),

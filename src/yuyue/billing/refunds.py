@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from yuyue.core.audit import audit
@@ -116,7 +116,9 @@ def _finish(record: Refund, actor) -> None:
     share in total."""
     payment = Payment.objects.select_related("booking").get(pk=record.payment_id)
     if payment.gateway != "wallet":
-        refund_id = get_gateway(payment.gateway).refund(payment, record.amount_fen, record.key)
+        # a date's share of a package is refunded against the package's trade
+        trade = payment.trade
+        refund_id = get_gateway(payment.gateway).refund(trade, record.amount_fen, record.key)
         Refund.objects.filter(pk=record.pk).update(gateway_refund_id=refund_id)
     booking = payment.booking
     with transaction.atomic():
@@ -187,7 +189,9 @@ def apply_refund_notice(*, gateway: str, note) -> str:
         (
             r
             for r in Refund.objects.filter(
-                payment__out_trade_no=note.out_trade_no, payment__gateway=gateway
+                Q(payment__out_trade_no=note.out_trade_no)
+                | Q(payment__package__out_trade_no=note.out_trade_no),
+                payment__gateway=gateway,
             )
             if refund_number(r.key) == note.refund_no
         ),

@@ -219,7 +219,7 @@ class Series(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Where the provider comes (every occurrence is there), what the package costs in all (the
     # sum of its occurrences' prices when booked) and until when it can be paid: a package is
-    # sold, paid and cancelled as one (`series.py`, `billing.payments.pay_package_with_wallet`).
+    # sold, paid and cancelled as one (`series.py`, `billing.packages.pay_package_with_wallet`).
     address = models.CharField(max_length=300, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)

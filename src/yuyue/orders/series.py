@@ -6,7 +6,7 @@ reservation of the provider's time. Conflicts are shown before anything is booke
 old series the day before (cancelling its later occurrences) and starts a new series linked to it.
 
 A package is sold as one: one address, one price (the sum of its dates' prices), one deadline to
-pay it and one payment (`billing.payments.pay_package_with_wallet`; a single date of it cannot be
+pay it and one payment (`billing.packages.pay_package_with_wallet`; a single date of it cannot be
 paid alone), cancelled as one (`cancel_series`: every date not yet served, each refunded by the
 service's rules, as a single booking would be).
 """

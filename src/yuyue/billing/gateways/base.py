@@ -59,7 +59,12 @@ def key_set_for(sets: dict[str, dict], payment, gateway: str) -> dict:
     """The keys a payment is made with: its order's merchant's own, else the platform's."""
     from yuyue.core.errors import DomainError
 
-    merchant_id = str(payment.booking.merchant_id) if payment.booking_id else ""
+    if payment.booking_id:
+        merchant_id = str(payment.booking.merchant_id)
+    elif payment.series_id:  # a package: its service's merchant
+        merchant_id = str(payment.series.service.merchant_id)
+    else:
+        merchant_id = ""
     cfg = sets.get(merchant_id) or sets.get("")
     if cfg is None:
         raise DomainError("gateway_not_configured", gateway=gateway)

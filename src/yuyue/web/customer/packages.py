@@ -20,7 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yuyue.accounts.models import Provider
+from yuyue.billing import packages as billing_packages
 from yuyue.billing import payments
+from yuyue.billing.models import Payment as BillingPayment
+from yuyue.billing.models import PaymentStatus as BillingPaymentStatus
 from yuyue.billing.refunds import policy_refund
 from yuyue.catalog.models import ServiceKind
 from yuyue.core.errors import DomainError
@@ -31,6 +34,7 @@ from yuyue.orders.states import BEFORE_SERVICE
 from yuyue.pricing.prices import chosen_unit_price
 
 from .onsite import _default_address_text, _point
+from .paying import GATEWAY_LABELS, _to_gateway, page_gateways
 from .views import _at, _rules, _service, _sign_in_url
 
 WEEKDAYS = [
@@ -200,9 +204,16 @@ def package_page(request, series_id: int):
         "rules": _rules(made.service),
     }
     if unpaid:
-        context["checkout"] = payments.package_checkout(request.user, made.pk)
+        context["checkout"] = billing_packages.package_checkout(request.user, made.pk)
         context["wallet"] = payments.wallet(request.user.pk)
         context["short"] = max(0, context["checkout"]["due_fen"] - context["wallet"].available)
+        context["gateways"] = [
+            {"name": g, "label": GATEWAY_LABELS[g]()} for g in page_gateways(request, series=made)
+        ]
+    if request.GET.get("paying") == "1":
+        last = BillingPayment.objects.filter(series=made).order_by("-created_at").first()
+        failed = last is not None and last.status == BillingPaymentStatus.FAILED
+        context["paying"] = "paid" if not unpaid else "failed" if failed else "waiting"
     return render(request, "web/customer/package.html", context)
 
 
@@ -217,9 +228,20 @@ def _only_mine(request, series_id: int) -> None:
 @login_required(login_url="customer:sign-in")
 @require_POST
 def pay_package(request, series_id: int):
+    """Pay the package as one: from the wallet, or through a gateway the page offers (one
+    trade for every unpaid date; the page then waits for the gateway's word)."""
     _only_mine(request, series_id)
+    gateway = request.POST.get("gateway", "")
     try:
-        payments.pay_package_with_wallet(actor=request.user, series_id=series_id)
+        if gateway:
+            made, _dates = packages.my_series(actor=request.user, series_id=series_id)
+            if gateway not in page_gateways(request, series=made):
+                raise DomainError("gateway_not_configured", gateway=gateway)
+            payment, params = billing_packages.start_package_payment(
+                actor=request.user, series_id=series_id, gateway=gateway
+            )
+            return _to_gateway(request, None, payment, params)
+        billing_packages.pay_package_with_wallet(actor=request.user, series_id=series_id)
     except DomainError as exc:
         request.session["flash_error"] = exc.message()
         return HttpResponseRedirect(reverse("customer:package", args=[series_id]))

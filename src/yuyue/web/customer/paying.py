@@ -31,7 +31,7 @@ GATEWAY_LABELS = {
 }
 
 
-def page_gateways(request, booking: Booking | None = None) -> list[str]:
+def page_gateways(request, booking: Booking | None = None, series=None) -> list[str]:
     """The gateways this page can pay through: the sandbox where it is on; WeChat Pay's JSAPI
     inside WeChat for a customer signed in with WeChat; Alipay's web checkout where its keys are
     set (each gateway's own `check` says whether it can take this order)."""
@@ -44,7 +44,7 @@ def page_gateways(request, booking: Booking | None = None) -> list[str]:
             continue
         try:
             get_gateway(name).check(
-                BillingPayment(customer=request.user, booking=booking, gateway=name)
+                BillingPayment(customer=request.user, booking=booking, series=series, gateway=name)
             )
         except DomainError:
             continue
@@ -172,6 +172,8 @@ def _after_gateway(payment) -> str:
     """Where the customer waits for a gateway's word: the order's page, or the wallet's."""
     if payment.booking_id:
         return reverse("customer:booking", args=[payment.booking_id]) + "?paying=1"
+    if payment.series_id:
+        return reverse("customer:package", args=[payment.series_id]) + "?paying=1"
     return reverse("customer:wallet") + f"?topping={payment.out_trade_no}"
 
 
