@@ -28,9 +28,9 @@ from yuyue.orders.placing import book_slot
 from yuyue.scheduling.models import TimeSlot
 
 
-def history(merchant, service, hall, customer, today, tz):
+def history(merchant, service, hall, customer, today, tz, seed=7):
     """Orders of the last two weeks: a few a day, some paid, some cancelled, a no-show."""
-    rng = random.Random(7)
+    rng = random.Random(seed)
     for back in range(1, 15):
         day = today - dt.timedelta(days=back)
         for i in range(rng.randint(0, 4)):
@@ -158,3 +158,55 @@ def test_the_stored_days_are_what_a_fresh_computation_gives(
     page.force_login(clerk)
     assert page.get("/shop/figures/").status_code == 403
     assert page.get("/shop/figures/export.xlsx").status_code == 403
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_platforms_figures_add_up_every_merchant(
+    live_server, chromium, operator, owner, merchant, hall, other_merchant, customer
+):
+    """The operators' dashboard: two merchants' stored days summed by day and by merchant,
+    agreeing with SQL counts of the orders; the chart's bars add up; the sheet by merchant;
+    nobody but an operator sees it."""
+    from yuyue.catalog.models import Hall
+
+    tz = zone(merchant.timezone)
+    today = timezone.now().astimezone(tz).date()
+    shops = []
+    for shop, room in ((merchant, hall), (other_merchant, None)):
+        room = room or Hall.objects.create(merchant=shop, name="Moon room")
+        service = Service.objects.create(
+            merchant=shop, name=f"Visa {shop.slug}", kind=ServiceKind.HALL_SLOT, base_price_fen=8800
+        )
+        history(shop, service, room, customer, today, tz, seed=shop.pk)  # stored by the job
+        shops.append(shop)
+    day = today - dt.timedelta(days=3)
+    first, last, *_ = figures.period_bounds("week", day)
+    last = min(last, today - dt.timedelta(days=1))  # the stored days (today has none here)
+    counts = [sql_counts(shop, first, last, tz) for shop in shops]
+    n, paid = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    assert n > 0
+
+    page = chromium.new_context(viewport=PHONE, locale="en-US", accept_downloads=True).new_page()
+    with_password(page, live_server.url, operator, "/ops/", "Sign in")
+    page.locator("#to-figures").click()
+    page.goto(f"{live_server.url}/ops/figures/?period=week&day={day:%Y-%m-%d}")
+    assert page.inner_text("[data-figure=bookings] .value") == str(n)
+    assert page.inner_text("[data-figure=paid_fen] .value") == f"¥{paid / 100:,.2f}"
+    page.wait_for_function("document.getElementById('chart').dataset.drawn !== undefined")
+    assert page.get_attribute("#chart", "data-drawn") == str(n)
+    for shop, (count, _paid) in zip(shops, counts, strict=True):
+        if count:
+            row = page.locator(f"#table-merchant [data-row='{shop.pk}'] td.n")
+            assert row.inner_text() == str(count)
+    shoot(page, "operator-en-figures")
+    assert axe_violations(page) == []
+    with page.expect_download() as got:
+        page.locator("#table-merchant a[download]").click()
+    sheet = load_workbook(io.BytesIO(got.value.path().read_bytes())).active
+    assert sum(row[1] for row in sheet.iter_rows(min_row=2, values_only=True)) == n
+    page.context.close()
+    client = Client()
+    client.force_login(owner)  # a merchant's owner is no operator
+    assert client.get("/ops/figures/").status_code == 403
+    assert client.get("/ops/figures/export.xlsx").status_code == 403

@@ -6,6 +6,8 @@ app_name = "operator"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("figures/", views.figures_page, name="figures"),
+    path("figures/export.xlsx", views.figures_export, name="figures-export"),
     path("merchant-applications/", views.merchant_applications, name="merchant-applications"),
     path(
         "merchant-applications/<int:application_id>/",

@@ -1,32 +1,31 @@
 """The operators' pages (运营): merchant applications to review (with the licence), provider
 applications (the reviewers' pages under /pro/review/), withdrawals to decide with who asks and
-what they hold, and the platform's figures of the last days. The services the operators' API
-calls (`catalog.onboarding`, `billing.settlement`)."""
+what they hold, and the platform's figures (a day, week or month, by day and by merchant). The
+services the operators' API calls (`catalog.onboarding`, `billing.settlement`,
+`billing.figures`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Sum
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yuyue.accounts.models import ApplicationStatus, ProviderApplication
 from yuyue.billing import settlement
-from yuyue.billing.figures import COUNTS
-from yuyue.billing.models import DayFigures, Withdrawal, WithdrawalStatus
+from yuyue.billing.figures import figures_xlsx, platform_dashboard
+from yuyue.billing.models import Withdrawal, WithdrawalStatus
 from yuyue.catalog.models import MerchantApplication, MerchantApplicationStatus
 from yuyue.catalog.onboarding import review_merchant_application
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
 from yuyue.engagement import chat
+from yuyue.web.figures_page import asked, figures_context, xlsx_response
 from yuyue.web.helpers import flash as _flash
 
 
@@ -43,13 +42,6 @@ def operator_page(view):
 
 @operator_page
 def home(request):
-    since = timezone.now().date() - dt.timedelta(days=7)
-    days = list(
-        DayFigures.objects.filter(day__gte=since, day__lt=timezone.now().date())
-        .values("day")
-        .annotate(**{k: Sum(k) for k in ("bookings", "paid_fen", "refunded_fen", "cancelled")})
-        .order_by("day")
-    )
     return render(
         request,
         "web/operator/home.html",
@@ -63,13 +55,36 @@ def home(request):
             "withdrawals_waiting": Withdrawal.objects.filter(
                 status=WithdrawalStatus.REQUESTED
             ).count(),
-            "days": days,
-            "totals": {
-                k: sum(d[k] for d in days) for k in ("bookings", "paid_fen", "refunded_fen")
-            },
-            "counts": COUNTS,
         },
     )
+
+
+@operator_page
+def figures_page(request):
+    """The whole platform's figures: a day, week or month against the one before, by day and by
+    merchant (`billing.figures.platform_dashboard`)."""
+    period, day = asked(request)
+    report = platform_dashboard(actor=request.user, period=period, day=day)
+    return render(
+        request,
+        "web/operator/figures.html",
+        {
+            **figures_context(report),
+            "rating_label": _("Merchants' rating"),
+            "tables": [("merchant", _("By merchant"), report["by_merchant"])],
+        },
+    )
+
+
+@operator_page
+def figures_export(request):
+    period, day = asked(request)
+    report = platform_dashboard(actor=request.user, period=period, day=day)
+    try:
+        content = figures_xlsx(report, request.GET.get("table") or "merchant")
+    except DomainError as exc:
+        return HttpResponse(exc.message(), status=exc.status, content_type="text/plain")
+    return xlsx_response(content, f"figures-platform-{report['first']:%Y%m%d}.xlsx")
 
 
 @operator_page
