@@ -97,6 +97,21 @@ def refusals_are_documented(monkeypatch):
     assert not missing, f"refusals the OpenAPI document does not list: {missing}"
 
 
+@pytest.fixture
+def amap(settings):
+    """AMap's geocoding served locally (tests.standins.FakeAmap), its base URL and key set."""
+    from http.server import ThreadingHTTPServer
+
+    from tests.standins import FakeAmap
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAmap)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.AMAP_API_BASE = f"http://127.0.0.1:{server.server_port}"
+    settings.AMAP_KEY = "k-test"
+    yield server
+    server.shutdown()
+
+
 def next_phone() -> str:
     return f"+86139{next(_phone_counter):08d}"
 

@@ -200,12 +200,16 @@ YUYUE_THROTTLE_RATES = {
     "code_send.client": "20/h",  # ...asked for from one address, to any phones
     "code_check.account": "10/15m",  # codes checked for one phone (each code: 5 tries)
     "code_check.client": "50/15m",
+    "geocode.account": "60/h",  # addresses looked up on the map by one person (the key's quota)
 }
 YUYUE_THROTTLE_RATES.update(json.loads(os.environ.get("YUYUE_THROTTLE_RATES") or "{}"))
 # The header a trusted reverse proxy puts the client's address in (nginx: X-Real-IP); empty:
 # the connection's own address (REMOTE_ADDR). Never set it without such a proxy in front.
 YUYUE_CLIENT_ADDRESS_HEADER = os.environ.get("YUYUE_CLIENT_ADDRESS_HEADER", "")
 WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+# AMap's (高德) web services: an address found on the map (catalog.geocoding); no key, no lookups
+AMAP_API_BASE = os.environ.get("AMAP_API_BASE", "https://restapi.amap.com")
+AMAP_KEY = os.environ.get("AMAP_KEY", "")
 WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
 WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
 # What checks text people write for others (reviews): yuyue.engagement.content.PassChecker (the

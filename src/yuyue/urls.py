@@ -13,6 +13,7 @@ urlpatterns = [
     path("bookings/<str:code>/qr.svg", web.booking_qr, name="booking-qr"),
     path("bookings/<str:code>/qr.png", web.booking_qr, {"kind": "png"}, name="booking-qr-png"),
     path("calls/<int:booking_id>/", web.call_page, name="call"),
+    path("places/find/", web.find_place, name="find-place"),
     path("people/<int:user_id>/avatar/<int:version>.jpg", web.avatar, name="avatar"),
     path("work-photos/<int:photo_id>.jpg", web.work_photo, name="work-photo"),
     path("service-photos/<int:photo_id>.jpg", web.service_picture, name="service-photo"),

@@ -15,7 +15,9 @@ from tests.conftest import make_user
 from tests.web.conftest import PHONE, axe_violations, loaded_width, shoot
 from tests.web.test_customer_pages import with_password
 from yuyue.accounts.models import MerchantStaff, StaffRole
+from yuyue.catalog.geocoding import wgs_to_gcj
 from yuyue.catalog.models import Hall, Merchant, MerchantApplication
+from yuyue.core.geo import haversine_km
 from yuyue.notifications.models import Notice
 
 
@@ -23,7 +25,7 @@ from yuyue.notifications.models import Notice
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_merchant_applies_is_rejected_sends_again_is_approved_and_opens_the_store(
-    language, live_server, chromium, operator, tmp_path
+    language, live_server, chromium, operator, tmp_path, amap
 ):
     english = language == "en"
     t = {
@@ -34,6 +36,7 @@ def test_a_merchant_applies_is_rejected_sends_again_is_approved_and_opens_the_st
         "save_store": "Save the store" if english else "保存店铺",
         "upload": "Upload" if english else "上传",
         "add_hall": "Add the hall" if english else "添加服务厅",
+        "find": "Find this address on the map" if english else "在地图上查找此地址",
     }
     licence, logo, photo = (tmp_path / n for n in ("licence.png", "logo.png", "photo.png"))
     Image.new("RGB", (1200, 850), (240, 230, 200)).save(licence)
@@ -47,12 +50,19 @@ def test_a_merchant_applies_is_rejected_sends_again_is_approved_and_opens_the_st
     page.fill("#a-contact", "Tang")
     page.fill("#a-phone", "13800001234")
     page.fill("#a-address", "淮海中路 1 号")
-    page.fill("#lat", "31.2200")
-    page.fill("#lng", "121.4700")
+    # the place found on the map from the address (AMap's service, its answer back in WGS-84)
+    page.get_by_role("button", name=t["find"]).click()
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    assert "上海市黄浦区淮海中路1号" in page.inner_text("#place-found")
+    found = (float(page.input_value("#lat")), float(page.input_value("#lng")))
+    assert haversine_km(*wgs_to_gcj(*found), 31.2181, 121.4745) < 0.001
+    shoot(page, f"merchant-{language}-apply-found")
+    assert axe_violations(page) == []
     page.set_input_files("#a-licence", str(licence))
     page.get_by_role("button", name=t["send"]).click()
     page.wait_for_selector("#state[data-status=pending]")
     application = MerchantApplication.objects.get(applicant=person)
+    assert (application.lat, application.lng) == found
     shoot(page, f"merchant-{language}-apply-pending")
     assert axe_violations(page) == []
 

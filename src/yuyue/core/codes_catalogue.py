@@ -323,6 +323,21 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Payment through {gateway} is not set up here.",
         "本平台尚未开通 {gateway} 支付。",
     ),
+    "address_not_found": (
+        422,
+        "No place was found for this address: check it, or share where you are.",
+        "未找到该地址，请检查地址或使用当前位置。",
+    ),
+    "geocoding_not_configured": (
+        409,
+        "Finding an address on the map is not set up here: share where you are instead.",
+        "本平台尚未开通地址定位，请使用当前位置。",
+    ),
+    "geocoding_unavailable": (
+        503,
+        "The map service did not answer: try again later.",
+        "地图服务暂时不可用，请稍后重试。",
+    ),
     "gateway_error": (
         502,
         "The payment service ({gateway}) did not answer as expected: try again later.",

@@ -3,7 +3,8 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import Count, F, Min, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -238,3 +239,18 @@ def service_picture(request, photo_id: int):
     response = FileResponse(photo.file.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@login_required(login_url="customer:sign-in")
+def find_place(request):
+    """Where an address is (`catalog.geocoding.geocode`, AMap's service), as JSON for the forms
+    that take a place (a merchant's application, the store): {"lat", "lng", "formatted"}, or
+    {"error"} in the page's language."""
+    from yuyue.catalog.geocoding import geocode
+    from yuyue.core.throttle import take
+
+    try:
+        take("geocode", account=str(request.user.pk))
+        return JsonResponse(geocode(request.GET.get("address", "")))
+    except DomainError as exc:
+        return JsonResponse({"error": exc.message(), "code": exc.code}, status=exc.status)
