@@ -2,8 +2,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Prefetch, Q
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
