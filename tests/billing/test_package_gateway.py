@@ -9,8 +9,7 @@ import json
 
 import pytest
 
-from tests.billing.fake_gateways import FakeWeChatPay
-from tests.billing.test_gateways import post_notify
+from tests.billing.test_gateways import post_notify, wechat  # noqa: F401  (a fixture)
 from tests.conftest import api_for
 from tests.orders.test_package_payment import carer, package  # noqa: F401  (a fixture)
 from yuyue.billing import ledger
@@ -23,14 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def wechat(settings):
-    fake = FakeWeChatPay().start()
-    settings.YUYUE_WECHATPAY = fake.settings()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def made(customer, onsite_service, carer, tomorrow_local):  # noqa: F811
     customer.wx_openid = "o-package"
     customer.save()
@@ -40,7 +31,10 @@ def made(customer, onsite_service, carer, tomorrow_local):  # noqa: F811
 
 
 def test_a_package_is_one_trade_and_each_date_is_paid_and_refunded_alone(
-    wechat, customer, made, onsite_service
+    wechat,
+    customer,
+    made,
+    onsite_service,  # noqa: F811
 ):
     price = onsite_service.base_price_fen
     me = api_for(customer)
@@ -83,7 +77,10 @@ def test_a_package_is_one_trade_and_each_date_is_paid_and_refunded_alone(
 
 
 def test_a_package_that_changed_while_paying_is_not_half_booked(
-    wechat, customer, made, onsite_service
+    wechat,
+    customer,
+    made,
+    onsite_service,  # noqa: F811
 ):
     price = onsite_service.base_price_fen
     me = api_for(customer)

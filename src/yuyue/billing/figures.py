@@ -159,6 +159,16 @@ def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date, dt.date,
     raise DomainError("invalid_input", "period is day, week or month")
 
 
+def _asked(period: str, day: dt.date | None, tz_name: str):
+    """Today in the zone, the day asked (today by default) and the bounds of its period and
+    the one before."""
+    if period not in PERIODS:
+        raise DomainError("invalid_input", "period is day, week or month")
+    today = timezone.now().astimezone(zone(tz_name)).date()
+    day = day or today
+    return today, day, period_bounds(period, day)
+
+
 def _rows(merchant: Merchant, first: dt.date, last: dt.date, today: dt.date, halls) -> list[dict]:
     stored = DayFigures.objects.filter(
         merchant=merchant, day__gte=first, day__lte=min(last, today - dt.timedelta(days=1))
@@ -202,11 +212,7 @@ def dashboard(*, actor, merchant_id: int, period: str = "week", day: dt.date | N
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None:
         raise DomainError("not_found")
-    if period not in PERIODS:
-        raise DomainError("invalid_input", "period is day, week or month")
-    today = timezone.now().astimezone(zone(merchant.timezone)).date()
-    day = day or today
-    first, last, p_first, p_last = period_bounds(period, day)
+    today, day, (first, last, p_first, p_last) = _asked(period, day, merchant.timezone)
     halls = staff_halls(actor, merchant_id)
     rows = _rows(merchant, first, last, today, halls)
     before = _rows(merchant, p_first, p_last, today, halls)
@@ -261,11 +267,9 @@ def platform_dashboard(*, actor, period: str = "week", day: dt.date | None = Non
 
     if not getattr(actor, "is_operator", False):
         raise DomainError("forbidden")
-    if period not in PERIODS:
-        raise DomainError("invalid_input", "period is day, week or month")
-    today = timezone.now().astimezone(zone(settings.YUYUE_DEFAULT_TIMEZONE)).date()
-    day = day or today
-    first, last, p_first, p_last = period_bounds(period, day)
+    _today, day, (first, last, p_first, p_last) = _asked(
+        period, day, settings.YUYUE_DEFAULT_TIMEZONE
+    )
     sums = {k: Sum(k) for k in COUNTS}
     stored = DayFigures.objects.order_by()
     by_day = list(stored.filter(day__gte=first, day__lte=last).values("day").annotate(**sums))

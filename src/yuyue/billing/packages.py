@@ -24,7 +24,7 @@ from yuyue.orders.services import confirm_payment
 from . import ledger
 from .gateways import get_gateway
 from .models import AccountKind, Payment, PaymentPurpose, PaymentStatus
-from .payments import _new_payment, _payable, _wallet_payment
+from .payments import _payable, _wallet_payment, at_gateway
 
 
 def package_checkout(actor, series_id: int) -> dict:
@@ -99,22 +99,7 @@ def start_package_payment(*, actor, series_id: int, gateway: str) -> tuple[Payme
         "amount_fen": checkout["due_fen"],
     }
     gw.check(Payment(customer=actor, gateway=gw.name, **fields))
-    with transaction.atomic():
-        payment = _new_payment(customer=actor, gateway=gw.name, **fields)
-        audit(
-            actor,
-            "payment.create",
-            payment,
-            amount=payment.amount_fen,
-            dates=len(checkout["dates"]),
-        )
-    try:
-        return payment, gw.create(payment)  # called after commit, with no lock held
-    except DomainError:
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
-            status=PaymentStatus.FAILED
-        )
-        raise
+    return at_gateway(actor, gw, fields, dates=len(checkout["dates"]))
 
 
 def apply_package_payment(payment: Payment, clearing) -> str:

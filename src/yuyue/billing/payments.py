@@ -193,13 +193,19 @@ def start_gateway_payment(
         fields = {"purpose": PaymentPurpose.TOP_UP, "amount_fen": top_up_fen}
     if booking_id is None:
         gw.check(Payment(customer=actor, gateway=gw.name, **fields))
+    return at_gateway(actor, gw, fields)
+
+
+def at_gateway(actor, gw, fields: dict, **audited) -> tuple[Payment, dict]:
+    """The payment made (and audited), then the gateway asked for what the client needs to
+    pay: after commit, with no lock held. A gateway that refuses or fails leaves the attempt
+    failed (it can never be paid)."""
     with transaction.atomic():
         payment = _new_payment(customer=actor, gateway=gw.name, **fields)
-        audit(actor, "payment.create", payment, amount=payment.amount_fen)
+        audit(actor, "payment.create", payment, amount=payment.amount_fen, **audited)
     try:
-        return payment, gw.create(payment)  # called after commit, with no lock held
+        return payment, gw.create(payment)
     except DomainError:
-        # the gateway refused or failed: this attempt can never be paid
         Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
             status=PaymentStatus.FAILED
         )
