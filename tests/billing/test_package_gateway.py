@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from tests.billing.test_gateways import post_notify, wechat  # noqa: F401  (a fixture)
+from tests.billing import test_gateways
+from tests.billing.test_gateways import post_notify
 from tests.conftest import api_for
 from tests.orders.test_package_payment import carer, package  # noqa: F401  (a fixture)
 from yuyue.billing import ledger
@@ -19,10 +20,11 @@ from yuyue.billing.tasks import refund_cancelled_order_job
 from yuyue.orders.models import Booking, BookingStatus
 
 pytestmark = pytest.mark.django_db
+wechat = test_gateways.wechat  # the WeChat Pay stand-in's fixture
 
 
 @pytest.fixture
-def made(customer, onsite_service, carer, tomorrow_local):  # noqa: F811
+def made(customer, onsite_service, carer, tomorrow_local):
     customer.wx_openid = "o-package"
     customer.save()
     status, series = package(customer, onsite_service, carer, tomorrow_local)
@@ -34,7 +36,7 @@ def test_a_package_is_one_trade_and_each_date_is_paid_and_refunded_alone(
     wechat,
     customer,
     made,
-    onsite_service,  # noqa: F811
+    onsite_service,
 ):
     price = onsite_service.base_price_fen
     me = api_for(customer)
@@ -80,7 +82,7 @@ def test_a_package_that_changed_while_paying_is_not_half_booked(
     wechat,
     customer,
     made,
-    onsite_service,  # noqa: F811
+    onsite_service,
 ):
     price = onsite_service.base_price_fen
     me = api_for(customer)
