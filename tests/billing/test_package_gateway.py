@@ -12,7 +12,8 @@ import pytest
 from tests.billing import test_gateways
 from tests.billing.test_gateways import post_notify
 from tests.conftest import api_for
-from tests.orders.test_package_payment import carer, package  # noqa: F401  (a fixture)
+from tests.orders import test_package_payment
+from tests.orders.test_package_payment import package
 from yuyue.billing import ledger
 from yuyue.billing.models import AccountKind, Payment, Refund
 from yuyue.billing.payments import refund_late_payment
@@ -21,6 +22,7 @@ from yuyue.orders.models import Booking, BookingStatus
 
 pytestmark = pytest.mark.django_db
 wechat = test_gateways.wechat  # the WeChat Pay stand-in's fixture
+carer = test_package_payment.carer  # a provider with a week of hours
 
 
 @pytest.fixture
