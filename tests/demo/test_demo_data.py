@@ -207,3 +207,20 @@ def test_a_customer_is_offered_what_customers_like_them_booked(demo):
     found = favourites.recommend(actor=chen)
     assert found and found[0][0].name.startswith("深度保洁") and found[0][1] == "similar"
     assert [s.name[:4] for s in favourites.book_again(actor=chen)] == ["日常保洁"]
+
+
+def test_there_are_announcements_on_the_home_page_and_for_cleaners(demo):
+    from django.test import Client
+
+    from yuyue.accounts.models import Provider
+    from yuyue.catalog.models import Merchant
+    from yuyue.engagement import announcements
+
+    assert "Open over New Year" in Client().get("/").content.decode()
+    clean = Merchant.objects.get(slug="cleanhome")
+    [told] = announcements.current("providers", merchant_ids=[clean.pk])
+    assert "Shoe covers" in told.title
+    cleaner = Provider.objects.filter(merchant=clean, verified=True).first()
+    page = Client()
+    page.force_login(cleaner.user)
+    assert "Shoe covers" in page.get("/pro/").content.decode()

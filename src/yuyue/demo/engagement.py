@@ -171,3 +171,32 @@ def chat(ppl: dict) -> None:
         text="请问周末上门要加价吗？",
         key="demo:chat:desk",
     )
+
+
+def announcements(ppl: dict) -> None:
+    """The platform tells customers about the holidays; the cleaning company tells its cleaners
+    something; the service hall tells its customers about a closed morning."""
+    from yuyue.catalog.models import Merchant
+    from yuyue.engagement import announcements as said
+    from yuyue.engagement.models import Announcement, Audience
+
+    if Announcement.objects.exists():
+        return
+    month = timezone.now() + dt.timedelta(days=30)
+    said.publish(
+        actor=ppl["operator"],
+        audience=Audience.CUSTOMERS,
+        title="元旦期间服务照常 Open over New Year",
+        body="上门服务与咨询照常预约；政务大厅 1 月 1 日休息。 Visits and calls as usual; "
+        "the service hall is closed on 1 January.",
+        ends_at=month,
+    )
+    clean = Merchant.objects.get(slug="cleanhome")
+    said.publish(
+        actor=ppl["clean_owner"],
+        merchant_id=clean.pk,
+        audience=Audience.PROVIDERS,
+        title="入户请戴鞋套 Shoe covers in every home",
+        body="新鞋套已到，请到门店领取。 New shoe covers at the shop: pick yours up.",
+        ends_at=month,
+    )

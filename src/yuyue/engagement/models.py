@@ -307,3 +307,40 @@ class Favourite(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "target_id"], name="favourite_once")
         ]
+
+
+class Audience(models.TextChoices):
+    CUSTOMERS = "customers", "customers"
+    PROVIDERS = "providers", "providers"
+    STAFF = "staff", "a merchant's staff"
+
+
+class Announcement(models.Model):
+    """Something said to many for a while: by the platform (no merchant; every customer, every
+    provider or every merchant's staff) or by a merchant (its store's customers, its providers,
+    its staff), shown from `starts_at` until `ends_at`."""
+
+    merchant = models.ForeignKey(
+        "catalog.Merchant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="announcements",
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    title = models.CharField(max_length=100)
+    body = models.TextField(max_length=2000, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["audience", "ends_at"], name="announcement_current")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="announcement_ends_after_start",
+            )
+        ]

@@ -14,7 +14,8 @@ from yuyue.catalog import places
 from yuyue.catalog.models import Category, Merchant, MerchantStatus, Service, ServiceKind
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import zone
-from yuyue.engagement import favourites
+from yuyue.engagement import announcements, favourites
+from yuyue.engagement.models import Audience
 from yuyue.scheduling.models import SlotStatus, TimeSlot
 from yuyue.web.customer.onsite import _point
 
@@ -68,6 +69,7 @@ def home(request):
             "area_id": where.get("area") if where else None,
             "keep": {k: v for k, v in (("q", q), ("category", category)) if v},
             "suggested": suggested,
+            "announcements": announcements.current(Audience.CUSTOMERS),
             "again": again,
         },
     )

@@ -30,7 +30,9 @@ from yuyue.catalog.models import Merchant, Service
 from yuyue.core.errors import DomainError
 from yuyue.core.throttle import client_address
 from yuyue.core.timeutil import zone
+from yuyue.engagement import announcements
 from yuyue.engagement.chat import unread_count
+from yuyue.engagement.models import Audience
 from yuyue.engagement.reviews import published_reviews
 from yuyue.notifications.models import Notice
 from yuyue.orders.models import Booking
@@ -143,6 +145,9 @@ def merchant_page(request, slug: str):
             "providers": providers[:50],
             "photos": list(merchant.photos.all()),
             "reviews": published_reviews(merchant_id=merchant.pk, limit=10),
+            "announcements": announcements.current(
+                Audience.CUSTOMERS, merchant_ids=[merchant.pk], platform=False
+            ),
             "hours": [(h["weekday"], h["open"], h["close"]) for h in merchant.opening_hours or []],
         },
     )

@@ -155,3 +155,16 @@ def provider_bounds(request, desk: Desk):
     else:
         _flash(request, _("Saved: providers are held to it from now."))
     return _back()
+
+
+@desk_page(roles=MANAGERS)
+def announcements_page(request, desk: Desk):
+    """The merchant's announcements to its store's customers, its providers or its staff."""
+    from yuyue.web.announcing import announcements_page as page
+
+    return page(
+        request,
+        merchant_id=desk.merchant.pk,
+        template="web/merchant/announcements.html",
+        context={"desk": desk},
+    )

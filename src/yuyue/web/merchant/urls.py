@@ -53,6 +53,7 @@ urlpatterns = [
     path("support/", support.support_queue, name="support"),
     path("reviews/<int:review_id>/reply/", reviews.reply, name="review-reply"),
     path("store/", store.store_page, name="store"),
+    path("announcements/", store.announcements_page, name="announcements"),
     path("store/pictures/", store.pictures, name="store-pictures"),
     path("store/halls/", store.new_hall, name="new-hall"),
     path("store/provider-bounds/", store.provider_bounds, name="provider-bounds"),

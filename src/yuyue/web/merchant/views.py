@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET
 
 from yuyue.catalog.models import Hall, Service
 from yuyue.core.errors import DomainError
+from yuyue.engagement import announcements
+from yuyue.engagement.models import Audience
 from yuyue.orders import queries
 from yuyue.orders.cancelling import cancel_booking_by_staff
 from yuyue.orders.export import export_bookings_xlsx
@@ -83,7 +85,13 @@ def home(request, desk: Desk):
     return render(
         request,
         "web/merchant/home.html",
-        {"desk": desk, "today": today, "counts": counts, "coming": coming},
+        {
+            "desk": desk,
+            "today": today,
+            "counts": counts,
+            "coming": coming,
+            "announcements": announcements.current(Audience.STAFF, merchant_ids=[desk.merchant.pk]),
+        },
     )
 
 

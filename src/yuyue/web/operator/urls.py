@@ -7,6 +7,7 @@ app_name = "operator"
 urlpatterns = [
     path("", views.home, name="home"),
     path("figures/", views.figures_page, name="figures"),
+    path("announcements/", views.announcements_page, name="announcements"),
     path("figures/export.xlsx", views.figures_export, name="figures-export"),
     path("merchant-applications/", views.merchant_applications, name="merchant-applications"),
     path(

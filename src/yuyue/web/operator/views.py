@@ -88,6 +88,14 @@ def figures_export(request):
 
 
 @operator_page
+def announcements_page(request):
+    """The platform's announcements to every customer, provider or merchant's staff."""
+    from yuyue.web.announcing import announcements_page as page
+
+    return page(request, merchant_id=None, template="web/operator/announcements.html", context={})
+
+
+@operator_page
 def merchant_applications(request):
     rows = MerchantApplication.objects.select_related("applicant").order_by("status", "updated_at")
     return render(

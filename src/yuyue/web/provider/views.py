@@ -31,7 +31,9 @@ from yuyue.core.timeutil import zone
 from yuyue.dispatch import services as dispatch
 from yuyue.dispatch import tracking
 from yuyue.dispatch.models import Offer, OfferStatus
+from yuyue.engagement import announcements
 from yuyue.engagement.chat import order_chat_open
+from yuyue.engagement.models import Audience
 from yuyue.orders import fulfilment
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.scheduling.availability import working_windows
@@ -115,6 +117,10 @@ def home(request, provider: Provider):
             "offers": offers,
             "upcoming": upcoming,
             "flash": request.session.pop("flash", None),
+            "announcements": announcements.current(
+                Audience.PROVIDERS,
+                merchant_ids=[provider.merchant_id] if provider.merchant_id else [],
+            ),
             "duties": [
                 ("on_duty", _("On duty")),
                 ("resting", _("Resting")),

@@ -98,6 +98,7 @@ class Command(BaseCommand):
         engagement.reviews(ppl)
         engagement.case(ppl)
         engagement.chat(ppl)
+        engagement.announcements(ppl)
         engagement.past_orders(ppl)
         self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
         self.stdout.write(
