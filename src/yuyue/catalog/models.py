@@ -313,3 +313,54 @@ class ServicePhoto(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+
+
+class Course(models.Model):
+    """A training course for providers: lessons to read or watch, then a short quiz. The
+    platform's (no merchant) are for every provider, a merchant's for its own; a `required`
+    course must be passed before a provider goes on duty."""
+
+    merchant = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="courses"
+    )
+    title = models.CharField(max_length=100)
+    required = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=100)
+    text = models.TextField(max_length=5000, blank=True)
+    link = models.URLField(blank=True, help_text="A video or picture to look at (https).")
+
+    class Meta:
+        ordering = ["position"]
+
+
+class QuizQuestion(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=300)
+    choices = models.JSONField(help_text="The answers to choose from, as shown.")
+    answer = models.PositiveSmallIntegerField(help_text="The right one's index in `choices`.")
+
+    class Meta:
+        ordering = ["position"]
+
+
+class CourseCompletion(models.Model):
+    """A provider passed a course's quiz (once; retaking it after a pass changes nothing)."""
+
+    provider = models.ForeignKey(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="completions"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "course"], name="course_passed_once")
+        ]

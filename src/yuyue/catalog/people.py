@@ -124,12 +124,19 @@ def make_provider(
 
 def set_duty(*, actor, duty: str) -> Provider:
     """A provider takes new orders or not (on duty, off duty, resting); dispatch offers only to
-    providers on duty. Orders already taken are not touched."""
+    providers on duty, and only after the required training is passed. Orders already taken
+    are not touched."""
     provider = Provider.objects.filter(user_id=getattr(actor, "pk", None)).first()
     if provider is None:
         raise DomainError("forbidden")
     if duty not in Duty.values:
         raise DomainError("invalid_input", f"duty: one of {', '.join(Duty.values)}")
+    if duty == Duty.ON:
+        from .training import missing_required
+
+        missing = missing_required(provider)
+        if missing:
+            raise DomainError("training_required", courses=" · ".join(c.title for c in missing))
     with transaction.atomic():
         Provider.objects.filter(pk=provider.pk).update(duty=duty)
         audit(actor, "provider.duty", provider, duty=duty, before=provider.duty)

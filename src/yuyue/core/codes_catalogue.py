@@ -323,6 +323,16 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Payment through {gateway} is not set up here.",
         "本平台尚未开通 {gateway} 支付。",
     ),
+    "quiz_failed": (
+        422,
+        "{right} of {of} answers right: read the lessons again and retry.",
+        "答对 {right}/{of} 题，请复习课程后重试。",
+    ),
+    "training_required": (
+        409,
+        "Pass the required training first: {courses}.",
+        "请先完成必修培训：{courses}。",
+    ),
     "address_not_found": (
         422,
         "No place was found for this address: check it, or share where you are.",

@@ -200,3 +200,44 @@ def announcements(ppl: dict) -> None:
         body="新鞋套已到，请到门店领取。 New shoe covers at the shop: pick yours up.",
         ends_at=month,
     )
+
+
+def training(ppl: dict) -> None:
+    """CleanHome's required course: its crew have passed it; a newcomer takes it first."""
+    from yuyue.catalog import training as courses
+    from yuyue.catalog.models import Course, CourseCompletion, Merchant
+
+    if Course.objects.exists():
+        return
+    clean = Merchant.objects.get(slug="cleanhome")
+    course = courses.create_course(
+        actor=ppl["clean_owner"],
+        merchant_id=clean.pk,
+        title="入户服务规范 Service in a customer's home",
+        required=True,
+        lessons=[
+            {
+                "title": "进门 At the door",
+                "text": "敲门自我介绍，出示工牌，穿上鞋套。\nKnock, say who you are, show your "
+                "badge, put shoe covers on.",
+            },
+            {
+                "title": "离开 Leaving",
+                "text": "请顾客验收，带走垃圾。\nAsk the customer to check the work; take the "
+                "rubbish with you.",
+            },
+        ],
+        questions=[
+            {
+                "text": "进门第一件事？ The first thing at the door?",
+                "choices": ["直接开始打扫 Start cleaning", "自我介绍并出示工牌 Say who you are"],
+                "answer": 1,
+            }
+        ],
+    )
+    CourseCompletion.objects.bulk_create(
+        [
+            CourseCompletion(provider=p, course=course)
+            for p in Provider.objects.filter(merchant=clean)
+        ]
+    )

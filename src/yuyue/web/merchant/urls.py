@@ -14,6 +14,7 @@ from . import (
     staff,
     store,
     support,
+    training,
     views,
 )
 
@@ -54,6 +55,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/reply/", reviews.reply, name="review-reply"),
     path("store/", store.store_page, name="store"),
     path("announcements/", store.announcements_page, name="announcements"),
+    path("training/", training.courses, name="training"),
     path("store/pictures/", store.pictures, name="store-pictures"),
     path("store/halls/", store.new_hall, name="new-hall"),
     path("store/provider-bounds/", store.provider_bounds, name="provider-bounds"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calls, feeds, hours, money, onboarding, views
+from . import calls, feeds, hours, money, onboarding, training, views
 
 app_name = "provider"
 
@@ -27,4 +27,6 @@ urlpatterns = [
     path("grab/", feeds.grab, name="grab"),
     path("hours/", hours.hours, name="hours"),
     path("needs/", feeds.needs, name="needs"),
+    path("training/", training.courses, name="training"),
+    path("training/<int:course_id>/", training.course, name="course"),
 ]

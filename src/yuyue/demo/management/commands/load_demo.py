@@ -99,6 +99,7 @@ class Command(BaseCommand):
         engagement.case(ppl)
         engagement.chat(ppl)
         engagement.announcements(ppl)
+        engagement.training(ppl)
         engagement.past_orders(ppl)
         self._store_and_promotions(ppl)  # last: it summarises the figures of every order made
         self.stdout.write(
