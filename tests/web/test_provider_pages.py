@@ -27,6 +27,7 @@ from yuyue.accounts.models import Provider
 from yuyue.billing.models import Withdrawal
 from yuyue.billing.payments import pay_with_wallet
 from yuyue.billing.settlement import earnings
+from yuyue.catalog.geocoding import wgs_to_gcj
 from yuyue.catalog.models import Merchant, MerchantStatus, Service
 from yuyue.dispatch import services as dispatch
 from yuyue.dispatch.models import LocationPing, Offer
@@ -153,7 +154,11 @@ def test_a_day_of_work_from_offer_to_withdrawal(language, crew, chromium, settin
         page.get_by_role("button", name=t["accept"], exact=True).click()
         page.wait_for_url(re.compile(rf"/pro/orders/{booking.pk}/$"))
         assert "门铃坏了" in page.inner_text("#notes")
-        assert "uri.amap.com" in page.get_attribute("#map-link", "href")
+        link = page.get_attribute("#map-link", "href")
+        assert "uri.amap.com" in link
+        # AMap reads GCJ-02: the address's point shifted as Chinese maps shift it (≈ 0.5 km)
+        lat, lng = wgs_to_gcj(booking.lat, booking.lng)
+        assert f"position={lng:.6f},{lat:.6f}" in link
         shoot(page, f"provider-{language}-order")
         assert axe_violations(page) == []
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from yuyue.accounts.models import Provider
 from yuyue.accounts.profile import masked_name
+from yuyue.catalog.geocoding import wgs_to_gcj
 from yuyue.catalog.models import ServiceKind
 from yuyue.catalog.people import set_duty
 from yuyue.core.errors import DomainError
@@ -296,6 +297,8 @@ def order(request, provider: Provider, booking_id: int):
             "flash": request.session.pop("flash", None),
             "sharing": booking.status == BookingStatus.DEPARTED,
             "every_ms": max(settings.YUYUE_LOCATION_MIN_SECONDS, 5) * 1000,
+            # AMap's apps read GCJ-02, the datum of Chinese maps; we keep WGS-84
+            "on_map": wgs_to_gcj(booking.lat, booking.lng) if booking.lat is not None else None,
         },
     )
 
