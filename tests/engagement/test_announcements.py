@@ -160,3 +160,33 @@ def test_the_pages_show_each_audience_its_own(operator, owner, merchant, provide
     refused.force_login(customer)
     assert refused.get("/ops/announcements/").status_code == 403
     assert refused.get("/shop/announcements/").status_code in (302, 403)
+
+
+def test_the_api_tells_customers_and_providers(operator, owner, merchant, provider, customer):
+    from tests.conftest import api_for
+
+    announcements.publish(
+        actor=operator, audience=Audience.CUSTOMERS, title="Platform news", ends_at=later()
+    )
+    announcements.publish(
+        actor=owner,
+        merchant_id=merchant.pk,
+        audience=Audience.CUSTOMERS,
+        title="Closed on Monday",
+        ends_at=later(),
+    )
+    announcements.publish(
+        actor=owner,
+        merchant_id=merchant.pk,
+        audience=Audience.PROVIDERS,
+        title="Shoe covers",
+        ends_at=later(),
+    )
+    status, told = api_for(None).get("/api/announcements")
+    assert status == 200 and [a["title"] for a in told] == ["Platform news"]
+    status, told = api_for(None).get(f"/api/announcements?merchant_id={merchant.pk}")
+    assert [a["title"] for a in told] == ["Closed on Monday"]
+    status, told = api_for(provider.user).get("/api/provider/announcements")
+    assert status == 200 and [a["title"] for a in told] == ["Shoe covers"]
+    status, problem = api_for(customer).get("/api/provider/announcements")
+    assert (status, problem["code"]) == (403, "forbidden")

@@ -423,3 +423,39 @@ def recommendations(
 def book_again(request):
     """The services of one's finished orders, the latest first."""
     return [_suggestion(s, "again") for s in favourites.book_again(actor=request.auth)]
+
+
+class AnnouncementOut(Schema):
+    id: int
+    title: str
+    body: str
+    merchant_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+@router.get("/announcements", response=list[AnnouncementOut], auth=None)
+def list_announcements(request, merchant_id: int | None = None):
+    """What customers are told now: the platform's announcements, or with `merchant_id` that
+    merchant's (its store page's), newest first."""
+    from . import announcements
+    from .models import Audience
+
+    if merchant_id is None:
+        return announcements.current(Audience.CUSTOMERS)
+    return announcements.current(Audience.CUSTOMERS, merchant_ids=[merchant_id], platform=False)
+
+
+@router.get("/provider/announcements", response=list[AnnouncementOut], auth=bearer)
+def provider_announcements(request):
+    """What a provider is told now: the platform's and their merchant's."""
+    from yuyue.accounts.models import Provider
+
+    from . import announcements
+    from .models import Audience
+
+    provider = Provider.objects.filter(user=request.auth).first()
+    if provider is None:
+        raise DomainError("forbidden")
+    mine = [provider.merchant_id] if provider.merchant_id else []
+    return announcements.current(Audience.PROVIDERS, merchant_ids=mine)
