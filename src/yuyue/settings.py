@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yuyue.core.logs.RequestLogContext",
     "yuyue.core.middleware.ProblemResponsesMiddleware",
     "yuyue.core.middleware.CleanInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -289,6 +290,10 @@ YUYUE_REALNAME_BASE_URL = os.environ.get("YUYUE_REALNAME_BASE_URL", "")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Log lines: plain text in development, JSON in production (LOG_FORMAT overrides either way)
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -296,14 +301,25 @@ LOGGING = {
         "plain": {
             "()": "yuyue.core.logs.UtcFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
+        },
+        # one JSON object a line, for a log collector: the request's fields as keys
+        "json": {
+            "()": "yuyue.core.logs.UtcJsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s "
+            "%(merchant_id)s %(operation)s %(code)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
     },
-    "filters": {"quiet_jobs": {"()": "yuyue.core.logs.QuietJobs"}},
+    "filters": {
+        "quiet_jobs": {"()": "yuyue.core.logs.QuietJobs"},
+        "request_fields": {"()": "yuyue.core.logs.RequestFields"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["quiet_jobs"],
+            "formatter": LOG_FORMAT,
+            "filters": ["quiet_jobs", "request_fields"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

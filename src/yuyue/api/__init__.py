@@ -94,6 +94,7 @@ api = YuyueAPI(
 
 
 def _problem_response(request, body: dict, status: int):
+    request.problem_code = body["code"]  # for the log lines of this request (core.logs)
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
     return response
