@@ -77,6 +77,7 @@ lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	cd src && ../$(VENV)/bin/lint-imports --config ../pyproject.toml --no-cache
+	$(PY) manage.py migration_locks
 
 format: install
 	$(VENV)/bin/ruff format $(LINT_PATHS)

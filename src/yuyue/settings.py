@@ -290,6 +290,24 @@ YUYUE_REALNAME_BASE_URL = os.environ.get("YUYUE_REALNAME_BASE_URL", "")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The tables every booking, payment or notice touches: an upgrade's migration must not lock them
+# while the old release serves (manage.py migration_locks, docs/operations.md "Upgrades").
+YUYUE_HOT_TABLES = [
+    "orders.booking",
+    "orders.bookingevent",
+    "orders.slotusage",
+    "scheduling.timeslot",
+    "scheduling.providerreservation",
+    "billing.payment",
+    "billing.entry",
+    "billing.transfer",
+    "billing.account",
+    "notifications.notice",
+    "engagement.message",
+    "engagement.receipt",
+    "accounts.user",
+    "accounts.token",
+]
 # Log lines: plain text in development, JSON in production (LOG_FORMAT overrides either way)
 LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if PRODUCTION else "plain")
 if LOG_FORMAT not in ("json", "plain"):
