@@ -389,6 +389,9 @@ def test_a_package_paid_by_card_as_one_trade(live_server, carers, chromium, sett
     page.wait_for_function(
         "document.getElementById('payment-state').textContent.includes('Every date')"
     )
+    # the whole page again once paid: its state and its buttons, not the notice alone
+    page.wait_for_function("document.getElementById('state').textContent === 'Paid'")
+    assert page.locator("#pay").count() == 0
     shoot(page, "customer-en-package-paid-by-card")
     assert axe_violations(page) == []
     trade = Payment.objects.get(series=made)

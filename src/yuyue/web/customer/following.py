@@ -36,6 +36,7 @@ from yuyue.orders.rescheduling import MOVABLE, reschedule_booking
 from yuyue.web.templatetags.display import status_labels
 
 from .booking import _slots
+from .paying import gateway_word
 from .views import DAYS_AHEAD, FILTERS, _at, _chosen_day, _days, _mine
 
 
@@ -102,7 +103,9 @@ def booking_page(request, booking_id: int):
         and not booking.cases.filter(status__in=OPEN_CASE).exists()
         and not settled(booking.pk),
     }
-    return render(request, "web/customer/booking.html", context)
+    return gateway_word(request, context["paying"]) or render(
+        request, "web/customer/booking.html", context
+    )
 
 
 def _paying(booking: Booking) -> str:

@@ -34,7 +34,7 @@ from yuyue.orders.states import BEFORE_SERVICE
 from yuyue.pricing.prices import chosen_unit_price
 
 from .onsite import _default_address_text, _point
-from .paying import GATEWAY_LABELS, _to_gateway, page_gateways
+from .paying import GATEWAY_LABELS, _to_gateway, gateway_word, page_gateways
 from .views import _at, _rules, _service, _sign_in_url
 
 WEEKDAYS = [
@@ -214,7 +214,9 @@ def package_page(request, series_id: int):
         last = BillingPayment.objects.filter(series=made).order_by("-created_at").first()
         failed = last is not None and last.status == BillingPaymentStatus.FAILED
         context["paying"] = "paid" if not unpaid else "failed" if failed else "waiting"
-    return render(request, "web/customer/package.html", context)
+    return gateway_word(request, context.get("paying", "")) or render(
+        request, "web/customer/package.html", context
+    )
 
 
 def _only_mine(request, series_id: int) -> None:

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from yuyue.billing import loyalty, payments
 from yuyue.billing.checkout import compute
@@ -166,6 +167,15 @@ def sandbox_pay(request, out_trade_no: str):
         sandbox_notify.enqueue(out_trade_no, decline=request.POST.get("decline") == "1")
         return HttpResponseRedirect(_after_gateway(payment))
     return render(request, "web/customer/sandbox_pay.html", {"payment": payment})
+
+
+def gateway_word(request, paying: str):
+    """The page waiting for a gateway's word asks again every few seconds (htmx); once the word
+    is in (paid or failed), the whole page is loaded again, so that what it shows around the
+    notice (the state, the pay buttons) is not left as it was before paying."""
+    if request.htmx and paying in ("paid", "failed"):
+        return HttpResponseClientRefresh()
+    return None
 
 
 def _after_gateway(payment) -> str:
