@@ -21,6 +21,15 @@ MAX_DAYS = 366
 SHOWN = 5  # at most so many at once on a page
 
 
+def _may_speak(actor, merchant_id: int | None) -> None:
+    """Operators speak for the platform, a merchant's owners and managers for it."""
+    if merchant_id is None:
+        if not getattr(actor, "is_operator", False):
+            raise DomainError("forbidden")
+    else:
+        require_staff(actor, merchant_id, MANAGERS)
+
+
 def publish(
     *,
     actor,
@@ -33,11 +42,7 @@ def publish(
 ) -> Announcement:
     """An announcement of the platform (operators, no merchant) or of a merchant (its owners
     and managers), to one audience, shown from `starts_at` (now by default) until `ends_at`."""
-    if merchant_id is None:
-        if not getattr(actor, "is_operator", False):
-            raise DomainError("forbidden")
-    else:
-        require_staff(actor, merchant_id, MANAGERS)
+    _may_speak(actor, merchant_id)
     if audience not in Audience.values:
         raise DomainError("invalid_input", f"audience: one of {', '.join(Audience.values)}")
     title, body = (title or "").strip(), (body or "").strip()
@@ -65,14 +70,10 @@ def withdraw(*, actor, announcement_id: int) -> Announcement:
     made = Announcement.objects.filter(pk=announcement_id, withdrawn_at__isnull=True).first()
     if made is None:
         raise DomainError("not_found")
-    if made.merchant_id is None:
-        if not getattr(actor, "is_operator", False):
-            raise DomainError("not_found")  # another side's: not theirs to see
-    else:
-        try:
-            require_staff(actor, made.merchant_id, MANAGERS)
-        except DomainError as exc:
-            raise DomainError("not_found") from exc
+    try:
+        _may_speak(actor, made.merchant_id)
+    except DomainError as exc:
+        raise DomainError("not_found") from exc  # another side's: not theirs to see
     made.withdrawn_at = timezone.now()
     made.save(update_fields=["withdrawn_at"])
     audit(actor, "announcement.withdraw", made)
@@ -102,11 +103,7 @@ def current(audience: str, *, merchant_ids=(), platform: bool = True) -> list[An
 def listed(*, actor, merchant_id: int | None = None) -> list[Announcement]:
     """The announcements a side has made (operators: the platform's; managers: their
     merchant's), the latest first, ended and withdrawn ones too."""
-    if merchant_id is None:
-        if not getattr(actor, "is_operator", False):
-            raise DomainError("forbidden")
-    else:
-        require_staff(actor, merchant_id, MANAGERS)
+    _may_speak(actor, merchant_id)
     return list(
         Announcement.objects.filter(merchant_id=merchant_id).order_by("-created_at", "-pk")[:100]
     )
