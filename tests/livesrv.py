@@ -237,6 +237,33 @@ class LiveServer:
         self.stop()
 
 
+def start_worker(
+    database_url: str, worker_id: str, env: dict[str, str] | None = None, log=None
+) -> subprocess.Popen:
+    """`manage.py db_worker` (yuyue.core.workers) on the given database, as its own process."""
+    full = dict(os.environ)
+    paths = (str(PROJECT_DIR / "src"), str(PROJECT_DIR), full.get("PYTHONPATH", ""))
+    full.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "yuyue.test_settings",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+            "PYTHONUNBUFFERED": "1",
+            "DEBUG": "0",
+        }
+    )
+    full.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--interval", "0.2"]
+        + ["--no-startup-delay", "--worker-id", worker_id],
+        env=full,
+        cwd=PROJECT_DIR,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 # --- concurrent clients ------------------------------------------------------------------------
 
 

@@ -69,12 +69,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "yuyue.core",  # before django_tasks_db: its `db_worker` command is ours (core/workers.py)
     "django_tasks",
     "django_tasks_db",
     "channels",
     "ninja",
     "django_htmx",
-    "yuyue.core",
     "yuyue.accounts",
     "yuyue.catalog",
     "yuyue.notifications",
@@ -248,6 +248,11 @@ YUYUE_BOOKING_BATCH_MAX = int(os.environ.get("YUYUE_BOOKING_BATCH_MAX", "50"))
 TASKS = {"default": {"BACKEND": "yuyue.core.jobqueue.DatabaseBackend"}}
 if env_bool("YUYUE_TASKS_IMMEDIATE"):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Workers beat every so many seconds; one silent for DEAD seconds is dead (readiness says so, and
+# its running job is run again); a job started LATE seconds after it was due is counted late.
+YUYUE_WORKER_BEAT_SECONDS = float(os.environ.get("YUYUE_WORKER_BEAT_SECONDS", "5"))
+YUYUE_WORKER_DEAD_SECONDS = float(os.environ.get("YUYUE_WORKER_DEAD_SECONDS", "30"))
+YUYUE_JOB_LATE_SECONDS = float(os.environ.get("YUYUE_JOB_LATE_SECONDS", "60"))
 REDIS_URL = os.environ.get("REDIS_URL")
 # The cache holds the throttling counters: one process's memory by default, shared through Redis
 # when REDIS_URL is set (every web process must then see the same counts).

@@ -15,18 +15,9 @@ INTERVAL_SECONDS = 1.0
 
 
 def start() -> threading.Thread:
-    from django_tasks_db.management.commands.db_worker import Worker
+    from .workers import new_worker
 
-    worker = Worker(
-        queue_names=["*"],
-        interval=INTERVAL_SECONDS,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=f"embedded-{os.getpid()}",
-        excluded_queue_names=[],
-    )
+    worker = new_worker(worker_id=f"embedded-{os.getpid()}", interval=INTERVAL_SECONDS)
     thread = threading.Thread(target=worker.run, name="yuyue-jobs", daemon=True)
     thread.start()
     return thread

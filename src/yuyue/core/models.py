@@ -44,3 +44,20 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")
         ]
+
+
+class WorkerBeat(models.Model):
+    """A job worker's heartbeat: written every YUYUE_WORKER_BEAT_SECONDS while it runs, removed
+    when it stops cleanly. A row not written for YUYUE_WORKER_DEAD_SECONDS is a dead worker
+    (killed, or its machine gone): readiness reports it and its running job is run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+    job_id = models.CharField(max_length=64, blank=True)  # the job it runs now, if any
+    jobs_run = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.worker_id} on {self.host} (pid {self.pid})"
