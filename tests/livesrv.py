@@ -46,7 +46,7 @@ def free_port() -> int:
 
 def database_url(settings_dict: dict) -> str:
     """A DATABASE_URL for the database described by a Django `settings_dict`."""
-    engine = settings_dict["ENGINE"]
+    engine = settings_dict["ENGINE"].replace("django_prometheus.db.", "django.db.")
     if engine == "django.db.backends.sqlite3":
         name = str(settings_dict["NAME"])
         if name == ":memory:" or name.startswith("file:"):

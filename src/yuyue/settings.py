@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "django_htmx",
+    "django_prometheus",
     "yuyue.accounts",
     "yuyue.catalog",
     "yuyue.notifications",
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "yuyue.core.logs.RequestLogContext",
     "yuyue.core.middleware.ProblemResponsesMiddleware",
@@ -103,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "yuyue.urls"
@@ -169,6 +172,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
             "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
             "timeout": 30,
         }
+# Statements counted and timed for /metrics by django-prometheus's wrappers of the same backends
+# (`connection.vendor` stays "sqlite" / "postgresql").
+_db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- people ---------------------------------------------------------------------------------
@@ -253,6 +259,9 @@ if env_bool("YUYUE_TASKS_IMMEDIATE"):
 YUYUE_WORKER_BEAT_SECONDS = float(os.environ.get("YUYUE_WORKER_BEAT_SECONDS", "5"))
 YUYUE_WORKER_DEAD_SECONDS = float(os.environ.get("YUYUE_WORKER_DEAD_SECONDS", "30"))
 YUYUE_JOB_LATE_SECONDS = float(os.environ.get("YUYUE_JOB_LATE_SECONDS", "60"))
+# /metrics (Prometheus) asks for `Authorization: Bearer <token>`; without a token it is open in
+# development and off (404) in production. PROMETHEUS_MULTIPROC_DIR: see core/metrics.py.
+YUYUE_METRICS_TOKEN = os.environ.get("YUYUE_METRICS_TOKEN", "")
 REDIS_URL = os.environ.get("REDIS_URL")
 # The cache holds the throttling counters: one process's memory by default, shared through Redis
 # when REDIS_URL is set (every web process must then see the same counts).

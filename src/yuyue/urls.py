@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from yuyue.api import api
+from yuyue.api import api, probes
 from yuyue.web import views as web
 
 admin.site.site_header = "yuyue 预约 · operations"
@@ -30,6 +30,9 @@ urlpatterns = [
     path("ops/", include("yuyue.web.operator.urls")),
     path("chat/", include("yuyue.web.chat.urls")),
     path("", include("yuyue.web.customer.urls")),
+    path("health/live", probes.live, name="health-live"),
+    path("health/ready", probes.readiness, name="health-ready"),
+    path("metrics", probes.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

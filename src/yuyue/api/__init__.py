@@ -17,6 +17,7 @@ from ninja.params.models import PathModel, QueryModel
 from yuyue.api.refusals import by_status, operation_codes, refusal_response
 from yuyue.core.answers import StrictJSONRenderer
 from yuyue.core.errors import CATALOGUE, DomainError, problem
+from yuyue.core.metrics import counter
 
 log = logging.getLogger("yuyue.api")
 
@@ -34,6 +35,10 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "code", "detail"],
 }
+
+REFUSALS = counter(
+    "yuyue_api_refusals_total", "API requests refused, by operation and code", ["operation", "code"]
+)
 
 
 class YuyueAPI(NinjaAPI):
@@ -95,6 +100,7 @@ api = YuyueAPI(
 
 def _problem_response(request, body: dict, status: int):
     request.problem_code = body["code"]  # for the log lines of this request (core.logs)
+    REFUSALS.labels(operation=getattr(request, "operation_id", "") or "-", code=body["code"]).inc()
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
     return response

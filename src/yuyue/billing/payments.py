@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
+from yuyue.core.metrics import count
 from yuyue.orders.models import Booking, BookingStatus
 from yuyue.orders.models import PaymentStatus as OrderPayment
 from yuyue.orders.services import confirm_payment
 
 from . import ledger
 from .gateways import Notification, get_gateway
+from .metrics import PAID_FEN, PAYMENTS
 from .models import (
     AccountKind,
     Entry,
@@ -96,6 +98,8 @@ def pay_with_wallet(
     with transaction.atomic():
         booking = _payable(actor, booking_id, lock=True)
         booking, c = _wallet_payment(actor, booking, coupon=coupon, points=points)
+        count(PAYMENTS, gateway="wallet", outcome="paid")
+        count(PAID_FEN, c.due_fen, gateway="wallet")
         audit(
             actor,
             "payment.wallet",
@@ -234,6 +238,10 @@ def apply_notification(*, gateway: str, headers: dict, body: bytes) -> str:
             GatewayNotification.objects.filter(
                 gateway=gateway, notification_id=note.notification_id
             ).update(result=result)
+            if note.kind != "refund":
+                count(PAYMENTS, gateway=gateway, outcome=result)
+                if note.success and result != "already_paid":
+                    count(PAID_FEN, note.amount_fen, gateway=gateway)
     except IntegrityError:  # the same notification, concurrently: the other one applies it
         done = GatewayNotification.objects.filter(
             gateway=gateway, notification_id=note.notification_id

@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
+from yuyue.core.metrics import count
 from yuyue.orders.models import Booking, BookingEvent, BookingStatus
 from yuyue.orders.models import PaymentStatus as OrderPayment
 
 from . import ledger, loyalty
 from .gateways import get_gateway
+from .metrics import REFUNDED_FEN, REFUNDS
 from .models import AccountKind, Entry, Payment, PaymentStatus, Refund, Transfer
 from .settlement import split
 
@@ -98,6 +100,8 @@ def refund(*, actor, booking_id: int, amount_fen: int, key: str, reason: str = "
                 pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen
             ).update(refunded_fen=F("refunded_fen") + amount_fen):
                 raise DomainError("refund_exceeds_payment")
+            count(REFUNDS, gateway=payment.gateway)
+            count(REFUNDED_FEN, amount_fen, gateway=payment.gateway)
     except IntegrityError:  # the same key claimed concurrently: finish (or answer) that one
         if not Refund.objects.filter(key=key).exists():
             raise

@@ -41,6 +41,7 @@ from yuyue.billing.models import AccountKind, Payment, PaymentPurpose
 from yuyue.billing.models import PaymentStatus as PayStatus
 from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
+from yuyue.core.metrics import count, counter
 from yuyue.orders.models import Booking
 from yuyue.orders.models import PaymentStatus as OrderPayment
 from yuyue.orders.states import SYSTEM, apply_step
@@ -53,6 +54,9 @@ from .models import CONSULTANT, CUSTOMER, OPEN, SIDES, CallEvent, CallSession, C
 # RTCPeerConnection.connectionState values a page may report; only "connected" carries audio
 MEDIA_STATES = frozenset({"new", "connecting", "connected", "disconnected", "failed", "closed"})
 EXTEND_LEAD_SECONDS = 30  # extend the hold this long before the warning would be due
+
+CALL_SECONDS = counter("yuyue_call_seconds_total", "Seconds metered of ended calls", ["end"])
+CALLS_ENDED = counter("yuyue_calls_ended_total", "Calls ended, by how they ended", ["end"])
 
 
 @dataclass
@@ -234,6 +238,8 @@ def _end(call: CallSession, reason: str, at: dt.datetime, out: list[dict]) -> No
     price = min(price, call.hold.amount) if call.hold_id else 0
     call.status, call.ended_at, call.end_reason = CallStatus.ENDED, at, reason
     call.metered_seconds, call.charged_fen = seconds, price
+    count(CALL_SECONDS, seconds, end=reason)
+    count(CALLS_ENDED, end=reason)
     if call.hold_id:
         escrow = ledger.account(AccountKind.ORDER_ESCROW)
         ledger.post_hold(

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as LibraryWorker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from .metrics import counter, histogram
 from .models import WorkerBeat
@@ -103,7 +103,9 @@ class Worker(LibraryWorker):
     def run_task(self, db_task_result: DBTaskResult) -> None:
         self._job_id = str(db_task_result.pk)
         started = db_task_result.started_at or timezone.now()
-        due = max(filter(None, (db_task_result.enqueued_at, db_task_result.run_after)))
+        due = db_task_result.enqueued_at  # run_after is the library's "date max" for at once
+        if db_task_result.run_after and db_task_result.run_after < get_date_max():
+            due = max(due, db_task_result.run_after)
         delay = max(0.0, (started - due).total_seconds())
         task_path = db_task_result.task_path
         JOB_LATENESS.observe(delay)

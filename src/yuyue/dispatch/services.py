@@ -29,6 +29,7 @@ from yuyue.core import sql
 from yuyue.core.audit import audit
 from yuyue.core.controls import race_control
 from yuyue.core.errors import DomainError
+from yuyue.core.metrics import count, counter, histogram
 from yuyue.orders.models import Booking, BookingStatus, Channel
 from yuyue.orders.placing import reserve_provider_time
 from yuyue.orders.states import PROVIDER, apply_step
@@ -38,6 +39,11 @@ from . import candidates
 from .matching import POLICIES, Candidate, OrderPoint, Problem, match_round
 from .models import Offer, OfferStatus
 from .travel import get_estimator
+
+ROUNDS = counter("yuyue_dispatch_rounds_total", "Dispatch rounds run", ["outcome"])
+ROUND_SECONDS = histogram("yuyue_dispatch_round_seconds", "How long a dispatch round takes")
+OFFERS = counter("yuyue_dispatch_offers_total", "Offers sent by dispatch rounds")
+OFFERS_EXPIRED = counter("yuyue_dispatch_offers_expired_total", "Offers left to expire")
 
 
 def _blocked_until(booking: Booking) -> dt.datetime:
@@ -163,12 +169,23 @@ def expire_due_offers(now: dt.datetime | None = None) -> int:
     """Every pending offer past its time expires (one statement); their orders and providers
     are free for the next round."""
     now = now or timezone.now()
-    return Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).update(
+    expired = Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).update(
         status=OfferStatus.EXPIRED, answered_at=now
     )
+    count(OFFERS_EXPIRED, expired)
+    return expired
 
 
 def run_dispatch_round(*, now: dt.datetime | None = None) -> list[Offer]:
+    """One round (`_round`), counted and timed for /metrics."""
+    with ROUND_SECONDS.time():
+        offers = _round(now=now)
+    ROUNDS.labels(outcome="offers" if offers else "none").inc()
+    count(OFFERS, len(offers))
+    return offers
+
+
+def _round(*, now: dt.datetime | None = None) -> list[Offer]:
     """One round: match every open order to the best free provider and send offers.
 
     A fixed number of statements whatever the number of (order, provider) pairs: the reads of

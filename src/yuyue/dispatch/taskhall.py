@@ -15,6 +15,7 @@ from yuyue.core.audit import audit
 from yuyue.core.errors import DomainError
 from yuyue.core.timeutil import ahead
 from yuyue.notifications.sending import notify
+from yuyue.orders.metrics import refusals_counted
 from yuyue.orders.models import BookingStatus, Channel
 from yuyue.orders.placing import payment_terms, place_order, require_customer, reserve_provider_time
 from yuyue.scheduling.availability import haversine_km
@@ -143,6 +144,11 @@ def cancel_need(*, actor, need_id: int) -> Need:
 
 def pick_application(*, actor, need_id: int, application_id: int):
     """The need's customer (or an operator) picks one application: it becomes an order."""
+    with refusals_counted("task_hall"):
+        return _pick_application(actor=actor, need_id=need_id, application_id=application_id)
+
+
+def _pick_application(*, actor, need_id: int, application_id: int):
     need = Need.objects.filter(pk=need_id).first()
     if need is None or not (
         need.customer_id == getattr(actor, "pk", None) or getattr(actor, "is_operator", False)

@@ -52,6 +52,7 @@ from yuyue.scheduling.models import ProviderReservation, SlotStatus, TimeSlot
 
 from .batching import write_bookings
 from .events import order_placed
+from .metrics import placed, refusals_counted
 from .models import Booking, BookingStatus, Channel, Participant, PaymentStatus
 from .reminders import first_reminder_at
 from .slot_writes import PendingBooking
@@ -106,6 +107,7 @@ def place_order(
         use_quote(quote, booking)
     audit(actor, "booking.create", booking, **(audit_data or {}))
     order_placed.send(sender=Booking, booking=booking)
+    placed(str(booking.channel))
     return booking
 
 
@@ -211,6 +213,11 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     """Book `places` places in a hall slot, one participant (with form answers) per place.
 
     `actor` is the customer, or a `BearerKey` not looked up yet (see `_read_slot`)."""
+    with refusals_counted("hall_slot"):
+        return _book_slot(actor=actor, slot_id=slot_id, places=places, participants=participants)
+
+
+def _book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
     customer, slot = _read_slot(actor, slot_id)
     now = timezone.now()
     _check_slot(slot, places, now)
@@ -236,6 +243,7 @@ def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | No
     # The guarded write (per-user limit, capacity), batched with concurrent bookings under load.
     write = race_control("write_bookings") or write_bookings
     write(PendingBooking(booking=booking, people=people, limit=service.per_user_limit))
+    placed(Channel.HALL_SLOT.value)
     # Hand back what the answer needs, already loaded: no second round of queries.
     booking.slot, booking.service, booking.merchant, booking.customer = (
         slot,
@@ -402,6 +410,34 @@ def book_provider(
     service's steps, up to its rules' maximum) and billed by the meter after the call: nothing is
     paid now, but the wallet must hold enough for the call's first hold (billing refuses the
     order otherwise, in its transaction)."""
+    with refusals_counted("chosen"):
+        return _book_provider(
+            actor=actor,
+            service_id=service_id,
+            provider_id=provider_id,
+            starts_at=starts_at,
+            minutes=minutes,
+            quote_id=quote_id,
+            address=address,
+            lat=lat,
+            lng=lng,
+            notes=notes,
+        )
+
+
+def _book_provider(
+    *,
+    actor,
+    service_id: int,
+    provider_id: int,
+    starts_at: dt.datetime,
+    minutes: int | None = None,
+    quote_id: int | None = None,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    notes: str = "",
+) -> Booking:
     customer = require_customer(actor)
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
     provider = Provider.objects.select_related("merchant").filter(pk=provider_id).first()
