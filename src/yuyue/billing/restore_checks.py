@@ -1,0 +1,33 @@
+"""What a restored database must show of the ledger (`yuyue.core.backups.after_restore`)."""
+
+from __future__ import annotations
+
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+
+from yuyue.core.backups import after_restore
+
+from .models import LedgerAccount, Transfer
+
+
+@after_restore("ledger")
+def ledger_balances(alias: str) -> list[str]:
+    """Every transfer's entries sum to zero; every account's balance is the sum of its entries."""
+    problems = []
+    unbalanced = list(
+        Transfer.objects.using(alias)
+        .annotate(total=Sum("entries__amount"))
+        .exclude(total=0)
+        .values_list("pk", flat=True)[:10]
+    )
+    if unbalanced:
+        problems.append(f"transfers whose entries do not sum to zero: {unbalanced}")
+    drifted = list(
+        LedgerAccount.objects.using(alias)
+        .annotate(total=Coalesce(Sum("entries__amount"), 0))
+        .exclude(balance=F("total"))
+        .values_list("pk", flat=True)[:10]
+    )
+    if drifted:
+        problems.append(f"accounts whose balance is not the sum of their entries: {drifted}")
+    return problems
