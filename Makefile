@@ -6,15 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
-LINT_PATHS := src tests $(wildcard bench)
+LINT_PATHS := src tests deploy $(wildcard bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint format install browser migrate demo messages
+.PHONY: help run test bench lint format install browser migrate demo messages prod-up
 
 help:
 	@echo "make run     migrate, load the demo data, serve http://127.0.0.1:8000 with the job worker"
 	@echo "make test    the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make bench   the benchmarks (bench/run.py)"
+	@echo "make prod-up the production topology on this machine: gunicorn, uvicorn, 2 job workers on"
+	@echo "             PostgreSQL and Redis (deploy/Procfile run by honcho; docs/operations.md)"
 	@echo "make lint    ruff check + ruff format --check + the import contracts;  make format  fixes what it can"
 
 install: $(STAMP)
@@ -66,6 +68,11 @@ demo: migrate
 run: demo messages
 	$(PY) manage.py ensure_periodic_jobs
 	$(PY) manage.py run_platform
+
+# The production topology (deploy/Procfile under honcho) on this machine's PostgreSQL and Redis;
+# its env file is var/production.env (written the first time), or PROD_ENV=...
+prod-up: install messages
+	deploy/prod-up $(PROD_ENV)
 
 test: install browser messages
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
