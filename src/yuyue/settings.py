@@ -274,7 +274,13 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 reads with a 5 s socket timeout by default, shorter than the layer's
+            # blocking pop waits for a message: every idle socket's consumer crashed after 5 s
+            # (channels_redis#422). The layer's pop returns within 5 s, so 30 s is a dead server.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
