@@ -190,7 +190,10 @@ def topology(tmp_path):
             "(DATABASE_URL=postgres://… make test)"
         )
     redis_url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{REDIS_DB}"
-    redis.Redis.from_url(redis_url).ping()  # production needs Redis: fail, never skip
+    server = redis.Redis.from_url(redis_url)
+    server.ping()  # production needs Redis: fail, never skip
+    if not os.environ.get("REDIS_URL"):
+        server.flushdb()  # our own database number: nothing left from an earlier run
     top = Topology(tmp_path, redis_url)
     try:
         top.start_all()
