@@ -41,4 +41,12 @@ def secrets_and_addresses(app_configs, **kwargs):
                 id="yuyue.W004",
             )
         )
+    if not settings.YUYUE_METRICS_TOKEN:
+        problems.append(
+            Warning(
+                "YUYUE_METRICS_TOKEN is not set: /metrics is off in production.",
+                hint="Set a token and give it to Prometheus (bearer_token in its scrape config).",
+                id="yuyue.W005",
+            )
+        )
     return problems
