@@ -262,6 +262,11 @@ YUYUE_JOB_LATE_SECONDS = float(os.environ.get("YUYUE_JOB_LATE_SECONDS", "60"))
 # /metrics (Prometheus) asks for `Authorization: Bearer <token>`; without a token it is open in
 # development and off (404) in production. PROMETHEUS_MULTIPROC_DIR: see core/metrics.py.
 YUYUE_METRICS_TOKEN = os.environ.get("YUYUE_METRICS_TOKEN", "")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every process writes its values there
+    try:
+        Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR cannot be made: {exc}") from exc
 REDIS_URL = os.environ.get("REDIS_URL")
 # The cache holds the throttling counters: one process's memory by default, shared through Redis
 # when REDIS_URL is set (every web process must then see the same counts).

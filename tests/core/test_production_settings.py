@@ -18,6 +18,9 @@ def _documented() -> dict[str, str]:
         if line.strip() and not line.startswith("#"):
             name, value = line.split("=", 1)
             env[name] = secrets.token_urlsafe(50) if value.startswith("<") else value
+    # the documented /run/yuyue/metrics is the host's; here a folder of the project's (made by
+    # the settings when missing)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(PROJECT / "var" / "test-metrics")
     return env
 
 
