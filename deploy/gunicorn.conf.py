@@ -22,3 +22,30 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn's own lines (workers booting, dying, timing out) as the platform's: JSON in production,
+# times in UTC (yuyue.core.logs); its access log stays off (nginx keeps one, with $request_id).
+_json = (os.environ.get("LOG_FORMAT") or "") == "json" or (
+    not os.environ.get("LOG_FORMAT") and os.environ.get("YUYUE_ENV") == "production"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": (
+            {
+                "()": "yuyue.core.logs.UtcJsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+            if _json
+            else {
+                "()": "yuyue.core.logs.UtcFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            }
+        )
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
