@@ -62,6 +62,17 @@ def test_a_refusal_is_logged_with_its_request_user_merchant_operation_and_code(
 
 
 @pytest.mark.django_db
+def test_a_merchant_id_that_is_no_number_is_logged_as_none(customer, json_lines):
+    """ "¹" is a digit to str.isdigit(), not a number (found by the fuzz): the request is
+    refused, and its log line says no merchant instead of the logger failing."""
+    token = issue_token(user=customer, via="password")[0]
+    answer = Client().get("/api/merchants/%C2%B9/bookings", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code in (404, 422)
+    [line] = json_lines()
+    assert line["merchant_id"] is None and line["user_id"] == customer.pk
+
+
+@pytest.mark.django_db
 def test_an_unusable_request_id_is_replaced(json_lines):
     answer = Client().get("/api/no-such-thing", HTTP_X_REQUEST_ID="two words " + "x" * 80)
     given = answer["X-Request-ID"]

@@ -17,6 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 # the request being served by this thread or task (set by RequestLogContext)
 _request: contextvars.ContextVar = contextvars.ContextVar("yuyue_request", default=None)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+ID = re.compile(r"[0-9]{1,18}")
 
 
 class UtcFormatter(logging.Formatter):
@@ -89,7 +90,8 @@ class RequestFields(logging.Filter):
         record.request_id = getattr(request, "request_id", None)
         record.user_id = _user_id(request) if request is not None else None
         merchant = kwargs.get("merchant_id") or getattr(request, "merchant_id", None)
-        record.merchant_id = int(merchant) if str(merchant or "").isdigit() else None
+        # ASCII digits only: "¹" is a digit to str.isdigit() and not a number to int()
+        record.merchant_id = int(merchant) if ID.fullmatch(str(merchant or "")) else None
         record.operation = getattr(request, "operation_id", None)
         record.code = getattr(request, "problem_code", None)
         return True
