@@ -174,7 +174,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         }
 # Statements counted and timed for /metrics by django-prometheus's wrappers of the same backends
 # (`connection.vendor` stays "sqlite" / "postgresql").
-_db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
+# YUYUE_DB_METRICS=0 leaves them out (a few % of a request's CPU: docs/performance.md).
+if env_bool("YUYUE_DB_METRICS", True):
+    _db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- people ---------------------------------------------------------------------------------
