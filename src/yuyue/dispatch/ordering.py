@@ -61,6 +61,7 @@ def check_onsite(
     }
 
 
+@refusals_counted("dispatch")
 def place_onsite_order(
     *,
     actor,
@@ -74,32 +75,6 @@ def place_onsite_order(
     quote_id: int | None = None,
 ) -> Booking:
     """Create the order; with `quote_id` its price is the quote's, and the quote is locked."""
-    with refusals_counted("dispatch"):
-        return _place_onsite_order(
-            actor=actor,
-            service_id=service_id,
-            starts_at=starts_at,
-            address=address,
-            lat=lat,
-            lng=lng,
-            quantity=quantity,
-            options=options,
-            quote_id=quote_id,
-        )
-
-
-def _place_onsite_order(
-    *,
-    actor,
-    service_id: int,
-    starts_at: dt.datetime,
-    address: str,
-    lat: float,
-    lng: float,
-    quantity: int = 1,
-    options: dict | None = None,
-    quote_id: int | None = None,
-) -> Booking:
     customer = require_customer(actor)
     if not address or not address.strip():
         raise DomainError("address_required")

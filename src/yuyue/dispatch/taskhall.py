@@ -142,13 +142,9 @@ def cancel_need(*, actor, need_id: int) -> Need:
     return need
 
 
+@refusals_counted("task_hall")
 def pick_application(*, actor, need_id: int, application_id: int):
     """The need's customer (or an operator) picks one application: it becomes an order."""
-    with refusals_counted("task_hall"):
-        return _pick_application(actor=actor, need_id=need_id, application_id=application_id)
-
-
-def _pick_application(*, actor, need_id: int, application_id: int):
     need = Need.objects.filter(pk=need_id).first()
     if need is None or not (
         need.customer_id == getattr(actor, "pk", None) or getattr(actor, "is_operator", False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ContextDecorator
+
 from yuyue.core.errors import DomainError
 from yuyue.core.metrics import count, counter
 
@@ -15,9 +17,9 @@ def placed(channel: str) -> None:
     count(BOOKINGS, channel=channel)
 
 
-class refusals_counted:
-    """`with refusals_counted("hall_slot"): ...`: a DomainError leaving the block is counted
-    under its code (and goes on)."""
+class refusals_counted(ContextDecorator):
+    """`@refusals_counted("hall_slot")` on a booking function (or `with …:` around a block): a
+    DomainError leaving it is counted under its code, and goes on."""
 
     def __init__(self, channel: str):
         self.channel = channel

@@ -209,15 +209,11 @@ def _answers(slot: TimeSlot, places: int, participants: list | None) -> list[dic
     return answers or [{} for _ in range(places)]
 
 
+@refusals_counted("hall_slot")
 def book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
     """Book `places` places in a hall slot, one participant (with form answers) per place.
 
     `actor` is the customer, or a `BearerKey` not looked up yet (see `_read_slot`)."""
-    with refusals_counted("hall_slot"):
-        return _book_slot(actor=actor, slot_id=slot_id, places=places, participants=participants)
-
-
-def _book_slot(*, actor, slot_id: int, places: int, participants: list[dict] | None) -> Booking:
     customer, slot = _read_slot(actor, slot_id)
     now = timezone.now()
     _check_slot(slot, places, now)
@@ -387,6 +383,7 @@ def service_place(
     return {"address": address[:300], "lat": lat, "lng": lng}
 
 
+@refusals_counted("chosen")
 def book_provider(
     *,
     actor,
@@ -410,34 +407,6 @@ def book_provider(
     service's steps, up to its rules' maximum) and billed by the meter after the call: nothing is
     paid now, but the wallet must hold enough for the call's first hold (billing refuses the
     order otherwise, in its transaction)."""
-    with refusals_counted("chosen"):
-        return _book_provider(
-            actor=actor,
-            service_id=service_id,
-            provider_id=provider_id,
-            starts_at=starts_at,
-            minutes=minutes,
-            quote_id=quote_id,
-            address=address,
-            lat=lat,
-            lng=lng,
-            notes=notes,
-        )
-
-
-def _book_provider(
-    *,
-    actor,
-    service_id: int,
-    provider_id: int,
-    starts_at: dt.datetime,
-    minutes: int | None = None,
-    quote_id: int | None = None,
-    address: str = "",
-    lat: float | None = None,
-    lng: float | None = None,
-    notes: str = "",
-) -> Booking:
     customer = require_customer(actor)
     service = Service.objects.select_related("merchant").filter(pk=service_id).first()
     provider = Provider.objects.select_related("merchant").filter(pk=provider_id).first()
