@@ -96,3 +96,25 @@ def test_a_long_job_of_a_live_worker_is_not_taken_from_it(settings):
     finally:
         stop(first)
         stop(second)
+
+
+def test_the_job_of_a_worker_restarted_under_its_id_is_run_again(settings):
+    """systemd restarts a killed worker at once, under the same id: it beats again, but the job
+    its previous process held is run again all the same."""
+    url = current_database_url()
+    job = marked_wait.enqueue("restarted", 2.0)
+    first = start_worker(url, "steady", FAST)
+    try:
+        wait_for(lambda: AuditLog.objects.filter(action="test.job_started").exists())
+        stop(first, signal.SIGKILL)
+    finally:
+        stop(first, signal.SIGKILL)
+    again = start_worker(url, "steady", FAST)
+    try:
+        done = wait_for(
+            lambda: DBTaskResult.objects.filter(pk=job.id, status="SUCCESSFUL").first(), 40
+        )
+        assert done.worker_ids == ["steady", "steady"]
+        assert AuditLog.objects.filter(action="test.job_done").count() == 1
+    finally:
+        stop(again)

@@ -56,11 +56,16 @@ def requeue_orphans(now: dt.datetime | None = None) -> list[str]:
     """Jobs RUNNING since before the dead line whose worker has not beaten since: READY again.
     Returns their ids."""
     line = dead_before(now)
-    alive = set(WorkerBeat.objects.filter(beat_at__gte=line).values_list("worker_id", flat=True))
+    # worker id -> when the process beating under it started: a worker restarted under its id
+    # (systemd, at once) beats again, but the job its previous process held is orphaned all the same
+    alive = dict(
+        WorkerBeat.objects.filter(beat_at__gte=line).values_list("worker_id", "started_at")
+    )
     requeued = []
     running = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=line)
     for job in running.only("id", "worker_ids", "started_at", "task_path"):
-        if job.worker_ids and job.worker_ids[-1] in alive:
+        owner = job.worker_ids[-1] if job.worker_ids else None
+        if owner in alive and job.started_at >= alive[owner]:
             continue
         taken = DBTaskResult.objects.filter(
             pk=job.pk, status="RUNNING", started_at=job.started_at
