@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import transaction
-from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from tests.billing.conftest import fund
+from tests.billing.conftest import fund, open_slot  # noqa: F401
 from tests.conftest import api_for
 from yuyue.billing.payments import wallet
 from yuyue.core.metrics import count
 from yuyue.orders.metrics import BOOKINGS
-from yuyue.scheduling.models import TimeSlot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,17 +19,14 @@ def value(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_bookings_refusals_and_payments_are_counted(customer, other_customer, hall_service, hall):
-    hall_service.base_price_fen = 1500
-    hall_service.save()
-    start = timezone.now() + dt.timedelta(days=1)
-    slot = TimeSlot.objects.create(
-        service=hall_service,
-        hall=hall,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        capacity=1,
-    )
+def test_bookings_refusals_and_payments_are_counted(
+    customer,
+    other_customer,
+    open_slot,  # noqa: F811
+):
+    slot = open_slot  # ¥20 a place
+    slot.capacity = 1
+    slot.save()
     fund(wallet(customer.pk), 5000, key="metrics-fund")
     before = {
         "made": value("yuyue_bookings_total", channel="hall_slot"),
@@ -60,7 +53,7 @@ def test_bookings_refusals_and_payments_are_counted(customer, other_customer, ha
         before["api"] + 1
     )
     assert value("yuyue_payments_total", gateway="wallet", outcome="paid") == before["paid"] + 1
-    assert value("yuyue_payments_fen_total", gateway="wallet") == before["fen"] + 1500
+    assert value("yuyue_payments_fen_total", gateway="wallet") == before["fen"] + 2000
 
 
 def test_a_rolled_back_count_counts_nothing():
