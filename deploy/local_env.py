@@ -44,17 +44,27 @@ def env_file() -> str:
 
 
 def create_database() -> None:
+    """Create DATABASE_URL's database if missing; say plainly when PostgreSQL or Redis is down."""
     import psycopg
+    import redis
 
     url = urlsplit(os.environ["DATABASE_URL"])
-    if not url.scheme.startswith("postgres"):
-        return
-    name = url.path.lstrip("/")
-    admin = url._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            db.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
+    if url.scheme.startswith("postgres"):
+        name = url.path.lstrip("/")
+        admin = url._replace(scheme="postgresql", path="/postgres").geturl()
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as db:
+                known = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if not known.fetchone():
+                    db.execute(f'CREATE DATABASE "{name}"')
+                    print(f"created database {name}")
+        except psycopg.OperationalError as exc:
+            sys.exit(f"PostgreSQL at {url.hostname}:{url.port or 5432} does not answer ({exc})")
+    if os.environ.get("REDIS_URL"):
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            sys.exit(f"Redis at {os.environ['REDIS_URL']} does not answer ({exc})")
 
 
 if __name__ == "__main__":
