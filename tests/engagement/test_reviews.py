@@ -167,6 +167,34 @@ def test_three_fives_do_not_outrank_three_hundred_four_point_eights(
     assert ids.index(many.pk) < ids.index(few.pk)
 
 
+def test_the_new_start_at_the_prior_not_five_stars(merchant, onsite_service, customer):
+    """No review yet is not five stars: a new provider (and merchant) is rated the prior's mean,
+    so three good reviews lift a provider above the new one, not below it."""
+    new, reviewed = (
+        Provider.objects.create(
+            user=make_user(name), merchant=merchant, display_name=name, verified=True,
+            lat=31.23, lng=121.47, service_radius_km=10,
+        )
+        for name in ("New", "Reviewed")
+    )  # fmt: skip
+    assert float(new.rating) == 4.0 and float(merchant.rating) == 4.0
+    for p in (new, reviewed):
+        p.services.add(onsite_service)
+    made = [
+        Review.objects.create(
+            booking=finished(customer, onsite_service, reviewed), customer=customer,
+            merchant=merchant, service=onsite_service, provider=reviewed,
+            service_score=5, provider_score=5,
+        )
+        for _ in range(3)
+    ]  # fmt: skip
+    reviews.refresh_ratings(made[-1])
+    reviewed.refresh_from_db()
+    assert float(reviewed.rating) == pytest.approx((10 * 4.0 + 15) / 13, abs=0.005)  # 4.23
+    ids = [p["id"] for p in search_providers(service_id=onsite_service.pk, sort="rating")]
+    assert ids.index(reviewed.pk) < ids.index(new.pk)
+
+
 class FakeSecCheck(JsonStandIn):
     """WeChat's access token and msg_sec_check v2: text with 'spam' is risky, text with 'maybe'
     is held for review, the rest passes; a wrong token is errcode 40001."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -10,6 +13,12 @@ from django.utils import timezone
 from yuyue.core.crypto import EncryptedTextField, mask_phone
 
 from .phones import normalize_phone, phone_index
+
+
+def prior_rating() -> Decimal:
+    """The rating of a provider or merchant no published review speaks for yet: the Bayesian
+    prior's mean (engagement/reviews.py), so the new are neither five stars nor zero."""
+    return Decimal(str(settings.YUYUE_RATING_PRIOR_MEAN)).quantize(Decimal("0.01"))
 
 
 class UserManager(BaseUserManager):
@@ -115,7 +124,7 @@ class Provider(models.Model):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     experience_years = models.PositiveSmallIntegerField(default=0)
     bio = models.TextField(blank=True)
-    rating = models.DecimalField(max_digits=3, decimal_places=2, default=5)
+    rating = models.DecimalField(max_digits=3, decimal_places=2, default=prior_rating)
     services = models.ManyToManyField("catalog.Service", blank=True, related_name="providers")
     # Home base and how far the provider travels for on-site work.
     lat = models.FloatField(null=True, blank=True, db_index=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from yuyue.accounts.models import prior_rating
+
 
 class MerchantStatus(models.TextChoices):
     PENDING = "pending", "pending approval"
@@ -63,7 +65,10 @@ class Merchant(models.Model):
         null=True, blank=True, help_text="Providers' own working hours begin no earlier."
     )
     rating = models.DecimalField(
-        max_digits=3, decimal_places=2, default=5, help_text="Bayesian average of its reviews."
+        max_digits=3,
+        decimal_places=2,
+        default=prior_rating,
+        help_text="Bayesian average of its reviews (the prior's mean while it has none).",
     )
     reviews_count = models.PositiveIntegerField(default=0)
     provider_hours_end = models.TimeField(
