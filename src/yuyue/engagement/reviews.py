@@ -13,7 +13,8 @@ or better, a prior at the average would still rank three 5s (4.85) above three h
 (4.80); at 4.0 the three 5s make 4.23 and the three hundred 4.8s 4.77. They are written to
 `Provider.rating` (which provider search sorts by and dispatch weighs) and `Merchant.rating`,
 with the counts, in the same transaction as the change that moves them; before the first
-published review both hold the formula at n = 0, the prior's mean (`accounts.models.prior_rating`)."""
+published review both hold the formula at n = 0, the prior's mean
+(`accounts.models.prior_rating`)."""
 
 from __future__ import annotations
 
