@@ -44,16 +44,20 @@ from tests.livesrv import (
     storm,
 )
 from yuyue.accounts.tokens import issue_token
-from yuyue.billing.models import Payment
-from yuyue.core.models import AuditLog
+from yuyue.billing.ledger import unbalanced_transfers
+from yuyue.billing.models import Payment, Transfer
+from yuyue.core.models import AuditLog, WorkerBeat
 from yuyue.core.periodic import ensure_periodic_jobs
 from yuyue.orders.models import Booking
 from yuyue.orders.queries import slot_counts_consistent
 from yuyue.scheduling.models import TimeSlot
 
 from .conftest import SHANGHAI, outcome, people_with_keys
+from .test_slot_capacity import CAPACITY
+from .test_slot_capacity import _slot as capacity_slot
 
-CAPACITY, CLIENTS = 10, 240
+CLIENTS = 240
+DAYS_2 = dt.timedelta(days=2)
 TOKEN = "topology-metrics-token"
 REDIS_DB = 12
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,15 +208,8 @@ def topology(tmp_path):
 
 
 def _slot(hall_service, hall, hour: int) -> TimeSlot:
-    day = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=2)).date()
-    starts = dt.datetime.combine(day, dt.time(hour), tzinfo=SHANGHAI)
-    return TimeSlot.objects.create(
-        service=hall_service,
-        hall=hall,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=1),
-        capacity=CAPACITY,
-    )
+    """A slot of CAPACITY places the day after tomorrow at `hour` (test_slot_capacity's)."""
+    return capacity_slot(hall_service, hall, (dt.datetime.now(SHANGHAI) + DAYS_2).date(), hour)
 
 
 def test_the_production_topology_holds_under_load_and_loss(
@@ -434,9 +431,6 @@ def killed_mid_load(top: Topology, slots: list[TimeSlot], people) -> None:
     assert pending
     paid = Payment.objects.filter(out_trade_no__in=paying)
     assert sorted(paid.values_list("status", flat=True)) == ["paid"] * len(paying)
-    from yuyue.billing.ledger import unbalanced_transfers
-    from yuyue.billing.models import Transfer
-
     assert unbalanced_transfers() == []
     assert Transfer.objects.filter(key__in=[f"payment:{p.pk}" for p in paid]).count() == (
         paid.count()
@@ -444,8 +438,6 @@ def killed_mid_load(top: Topology, slots: list[TimeSlot], people) -> None:
 
 
 def _beats():
-    from yuyue.core.models import WorkerBeat
-
     connections.close_all()
     return list(WorkerBeat.objects.all())
 

@@ -17,8 +17,9 @@ CAPACITY = 10
 CLIENTS = 120
 
 
-def _slot(hall_service, hall, tomorrow_local) -> TimeSlot:
-    starts = dt.datetime.combine(tomorrow_local, dt.time(10, 0), tzinfo=SHANGHAI)
+def _slot(hall_service, hall, day, hour: int = 10) -> TimeSlot:
+    """A slot of CAPACITY places on `day` (a date in Shanghai) at `hour`."""
+    starts = dt.datetime.combine(day, dt.time(hour, 0), tzinfo=SHANGHAI)
     return TimeSlot.objects.create(
         service=hall_service,
         hall=hall,

@@ -125,18 +125,23 @@ def test_category_dimensions_are_scored_and_nothing_else(customer, onsite_servic
     assert review.dimensions == {"punctuality": 4, "quality": 5}
 
 
+def cleaners(merchant, service, *names: str) -> list[Provider]:
+    """Verified providers of `service` in one spot, one per name."""
+    made = []
+    for name in names:
+        p = Provider.objects.create(
+            user=make_user(name), merchant=merchant, display_name=name, verified=True,
+            lat=31.23, lng=121.47, service_radius_km=10,
+        )  # fmt: skip
+        p.services.add(service)
+        made.append(p)
+    return made
+
+
 def test_three_fives_do_not_outrank_three_hundred_four_point_eights(
     merchant, onsite_service, customer, settings
 ):
-    few, many = (
-        Provider.objects.create(
-            user=make_user(name), merchant=merchant, display_name=name, verified=True,
-            lat=31.23, lng=121.47, service_radius_km=10,
-        )
-        for name in ("Few", "Many")
-    )  # fmt: skip
-    for p in (few, many):
-        p.services.add(onsite_service)
+    few, many = cleaners(merchant, onsite_service, "Few", "Many")
     scores = [(few, 5)] * 3 + [(many, 5)] * 240 + [(many, 4)] * 60  # 300 at 4.8 on average
     bookings = Booking.objects.bulk_create(
         Booking(
@@ -170,16 +175,8 @@ def test_three_fives_do_not_outrank_three_hundred_four_point_eights(
 def test_the_new_start_at_the_prior_not_five_stars(merchant, onsite_service, customer):
     """No review yet is not five stars: a new provider (and merchant) is rated the prior's mean,
     so three good reviews lift a provider above the new one, not below it."""
-    new, reviewed = (
-        Provider.objects.create(
-            user=make_user(name), merchant=merchant, display_name=name, verified=True,
-            lat=31.23, lng=121.47, service_radius_km=10,
-        )
-        for name in ("New", "Reviewed")
-    )  # fmt: skip
+    new, reviewed = cleaners(merchant, onsite_service, "New", "Reviewed")
     assert float(new.rating) == 4.0 and float(merchant.rating) == 4.0
-    for p in (new, reviewed):
-        p.services.add(onsite_service)
     made = [
         Review.objects.create(
             booking=finished(customer, onsite_service, reviewed), customer=customer,

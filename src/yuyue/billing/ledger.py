@@ -199,10 +199,12 @@ def balance_from_entries(acc: LedgerAccount) -> int:
     return acc.entries.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def unbalanced_transfers() -> list[int]:
-    """Ids of transfers whose entries do not sum to zero (there must never be any)."""
+def unbalanced_transfers(using: str = "default") -> list[int]:
+    """Ids of transfers whose entries do not sum to zero (there must never be any), in the
+    database `using` (a restored one: billing/restore_checks.py)."""
     return list(
-        Transfer.objects.annotate(total=Sum("entries__amount"))
+        Transfer.objects.using(using)
+        .annotate(total=Sum("entries__amount"))
         .exclude(total=0)
         .values_list("pk", flat=True)
     )

@@ -7,19 +7,15 @@ from django.db.models.functions import Coalesce
 
 from yuyue.core.backups import after_restore
 
-from .models import LedgerAccount, Transfer
+from .ledger import unbalanced_transfers
+from .models import LedgerAccount
 
 
 @after_restore("ledger")
 def ledger_balances(alias: str) -> list[str]:
     """Every transfer's entries sum to zero; every account's balance is the sum of its entries."""
     problems = []
-    unbalanced = list(
-        Transfer.objects.using(alias)
-        .annotate(total=Sum("entries__amount"))
-        .exclude(total=0)
-        .values_list("pk", flat=True)[:10]
-    )
+    unbalanced = unbalanced_transfers(using=alias)[:10]
     if unbalanced:
         problems.append(f"transfers whose entries do not sum to zero: {unbalanced}")
     drifted = list(
